@@ -1,0 +1,126 @@
+/**
+ * Wires the stages: pages → playlists → download queue → merge, and decides when the crawl is over.
+ * Page rendering and downloading run at the same time; the download crawler stays alive until the
+ * last page is rendered and the last video is merged.
+ */
+import { Actor } from 'apify';
+import { log, type ProxyConfiguration } from 'crawlee';
+import type { CrawlInput } from './input.js';
+import { createDownloadCrawler } from './download/download-crawler.js';
+import { VideoJobs } from './download/jobs.js';
+import { TransferStats } from './download/stats.js';
+import { VideoSubmitter } from './hls/submit.js';
+import { VideoFinisher } from './merge/finish.js';
+import { KeyAllocator, pushItem } from './output.js';
+import { findBrowser } from './pages/browser.js';
+import { isPlaylistUrl } from './pages/capture.js';
+import { createPageCrawler } from './pages/page-crawler.js';
+import { sleep } from './net/retry.js';
+import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
+
+export interface CrawlSummary {
+    pages: number;
+    videosOk: number;
+    videosFailed: number;
+    peakConnections: number;
+    bytes: number;
+    secs: number;
+}
+
+async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefined> {
+    const p = input.proxyConfiguration;
+    if (!p.useApifyProxy && !p.proxyUrls?.length) return undefined;
+    return (await Actor.createProxyConfiguration(p)) ?? undefined;
+}
+
+export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
+    const started = Date.now();
+    const directPlaylists = input.startUrls.filter(isPlaylistUrl);
+    const pageUrls = input.startUrls.filter((u) => !isPlaylistUrl(u));
+    // Fail before anything is downloaded if pages need a browser and there is none.
+    const executablePath = pageUrls.length ? findBrowser() : '';
+
+    const storages = await openRunStorages();
+    const jobs = new VideoJobs(storages.state, workRoot());
+    const resumed = await jobs.load();
+    const proxyConfiguration = await proxyFor(input);
+    const stats = new TransferStats();
+    const finisher = new VideoFinisher(jobs, new KeyAllocator());
+    const submitter = new VideoSubmitter(input, jobs, storages.downloads);
+    const downloader = createDownloadCrawler({
+        input,
+        queue: storages.downloads,
+        jobs,
+        stats,
+        proxyConfiguration,
+        handlers: { onVideoSettled: (id) => finisher.settle(id) },
+    });
+
+    for (const job of resumed) {
+        if (job.status === 'merging') job.status = 'downloading';
+        if (job.status !== 'downloading') continue;
+        const requeued = await submitter.requeueMissing(job);
+        log.info(`Resuming video from ${job.pageUrl}: ${requeued} units still to fetch`);
+        if (requeued === 0) finisher.settle(job.id);
+    }
+
+    const downloading = downloader.run();
+    const progress = setInterval(() => {
+        const open = jobs.unfinished().length;
+        log.info(`Progress: ${open} videos in progress, ${stats.unitsDone} units, ${(stats.bytes / 1e6).toFixed(1)} MB, ${stats.active} connections (peak ${stats.peakActive})`);
+    }, 10_000);
+
+    let pages = 0;
+    try {
+        for (const url of directPlaylists) {
+            await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }] });
+        }
+        if (pageUrls.length) {
+            const pageCrawler = createPageCrawler({
+                input,
+                executablePath,
+                proxyConfiguration,
+                async onPage(found) {
+                    pages++;
+                    const submitted = await submitter.submitPage(found);
+                    if (submitted === 0 && found.playlists.length === 0 && input.downloadVideos) {
+                        await pushItem({ type: 'page', status: 'failed', pageUrl: found.pageUrl, url: found.pageUrl, title: found.title, error: `no HLS video found on the page within ${input.pageWaitSecs} s` });
+                    }
+                },
+                async onPageFailed(pageUrl, reason) {
+                    await pushItem({ type: 'page', status: 'failed', pageUrl, url: pageUrl, error: `page could not be rendered: ${reason}` });
+                },
+            });
+            await pageCrawler.run(pageUrls.map((url) => ({ url })));
+        }
+        // Pages are done; wait for the last segment and the last merge.
+        for (let idleChecks = 0; ; ) {
+            const queueDone = await storages.downloads.isFinished();
+            if (jobs.unfinished().length === 0 && finisher.idle() && queueDone) break;
+            // Nothing queued, nothing merging, yet a job waits: some unit can no longer arrive.
+            idleChecks = queueDone && finisher.idle() ? idleChecks + 1 : 0;
+            if (idleChecks > 10) {
+                for (const job of jobs.unfinished()) {
+                    jobs.failUnaccounted(job.id, 'the download queue has no request left for it');
+                    finisher.settle(job.id);
+                }
+            }
+            await sleep(200);
+        }
+        await finisher.drain();
+    } finally {
+        clearInterval(progress);
+        downloader.stop();
+        await downloading;
+    }
+    await dropRunStorages(storages);
+    const all = jobs.all();
+    return {
+        pages,
+        videosOk: all.filter((j) => j.status === 'done').length,
+        videosFailed: all.filter((j) => j.status === 'failed').length,
+        peakConnections: stats.peakActive,
+        bytes: stats.bytes,
+        secs: (Date.now() - started) / 1000,
+    };
+}

@@ -1,0 +1,43 @@
+/** The demo site's pages: each one a way real sites hide their video. */
+
+const layout = (title: string, body: string): string => `<!doctype html>
+<html><head><meta charset="utf-8"><title>${title}</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}video,iframe{width:640px;height:360px;background:#000;border:0}</style>
+</head><body>${body}</body></html>`;
+
+/** A tiny hls.js player; falls back to fetching the playlist when hls.js is not installed. */
+const playerScript = (srcExpr: string): string => `
+<script src="/vendor/hls.min.js"></script>
+<script>
+function play(src) {
+  var video = document.querySelector('video');
+  if (window.Hls && Hls.isSupported()) { var hls = new Hls(); hls.loadSource(src); hls.attachMedia(video); video.play().catch(function(){}); }
+  else { fetch(src); }
+}
+${srcExpr}
+</script>`;
+
+export const demoPages = {
+    index: (links: Record<string, string>): string =>
+        layout('Media crawler demo', `<h1>Media crawler demo site</h1><ul>${Object.entries(links).map(([name, href]) => `<li><a href="${href}">${name}</a></li>`).join('')}</ul>`),
+
+    /** The playlist URL comes from an API, after a delay, like most modern players. */
+    api: (): string =>
+        layout('Big Buck Test Pattern', `<h1>Big Buck Test Pattern</h1><video controls muted></video>
+${playerScript(`setTimeout(function(){ fetch('/api/video/1').then(function(r){return r.json()}).then(function(j){ play(j.src); }); }, 800);`)}`),
+
+    /** The player lives in an iframe on another origin. */
+    iframe: (embedOrigin: string): string =>
+        layout('Iframe Episode 1', `<h1>Iframe Episode 1</h1><iframe allow="autoplay" src="${embedOrigin}/embed/player.html?src=/media/iframe/master.m3u8"></iframe>`),
+
+    embed: (): string =>
+        layout('embedded player', `<video controls muted></video>
+${playerScript(`play(new URLSearchParams(location.search).get('src'));`)}`),
+
+    /** The seed's site: the URL sits in an inline script, there is no player, the name is in a table cell. */
+    seed: (playlistUrl: string): string =>
+        layout('9tata play 14999-1-0', `<table><tr><td class="col1">name</td><td class="col2 hidden-xs">SeedStyleMovie</td></tr></table>
+<script>var now="${playlistUrl}";var pn="ikm3u8";</script>`),
+
+    noVideo: (): string => layout('Nothing to see', '<h1>Nothing to see</h1><p>This page has no video.</p>'),
+};

@@ -1,0 +1,175 @@
+/**
+ * The demo site the tests and the benchmark also use: a real HTTP server on loopback that serves
+ * pages, HLS playlists and segments, with optional CDN-like latency and per-connection bandwidth.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { demoPages } from './pages.js';
+
+export interface DemoServerOptions {
+    mediaDir: string;
+    /** Delay before the first byte of every media response. */
+    ttfbMs?: number;
+    /** Per-connection bandwidth of media responses. */
+    bytesPerSec?: number;
+    port?: number;
+}
+
+export interface DemoServer {
+    /** http://127.0.0.1:port: pages and most media. */
+    origin: string;
+    /** http://localhost:port: the "other origin" of iframe players. */
+    altOrigin: string;
+    pages: Record<'api' | 'iframe' | 'seed' | 'noVideo' | 'missing' | 'htmlPlaylist', string>;
+    /** Requests per path. */
+    hits: Map<string, number>;
+    peakConnections: number;
+    close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+    '.m3u8': 'application/vnd.apple.mpegurl',
+    '.ts': 'video/mp2t',
+    '.mp4': 'video/mp4',
+    '.m4s': 'video/iso.segment',
+    '.aac': 'audio/aac',
+    '.key': 'application/octet-stream',
+    '.jpg': 'image/jpeg',
+    '.png': 'image/png',
+    '.gif': 'image/gif',
+    '.webp': 'image/webp',
+    '.js': 'text/javascript',
+};
+
+function throttle(bytesPerSec: number): Transform {
+    const tick = 50;
+    const perTick = Math.max(1, Math.floor((bytesPerSec * tick) / 1000));
+    return new Transform({
+        transform(chunk: Buffer, _enc, done) {
+            const parts: Buffer[] = [];
+            for (let i = 0; i < chunk.length; i += perTick) parts.push(chunk.subarray(i, i + perTick));
+            const push = (): void => {
+                const part = parts.shift();
+                if (!part) return done();
+                this.push(part);
+                setTimeout(push, tick);
+            };
+            push();
+        },
+    });
+}
+
+function hlsJsPath(): string | undefined {
+    try {
+        const require = createRequire(import.meta.url);
+        return require.resolve('hls.js/dist/hls.min.js');
+    } catch {
+        return undefined;
+    }
+}
+
+export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
+    const hits = new Map<string, number>();
+    let active = 0;
+    const state = { peakConnections: 0 };
+    const hlsJs = hlsJsPath();
+    let origin = '';
+    let altOrigin = '';
+
+    async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string, throttled: boolean): Promise<void> {
+        const info = await stat(file).catch(() => undefined);
+        if (!info?.isFile()) {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+            return;
+        }
+        const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+        let start = 0;
+        let end = info.size - 1;
+        let status = 200;
+        const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+        if (range) {
+            start = range[1] ? Number(range[1]) : info.size - Number(range[2]);
+            end = range[1] && range[2] ? Math.min(Number(range[2]), info.size - 1) : info.size - 1;
+            status = 206;
+        }
+        if (throttled && options.ttfbMs) await new Promise((r) => setTimeout(r, options.ttfbMs));
+        const headers: http.OutgoingHttpHeaders = { 'content-type': type, 'content-length': end - start + 1, 'accept-ranges': 'bytes', 'access-control-allow-origin': '*' };
+        if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${info.size}`;
+        res.writeHead(status, headers);
+        const body = createReadStream(file, { start, end });
+        await (throttled && options.bytesPerSec ? pipeline(body, throttle(options.bytesPerSec), res) : pipeline(body, res));
+    }
+
+    const server = http.createServer((req, res) => {
+        const url = new URL(req.url ?? '/', origin);
+        hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
+        active++;
+        state.peakConnections = Math.max(state.peakConnections, active);
+        res.on('close', () => active--);
+        const html = (body: string, status = 200): void => {
+            res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(body);
+        };
+        const p = url.pathname;
+        const handle = async (): Promise<void> => {
+            if (p === '/' || p === '/index.html') return html(demoPages.index(server_pages()));
+            if (p === '/play/api.html') return html(demoPages.api());
+            if (p === '/play/iframe.html') return html(demoPages.iframe(altOrigin));
+            if (p === '/embed/player.html') return html(demoPages.embed());
+            if (p === '/play/seed.html') return html(demoPages.seed(`${origin}/media/seed/index.m3u8`));
+            if (p === '/play/novideo.html') return html(demoPages.noVideo());
+            if (p === '/broken/index.m3u8') return html('<!doctype html><title>Login required</title><p>Please log in</p>');
+            if (p === '/api/video/1') {
+                res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ src: '/media/api/index.m3u8' }));
+                return;
+            }
+            if (p === '/vendor/hls.min.js') {
+                if (!hlsJs) return void res.writeHead(404).end();
+                return sendFile(req, res, hlsJs, false);
+            }
+            if (p.startsWith('/media/')) {
+                const file = path.resolve(options.mediaDir, `.${decodeURIComponent(p.slice('/media'.length))}`);
+                if (!file.startsWith(path.resolve(options.mediaDir) + path.sep)) return void res.writeHead(403).end();
+                return sendFile(req, res, file, true);
+            }
+            html('<!doctype html><title>Not found</title><h1>404</h1>', 404);
+        };
+        handle().catch(() => res.destroy());
+    });
+    // Many parallel slow responses are the point of the benchmark.
+    server.maxConnections = 10_000;
+    server.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    origin = `http://127.0.0.1:${port}`;
+    altOrigin = `http://localhost:${port}`;
+    const server_pages = (): DemoServer['pages'] => ({
+        api: `${origin}/play/api.html`,
+        iframe: `${origin}/play/iframe.html`,
+        seed: `${origin}/play/seed.html`,
+        noVideo: `${origin}/play/novideo.html`,
+        missing: `${origin}/play/does-not-exist.html`,
+        htmlPlaylist: `${origin}/broken/index.m3u8`,
+    });
+    return {
+        origin,
+        altOrigin,
+        pages: server_pages(),
+        hits,
+        get peakConnections() {
+            return state.peakConnections;
+        },
+        close: () =>
+            new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
+    };
+}
+
+export const demoMediaAvailable = (dir: string): boolean => existsSync(path.join(dir, 'api', 'index.m3u8'));

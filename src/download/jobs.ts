@@ -1,0 +1,166 @@
+/**
+ * Video jobs: what a video needs downloaded, and how far it got. The job list is persisted in the
+ * run's state store; which units are done is the work folder itself (a unit's file appears only
+ * after it was downloaded completely and verified), so a resumed run recounts instead of trusting.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { KeyValueStore } from 'crawlee';
+import type { Headers } from '../net/headers.js';
+
+export type TrackName = 'v' | 'a';
+
+export interface TrackJob {
+    name: TrackName;
+    playlistUrl: string;
+    segments: number;
+    /** Init sections (fMP4); `segmentMap[i]` says which one segment i needs. */
+    maps: number;
+    segmentMap?: (number | null)[];
+    /** Media sequence number of the first segment, for reporting gaps by sequence. */
+    firstSeq: number;
+}
+
+export type JobStatus = 'downloading' | 'merging' | 'done' | 'failed';
+
+export interface VideoJob {
+    id: string;
+    pageUrl: string;
+    url: string;
+    variantUrl: string;
+    title?: string;
+    headers: Headers;
+    width?: number;
+    height?: number;
+    durationSecs: number;
+    live: boolean;
+    tracks: TrackJob[];
+    status: JobStatus;
+}
+
+/** File name of a download unit inside the job's work folder. */
+export const unitName = (track: TrackName, kind: 'seg' | 'init', index: number): string => `${track}-${kind}-${String(index).padStart(6, '0')}.bin`;
+
+export const totalUnits = (job: VideoJob): number => job.tracks.reduce((n, t) => n + t.segments + t.maps, 0);
+
+interface Progress {
+    done: Set<string>;
+    failed: Map<string, string>;
+}
+
+export class VideoJobs {
+    private readonly jobs = new Map<string, VideoJob>();
+    private readonly progress = new Map<string, Progress>();
+
+    constructor(
+        private readonly store: KeyValueStore,
+        readonly workRoot: string,
+    ) {}
+
+    workDir(id: string): string {
+        return path.join(this.workRoot, id);
+    }
+
+    /** Reloads persisted jobs (resume) and recounts finished units from the work folder. */
+    async load(): Promise<VideoJob[]> {
+        const loaded: VideoJob[] = [];
+        await this.store.forEachKey(async (key) => {
+            if (!key.startsWith('job-')) return;
+            const job = await this.store.getValue<VideoJob>(key);
+            if (!job) return;
+            this.jobs.set(job.id, job);
+            const files = await readdir(this.workDir(job.id)).catch(() => [] as string[]);
+            this.progress.set(job.id, { done: new Set(files.filter((f) => f.endsWith('.bin'))), failed: new Map() });
+            loaded.push(job);
+        });
+        return loaded;
+    }
+
+    get(id: string): VideoJob | undefined {
+        return this.jobs.get(id);
+    }
+
+    async add(job: VideoJob): Promise<void> {
+        this.jobs.set(job.id, job);
+        this.progress.set(job.id, { done: new Set(), failed: new Map() });
+        await this.persist(job);
+    }
+
+    async setStatus(job: VideoJob, status: JobStatus): Promise<void> {
+        job.status = status;
+        await this.persist(job);
+    }
+
+    async savePlan(key: string, plan: unknown): Promise<void> {
+        await this.store.setValue(key, plan);
+    }
+
+    async loadPlan(key: string): Promise<unknown> {
+        return (await this.store.getValue(key)) ?? undefined;
+    }
+
+    isDone(id: string, unit: string): boolean {
+        return this.progress.get(id)?.done.has(unit) ?? false;
+    }
+
+    /** Records a finished unit; true when it was the job's last outstanding unit. */
+    unitDone(id: string, unit: string): boolean {
+        const p = this.progress.get(id);
+        if (!p) return false;
+        p.done.add(unit);
+        p.failed.delete(unit);
+        return this.settled(id);
+    }
+
+    /** Records a unit that failed for good; true when nothing of the job is outstanding any more. */
+    unitFailed(id: string, unit: string, reason: string): boolean {
+        const p = this.progress.get(id);
+        if (!p) return false;
+        p.failed.set(unit, reason);
+        return this.settled(id);
+    }
+
+    /** Every unit name of a job. */
+    units(job: VideoJob): string[] {
+        return job.tracks.flatMap((t) => [
+            ...Array.from({ length: t.maps }, (_, i) => unitName(t.name, 'init', i)),
+            ...Array.from({ length: t.segments }, (_, i) => unitName(t.name, 'seg', i)),
+        ]);
+    }
+
+    /** Marks units that are neither done nor failed as failed: the queue has nothing left for them. */
+    failUnaccounted(id: string, reason: string): void {
+        const job = this.jobs.get(id);
+        const p = this.progress.get(id);
+        if (!job || !p) return;
+        for (const unit of this.units(job)) if (!p.done.has(unit) && !p.failed.has(unit)) p.failed.set(unit, reason);
+    }
+
+    counts(id: string): { done: number; failed: number; total: number } {
+        const job = this.jobs.get(id);
+        const p = this.progress.get(id);
+        return { done: p?.done.size ?? 0, failed: p?.failed.size ?? 0, total: job ? totalUnits(job) : 0 };
+    }
+
+    failures(id: string): Map<string, string> {
+        return this.progress.get(id)?.failed ?? new Map();
+    }
+
+    /** Jobs not yet merged or failed: the crawl is not over while there are any. */
+    unfinished(): VideoJob[] {
+        return [...this.jobs.values()].filter((j) => j.status === 'downloading' || j.status === 'merging');
+    }
+
+    all(): VideoJob[] {
+        return [...this.jobs.values()];
+    }
+
+    private settled(id: string): boolean {
+        const c = this.counts(id);
+        return c.done + c.failed >= c.total;
+    }
+
+    private async persist(job: VideoJob): Promise<void> {
+        await this.store.setValue(`job-${job.id}`, job);
+    }
+}

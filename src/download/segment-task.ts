@@ -1,0 +1,44 @@
+/** The download requests of one video job: one per segment and per init section. */
+import type { RequestOptions } from 'crawlee';
+import type { ResolvedVideo } from '../hls/resolve.js';
+import type { ByteRange, SegmentKey, TrackPlan } from '../hls/plan.js';
+import type { Headers } from '../net/headers.js';
+import { unitName, type TrackJob, type TrackName } from './jobs.js';
+
+export interface SegmentTask {
+    kind: 'segment';
+    videoId: string;
+    unit: string;
+    range?: ByteRange;
+    key?: SegmentKey;
+}
+
+export function trackJob(name: TrackName, plan: TrackPlan): TrackJob {
+    const multipleMaps = plan.maps.length > 1;
+    return {
+        name,
+        playlistUrl: plan.playlistUrl,
+        segments: plan.segments.length,
+        maps: plan.maps.length,
+        segmentMap: plan.maps.length ? plan.segments.map((s) => (multipleMaps ? (s.map ?? null) : 0)) : undefined,
+        firstSeq: plan.segments[0]?.seq ?? 0,
+    };
+}
+
+function* trackRequests(videoId: string, name: TrackName, plan: TrackPlan, headers: Headers): Generator<RequestOptions<SegmentTask>> {
+    const request = (uri: string, unit: string, range?: ByteRange, key?: SegmentKey): RequestOptions<SegmentTask> => ({
+        url: uri,
+        uniqueKey: `${videoId}:${unit}`,
+        headers,
+        skipNavigation: true,
+        userData: { kind: 'segment', videoId, unit, range, key },
+    });
+    for (const [i, m] of plan.maps.entries()) yield request(m.uri, unitName(name, 'init', i), m.range, m.key);
+    for (const [i, s] of plan.segments.entries()) yield request(s.uri, unitName(name, 'seg', i), s.range, s.key);
+}
+
+export function segmentRequests(videoId: string, video: ResolvedVideo, headers: Headers): RequestOptions<SegmentTask>[] {
+    const all = [...trackRequests(videoId, 'v', video.main, headers)];
+    if (video.audio) all.push(...trackRequests(videoId, 'a', video.audio, headers));
+    return all;
+}

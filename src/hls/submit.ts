@@ -1,0 +1,105 @@
+/**
+ * Found playlists → video jobs with their segment requests in the run's download queue.
+ */
+import { createHash } from 'node:crypto';
+import type { RequestOptions, RequestQueue } from 'crawlee';
+import type { CrawlInput } from '../input.js';
+import { fetchBytes } from '../net/fetch.js';
+import type { Headers } from '../net/headers.js';
+import { pushItem } from '../output.js';
+import type { FoundPage, PlaylistCandidate } from '../pages/page-crawler.js';
+import { normalizeUrl } from '../urls.js';
+import type { VideoJob, VideoJobs } from '../download/jobs.js';
+import { segmentRequests, trackJob, type SegmentTask } from '../download/segment-task.js';
+import { resolveVideo, type FetchText } from './resolve.js';
+
+const PLAYLIST_MAX_BYTES = 32 * 1024 * 1024;
+
+export function videoId(playlistUrl: string, quality: CrawlInput['videoQuality']): string {
+    return createHash('sha256').update(`${normalizeUrl(playlistUrl)}|${JSON.stringify(quality)}`).digest('hex').slice(0, 16);
+}
+
+const planKey = (id: string): string => `plan-${id}`;
+
+export class VideoSubmitter {
+    private readonly covered = new Set<string>();
+
+    constructor(
+        private readonly input: CrawlInput,
+        private readonly jobs: VideoJobs,
+        private readonly queue: RequestQueue,
+    ) {
+        for (const job of jobs.all()) for (const url of [job.url, job.variantUrl]) this.covered.add(normalizeUrl(url));
+    }
+
+    private fetchText(headers: Headers): FetchText {
+        return async (url) => {
+            const res = await fetchBytes(url, { headers, retries: this.input.maxRequestRetries, maxBytes: PLAYLIST_MAX_BYTES });
+            return { text: res.body.toString('utf8'), url: res.url, contentType: res.contentType };
+        };
+    }
+
+    /** Every playlist a page yielded; failures become `failed` video items, the page goes on. */
+    async submitPage(found: FoundPage): Promise<number> {
+        let submitted = 0;
+        const failures: { candidate: PlaylistCandidate; error: Error }[] = [];
+        for (const candidate of found.playlists) {
+            if (this.covered.has(normalizeUrl(candidate.url))) continue;
+            try {
+                if (await this.submit(candidate, found)) submitted++;
+            } catch (error) {
+                failures.push({ candidate, error: error as Error });
+            }
+        }
+        // A playlist the player fetched is a real video; a URL merely mentioned in a script may be
+        // stale, so it is reported only when nothing better was found.
+        const reported = failures.filter((f) => f.candidate.source === 'network' || submitted === 0);
+        for (const { candidate, error } of submitted === 0 ? reported.slice(0, 1) : reported) {
+            await pushItem({ type: 'video', status: 'failed', pageUrl: found.pageUrl, url: candidate.url, title: found.title, error: error.message });
+        }
+        return submitted;
+    }
+
+    private async submit(candidate: PlaylistCandidate, found: FoundPage): Promise<boolean> {
+        const id = videoId(candidate.url, this.input.videoQuality);
+        if (this.jobs.get(id)) return false;
+        const video = await resolveVideo(candidate.url, this.fetchText(candidate.headers), this.input.videoQuality, this.input.maxSegmentsPerVideo);
+        for (const url of [video.playlistUrl, video.variantUrl, ...video.relatedUrls]) this.covered.add(normalizeUrl(url));
+        const job: VideoJob = {
+            id,
+            pageUrl: found.pageUrl,
+            url: candidate.url,
+            variantUrl: video.variantUrl,
+            title: found.title,
+            headers: candidate.headers,
+            width: video.width,
+            height: video.height,
+            durationSecs: video.main.durationSecs,
+            live: video.main.live,
+            tracks: [trackJob('v', video.main), ...(video.audio ? [trackJob('a', video.audio)] : [])],
+            status: 'downloading',
+        };
+        const requests = segmentRequests(id, video, candidate.headers);
+        // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).
+        await this.jobs.savePlan(planKey(id), requests);
+        await this.jobs.add(job);
+        await this.queue.addRequests(requests);
+        return true;
+    }
+
+    /**
+     * Resume: puts back every unit of unfinished jobs that has no file yet. Units the queue already
+     * counts as handled (failed before, or done on a machine whose disk is gone) get a fresh key.
+     */
+    async requeueMissing(job: VideoJob): Promise<number> {
+        const plan = (await this.jobs.loadPlan(planKey(job.id))) as RequestOptions<SegmentTask>[] | undefined;
+        if (!plan) return 0;
+        const missing = plan.filter((r) => r.userData && !this.jobs.isDone(job.id, r.userData.unit));
+        if (!missing.length) return 0;
+        const result = await this.queue.addRequests(missing);
+        const handled = new Set(result.processedRequests.filter((p) => p.wasAlreadyHandled).map((p) => p.uniqueKey));
+        const again = missing.filter((r) => handled.has(r.uniqueKey ?? '')).map((r) => ({ ...r, uniqueKey: `${r.uniqueKey}#${Date.now()}` }));
+        if (again.length) await this.queue.addRequests(again);
+        return missing.length;
+    }
+}

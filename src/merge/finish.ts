@@ -1,0 +1,124 @@
+/**
+ * A settled video job → a verified MP4 in the key-value store and its dataset item, or a `failed`
+ * item that names what is missing. A video never merges with a gap.
+ */
+import { rm } from 'node:fs/promises';
+import { log } from 'crawlee';
+import type { VideoJob, VideoJobs } from '../download/jobs.js';
+import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
+import { mergeVideo } from './merge.js';
+
+/** Merges are I/O-bound remuxes; two at a time keep the disk busy without starving downloads. */
+const MERGE_CONCURRENCY = 2;
+
+/** Media sequence numbers of failed units, from their names (`v-seg-000012` → firstSeq + 12). Pure. */
+export function missingSequences(job: VideoJob, failedUnits: Iterable<string>): number[] {
+    const seqs: number[] = [];
+    for (const unit of failedUnits) {
+        const m = /^([va])-(seg|init)-(\d+)\.bin$/.exec(unit);
+        if (!m || m[2] !== 'seg') continue;
+        const track = job.tracks.find((t) => t.name === m[1]);
+        if (track) seqs.push(track.firstSeq + Number(m[3]));
+    }
+    return seqs.sort((a, b) => a - b);
+}
+
+export class VideoFinisher {
+    private readonly waiting: string[] = [];
+    private running = 0;
+    private readonly active = new Set<Promise<void>>();
+
+    constructor(
+        private readonly jobs: VideoJobs,
+        private readonly keys: KeyAllocator,
+    ) {}
+
+    /** Called when every unit of a job is on disk or failed for good. Idempotent. */
+    settle(id: string): void {
+        const job = this.jobs.get(id);
+        if (!job || job.status !== 'downloading') return;
+        job.status = 'merging';
+        this.waiting.push(id);
+        this.pump();
+    }
+
+    idle(): boolean {
+        return this.running === 0 && this.waiting.length === 0;
+    }
+
+    async drain(): Promise<void> {
+        while (!this.idle()) await Promise.race([...this.active]);
+    }
+
+    private pump(): void {
+        while (this.running < MERGE_CONCURRENCY && this.waiting.length) {
+            const id = this.waiting.shift()!;
+            this.running++;
+            const p = this.finish(id)
+                .catch((error: Error) => log.exception(error, 'Finishing a video failed unexpectedly'))
+                .finally(() => {
+                    this.running--;
+                    this.active.delete(p);
+                    this.pump();
+                });
+            this.active.add(p);
+        }
+    }
+
+    private async finish(id: string): Promise<void> {
+        const job = this.jobs.get(id)!;
+        await this.jobs.setStatus(job, 'merging');
+        const base: MediaItem = {
+            type: 'video',
+            status: 'failed',
+            pageUrl: job.pageUrl,
+            url: job.url,
+            title: job.title,
+            variantUrl: job.variantUrl !== job.url ? job.variantUrl : undefined,
+            width: job.width,
+            height: job.height,
+            live: job.live || undefined,
+        };
+        const failures = this.jobs.failures(id);
+        const counts = this.jobs.counts(id);
+        if (failures.size > 0) {
+            const seqs = missingSequences(job, failures.keys());
+            const first = [...failures.values()][0];
+            const missing = seqs.length ? `missing ${seqs.length} of ${job.tracks.reduce((n, t) => n + t.segments, 0)} segments (media sequence ${seqs.slice(0, 20).join(', ')}${seqs.length > 20 ? ', …' : ''})` : 'an init section or key could not be fetched';
+            await this.fail(job, { ...base, segments: counts.done, error: `${missing}: ${first}` });
+            return;
+        }
+        const workDir = this.jobs.workDir(id);
+        try {
+            const merged = await mergeVideo(job, workDir);
+            const key = await this.keys.allocate(keyFromText(job.title, 'video', job.url));
+            const fileUrl = await storeFile(key, merged.file, 'video/mp4');
+            await pushItem({
+                ...base,
+                status: 'ok',
+                key,
+                contentType: 'video/mp4',
+                bytes: merged.bytes,
+                sha256: merged.sha256,
+                width: merged.width ?? job.width,
+                height: merged.height ?? job.height,
+                durationSecs: merged.durationSecs,
+                segments: job.tracks.reduce((n, t) => n + t.segments, 0),
+                hasAudio: merged.hasAudio,
+                fileUrl,
+            });
+            await this.jobs.setStatus(job, 'done');
+            log.info(`Video stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`);
+            await rm(workDir, { recursive: true, force: true });
+        } catch (error) {
+            await this.fail(job, { ...base, segments: counts.done, error: (error as Error).message });
+        }
+    }
+
+    private async fail(job: VideoJob, item: MediaItem): Promise<void> {
+        await pushItem(item);
+        await this.jobs.setStatus(job, 'failed');
+        log.warning(`Video from ${job.pageUrl} failed: ${item.error}`);
+        await rm(this.jobs.workDir(job.id), { recursive: true, force: true });
+    }
+}

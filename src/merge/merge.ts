@@ -1,0 +1,65 @@
+/**
+ * All units of a video on disk → one verified MP4 (remuxed, never re-encoded).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { VideoJob } from '../download/jobs.js';
+import { concatTrack } from './concat.js';
+import { containerOf, MergeError, probe, remux } from './ffmpeg.js';
+
+export interface MergedVideo {
+    file: string;
+    bytes: number;
+    sha256: string;
+    durationSecs: number;
+    width?: number;
+    height?: number;
+    hasAudio: boolean;
+}
+
+/** The longest difference between the playlist's duration and the MP4's that still counts as complete. */
+export const DURATION_TOLERANCE_SECS = 1;
+
+export async function sha256File(file: string): Promise<string> {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(file), hash);
+    return hash.digest('hex');
+}
+
+export async function mergeVideo(job: VideoJob, workDir: string): Promise<MergedVideo> {
+    const joined = [];
+    for (const track of job.tracks) {
+        const file = path.join(workDir, `joined-${track.name}`);
+        const head = await concatTrack(track, workDir, file);
+        joined.push({ name: track.name, file, format: containerOf(head) });
+    }
+    const video = joined.find((t) => t.name === 'v');
+    if (!video) throw new MergeError('the job has no video track');
+    const audio = joined.find((t) => t.name === 'a');
+    const sourceProbe = await probe((audio ?? video).file, (audio ?? video).format);
+    const audioIsAac = sourceProbe.streams.some((s) => s.type === 'audio' && s.codec === 'aac');
+
+    const out = path.join(workDir, 'video.mp4');
+    await remux(video, audio, out, audioIsAac);
+
+    const result = await probe(out);
+    const videoStreams = result.streams.filter((s) => s.type === 'video');
+    if (videoStreams.length !== 1) throw new MergeError(`the MP4 has ${videoStreams.length} video streams, expected 1`);
+    const durationSecs = result.durationSecs ?? NaN;
+    if (!Number.isFinite(durationSecs) || Math.abs(durationSecs - job.durationSecs) > DURATION_TOLERANCE_SECS) {
+        throw new MergeError(`the MP4 lasts ${durationSecs.toFixed(2)} s but the playlist promises ${job.durationSecs.toFixed(2)} s`);
+    }
+    const v = videoStreams[0];
+    return {
+        file: out,
+        bytes: (await stat(out)).size,
+        sha256: await sha256File(out),
+        durationSecs: Math.round(durationSecs * 1000) / 1000,
+        width: v?.width,
+        height: v?.height,
+        hasAudio: result.streams.some((s) => s.type === 'audio'),
+    };
+}

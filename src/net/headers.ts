@@ -1,0 +1,25 @@
+/**
+ * Which of the browser's request headers travel with our own fetches of the same media. Keys and
+ * segments are often refused (403) without the page's Referer, the browser's User-Agent or its cookies.
+ */
+export type Headers = Record<string, string>;
+
+// Connection-level, per-request or body headers: forwarding them breaks or confuses the next request.
+const DROP = new Set(['host', 'connection', 'content-length', 'content-type', 'range', 'if-range', 'if-none-match', 'if-modified-since', 'accept-encoding', 'upgrade-insecure-requests', 'purpose', 'sec-purpose']);
+
+export function forwardableHeaders(all: Record<string, string | string[] | undefined>): Headers {
+    const out: Headers = {};
+    for (const [rawName, value] of Object.entries(all)) {
+        const name = rawName.toLowerCase();
+        if (value === undefined || name.startsWith(':') || DROP.has(name)) continue;
+        out[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return out;
+}
+
+// Never printed, never stored in the dataset.
+const SECRET = /^(cookie|authorization|proxy-authorization|x-.*token.*|x-api-key)$/i;
+
+export function redactHeaders(headers: Headers): Headers {
+    return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SECRET.test(k) ? '<redacted>' : v]));
+}

@@ -1,0 +1,26 @@
+/** Pure retry decisions, shared by playlist/key fetches and the download crawler. */
+
+export const RETRY_BASE_MS = 400;
+export const RETRY_CAP_MS = 15_000;
+const RETRY_AFTER_CAP_MS = 60_000;
+
+/** Status codes worth another try: the server may answer differently in a moment. */
+export function isRetryableStatus(status: number): boolean {
+    return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+/**
+ * Delay before retry number `attempt` (1-based): exponential from `RETRY_BASE_MS`, capped, or what
+ * the server asked for in `Retry-After` (seconds or an HTTP date), itself capped so a hostile server
+ * cannot park the crawl.
+ */
+export function retryDelayMs(attempt: number, retryAfter?: string | null, now = Date.now()): number {
+    if (retryAfter) {
+        const secs = Number(retryAfter);
+        const ms = Number.isFinite(secs) ? secs * 1000 : Date.parse(retryAfter) - now;
+        if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, RETRY_AFTER_CAP_MS);
+    }
+    return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1), RETRY_CAP_MS);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

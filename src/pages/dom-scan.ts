@@ -1,0 +1,50 @@
+/**
+ * Finding playlists in a frame's DOM and source text, for players that have not fetched yet and for
+ * pages like the seed's that only mention the URL in a script (`var now="https://…/index.m3u8"`).
+ */
+import { resolveUrl } from '../urls.js';
+
+// Quoted strings that mention .m3u8, possibly JSON-escaped (https:\/\/…) or with a query.
+const QUOTED_M3U8 = /(["'`])((?:(?!\1)[^\s<>])*?\.m3u8(?:[?#](?:(?!\1)[^\s<>])*)?)\1/gi;
+
+/** Absolute http(s) playlist URLs mentioned in HTML or script text, in order of appearance. Pure. */
+export function findPlaylistUrls(text: string, baseUrl: string): string[] {
+    const found = new Set<string>();
+    for (const m of text.matchAll(QUOTED_M3U8)) {
+        const raw = (m[2] ?? '').replace(/\\\//g, '/').replace(/\\u002[fF]/g, '/').replace(/&amp;/g, '&');
+        try {
+            found.add(resolveUrl(raw, baseUrl));
+        } catch {
+            // Not an http(s) URL (e.g. file: or javascript:): never fetched.
+        }
+    }
+    return [...found];
+}
+
+export interface FrameScan {
+    url: string;
+    title: string;
+    heading: string;
+    html: string;
+    mediaSrcs: string[];
+}
+
+/**
+ * Runs inside the page. Kept as source text rather than a function: transpilers add helpers to
+ * functions (esbuild's `__name`) that do not exist in the page.
+ */
+export const SCAN_FRAME = `(() => {
+    const srcs = [];
+    for (const el of document.querySelectorAll('video, video source, audio source, source[type*="mpegurl" i]')) {
+        const s = el.currentSrc || el.src || el.getAttribute('src') || el.getAttribute('data-src');
+        if (s && !s.startsWith('blob:')) srcs.push(s);
+    }
+    const h = document.querySelector('h1, h2, .title, [class*="title" i]');
+    return {
+        url: location.href,
+        title: (document.querySelector('meta[property="og:title"]')?.content || document.title || '').trim(),
+        heading: (h ? h.textContent || '' : '').trim(),
+        html: document.documentElement.outerHTML.slice(0, 5000000),
+        mediaSrcs: srcs,
+    };
+})()`;

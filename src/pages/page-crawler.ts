@@ -1,0 +1,148 @@
+/**
+ * The page stage: renders play and gallery pages in Chromium and reports what media they hold.
+ * It knows nothing of downloading: it hands a `FoundPage` to whoever wired it.
+ */
+import { NonRetryableError, PlaywrightCrawler, type PlaywrightCrawlingContext, type ProxyConfiguration } from 'crawlee';
+import type { Page } from 'playwright';
+import { chromium } from 'playwright';
+import type { CrawlInput } from '../input.js';
+import type { Headers } from '../net/headers.js';
+import { sleep } from '../net/retry.js';
+import { CHROMIUM_ARGS } from './browser.js';
+import { NetworkCapture } from './capture.js';
+import { findPlaylistUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
+import { clickPlay } from './click-play.js';
+import { isPlaylistUrl } from './capture.js';
+import { resolveUrl } from '../urls.js';
+
+export interface PlaylistCandidate {
+    url: string;
+    headers: Headers;
+    source: 'network' | 'dom' | 'html';
+}
+
+export interface FoundPage {
+    pageUrl: string;
+    title?: string;
+    playlists: PlaylistCandidate[];
+}
+
+export interface PageCrawlerOptions {
+    input: CrawlInput;
+    executablePath: string;
+    proxyConfiguration?: ProxyConfiguration;
+    onPage(found: FoundPage): Promise<void>;
+    onPageFailed(pageUrl: string, reason: string): Promise<void>;
+}
+
+/** How long a page with a playlist only in its source (no player) is given before we move on. */
+const SOURCE_ONLY_GRACE_MS = 1500;
+/** How long a player gets to start on its own before we click play. */
+const CLICK_AFTER_MS = 2500;
+
+async function scanFrames(page: Page): Promise<FrameScan[]> {
+    const scans = await Promise.all(page.frames().map((f) => f.evaluate<FrameScan>(SCAN_FRAME).catch(() => undefined)));
+    return scans.filter((s): s is FrameScan => s !== undefined);
+}
+
+function sourceCandidates(scans: FrameScan[]): { url: string; source: 'dom' | 'html' }[] {
+    const out: { url: string; source: 'dom' | 'html' }[] = [];
+    for (const scan of scans) {
+        for (const src of scan.mediaSrcs) {
+            try {
+                const url = resolveUrl(src, scan.url);
+                if (isPlaylistUrl(url)) out.push({ url, source: 'dom' });
+            } catch {
+                // non-http media source: never fetched
+            }
+        }
+        for (const url of findPlaylistUrls(scan.html, scan.url)) out.push({ url, source: 'html' });
+    }
+    return out;
+}
+
+/** Waits for the player to request a playlist, clicking play if it does not start by itself. */
+async function waitForPlaylist(ctx: PlaywrightCrawlingContext, capture: NetworkCapture, waitSecs: number): Promise<FrameScan[]> {
+    const { page } = ctx;
+    const start = Date.now();
+    const deadline = start + waitSecs * 1000;
+    let clicked = false;
+    let scans: FrameScan[] = [];
+    let lastScan = 0;
+    while (Date.now() < deadline) {
+        if (capture.playlists.length > 0) break;
+        const elapsed = Date.now() - start;
+        if (Date.now() - lastScan > 1000) {
+            scans = await scanFrames(page);
+            lastScan = Date.now();
+            const hasPlayer = scans.some((s) => /<(video|iframe)\b/i.test(s.html));
+            if (!hasPlayer && sourceCandidates(scans).length > 0 && elapsed > SOURCE_ONLY_GRACE_MS) break;
+        }
+        if (!clicked && elapsed > CLICK_AFTER_MS) {
+            clicked = true;
+            await clickPlay(page).catch(() => undefined);
+        }
+        await sleep(200);
+    }
+    await capture.settle();
+    return scanFrames(page);
+}
+
+async function pageHeaders(page: Page): Promise<Headers> {
+    const [userAgent, cookies] = await Promise.all([page.evaluate('navigator.userAgent') as Promise<string>, page.context().cookies(page.url())]);
+    const headers: Headers = { referer: page.url(), 'user-agent': userAgent };
+    if (cookies.length) headers.cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    return headers;
+}
+
+export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawler {
+    const { input } = options;
+    const captures = new WeakMap<Page, NetworkCapture>();
+    return new PlaywrightCrawler({
+        proxyConfiguration: options.proxyConfiguration,
+        maxRequestsPerCrawl: input.maxPagesPerCrawl > 0 ? input.maxPagesPerCrawl : undefined,
+        maxRequestRetries: input.maxRequestRetries,
+        maxConcurrency: 4,
+        navigationTimeoutSecs: 60,
+        requestHandlerTimeoutSecs: input.pageWaitSecs + 90,
+        launchContext: {
+            launcher: chromium,
+            launchOptions: { executablePath: options.executablePath, headless: true, args: CHROMIUM_ARGS },
+        },
+        // The browser's real User-Agent is what we forward to media hosts; a generated fingerprint would differ.
+        browserPoolOptions: { useFingerprints: false },
+        preNavigationHooks: [
+            // Listeners must exist before navigation: a player's first XHRs are otherwise missed (crawlee #1611).
+            async ({ page }) => {
+                const capture = new NetworkCapture();
+                capture.attach(page);
+                captures.set(page, capture);
+            },
+        ],
+        async requestHandler(ctx) {
+            const { page, request, response, enqueueLinks } = ctx;
+            const status = response?.status() ?? 200;
+            if (status >= 400) {
+                const message = `the page answered HTTP ${status}`;
+                if (status >= 500 || status === 429) throw new Error(message);
+                throw new NonRetryableError(message);
+            }
+            const capture = captures.get(page) ?? new NetworkCapture();
+            const scans = input.downloadVideos ? await waitForPlaylist(ctx, capture, input.pageWaitSecs) : await scanFrames(page);
+            if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
+
+            const main = scans[0];
+            const title = main?.title || main?.heading || undefined;
+            const candidates: PlaylistCandidate[] = capture.playlists.map((p) => ({ url: p.url, headers: p.headers, source: 'network' }));
+            const fromSource = sourceCandidates(scans).filter((c) => !candidates.some((n) => n.url === c.url));
+            if (fromSource.length) {
+                const headers = await pageHeaders(page);
+                for (const c of fromSource) if (!candidates.some((n) => n.url === c.url)) candidates.push({ ...c, headers });
+            }
+            await options.onPage({ pageUrl: request.url, title, playlists: input.downloadVideos ? candidates : [] });
+        },
+        async failedRequestHandler({ request }, error) {
+            await options.onPageFailed(request.url, error.message.split('\n')[0] ?? String(error));
+        },
+    });
+}
