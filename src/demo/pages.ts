@@ -39,5 +39,10 @@ ${playerScript(`play(new URLSearchParams(location.search).get('src'));`)}`),
         layout('9tata play 14999-1-0', `<table><tr><td class="col1">name</td><td class="col2 hidden-xs">SeedStyleMovie</td></tr></table>
 <script>var now="${playlistUrl}";var pn="ikm3u8";</script>`),
 
+    /** Any playlist on this server behind an hls.js player: `/play/video.html?src=/media/x/index.m3u8`. */
+    video: (): string =>
+        layout('Demo video', `<h1>Demo video</h1><video controls muted></video>
+${playerScript(`play(new URLSearchParams(location.search).get('src'));`)}`),
+
     noVideo: (): string => layout('Nothing to see', '<h1>Nothing to see</h1><p>This page has no video.</p>'),
 };

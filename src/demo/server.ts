@@ -123,6 +123,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             if (p === '/embed/player.html') return html(demoPages.embed());
             if (p === '/play/seed.html') return html(demoPages.seed(`${origin}/media/seed/index.m3u8`));
             if (p === '/play/novideo.html') return html(demoPages.noVideo());
+            if (p === '/play/video.html') return html(demoPages.video());
             if (p === '/broken/index.m3u8') return html('<!doctype html><title>Login required</title><p>Please log in</p>');
             if (p === '/api/video/1') {
                 res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ src: '/media/api/index.m3u8' }));

@@ -10,10 +10,11 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FileDownload, type FileDownloadCrawlingContext, type ProxyConfiguration, type RequestQueue } from 'crawlee';
+import { FileDownload, type FileDownloadCrawlingContext, type ProxyConfiguration, type RequestProvider } from 'crawlee';
 import type { CrawlInput } from '../input.js';
 import { httpClient, HttpStatusError, redactUrl } from '../net/fetch.js';
 import { isRetryableStatus, retryDelayMs, sleep } from '../net/retry.js';
+import { withUserAgent } from '../net/headers.js';
 import { KeyCache, KeyError } from './keys.js';
 import type { VideoJobs } from './jobs.js';
 import { SegmentInspector, CorruptSegmentError, rangeSlicer } from './segment-bytes.js';
@@ -36,7 +37,7 @@ export interface StreamedResponse {
 
 export interface DownloadCrawlerOptions {
     input: CrawlInput;
-    queue: RequestQueue;
+    queue: RequestProvider;
     jobs: VideoJobs;
     stats: TransferStats;
     proxyConfiguration?: ProxyConfiguration;
@@ -61,13 +62,13 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
 
     async function open(ctx: FileDownloadCrawlingContext, extraHeaders: Record<string, string> = {}): Promise<StreamedResponse> {
         const { request } = ctx;
-        const headers = { ...request.headers, ...extraHeaders };
+        const headers = { ...withUserAgent(request.headers), ...extraHeaders };
         const res = await httpClient.stream({
             url: request.url,
             headers,
             proxyUrl: ctx.proxyInfo?.url,
             throwHttpErrors: false,
-            useHeaderGenerator: !headers['user-agent'],
+            useHeaderGenerator: false,
             timeout: { request: 120_000 },
         });
         if (res.statusCode < 200 || res.statusCode >= 300) {

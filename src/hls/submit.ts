@@ -2,7 +2,7 @@
  * Found playlists → video jobs with their segment requests in the run's download queue.
  */
 import { createHash } from 'node:crypto';
-import type { RequestOptions, RequestQueue } from 'crawlee';
+import type { RequestOptions, RequestProvider } from 'crawlee';
 import type { CrawlInput } from '../input.js';
 import { fetchBytes } from '../net/fetch.js';
 import type { Headers } from '../net/headers.js';
@@ -27,7 +27,7 @@ export class VideoSubmitter {
     constructor(
         private readonly input: CrawlInput,
         private readonly jobs: VideoJobs,
-        private readonly queue: RequestQueue,
+        private readonly queue: RequestProvider,
     ) {
         for (const job of jobs.all()) for (const url of [job.url, job.variantUrl]) this.covered.add(normalizeUrl(url));
     }

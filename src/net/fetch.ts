@@ -4,7 +4,7 @@
  */
 import { GotScrapingHttpClient } from 'crawlee';
 import { isRetryableStatus, retryDelayMs, sleep } from './retry.js';
-import type { Headers } from './headers.js';
+import { withUserAgent, type Headers } from './headers.js';
 
 export class HttpStatusError extends Error {
     override readonly name = 'HttpStatusError' as const;
@@ -67,12 +67,12 @@ export async function fetchBytes(url: string, options: FetchOptions): Promise<Fe
         try {
             const res = await httpClient.sendRequest({
                 url,
-                headers: options.headers,
+                headers: withUserAgent(options.headers),
                 proxyUrl: options.proxyUrl,
                 responseType: 'buffer',
                 throwHttpErrors: false,
                 // The browser's own headers are sent as they were; generated ones would contradict them.
-                useHeaderGenerator: !options.headers?.['user-agent'],
+                useHeaderGenerator: false,
                 timeout: { request: options.timeoutMs ?? 30_000 },
             });
             if (res.statusCode >= 200 && res.statusCode < 300) {

@@ -4,6 +4,16 @@
  */
 export type Headers = Record<string, string>;
 
+/**
+ * For media reached without a page (a start URL that is a playlist): a plain desktop Chrome
+ * User-Agent. got-scraping's header generator would make one per request, and that costs more CPU
+ * than the rest of a segment download together.
+ */
+export const DEFAULT_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+
+/** The headers to send: the browser's where we have them, a User-Agent at least. */
+export const withUserAgent = (headers: Headers | undefined): Headers => ({ 'user-agent': DEFAULT_USER_AGENT, ...headers });
+
 // Connection-level, per-request or body headers: forwarding them breaks or confuses the next request.
 const DROP = new Set(['host', 'connection', 'content-length', 'content-type', 'range', 'if-range', 'if-none-match', 'if-modified-since', 'accept-encoding', 'upgrade-insecure-requests', 'purpose', 'sec-purpose']);
 

@@ -1,0 +1,59 @@
+/** Runs the real actor as a child process against a temporary storage folder. */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { MediaItem } from '../../src/output.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+export interface ActorRun {
+    code: number | null;
+    output: string;
+    storage: string;
+    kvDir: string;
+    items: MediaItem[];
+    ms: number;
+    /** Highest resident set size of the actor's Node process, sampled every 100 ms. */
+    peakRssMb: number;
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+    return mkdtemp(path.join(os.tmpdir(), `mca-${prefix}-`));
+}
+
+export async function readItems(storage: string): Promise<MediaItem[]> {
+    const dir = path.join(storage, 'datasets', 'default');
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
+    return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), 'utf8')) as MediaItem));
+}
+
+export async function runActor(input: unknown, options: { storage?: string; env?: Record<string, string>; args?: string[]; timeoutMs?: number } = {}): Promise<ActorRun> {
+    const storage = options.storage ?? (await tempDir('run'));
+    const kvDir = path.join(storage, 'key_value_stores', 'default');
+    await mkdir(kvDir, { recursive: true });
+    if (input !== undefined) await writeFile(path.join(kvDir, 'INPUT.json'), JSON.stringify(input));
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts'), ...(options.args ?? [])], {
+        cwd: ROOT,
+        env: { ...process.env, CRAWLEE_STORAGE_DIR: storage, APIFY_LOG_LEVEL: 'INFO', ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let peakRssKb = 0;
+    const sampler = setInterval(() => {
+        readFile(`/proc/${child.pid}/status`, 'utf8')
+            .then((status) => {
+                const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+                peakRssKb = Math.max(peakRssKb, kb);
+            })
+            .catch(() => undefined);
+    }, 100);
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    clearInterval(sampler);
+    return { code, output, storage, kvDir, items: await readItems(storage), ms: Date.now() - started, peakRssMb: Math.round(peakRssKb / 1024) };
+}
