@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Makes sure a Chromium exists before the actor or the tests need one. Playwright's own browser
+// download cannot work offline; on Debian as root we install the distribution's chromium instead.
+import { execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const candidates = [process.env.CHROMIUM_PATH, process.env.CRAWLEE_CHROME_EXECUTABLE_PATH, process.env.CRAWLEE_DEFAULT_BROWSER_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/snap/bin/chromium'];
+let bundled;
+try {
+    const { chromium } = await import('playwright');
+    bundled = chromium.executablePath();
+} catch {
+    bundled = undefined;
+}
+const found = [...candidates, bundled].find((p) => p && existsSync(p));
+if (found) process.exit(0);
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+if (isRoot && existsSync('/usr/bin/apt-get')) {
+    console.log('No Chromium found: installing Debian\'s chromium package (apt-get install -y chromium)...');
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', { stdio: 'inherit' });
+    process.exit(0);
+}
+console.warn('No Chromium found. Install one (Debian/Ubuntu: `sudo apt-get install -y chromium`, or `npx playwright install chromium` where downloads work) or set CHROMIUM_PATH. Playlist and image URLs still work without it; pages need it.');
