@@ -7,6 +7,7 @@ import { Actor } from 'apify';
 import { log, type ProxyConfiguration } from 'crawlee';
 import type { CrawlInput } from './input.js';
 import { createDownloadCrawler } from './download/download-crawler.js';
+import { ImageSaver, imageRequest, isImageUrl } from './download/images.js';
 import { VideoJobs } from './download/jobs.js';
 import { TransferStats } from './download/stats.js';
 import { VideoSubmitter } from './hls/submit.js';
@@ -36,7 +37,8 @@ async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefin
 export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     const started = Date.now();
     const directPlaylists = input.startUrls.filter(isPlaylistUrl);
-    const pageUrls = input.startUrls.filter((u) => !isPlaylistUrl(u));
+    const directImages = input.startUrls.filter(isImageUrl);
+    const pageUrls = input.startUrls.filter((u) => !isPlaylistUrl(u) && !isImageUrl(u));
     // Fail before anything is downloaded if pages need a browser and there is none.
     const executablePath = pageUrls.length ? findBrowser() : '';
 
@@ -45,7 +47,9 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     const resumed = await jobs.load();
     const proxyConfiguration = await proxyFor(input);
     const stats = new TransferStats();
-    const finisher = new VideoFinisher(jobs, new KeyAllocator());
+    const keys = new KeyAllocator();
+    const finisher = new VideoFinisher(jobs, keys);
+    const images = new ImageSaver(input, keys, workRoot());
     const submitter = new VideoSubmitter(input, jobs, storages.downloads);
     const downloader = createDownloadCrawler({
         input,
@@ -53,7 +57,11 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         jobs,
         stats,
         proxyConfiguration,
-        handlers: { onVideoSettled: (id) => finisher.settle(id) },
+        handlers: {
+            onVideoSettled: (id) => finisher.settle(id),
+            onOtherRequest: (ctx, open) => images.handle(ctx, open),
+            onOtherFailed: (ctx, error) => images.failed(ctx, error),
+        },
     });
 
     for (const job of resumed) {
@@ -73,8 +81,9 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     let pages = 0;
     try {
         for (const url of directPlaylists) {
-            await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }] });
+            await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }], images: [] });
         }
+        if (directImages.length) await storages.downloads.addRequests(directImages.map((url) => imageRequest(url, url, {})));
         if (pageUrls.length) {
             const pageCrawler = createPageCrawler({
                 input,
@@ -82,9 +91,11 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
                 proxyConfiguration,
                 async onPage(found) {
                     pages++;
+                    await images.enqueue(storages.downloads, found.pageUrl, found.images);
                     const submitted = await submitter.submitPage(found);
-                    if (submitted === 0 && found.playlists.length === 0 && input.downloadVideos) {
-                        await pushItem({ type: 'page', status: 'failed', pageUrl: found.pageUrl, url: found.pageUrl, title: found.title, error: `no HLS video found on the page within ${input.pageWaitSecs} s` });
+                    if (submitted === 0 && found.playlists.length === 0 && found.images.length === 0) {
+                        const what = [input.downloadVideos && 'HLS video', input.downloadImages && 'image'].filter(Boolean).join(' or ');
+                        await pushItem({ type: 'page', status: 'failed', pageUrl: found.pageUrl, url: found.pageUrl, title: found.title, error: `no ${what} found on the page within ${input.pageWaitSecs} s` });
                     }
                 },
                 async onPageFailed(pageUrl, reason) {

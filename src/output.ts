@@ -58,7 +58,7 @@ export function keyFromText(text: string | undefined, prefix: string, seed: stri
         .replace(/^[-.]+|[-.]+$/g, '')
         .slice(0, KEY_MAX)
         .replace(/[-.]+$/g, '');
-    if (ascii.length >= 3) return ascii;
+    if (ascii.length >= 2) return ascii;
     const hash = createHash('sha256').update(seed).digest('hex').slice(0, 10);
     return ascii ? `${prefix}-${ascii}-${hash}` : `${prefix}-${hash}`;
 }

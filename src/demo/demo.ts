@@ -1,11 +1,13 @@
 /** `npm start` with no input: crawl the bundled demo site, served on a free loopback port. */
 import path from 'node:path';
+import { makeGalleryImages } from './gallery.js';
 import { makeDemoMedia } from './media.js';
 import { startDemoServer, type DemoServer } from './server.js';
 
 export async function startDemo(mediaRoot: string): Promise<{ server: DemoServer; input: { startUrls: { url: string }[] } }> {
-    await makeDemoMedia(path.join(mediaRoot));
-    const server = await startDemoServer({ mediaDir: mediaRoot });
-    const { api, iframe, seed } = server.pages;
-    return { server, input: { startUrls: [api, iframe, seed].map((url) => ({ url })) } };
+    const imagesDir = path.join(mediaRoot, 'images');
+    await Promise.all([makeDemoMedia(mediaRoot), makeGalleryImages(imagesDir)]);
+    const server = await startDemoServer({ mediaDir: mediaRoot, imagesDir });
+    const { api, iframe, seed, gallerySeed, galleryLazy } = server.pages;
+    return { server, input: { startUrls: [api, iframe, seed, gallerySeed, galleryLazy].map((url) => ({ url })) } };
 }

@@ -11,9 +11,12 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { demoPages } from './pages.js';
+import { bigGalleryPage, feedPage, galleryPage, syntheticBmp } from './gallery.js';
 
 export interface DemoServerOptions {
     mediaDir: string;
+    /** Gallery images (see gallery.ts); galleries answer 404 without it. */
+    imagesDir?: string;
     /** Delay before the first byte of every media response. */
     ttfbMs?: number;
     /** Per-connection bandwidth of media responses. */
@@ -26,7 +29,7 @@ export interface DemoServer {
     origin: string;
     /** http://localhost:port: the "other origin" of iframe players. */
     altOrigin: string;
-    pages: Record<'api' | 'iframe' | 'seed' | 'noVideo' | 'missing' | 'htmlPlaylist', string>;
+    pages: Record<'api' | 'iframe' | 'seed' | 'noVideo' | 'missing' | 'htmlPlaylist' | 'gallerySeed' | 'galleryLazy' | 'galleryFeed' | 'galleryPage1', string>;
     /** Requests per path. */
     hits: Map<string, number>;
     peakConnections: number;
@@ -82,13 +85,13 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     let origin = '';
     let altOrigin = '';
 
-    async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string, throttled: boolean): Promise<void> {
+    async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string, throttled: boolean, typeOverride?: string): Promise<void> {
         const info = await stat(file).catch(() => undefined);
         if (!info?.isFile()) {
             res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
             return;
         }
-        const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+        const type = typeOverride ?? TYPES[path.extname(file)] ?? 'application/octet-stream';
         let start = 0;
         let end = info.size - 1;
         let status = 200;
@@ -125,6 +128,33 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             if (p === '/play/novideo.html') return html(demoPages.noVideo());
             if (p === '/play/video.html') return html(demoPages.video());
             if (p === '/broken/index.m3u8') return html('<!doctype html><title>Login required</title><p>Please log in</p>');
+            if (p === '/gallery/big.html') return html(bigGalleryPage(Math.min(5000, Number(url.searchParams.get('n') ?? 300))));
+            if (p.startsWith('/bigimg/')) {
+                const body = syntheticBmp(Number(p.slice('/bigimg/'.length).replace('.bmp', '')) || 0);
+                if (options.ttfbMs) await new Promise((r) => setTimeout(r, options.ttfbMs));
+                res.writeHead(200, { 'content-type': 'image/bmp', 'content-length': body.length }).end(body);
+                return;
+            }
+            if (p.startsWith('/gallery/')) {
+                const body = galleryPage(p.slice('/gallery/'.length).replace(/\.html$/, ''), origin);
+                return body ? html(body) : html('<h1>404</h1>', 404);
+            }
+            if (p === '/api/feed') {
+                res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(feedPage(Number(url.searchParams.get('page')))));
+                return;
+            }
+            if (options.imagesDir && (p.startsWith('/img/') || p === '/mirror/g1-copy.jpg' || p === '/protected/hot.jpg')) {
+                // Hotlink protection: the image host answers 403 unless the request comes from our pages.
+                if (p.startsWith('/protected/')) {
+                    const referer = req.headers.referer ?? '';
+                    if (!referer.startsWith(origin) && !referer.startsWith(altOrigin)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('hotlinking forbidden');
+                }
+                const name = p === '/mirror/g1-copy.jpg' ? 'g1.jpg' : p.startsWith('/protected/') ? 'hot.jpg' : decodeURIComponent(p.slice('/img/'.length));
+                const file = path.resolve(options.imagesDir, name);
+                if (!file.startsWith(path.resolve(options.imagesDir) + path.sep)) return void res.writeHead(403).end();
+                // A server that lies about the type: the bytes are PNG.
+                return sendFile(req, res, file, false, name === 'lie.png' ? 'application/octet-stream' : undefined);
+            }
             if (p === '/api/video/1') {
                 res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ src: '/media/api/index.m3u8' }));
                 return;
@@ -156,6 +186,10 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         noVideo: `${origin}/play/novideo.html`,
         missing: `${origin}/play/does-not-exist.html`,
         htmlPlaylist: `${origin}/broken/index.m3u8`,
+        gallerySeed: `${origin}/gallery/seed.html`,
+        galleryLazy: `${origin}/gallery/lazy.html`,
+        galleryFeed: `${origin}/gallery/feed.html`,
+        galleryPage1: `${origin}/gallery/page1.html`,
     });
     return {
         origin,

@@ -46,7 +46,7 @@ export interface DownloadCrawlerOptions {
 
 /** Errors that another attempt cannot fix. */
 function isPermanent(error: Error): boolean {
-    if (error instanceof KeyError) return true;
+    if ((error as { permanent?: boolean }).permanent === true) return true;
     if (error instanceof HttpStatusError) return !isRetryableStatus(error.statusCode);
     return false;
 }

@@ -4,6 +4,7 @@ import type { Headers } from '../net/headers.js';
 
 export class KeyError extends Error {
     override readonly name = 'KeyError' as const;
+    readonly permanent = true;
 }
 
 export function checkKey(body: Buffer, contentType: string, url: string): Buffer {

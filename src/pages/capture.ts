@@ -24,8 +24,15 @@ export interface CapturedPlaylist {
     at: number;
 }
 
+export interface CapturedImage {
+    url: string;
+    headers: Headers;
+}
+
 export class NetworkCapture {
     readonly playlists: CapturedPlaylist[] = [];
+    /** Images the page loaded, by URL: lazy loaders and scripts included. */
+    readonly images = new Map<string, CapturedImage>();
     private readonly seen = new Set<string>();
     private readonly pending = new Set<Promise<void>>();
 
@@ -35,10 +42,13 @@ export class NetworkCapture {
         });
         page.on('response', (response) => {
             const url = response.url();
-            if (this.seen.has(url) || isPlaylistUrl(url)) return;
+            if (this.seen.has(url) || isPlaylistUrl(url) || !/^https?:/i.test(url)) return;
             this.track(
-                response.headerValue('content-type').then((ct) => {
+                response.headerValue('content-type').then(async (ct) => {
                     if (isPlaylistContentType(ct ?? undefined)) return this.record(response.request());
+                    if (/^image\//i.test(ct ?? '') && response.ok() && !this.images.has(url)) {
+                        this.images.set(url, { url, headers: forwardableHeaders(await response.request().allHeaders()) });
+                    }
                 }),
             );
         });

@@ -13,6 +13,7 @@ import { NetworkCapture } from './capture.js';
 import { findPlaylistUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
 import { clickPlay } from './click-play.js';
 import { isPlaylistUrl } from './capture.js';
+import { gatherImages, type PageImage } from './gather-images.js';
 import { resolveUrl } from '../urls.js';
 
 export interface PlaylistCandidate {
@@ -25,6 +26,7 @@ export interface FoundPage {
     pageUrl: string;
     title?: string;
     playlists: PlaylistCandidate[];
+    images: PageImage[];
 }
 
 export interface PageCrawlerOptions {
@@ -39,6 +41,8 @@ export interface PageCrawlerOptions {
 const SOURCE_ONLY_GRACE_MS = 1500;
 /** How long a player gets to start on its own before we click play. */
 const CLICK_AFTER_MS = 2500;
+/** A page with no player element and no playlist in its source is not waited on longer than this. */
+const NO_PLAYER_GIVE_UP_MS = 4000;
 
 async function scanFrames(page: Page): Promise<FrameScan[]> {
     const scans = await Promise.all(page.frames().map((f) => f.evaluate<FrameScan>(SCAN_FRAME).catch(() => undefined)));
@@ -76,7 +80,9 @@ async function waitForPlaylist(ctx: PlaywrightCrawlingContext, capture: NetworkC
             scans = await scanFrames(page);
             lastScan = Date.now();
             const hasPlayer = scans.some((s) => /<(video|iframe)\b/i.test(s.html));
-            if (!hasPlayer && sourceCandidates(scans).length > 0 && elapsed > SOURCE_ONLY_GRACE_MS) break;
+            const inSource = sourceCandidates(scans).length > 0;
+            if (!hasPlayer && inSource && elapsed > SOURCE_ONLY_GRACE_MS) break;
+            if (!hasPlayer && !inSource && elapsed > NO_PLAYER_GIVE_UP_MS) break;
         }
         if (!clicked && elapsed > CLICK_AFTER_MS) {
             clicked = true;
@@ -128,7 +134,9 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 throw new NonRetryableError(message);
             }
             const capture = captures.get(page) ?? new NetworkCapture();
+            const deadline = Date.now() + input.pageWaitSecs * 1000;
             const scans = input.downloadVideos ? await waitForPlaylist(ctx, capture, input.pageWaitSecs) : await scanFrames(page);
+            const images = input.downloadImages ? await gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), await pageHeaders(page)) : [];
             if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
 
             const main = scans[0];
@@ -139,7 +147,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 const headers = await pageHeaders(page);
                 for (const c of fromSource) if (!candidates.some((n) => n.url === c.url)) candidates.push({ ...c, headers });
             }
-            await options.onPage({ pageUrl: request.url, title, playlists: input.downloadVideos ? candidates : [] });
+            await options.onPage({ pageUrl: request.url, title, playlists: input.downloadVideos ? candidates : [], images });
         },
         async failedRequestHandler({ request }, error) {
             await options.onPageFailed(request.url, error.message.split('\n')[0] ?? String(error));

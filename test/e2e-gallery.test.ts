@@ -1,0 +1,71 @@
+/**
+ * Issue 3 end to end: gallery pages in a real Chromium; every real image stored once and
+ * byte-identical; placeholders, icons and smaller srcset candidates never stored.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { EXPECTED_STORED, makeGalleryImages, NEVER_STORED } from '../src/demo/gallery.js';
+import { startDemoServer, type DemoServer } from '../src/demo/server.js';
+import { extensionFor } from '../src/output.js';
+import { runActor, tempDir } from './helpers/actor.js';
+import { sha256 } from './helpers/media.js';
+
+let server: DemoServer;
+let imagesDir: string;
+const shaOf = new Map<string, string>();
+
+before(async () => {
+    const dir = await tempDir('gallery');
+    imagesDir = path.join(dir, 'images');
+    await makeGalleryImages(imagesDir);
+    for (const name of [...EXPECTED_STORED, ...NEVER_STORED]) shaOf.set(name, await sha256(path.join(imagesDir, name)));
+    server = await startDemoServer({ mediaDir: dir, imagesDir, ttfbMs: 100 });
+});
+after(() => server?.close());
+
+test('every real image of the galleries is stored once, byte-identical; nothing else is', async () => {
+    const { gallerySeed, galleryLazy, galleryFeed, galleryPage1 } = server.pages;
+    const run = await runActor({
+        startUrls: [gallerySeed, galleryLazy, galleryFeed, galleryPage1].map((url) => ({ url })),
+        linkGlobs: [`${server.origin}/gallery/page*.html`],
+        downloadVideos: false,
+        pageWaitSecs: 20,
+    });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    const ok = run.items.filter((i) => i.type === 'image' && i.status === 'ok');
+    const byName = new Map([...shaOf].map(([name, sha]) => [sha, name]));
+    const storedNames = ok.map((i) => byName.get(i.sha256!) ?? `unexpected ${i.url}`).sort();
+    assert.deepEqual(storedNames, [...EXPECTED_STORED].sort(), 'stored set differs');
+    for (const item of ok) {
+        const file = path.join(run.kvDir, `${item.key}.${extensionFor(item.contentType!)}`);
+        const bytes = await readFile(file);
+        assert.equal(bytes.length, item.bytes);
+        assert.equal(await sha256(file), item.sha256, `${item.url} not byte-identical`);
+        assert.ok(item.width! >= 64 && item.height! >= 64);
+    }
+    assert.deepEqual(new Set(ok.map((i) => i.contentType)), new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']));
+    assert.equal(ok.find((i) => i.sha256 === shaOf.get('lie.png'))?.contentType, 'image/png', 'sniffed, not the served octet-stream');
+    assert.equal(ok.find((i) => i.sha256 === shaOf.get('g1.jpg'))?.title, 'meme 1', 'alt text is the title');
+
+    const skipped = run.items.filter((i) => i.status === 'skipped');
+    const icon = skipped.find((i) => i.url.endsWith('/icon16.png'));
+    assert.match(icon?.error ?? '', /smaller than 64×64 px \(16×16\)/);
+    const g1Key = ok.find((i) => i.sha256 === shaOf.get('g1.jpg'))!.key!;
+    const mirror = skipped.find((i) => i.url.endsWith('/mirror/g1-copy.jpg'));
+    assert.ok(mirror?.error?.includes(g1Key), `duplicate names the key it duplicates: ${mirror?.error}`);
+    for (const name of NEVER_STORED) assert.ok(!ok.some((i) => i.sha256 === shaOf.get(name)), `${name} must not be stored`);
+    assert.deepEqual(run.items.filter((i) => i.status === 'failed'), []);
+});
+
+test('a gallery of 300 images downloads over many connections at once', async () => {
+    const run = await runActor({ startUrls: [{ url: `${server.origin}/gallery/big.html?n=300` }], downloadVideos: false, pageWaitSecs: 30 });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    const ok = run.items.filter((i) => i.type === 'image' && i.status === 'ok');
+    assert.equal(ok.length, 300);
+    assert.equal(new Set(ok.map((i) => i.sha256)).size, 300);
+    const peak = Number(/up to (\d+) connections at once/.exec(run.output)?.[1]);
+    console.log(`300 images: ${run.ms} ms, ${peak} downloads at once`);
+    assert.ok(peak >= 24, `only ${peak} parallel downloads`);
+});
