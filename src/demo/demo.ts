@@ -8,6 +8,6 @@ export async function startDemo(mediaRoot: string): Promise<{ server: DemoServer
     const imagesDir = path.join(mediaRoot, 'images');
     await Promise.all([makeDemoMedia(mediaRoot), makeGalleryImages(imagesDir)]);
     const server = await startDemoServer({ mediaDir: mediaRoot, imagesDir });
-    const { api, iframe, seed, gallerySeed, galleryLazy } = server.pages;
-    return { server, input: { startUrls: [api, iframe, seed, gallerySeed, galleryLazy].map((url) => ({ url })) } };
+    const { api, iframe, seed, fmp4, click, gallerySeed, galleryLazy } = server.pages;
+    return { server, input: { startUrls: [api, iframe, seed, fmp4, click, gallerySeed, galleryLazy].map((url) => ({ url })) } };
 }

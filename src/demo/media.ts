@@ -9,6 +9,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ffmpegPath } from '../merge/ffmpeg.js';
+import { makeHlsCases, type HlsCases } from './hls-cases.js';
 
 const run = promisify(execFile);
 
@@ -77,7 +78,7 @@ export async function makeMaster(dir: string, variants: MasterVariant[]): Promis
 }
 
 /** The demo site's media set (also the end-to-end tests'). */
-export async function makeDemoMedia(root: string): Promise<{ api: HlsVideo; iframe: Record<string, HlsVideo>; seed: HlsVideo }> {
+export async function makeDemoMedia(root: string): Promise<{ api: HlsVideo; iframe: Record<string, HlsVideo>; seed: HlsVideo; cases: HlsCases }> {
     const [api, iframe, seed] = await Promise.all([
         makeHlsVideo(path.join(root, 'api'), { width: 640, height: 360, secs: 6, segSecs: 1, toneHz: 440 }),
         makeMaster(path.join(root, 'iframe'), [
@@ -86,5 +87,6 @@ export async function makeDemoMedia(root: string): Promise<{ api: HlsVideo; ifra
         ]),
         makeHlsVideo(path.join(root, 'seed'), { width: 480, height: 270, secs: 5, segSecs: 1, toneHz: 770 }),
     ]);
-    return { api, iframe, seed };
+    const cases = await makeHlsCases(root, api, iframe.low!, iframe.high!, seed);
+    return { api, iframe, seed, cases };
 }

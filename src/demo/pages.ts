@@ -28,7 +28,18 @@ ${playerScript(`setTimeout(function(){ fetch('/api/video/1').then(function(r){re
 
     /** The player lives in an iframe on another origin. */
     iframe: (embedOrigin: string): string =>
-        layout('Iframe Episode 1', `<h1>Iframe Episode 1</h1><iframe allow="autoplay" src="${embedOrigin}/embed/player.html?src=/media/iframe/master.m3u8"></iframe>`),
+        layout('Iframe Episode 1', `<h1>Iframe Episode 1</h1><iframe allow="autoplay" src="${embedOrigin}/embed/player.html?src=/media/iframe-enc/master.m3u8"></iframe>`),
+
+    /** Nothing loads until the play overlay is clicked. */
+    click: (): string =>
+        layout('Click To Play', `<h1>Click To Play</h1><div style="position:relative;width:640px"><video muted></video>
+<div class="vjs-big-play-button" role="button" aria-label="Play video" style="position:absolute;left:270px;top:150px;width:100px;height:60px;background:#c00;color:#fff;cursor:pointer">Play</div></div>
+${playerScript(`document.querySelector('.vjs-big-play-button').addEventListener('click', function(){ this.remove(); play(new URLSearchParams(location.search).get('src') || '/media/api/index.m3u8'); });`)}`),
+
+    /** The URL exists only at run time (base64 in the source): only the network can see it. */
+    hidden: (): string =>
+        layout('Hidden Source', `<h1>Hidden Source</h1><video controls muted></video>
+${playerScript(`setTimeout(function(){ play(atob('${Buffer.from('/media/enc/index.m3u8').toString('base64')}')); }, 500);`)}`),
 
     embed: (): string =>
         layout('embedded player', `<video controls muted></video>

@@ -29,7 +29,9 @@ export interface DemoServer {
     origin: string;
     /** http://localhost:port: the "other origin" of iframe players. */
     altOrigin: string;
-    pages: Record<'api' | 'iframe' | 'seed' | 'noVideo' | 'missing' | 'htmlPlaylist' | 'gallerySeed' | 'galleryLazy' | 'galleryFeed' | 'galleryPage1', string>;
+    pages: Record<'api' | 'iframe' | 'seed' | 'noVideo' | 'missing' | 'htmlPlaylist' | 'gallerySeed' | 'galleryLazy' | 'galleryFeed' | 'galleryPage1' | 'click' | 'hidden' | 'fmp4', string>;
+    /** A play page for any playlist of this server. */
+    videoPage(src: string): string;
     /** Requests per path. */
     hits: Map<string, number>;
     peakConnections: number;
@@ -43,6 +45,7 @@ const TYPES: Record<string, string> = {
     '.m4s': 'video/iso.segment',
     '.aac': 'audio/aac',
     '.key': 'application/octet-stream',
+    '.vtt': 'text/vtt',
     '.jpg': 'image/jpeg',
     '.png': 'image/png',
     '.gif': 'image/gif',
@@ -127,6 +130,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             if (p === '/play/seed.html') return html(demoPages.seed(`${origin}/media/seed/index.m3u8`));
             if (p === '/play/novideo.html') return html(demoPages.noVideo());
             if (p === '/play/video.html') return html(demoPages.video());
+            if (p === '/play/click.html') return html(demoPages.click());
+            if (p === '/play/hidden.html') return html(demoPages.hidden());
+            if (p === '/broken/key.html') return html('<!doctype html><title>Forbidden</title><p>Session expired</p>');
             if (p === '/broken/index.m3u8') return html('<!doctype html><title>Login required</title><p>Please log in</p>');
             if (p === '/gallery/big.html') return html(bigGalleryPage(Math.min(5000, Number(url.searchParams.get('n') ?? 300))));
             if (p.startsWith('/bigimg/')) {
@@ -164,6 +170,11 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                 return sendFile(req, res, hlsJs, false);
             }
             if (p.startsWith('/media/')) {
+                // Key servers check where the request comes from.
+                if (p.endsWith('.key')) {
+                    const referer = req.headers.referer ?? '';
+                    if (!referer.startsWith(origin) && !referer.startsWith(altOrigin)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('no key for you');
+                }
                 const file = path.resolve(options.mediaDir, `.${decodeURIComponent(p.slice('/media'.length))}`);
                 if (!file.startsWith(path.resolve(options.mediaDir) + path.sep)) return void res.writeHead(403).end();
                 return sendFile(req, res, file, true);
@@ -190,11 +201,15 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         galleryLazy: `${origin}/gallery/lazy.html`,
         galleryFeed: `${origin}/gallery/feed.html`,
         galleryPage1: `${origin}/gallery/page1.html`,
+        click: `${origin}/play/click.html`,
+        hidden: `${origin}/play/hidden.html`,
+        fmp4: `${origin}/play/video.html?src=/media/fmp4/index.m3u8`,
     });
     return {
         origin,
         altOrigin,
         pages: server_pages(),
+        videoPage: (src) => `${origin}/play/video.html?src=${encodeURIComponent(src)}`,
         hits,
         get peakConnections() {
             return state.peakConnections;

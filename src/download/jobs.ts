@@ -19,6 +19,8 @@ export interface TrackJob {
     segmentMap?: (number | null)[];
     /** Media sequence number of the first segment, for reporting gaps by sequence. */
     firstSeq: number;
+    /** Indexes of segments that start a new EXT-X-DISCONTINUITY section (timestamps may restart). */
+    discontinuities?: number[];
 }
 
 export type JobStatus = 'downloading' | 'merging' | 'done' | 'failed';

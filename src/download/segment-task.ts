@@ -22,6 +22,7 @@ export function trackJob(name: TrackName, plan: TrackPlan): TrackJob {
         maps: plan.maps.length,
         segmentMap: plan.maps.length ? plan.segments.map((s) => (multipleMaps ? (s.map ?? null) : 0)) : undefined,
         firstSeq: plan.segments[0]?.seq ?? 0,
+        discontinuities: plan.segments.flatMap((s, i) => (i > 0 && s.discontinuity ? [i] : [])),
     };
 }
 

@@ -1,8 +1,10 @@
 /**
- * Joins a track's downloaded units into one file, in playlist (= media sequence) order, with each
- * fMP4 init section written where the segments start needing it. Byte concatenation is what an HLS
- * player feeds its demuxer too; it keeps ffmpeg away from playlists and from opening every segment
- * at once (its `concat:` protocol runs out of file handles past ~1000 segments).
+ * Joins a track's downloaded units into files, in playlist (= media sequence) order, one file per
+ * discontinuity section, with each fMP4 init section written where the segments start needing it.
+ * Byte concatenation is what an HLS player feeds its demuxer too; it keeps ffmpeg away from
+ * playlists and from opening every segment at once (its `concat:` protocol runs out of file
+ * handles past ~1000 segments). Sections are joined later by ffmpeg's concat demuxer, which shifts
+ * each section's restarted timestamps to follow the previous one.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -10,11 +12,17 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { unitName, type TrackJob } from '../download/jobs.js';
 
-/** The units of a track in the order they must be written. Pure. */
-export function concatOrder(track: TrackJob): string[] {
+/** [start, end) segment index ranges of the track's discontinuity sections. Pure. */
+export function sections(track: TrackJob): [number, number][] {
+    const starts = [0, ...(track.discontinuities ?? []).filter((i) => i > 0 && i < track.segments)];
+    return starts.map((s, k) => [s, starts[k + 1] ?? track.segments]);
+}
+
+/** The units of segments [from, to) in the order they must be written. Pure. */
+export function concatOrder(track: TrackJob, from = 0, to = track.segments): string[] {
     const order: string[] = [];
     let currentMap: number | null = null;
-    for (let i = 0; i < track.segments; i++) {
+    for (let i = from; i < to; i++) {
         const map = track.segmentMap?.[i] ?? null;
         if (map !== null && map !== currentMap) order.push(unitName(track.name, 'init', map));
         currentMap = map;
@@ -23,16 +31,19 @@ export function concatOrder(track: TrackJob): string[] {
     return order;
 }
 
-export async function concatTrack(track: TrackJob, workDir: string, out: string): Promise<Buffer> {
+async function join(units: string[], workDir: string, out: string): Promise<void> {
     const writer = createWriteStream(out);
-    for (const unit of concatOrder(track)) {
+    for (const unit of units) {
         const reader = createReadStream(path.join(workDir, unit));
         reader.pipe(writer, { end: false });
         await Promise.race([once(reader, 'end'), once(writer, 'error').then(([e]) => Promise.reject(e as Error))]);
     }
     writer.end();
     await once(writer, 'finish');
-    const fh = await open(out, 'r');
+}
+
+async function readHead(file: string): Promise<Buffer> {
+    const fh = await open(file, 'r');
     try {
         const head = Buffer.alloc(16);
         await fh.read(head, 0, 16, 0);
@@ -40,4 +51,15 @@ export async function concatTrack(track: TrackJob, workDir: string, out: string)
     } finally {
         await fh.close();
     }
+}
+
+/** Writes `<outBase>-<k>` per section; returns the files and the first bytes (to tell the container). */
+export async function concatTrack(track: TrackJob, workDir: string, outBase: string): Promise<{ files: string[]; head: Buffer }> {
+    const files: string[] = [];
+    for (const [k, [from, to]] of sections(track).entries()) {
+        const file = `${outBase}-${k}`;
+        await join(concatOrder(track, from, to), workDir, file);
+        files.push(file);
+    }
+    return { files, head: await readHead(files[0]!) };
 }

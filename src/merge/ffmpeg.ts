@@ -68,15 +68,19 @@ const firstLine = (error: Error): string => error.message.split('\n').filter(Boo
 
 export interface RemuxInput {
     file: string;
-    format: InputFormat;
+    /** `concat`: `file` is a list of local section files for ffmpeg's concat demuxer. */
+    format: InputFormat | 'concat';
 }
+
+const inputOptions = (input: RemuxInput): string[] =>
+    input.format === 'concat' ? ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file'] : ['-protocol_whitelist', 'file', '-f', input.format];
 
 /** `-c copy` into MP4: video from the first input, audio from the second if given, else the first. */
 export function remux(video: RemuxInput, audio: RemuxInput | undefined, out: string, audioIsAac: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
         const cmd = ffmpeg().setFfmpegPath(ffmpegPath);
-        cmd.input(video.file).inputOptions(['-protocol_whitelist', 'file', '-f', video.format]);
-        if (audio) cmd.input(audio.file).inputOptions(['-protocol_whitelist', 'file', '-f', audio.format]);
+        cmd.input(video.file).inputOptions(inputOptions(video));
+        if (audio) cmd.input(audio.file).inputOptions(inputOptions(audio));
         const options = ['-map', '0:v:0', '-map', audio ? '1:a:0' : '0:a?', '-c', 'copy', '-movflags', '+faststart'];
         // ADTS AAC (TS, packed audio) needs its headers turned into an AudioSpecificConfig for MP4.
         if (audioIsAac) options.push('-bsf:a', 'aac_adtstoasc');

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { VideoJob } from '../download/jobs.js';
@@ -32,14 +32,21 @@ export async function sha256File(file: string): Promise<string> {
 export async function mergeVideo(job: VideoJob, workDir: string): Promise<MergedVideo> {
     const joined = [];
     for (const track of job.tracks) {
-        const file = path.join(workDir, `joined-${track.name}`);
-        const head = await concatTrack(track, workDir, file);
-        joined.push({ name: track.name, file, format: containerOf(head) });
+        const { files, head } = await concatTrack(track, workDir, path.join(workDir, `joined-${track.name}`));
+        const format = containerOf(head);
+        if (files.length === 1) {
+            joined.push({ name: track.name, file: files[0]!, format, first: files[0]!, firstFormat: format });
+            continue;
+        }
+        // Paths are ours (work folder, no quotes in them); the list is never built from remote text.
+        const list = path.join(workDir, `sections-${track.name}.txt`);
+        await writeFile(list, files.map((f) => `file '${f}'`).join('\n') + '\n');
+        joined.push({ name: track.name, file: list, format: 'concat' as const, first: files[0]!, firstFormat: format });
     }
     const video = joined.find((t) => t.name === 'v');
     if (!video) throw new MergeError('the job has no video track');
     const audio = joined.find((t) => t.name === 'a');
-    const sourceProbe = await probe((audio ?? video).file, (audio ?? video).format);
+    const sourceProbe = await probe((audio ?? video).first, (audio ?? video).firstFormat);
     const audioIsAac = sourceProbe.streams.some((s) => s.type === 'audio' && s.codec === 'aac');
 
     const out = path.join(workDir, 'video.mp4');

@@ -46,7 +46,8 @@ export class NetworkCapture {
             this.track(
                 response.headerValue('content-type').then(async (ct) => {
                     if (isPlaylistContentType(ct ?? undefined)) return this.record(response.request());
-                    if (/^image\//i.test(ct ?? '') && response.ok() && !this.images.has(url)) {
+                    // Only what the page displays: players fetch segments disguised as images over XHR.
+                    if (/^image\//i.test(ct ?? '') && response.request().resourceType() === 'image' && response.ok() && !this.images.has(url)) {
                         this.images.set(url, { url, headers: forwardableHeaders(await response.request().allHeaders()) });
                     }
                 }),

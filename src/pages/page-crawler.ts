@@ -142,7 +142,9 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             const main = scans[0];
             const title = main?.title || main?.heading || undefined;
             const candidates: PlaylistCandidate[] = capture.playlists.map((p) => ({ url: p.url, headers: p.headers, source: 'network' }));
-            const fromSource = sourceCandidates(scans).filter((c) => !candidates.some((n) => n.url === c.url));
+            // What the player fetched is the video. URLs merely mentioned in the source (fallbacks,
+            // other episodes, ads) count only when the player fetched nothing (the seed's pages).
+            const fromSource = candidates.length ? [] : sourceCandidates(scans);
             if (fromSource.length) {
                 const headers = await pageHeaders(page);
                 for (const c of fromSource) if (!candidates.some((n) => n.url === c.url)) candidates.push({ ...c, headers });

@@ -11,7 +11,7 @@ import { forwardableHeaders, redactHeaders } from '../../src/net/headers.js';
 import { redactUrl } from '../../src/net/fetch.js';
 import { CorruptSegmentError, imageHeaderKind, rangeSlicer, SegmentInspector, tsPayloadOffset } from '../../src/download/segment-bytes.js';
 import { checkKey, KeyError } from '../../src/download/keys.js';
-import { concatOrder } from '../../src/merge/concat.js';
+import { concatOrder, sections } from '../../src/merge/concat.js';
 import { missingSequences } from '../../src/merge/finish.js';
 import { containerOf, parseMediaInfo } from '../../src/merge/ffmpeg.js';
 import type { VideoJob } from '../../src/download/jobs.js';
@@ -134,6 +134,9 @@ const job = (tracks: VideoJob['tracks']): VideoJob => ({ id: 'j', pageUrl: 'p', 
 test('concat order: media sequence order with init sections where they change', () => {
     assert.deepEqual(concatOrder({ name: 'v', playlistUrl: '', segments: 3, maps: 0, firstSeq: 0 }), ['v-seg-000000.bin', 'v-seg-000001.bin', 'v-seg-000002.bin']);
     assert.deepEqual(concatOrder({ name: 'v', playlistUrl: '', segments: 3, maps: 2, segmentMap: [0, 0, 1], firstSeq: 0 }), ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin', 'v-init-000001.bin', 'v-seg-000002.bin']);
+    assert.deepEqual(sections({ name: 'v', playlistUrl: '', segments: 10, maps: 0, firstSeq: 0, discontinuities: [4, 7] }), [[0, 4], [4, 7], [7, 10]]);
+    assert.deepEqual(sections({ name: 'v', playlistUrl: '', segments: 3, maps: 0, firstSeq: 0 }), [[0, 3]]);
+    assert.deepEqual(concatOrder({ name: 'a', playlistUrl: '', segments: 4, maps: 1, segmentMap: [0, 0, 0, 0], firstSeq: 0 }, 2, 4), ['a-init-000000.bin', 'a-seg-000002.bin', 'a-seg-000003.bin']);
     assert.deepEqual(missingSequences(job([{ name: 'v', playlistUrl: '', segments: 20, maps: 0, firstSeq: 100 }]), ['v-seg-000012.bin', 'v-seg-000003.bin']), [103, 112]);
 });
 
