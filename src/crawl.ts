@@ -4,10 +4,11 @@
  * last page is rendered and the last video is merged.
  */
 import { Actor } from 'apify';
+import { Archive } from './archive.js';
 import { log, type ProxyConfiguration } from 'crawlee';
 import type { CrawlInput } from './input.js';
 import { createDownloadCrawler } from './download/download-crawler.js';
-import { ImageSaver, imageRequest, isImageUrl } from './download/images.js';
+import { ImageSaver, isImageUrl } from './download/images.js';
 import { VideoJobs } from './download/jobs.js';
 import { TransferStats } from './download/stats.js';
 import { VideoSubmitter } from './hls/submit.js';
@@ -17,6 +18,7 @@ import { findBrowser } from './pages/browser.js';
 import { isPlaylistUrl } from './pages/capture.js';
 import { createPageCrawler } from './pages/page-crawler.js';
 import { sleep } from './net/retry.js';
+import { UnsafeUrlError } from './urls.js';
 import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
 
 export interface CrawlSummary {
@@ -47,10 +49,12 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     const resumed = await jobs.load();
     const proxyConfiguration = await proxyFor(input);
     const stats = new TransferStats();
+    const archive = await Archive.open(input.archiveName);
     const keys = new KeyAllocator();
-    const finisher = new VideoFinisher(jobs, keys);
-    const images = new ImageSaver(input, keys, workRoot());
-    const submitter = new VideoSubmitter(input, jobs, storages.downloads);
+    const finisher = new VideoFinisher(jobs, keys, archive);
+    const images = new ImageSaver(input, keys, workRoot(), archive);
+    await images.load(storages.state);
+    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive);
     const downloader = createDownloadCrawler({
         input,
         queue: storages.downloads,
@@ -81,9 +85,9 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     let pages = 0;
     try {
         for (const url of directPlaylists) {
-            await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }], images: [] });
+            await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }], images: [], refusedImages: [] });
         }
-        if (directImages.length) await storages.downloads.addRequests(directImages.map((url) => imageRequest(url, url, {})));
+        for (const url of directImages) await images.enqueue(storages.downloads, url, [{ url, headers: {} }]);
         if (pageUrls.length) {
             const pageCrawler = createPageCrawler({
                 input,
@@ -92,8 +96,11 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
                 async onPage(found) {
                     pages++;
                     await images.enqueue(storages.downloads, found.pageUrl, found.images);
+                    for (const url of found.refusedImages) {
+                        await pushItem({ type: 'image', status: 'failed', pageUrl: found.pageUrl, url, error: new UnsafeUrlError(url).message });
+                    }
                     const submitted = await submitter.submitPage(found);
-                    if (submitted === 0 && found.playlists.length === 0 && found.images.length === 0) {
+                    if (submitted === 0 && found.playlists.length === 0 && found.images.length === 0 && found.refusedImages.length === 0) {
                         const what = [input.downloadVideos && 'HLS video', input.downloadImages && 'image'].filter(Boolean).join(' or ');
                         await pushItem({ type: 'page', status: 'failed', pageUrl: found.pageUrl, url: found.pageUrl, title: found.title, error: `no ${what} found on the page within ${input.pageWaitSecs} s` });
                     }

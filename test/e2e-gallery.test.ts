@@ -21,7 +21,7 @@ before(async () => {
     imagesDir = path.join(dir, 'images');
     await makeGalleryImages(imagesDir);
     for (const name of [...EXPECTED_STORED, ...NEVER_STORED]) shaOf.set(name, await sha256(path.join(imagesDir, name)));
-    server = await startDemoServer({ mediaDir: dir, imagesDir, ttfbMs: 100 });
+    server = await startDemoServer({ mediaDir: dir, imagesDir, ttfbMs: 100, faults: true });
 });
 after(() => server?.close());
 

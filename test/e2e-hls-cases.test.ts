@@ -17,7 +17,7 @@ let media: Awaited<ReturnType<typeof makeDemoMedia>>;
 before(async () => {
     const dir = await tempDir('cases');
     media = await makeDemoMedia(dir);
-    server = await startDemoServer({ mediaDir: dir });
+    server = await startDemoServer({ mediaDir: dir, faults: true });
 });
 after(() => server?.close());
 

@@ -23,6 +23,8 @@ export interface VideoSpec {
     /** Video bitrate, to make long benchmark media heavy enough. */
     videoKbps?: number;
     fps?: number;
+    /** Temporal noise over the picture: a test pattern alone compresses far below any target bitrate. */
+    noise?: boolean;
 }
 
 export interface HlsVideo {
@@ -45,7 +47,7 @@ export async function makeHlsVideo(dir: string, spec: VideoSpec): Promise<HlsVid
         const fps = spec.fps ?? 25;
         const rate = spec.videoKbps ? ['-b:v', `${spec.videoKbps}k`, '-maxrate', `${spec.videoKbps}k`, '-bufsize', `${spec.videoKbps}k`] : ['-crf', '28'];
         await ffmpeg([
-            '-f', 'lavfi', '-i', `testsrc=size=${spec.width}x${spec.height}:rate=${fps}:duration=${spec.secs}`,
+            '-f', 'lavfi', '-i', `testsrc=size=${spec.width}x${spec.height}:rate=${fps}:duration=${spec.secs}${spec.noise ? ',noise=alls=40:allf=t' : ''}`,
             '-f', 'lavfi', '-i', `sine=frequency=${spec.toneHz ?? 440}:duration=${spec.secs}`,
             '-c:v', 'libx264', '-preset', 'ultrafast', ...rate, '-g', String(fps * spec.segSecs), '-keyint_min', String(fps * spec.segSecs),
             '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k', '-ar', '44100', '-shortest', source,

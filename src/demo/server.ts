@@ -3,7 +3,7 @@
  * pages, HLS playlists and segments, with optional CDN-like latency and per-connection bandwidth.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { demoPages } from './pages.js';
+import { hostileRoute } from './hostile.js';
 import { bigGalleryPage, feedPage, galleryPage, syntheticBmp } from './gallery.js';
 
 export interface DemoServerOptions {
@@ -22,6 +23,11 @@ export interface DemoServerOptions {
     /** Per-connection bandwidth of media responses. */
     bytesPerSec?: number;
     port?: number;
+    /**
+     * CDN trouble: the first request for some media files answers 503 (Retry-After: 1), for others
+     * the body stops halfway and the connection drops. Chosen by path, so runs are repeatable.
+     */
+    faults?: boolean;
 }
 
 export interface DemoServer {
@@ -35,6 +41,8 @@ export interface DemoServer {
     /** Requests per path. */
     hits: Map<string, number>;
     peakConnections: number;
+    /** Start time and open-response count at every segment request (benchmark ramp-up figures). */
+    segmentStarts: { at: number; active: number }[];
     close(): Promise<void>;
 }
 
@@ -71,6 +79,13 @@ function throttle(bytesPerSec: number): Transform {
     });
 }
 
+/** Which fault a path's first request gets: about a quarter each, by a hash of the path. Pure. */
+export function faultFor(pathname: string): 'busy' | 'cut' | undefined {
+    let h = 0;
+    for (const c of pathname) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+    return h % 4 === 0 ? 'busy' : h % 4 === 1 ? 'cut' : undefined;
+}
+
 function hlsJsPath(): string | undefined {
     try {
         const require = createRequire(import.meta.url);
@@ -84,6 +99,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     const hits = new Map<string, number>();
     let active = 0;
     const state = { peakConnections: 0 };
+    const segmentStarts: { at: number; active: number }[] = [];
+    // Signed segment URLs whose token is replaced after three segments have been served.
+    const token = { current: 'tokA', served: 0 };
     const hlsJs = hlsJsPath();
     let origin = '';
     let altOrigin = '';
@@ -105,9 +123,22 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             status = 206;
         }
         if (throttled && options.ttfbMs) await new Promise((r) => setTimeout(r, options.ttfbMs));
+        const fault = options.faults && hits.get(new URL(req.url ?? '/', origin).pathname) === 1 && /\.(ts|m4s|key|aac|mp4|jpe?g|png|gif|webp)$/.test(file) ? faultFor(new URL(req.url ?? '/', origin).pathname) : undefined;
+        if (fault === 'busy') {
+            res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('busy');
+            return;
+        }
         const headers: http.OutgoingHttpHeaders = { 'content-type': type, 'content-length': end - start + 1, 'accept-ranges': 'bytes', 'access-control-allow-origin': '*' };
         if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${info.size}`;
         res.writeHead(status, headers);
+        if (fault === 'cut') {
+            // Half the body, then the connection drops: Content-Length promised more.
+            res.flushHeaders();
+            const half = createReadStream(file, { start, end: start + Math.floor((end - start) / 2) });
+            half.on('data', (chunk) => res.write(chunk));
+            half.on('end', () => setTimeout(() => res.destroy(), 20));
+            return;
+        }
         const body = createReadStream(file, { start, end });
         await (throttled && options.bytesPerSec ? pipeline(body, throttle(options.bytesPerSec), res) : pipeline(body, res));
     }
@@ -117,6 +148,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
         active++;
         state.peakConnections = Math.max(state.peakConnections, active);
+        if (/\.(ts|m4s)$/.test(url.pathname)) segmentStarts.push({ at: Date.now(), active });
         res.on('close', () => active--);
         const html = (body: string, status = 200): void => {
             res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(body);
@@ -160,6 +192,17 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                 if (!file.startsWith(path.resolve(options.imagesDir) + path.sep)) return void res.writeHead(403).end();
                 // A server that lies about the type: the bytes are PNG.
                 return sendFile(req, res, file, false, name === 'lie.png' ? 'application/octet-stream' : undefined);
+            }
+            if (p.startsWith('/hostile/') && hostileRoute(p, origin, res)) return;
+            if (p === '/token/index.m3u8') {
+                const text = await readFile(path.join(options.mediaDir, 'api', 'index.m3u8'), 'utf8');
+                res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(text.replace(/^(seg_\d+\.ts)$/gm, `/token/$1?t=${token.current}`));
+                return;
+            }
+            if (p.startsWith('/token/seg_')) {
+                if (url.searchParams.get('t') !== token.current) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('token expired');
+                if (++token.served === 3) token.current = 'tokB';
+                return sendFile(req, res, path.join(options.mediaDir, 'api', p.slice('/token/'.length)), true);
             }
             if (p === '/api/video/1') {
                 res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ src: '/media/api/index.m3u8' }));
@@ -211,6 +254,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         pages: server_pages(),
         videoPage: (src) => `${origin}/play/video.html?src=${encodeURIComponent(src)}`,
         hits,
+        segmentStarts,
         get peakConnections() {
             return state.peakConnections;
         },

@@ -20,6 +20,7 @@ import type { VideoJobs } from './jobs.js';
 import { SegmentInspector, CorruptSegmentError, rangeSlicer } from './segment-bytes.js';
 import type { SegmentTask } from './segment-task.js';
 import type { TransferStats } from './stats.js';
+import { PlaylistRefresher, TOKEN_STATUSES } from './refresh.js';
 
 export interface DownloadHandlers {
     /** Every unit of the video is either on disk or failed for good. */
@@ -59,6 +60,7 @@ const header = (h: StreamedResponse['headers'], name: string): string | undefine
 export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDownload {
     const { input, queue, jobs, stats, handlers } = options;
     const keys = new KeyCache({ retries: input.maxRequestRetries });
+    const refresher = new PlaylistRefresher(jobs, input.maxRequestRetries);
 
     async function open(ctx: FileDownloadCrawlingContext, extraHeaders: Record<string, string> = {}): Promise<StreamedResponse> {
         const { request } = ctx;
@@ -88,7 +90,15 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         }
         const key = task.key ? await keys.get(task.key.uri, job.headers) : undefined;
         const range = task.range ? { range: `bytes=${task.range.offset}-${task.range.offset + task.range.length - 1}` } : undefined;
-        const res = await open(ctx, range);
+        const res = await open(ctx, range).catch(async (error: Error) => {
+            // A refused segment may only carry an expired token: once per unit, retry at the URL a fresh playlist gives.
+            if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || ctx.request.userData.refreshed) throw error;
+            ctx.request.userData.refreshed = true;
+            const fresh = (await refresher.urls(job.id).catch(() => undefined))?.get(task.unit);
+            if (!fresh || fresh === ctx.request.url) throw error;
+            ctx.request.url = fresh;
+            return open(ctx, range);
+        });
         const dir = jobs.workDir(job.id);
         await mkdir(dir, { recursive: true });
         const final = path.join(dir, task.unit);

@@ -8,13 +8,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FileDownloadCrawlingContext, RequestOptions, RequestProvider } from 'crawlee';
+import type { FileDownloadCrawlingContext, KeyValueStore, RequestOptions, RequestProvider } from 'crawlee';
 import { fileTypeFromBuffer } from 'file-type';
 import { imageSizeFromFile } from 'image-size/fromFile';
 import type { CrawlInput } from '../input.js';
 import type { Headers } from '../net/headers.js';
 import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
 import { normalizeUrl } from '../urls.js';
+import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../archive.js';
 import { CorruptSegmentError } from './segment-bytes.js';
 import type { StreamedResponse } from './download-crawler.js';
 
@@ -65,15 +66,29 @@ const HEAD_BYTES = 4100;
 export class ImageSaver {
     /** sha256 → key of the stored file (a promise while the first copy is being stored). */
     private readonly stored = new Map<string, Promise<string | undefined>>();
+    /** The same, persisted with the run's state, so a resumed run does not store a copy again. */
+    private persisted: Record<string, string> = {};
 
     constructor(
         private readonly input: CrawlInput,
         private readonly keys: KeyAllocator,
         private readonly workRoot: string,
+        private readonly archive: Archive,
     ) {}
 
+    async load(state: KeyValueStore): Promise<void> {
+        this.persisted = await state.getAutoSavedValue<Record<string, string>>('image-sha256', {});
+        for (const [sha, key] of Object.entries(this.persisted)) this.stored.set(sha, Promise.resolve(key));
+    }
+
     async enqueue(queue: RequestProvider, pageUrl: string, images: { url: string; alt?: string; headers: Headers }[]): Promise<void> {
-        if (images.length) await queue.addRequests(images.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt)));
+        const fresh = [];
+        for (const image of images) {
+            const earlier = await this.archive.get(archiveKeys.imageUrl(image.url));
+            if (earlier) await pushItem({ type: 'image', status: 'skipped', pageUrl, url: image.url, title: image.alt, error: `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})` });
+            else fresh.push(image);
+        }
+        if (fresh.length) await queue.addRequests(fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt)));
     }
 
     async handle(ctx: FileDownloadCrawlingContext, open: () => Promise<StreamedResponse>): Promise<void> {
@@ -114,11 +129,18 @@ export class ImageSaver {
                 await pushItem({ ...base, error: `same content as the image stored as "${(await earlier) ?? 'another copy'}"` });
                 return;
             }
+            const archived = await this.archive.get(archiveKeys.imageSha(sha256));
+            if (archived) {
+                await pushItem({ ...base, error: `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})` });
+                return;
+            }
             const storing = this.keys.allocate(imageKeyBase(url));
             this.stored.set(sha256, storing);
             const key = await storing;
             const fileUrl = await storeFile(key, tmp, contentType);
+            this.persisted[sha256] = key;
             await pushItem({ ...base, status: 'ok', key, fileUrl });
+            await this.archive.put([archiveKeys.imageUrl(url), archiveKeys.imageSha(sha256)], { key, sha256 });
         } finally {
             await rm(tmp, { force: true });
         }

@@ -38,6 +38,8 @@ export interface VideoJob {
     live: boolean;
     tracks: TrackJob[];
     status: JobStatus;
+    /** Id under which the archive (archiveName) remembers the video once stored. */
+    archiveId?: string;
 }
 
 /** File name of a download unit inside the job's work folder. */

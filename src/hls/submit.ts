@@ -12,11 +12,21 @@ import { normalizeUrl } from '../urls.js';
 import type { VideoJob, VideoJobs } from '../download/jobs.js';
 import { segmentRequests, trackJob, type SegmentTask } from '../download/segment-task.js';
 import { resolveVideo, type FetchText } from './resolve.js';
+import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../archive.js';
 
 const PLAYLIST_MAX_BYTES = 32 * 1024 * 1024;
 
 export function videoId(playlistUrl: string, quality: CrawlInput['videoQuality']): string {
     return createHash('sha256').update(`${normalizeUrl(playlistUrl)}|${JSON.stringify(quality)}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * What the archive remembers a video by: its page, the playlist's path (query strings carry tokens
+ * that change from run to run) and the quality asked for. Pure.
+ */
+export function archiveVideoId(pageUrl: string, playlistUrl: string, quality: CrawlInput['videoQuality']): string {
+    const u = new URL(playlistUrl);
+    return createHash('sha256').update(`${normalizeUrl(pageUrl)}|${u.origin}${u.pathname}|${JSON.stringify(quality)}`).digest('hex').slice(0, 16);
 }
 
 const planKey = (id: string): string => `plan-${id}`;
@@ -28,6 +38,7 @@ export class VideoSubmitter {
         private readonly input: CrawlInput,
         private readonly jobs: VideoJobs,
         private readonly queue: RequestProvider,
+        private readonly archive: Archive,
     ) {
         for (const job of jobs.all()) for (const url of [job.url, job.variantUrl]) this.covered.add(normalizeUrl(url));
     }
@@ -63,6 +74,13 @@ export class VideoSubmitter {
     private async submit(candidate: PlaylistCandidate, found: FoundPage): Promise<boolean> {
         const id = videoId(candidate.url, this.input.videoQuality);
         if (this.jobs.get(id)) return false;
+        const archiveId = archiveVideoId(found.pageUrl, candidate.url, this.input.videoQuality);
+        const earlier = await this.archive.get(archiveKeys.video(archiveId));
+        if (earlier) {
+            this.covered.add(normalizeUrl(candidate.url));
+            await pushItem({ type: 'video', status: 'skipped', pageUrl: found.pageUrl, url: candidate.url, title: found.title, error: `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})` });
+            return true;
+        }
         const video = await resolveVideo(candidate.url, this.fetchText(candidate.headers), this.input.videoQuality, this.input.maxSegmentsPerVideo);
         for (const url of [video.playlistUrl, video.variantUrl, ...video.relatedUrls]) this.covered.add(normalizeUrl(url));
         const job: VideoJob = {
@@ -78,6 +96,7 @@ export class VideoSubmitter {
             live: video.main.live,
             tracks: [trackJob('v', video.main), ...(video.audio ? [trackJob('a', video.audio)] : [])],
             status: 'downloading',
+            archiveId,
         };
         const requests = segmentRequests(id, video, candidate.headers);
         // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).

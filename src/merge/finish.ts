@@ -7,6 +7,7 @@ import { log } from 'crawlee';
 import type { VideoJob, VideoJobs } from '../download/jobs.js';
 import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
 import { mergeVideo } from './merge.js';
+import { archiveKeys, type Archive } from '../archive.js';
 
 /** Merges are I/O-bound remuxes; two at a time keep the disk busy without starving downloads. */
 const MERGE_CONCURRENCY = 2;
@@ -31,6 +32,7 @@ export class VideoFinisher {
     constructor(
         private readonly jobs: VideoJobs,
         private readonly keys: KeyAllocator,
+        private readonly archive: Archive,
     ) {}
 
     /** Called when every unit of a job is on disk or failed for good. Idempotent. */
@@ -107,6 +109,7 @@ export class VideoFinisher {
                 hasAudio: merged.hasAudio,
                 fileUrl,
             });
+            if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256: merged.sha256 });
             await this.jobs.setStatus(job, 'done');
             log.info(`Video stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`);
             await rm(workDir, { recursive: true, force: true });

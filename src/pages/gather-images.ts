@@ -26,10 +26,10 @@ async function cookiesByOrigin(page: Page, urls: string[]): Promise<Map<string, 
     return out;
 }
 
-export async function gatherImages(page: Page, capture: NetworkCapture, deadline: number, base: Headers): Promise<PageImage[]> {
+export async function gatherImages(page: Page, capture: NetworkCapture, deadline: number, base: Headers): Promise<{ images: PageImage[]; refused: string[] }> {
     await scrollForImages(page, deadline, () => capture.images.size);
     await capture.settle();
-    const { images, excluded } = selectImages(await scanImages(page));
+    const { images, excluded, refused } = selectImages(await scanImages(page));
     const found = new Map<string, PageImage>();
     const cookies = await cookiesByOrigin(page, images.map((i) => i.url));
     for (const img of images) {
@@ -41,5 +41,5 @@ export async function gatherImages(page: Page, capture: NetworkCapture, deadline
     for (const [url, captured] of capture.images) {
         if (!found.has(url) && !excluded.has(url) && !isPlaceholderUrl(url)) found.set(url, { url, headers: captured.headers });
     }
-    return [...found.values()];
+    return { images: [...found.values()], refused };
 }

@@ -67,25 +67,33 @@ export function pickLargest(candidates: readonly SrcSetDefinition[]): SrcSetDefi
     return candidates.reduce<SrcSetDefinition | undefined>((best, c) => (!best || score(c) > score(best) ? c : best), undefined);
 }
 
-function resolve(url: string, base: string): string | undefined {
-    if (!url || /^(data|blob|javascript|about):/i.test(url.trim())) return undefined;
-    try {
-        return resolveUrl(url, base);
-    } catch {
-        return undefined;
-    }
+/** http(s) URL, or undefined; other schemes than the harmless in-page ones are noted in `refused`. */
+function resolver(refused: Set<string>): (url: string, base: string) => string | undefined {
+    return (url, base) => {
+        if (!url || /^(data|blob|javascript|about):/i.test(url.trim())) return undefined;
+        try {
+            return resolveUrl(url, base);
+        } catch {
+            refused.add(url.trim().slice(0, 500));
+            return undefined;
+        }
+    };
 }
 
 export interface ImageSelection {
     images: FoundImage[];
     /** URLs that are placeholders or smaller candidates of a srcset: never media, even if loaded. */
     excluded: Set<string>;
+    /** Image references with a scheme that is never fetched (file:, ftp:, …), to be reported. */
+    refused: string[];
 }
 
 /** Decides which URL of each image element is the real, largest image. Pure. */
 export function selectImages(scans: readonly ImageScan[]): ImageSelection {
     const images = new Map<string, FoundImage>();
     const excluded = new Set<string>();
+    const refused = new Set<string>();
+    const resolve = resolver(refused);
     const add = (url: string | undefined, alt?: string): void => {
         if (url && !images.has(url)) images.set(url, { url, alt: alt || undefined });
     };
@@ -117,5 +125,5 @@ export function selectImages(scans: readonly ImageScan[]): ImageSelection {
         }
     }
     for (const url of excluded) images.delete(url);
-    return { images: [...images.values()], excluded };
+    return { images: [...images.values()], excluded, refused: [...refused] };
 }

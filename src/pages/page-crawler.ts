@@ -27,6 +27,8 @@ export interface FoundPage {
     title?: string;
     playlists: PlaylistCandidate[];
     images: PageImage[];
+    /** Image references that will not be fetched (file: and other non-http schemes). */
+    refusedImages: string[];
 }
 
 export interface PageCrawlerOptions {
@@ -109,7 +111,8 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
         maxRequestsPerCrawl: input.maxPagesPerCrawl > 0 ? input.maxPagesPerCrawl : undefined,
         maxRequestRetries: input.maxRequestRetries,
         maxConcurrency: 4,
-        navigationTimeoutSecs: 60,
+        // A page whose HTML never finishes must not hold a browser tab for minutes.
+        navigationTimeoutSecs: Math.min(60, Math.max(15, input.pageWaitSecs * 3)),
         requestHandlerTimeoutSecs: input.pageWaitSecs + 90,
         launchContext: {
             launcher: chromium,
@@ -119,7 +122,9 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
         browserPoolOptions: { useFingerprints: false },
         preNavigationHooks: [
             // Listeners must exist before navigation: a player's first XHRs are otherwise missed (crawlee #1611).
-            async ({ page }) => {
+            async ({ page }, gotoOptions) => {
+                // Our own waits follow (players, lazy content); the load event may never come on media pages.
+                if (gotoOptions) gotoOptions.waitUntil = 'domcontentloaded';
                 const capture = new NetworkCapture();
                 capture.attach(page);
                 captures.set(page, capture);
@@ -136,7 +141,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             const capture = captures.get(page) ?? new NetworkCapture();
             const deadline = Date.now() + input.pageWaitSecs * 1000;
             const scans = input.downloadVideos ? await waitForPlaylist(ctx, capture, input.pageWaitSecs) : await scanFrames(page);
-            const images = input.downloadImages ? await gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), await pageHeaders(page)) : [];
+            const { images, refused } = input.downloadImages ? await gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), await pageHeaders(page)) : { images: [], refused: [] };
             if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
 
             const main = scans[0];
@@ -149,7 +154,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 const headers = await pageHeaders(page);
                 for (const c of fromSource) if (!candidates.some((n) => n.url === c.url)) candidates.push({ ...c, headers });
             }
-            await options.onPage({ pageUrl: request.url, title, playlists: input.downloadVideos ? candidates : [], images });
+            await options.onPage({ pageUrl: request.url, title, playlists: input.downloadVideos ? candidates : [], images, refusedImages: refused });
         },
         async failedRequestHandler({ request }, error) {
             await options.onPageFailed(request.url, error.message.split('\n')[0] ?? String(error));

@@ -1,5 +1,5 @@
 /** Runs the real actor as a child process against a temporary storage folder. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,19 @@ export async function readItems(storage: string): Promise<MediaItem[]> {
     return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), 'utf8')) as MediaItem));
 }
 
-export async function runActor(input: unknown, options: { storage?: string; env?: Record<string, string>; args?: string[]; timeoutMs?: number } = {}): Promise<ActorRun> {
+export interface ActorOptions {
+    storage?: string;
+    env?: Record<string, string>;
+    args?: string[];
+    timeoutMs?: number;
+}
+
+export async function runActor(input: unknown, options: ActorOptions = {}): Promise<ActorRun> {
+    return (await spawnActor(input, options)).done;
+}
+
+/** Starts the actor; `done` resolves when it exits (also after a kill). */
+export async function spawnActor(input: unknown, options: ActorOptions = {}): Promise<{ child: ChildProcess; done: Promise<ActorRun> }> {
     const storage = options.storage ?? (await tempDir('run'));
     const kvDir = path.join(storage, 'key_value_stores', 'default');
     await mkdir(kvDir, { recursive: true });
@@ -52,8 +64,10 @@ export async function runActor(input: unknown, options: { storage?: string; env?
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
-    clearInterval(sampler);
-    return { code, output, storage, kvDir, items: await readItems(storage), ms: Date.now() - started, peakRssMb: Math.round(peakRssKb / 1024) };
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve)).then(async (code) => {
+        clearTimeout(timer);
+        clearInterval(sampler);
+        return { code, output, storage, kvDir, items: await readItems(storage), ms: Date.now() - started, peakRssMb: Math.round(peakRssKb / 1024) };
+    });
+    return { child, done };
 }

@@ -1,0 +1,132 @@
+/**
+ * Issue 5 end to end: hostile pages and playlists, expired tokens, scheduled re-runs with an
+ * archive, and a run killed with SIGKILL that is started again and finishes.
+ */
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { makeDemoMedia, makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
+import { makeGalleryImages } from '../src/demo/gallery.js';
+import { startDemoServer, type DemoServer } from '../src/demo/server.js';
+import type { MediaItem } from '../src/output.js';
+import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
+import { frameHashes } from './helpers/media.js';
+
+let server: DemoServer;
+let media: Awaited<ReturnType<typeof makeDemoMedia>>;
+let long: HlsVideo;
+
+before(async () => {
+    const dir = await tempDir('resilience');
+    media = await makeDemoMedia(dir);
+    await makeGalleryImages(path.join(dir, 'images'));
+    long = await makeHlsVideo(path.join(dir, 'long'), { width: 160, height: 90, secs: 600, segSecs: 1, fps: 10, videoKbps: 300, noise: true });
+    server = await startDemoServer({ mediaDir: dir, imagesDir: path.join(dir, 'images'), ttfbMs: 60, bytesPerSec: 400_000 });
+});
+after(() => server?.close());
+
+const one = (run: ActorRun, url: string): MediaItem => {
+    const items = run.items.filter((i) => i.url === url || i.pageUrl === url);
+    assert.ok(items.length >= 1, `no item for ${url}\n${JSON.stringify(run.items.map((i) => [i.url, i.status, i.error]), null, 1)}`);
+    return items[0]!;
+};
+
+test('hostile pages and playlists become failed items with reasons; nothing outside the store', async () => {
+    const h = (p: string): string => `${server.origin}/hostile/${p}`;
+    const urls = {
+        dns: 'http://no-such-host.invalid/play.html',
+        refused: 'http://127.0.0.1:9/play.html',
+        hang: h('hang.html'),
+        fileImage: h('file-image.html'),
+        title: h('title.html'),
+        fileSegment: h('file-segment.m3u8'),
+        fileKey: h('file-key.m3u8'),
+        json: h('json.m3u8'),
+        empty: h('empty.m3u8'),
+        loop: h('self-master.m3u8'),
+        huge: h('huge.m3u8'),
+        zero: h('zero.m3u8'),
+    };
+    const run = await runActor({ startUrls: Object.values(urls).map((url) => ({ url })), pageWaitSecs: 3, maxRequestRetries: 0, maxSegmentsPerVideo: 5000 });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    const failed = (url: string, type: string, reason: RegExp): void => {
+        const item = one(run, url);
+        assert.equal(item.type, type, `${url}: ${JSON.stringify(item)}`);
+        assert.equal(item.status, 'failed', `${url}: ${JSON.stringify(item)}`);
+        assert.match(item.error ?? '', reason, url);
+    };
+    failed(urls.dns, 'page', /could not be rendered/);
+    failed(urls.refused, 'page', /could not be rendered/);
+    failed(urls.hang, 'page', /could not be rendered.*(timeout|Timeout)/);
+    failed(urls.fileSegment, 'video', /refused to fetch "file:\/\/\/etc\/passwd"/);
+    failed(urls.fileKey, 'video', /refused to fetch "file:\/\/\/etc\/passwd"/);
+    failed(urls.json, 'video', /not an HLS playlist \(application\/json/);
+    failed(urls.empty, 'video', /no segments/);
+    failed(urls.loop, 'video', /loop/);
+    failed(urls.huge, 'video', /100000 segments, more than maxSegmentsPerVideo \(5000\)/);
+    failed(urls.zero, 'video', /empty/);
+    const refusedImages = run.items.filter((i) => i.pageUrl === urls.fileImage);
+    assert.deepEqual(refusedImages.map((i) => [i.type, i.status, i.url]), [['image', 'failed', 'file:///etc/passwd'], ['image', 'failed', 'ftp://example.invalid/x.jpg']]);
+    assert.ok(refusedImages.every((i) => /refused to fetch/.test(i.error ?? '')));
+
+    const titled = one(run, urls.title);
+    assert.equal(titled.status, 'ok', titled.error);
+    assert.match(titled.key!, /^[a-zA-Z0-9!_.'()-]{1,120}$/);
+    const files = await readdir(run.kvDir);
+    assert.ok(files.includes(`${titled.key}.mp4`));
+    const everything = (await readdir(run.storage, { recursive: true })).map(String);
+    const mp4s = everything.filter((f) => f.endsWith('.mp4'));
+    assert.deepEqual(mp4s, [path.join('key_value_stores', 'default', `${titled.key}.mp4`)], 'the only file written is inside the store');
+});
+
+test('an expired segment token is refreshed from the playlist once', async () => {
+    const url = `${server.origin}/token/index.m3u8`;
+    const run = await runActor({ startUrls: [{ url }], maxRequestRetries: 0 });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    const item = one(run, url);
+    assert.equal(item.status, 'ok', item.error);
+    assert.deepEqual(await frameHashes(path.join(run.kvDir, `${item.key}.mp4`)), await frameHashes(media.api.source));
+});
+
+test('a scheduled re-run with the same archiveName stores nothing twice', async () => {
+    const storage = await tempDir('archive');
+    const input = { startUrls: [{ url: server.pages.seed }, { url: server.pages.gallerySeed }], archiveName: 'test-archive', pageWaitSecs: 5 };
+    const first = await runActor(input, { storage });
+    assert.equal(first.code, 0, first.output.slice(-3000));
+    const firstOk = first.items.filter((i) => i.status === 'ok');
+    assert.ok(firstOk.some((i) => i.type === 'video') && firstOk.filter((i) => i.type === 'image').length === 4, JSON.stringify(first.items, null, 1));
+
+    const second = await runActor(input, { storage });
+    assert.equal(second.code, 0, second.output.slice(-3000));
+    assert.deepEqual(second.items.filter((i) => i.status === 'ok'), [], 'nothing stored again');
+    for (const ok of firstOk) {
+        const again = second.items.find((i) => i.url === ok.url);
+        assert.equal(again?.status, 'skipped', `${ok.url} not reported again`);
+        assert.match(again!.error!, /already downloaded/);
+    }
+    const stored = (await readdir(second.kvDir)).filter((f) => !f.startsWith('INPUT') && !f.startsWith('SDK_'));
+    assert.deepEqual(stored, []);
+});
+
+test('a run killed with SIGKILL halfway finishes when started again, refetching almost nothing', async () => {
+    const storage = await tempDir('resume');
+    const url = `${server.origin}/media/long/index.m3u8`;
+    const segmentHits = (): number => [...server.hits].filter(([p]) => p.startsWith('/media/long/') && p.endsWith('.ts')).reduce((n, [, c]) => n + c, 0);
+    const input = { startUrls: [{ url }], maxConcurrency: 16 };
+    const { child, done } = await spawnActor(input, { storage });
+    while (segmentHits() < long.segments / 2) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    const killed = await done;
+    assert.notEqual(killed.code, 0);
+    const atKill = segmentHits();
+
+    const resumed = await runActor(input, { storage, env: { CRAWLEE_PURGE_ON_START: '0' } });
+    assert.equal(resumed.code, 0, resumed.output.slice(-3000));
+    const item = one(resumed, url);
+    assert.equal(item.status, 'ok', item.error);
+    assert.deepEqual(await frameHashes(path.join(resumed.kvDir, `${item.key}.mp4`)), await frameHashes(long.source));
+    const total = segmentHits();
+    console.log(`resume: ${atKill} segment requests before the kill, ${total} in all for ${long.segments} segments`);
+    assert.ok(total <= long.segments * 1.05, `${total - long.segments} segments fetched twice`);
+});

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import HLS, { type types } from 'hls-parser';
+import { archiveKeys } from '../../src/archive.js';
+import { faultFor } from '../../src/demo/server.js';
+import { freshUnitUrls } from '../../src/download/refresh.js';
+import type { VideoJob } from '../../src/download/jobs.js';
+import { archiveVideoId, videoId } from '../../src/hls/submit.js';
+
+test('archive ids ignore query tokens but not the page or the quality', () => {
+    const q = { kind: 'highest' } as const;
+    assert.equal(archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8?token=a', q), archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8?token=b', q));
+    assert.notEqual(archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8', q), archiveVideoId('https://s.test/p/2', 'https://cdn.test/v/index.m3u8', q));
+    assert.notEqual(archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8', q), archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8', { kind: 'lowest' }));
+    assert.notEqual(videoId('https://cdn.test/v/index.m3u8?token=a', q), videoId('https://cdn.test/v/index.m3u8?token=b', q));
+    assert.equal(archiveKeys.imageUrl('https://a.test/x.jpg#frag'), archiveKeys.imageUrl('https://a.test/x.jpg'));
+    assert.match(archiveKeys.imageSha('ab'.repeat(32)), /^s-[0-9a-f]{40}$/);
+});
+
+test('fresh segment URLs are matched by media sequence number', () => {
+    const job = { variantUrl: 'https://cdn.test/v.m3u8', tracks: [{ name: 'v', playlistUrl: 'https://cdn.test/v.m3u8', segments: 3, maps: 0, firstSeq: 10 }] } as unknown as VideoJob;
+    const refreshed = HLS.parse('#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:11\n#EXTINF:1,\ns11.ts?t=new\n#EXTINF:1,\ns12.ts?t=new\n') as types.MediaPlaylist;
+    const urls = freshUnitUrls(job, new Map([['https://cdn.test/v.m3u8', refreshed]]));
+    assert.equal(urls.get('v-seg-000000.bin'), undefined, 'sequence 10 left the window');
+    assert.equal(urls.get('v-seg-000001.bin'), 'https://cdn.test/s11.ts?t=new');
+    assert.equal(urls.get('v-seg-000002.bin'), 'https://cdn.test/s12.ts?t=new');
+});
+
+test('fault choice is stable per path and covers both kinds', () => {
+    const kinds = new Set(Array.from({ length: 40 }, (_, i) => faultFor(`/media/x/seg_${i}.ts`)));
+    assert.ok(kinds.has('busy') && kinds.has('cut') && kinds.has(undefined));
+    assert.equal(faultFor('/a.ts'), faultFor('/a.ts'));
+});
