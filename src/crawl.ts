@@ -19,6 +19,7 @@ import { isPlaylistUrl } from './pages/capture.js';
 import { createPageCrawler } from './pages/page-crawler.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
+import { ProgressReporter } from './progress.js';
 import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
 
 export interface CrawlSummary {
@@ -54,7 +55,7 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     const finisher = new VideoFinisher(jobs, keys, archive);
     const images = new ImageSaver(input, keys, workRoot(), archive);
     await images.load(storages.state);
-    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive);
+    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, proxyConfiguration);
     const downloader = createDownloadCrawler({
         input,
         queue: storages.downloads,
@@ -77,12 +78,10 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     }
 
     const downloading = downloader.run();
-    const progress = setInterval(() => {
-        const open = jobs.unfinished().length;
-        log.info(`Progress: ${open} videos in progress, ${stats.unitsDone} units, ${(stats.bytes / 1e6).toFixed(1)} MB, ${stats.active} connections (peak ${stats.peakActive})`);
-    }, 10_000);
+    const counters = { pages: 0 };
+    const progress = new ProgressReporter(stats, jobs, counters);
+    progress.start();
 
-    let pages = 0;
     try {
         for (const url of directPlaylists) {
             await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }], images: [], refusedImages: [] });
@@ -94,8 +93,8 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
                 executablePath,
                 proxyConfiguration,
                 async onPage(found) {
-                    pages++;
-                    await images.enqueue(storages.downloads, found.pageUrl, found.images);
+                    counters.pages++;
+                    await images.enqueue(storages.downloads, found.pageUrl, found.images, found.proxySession);
                     for (const url of found.refusedImages) {
                         await pushItem({ type: 'image', status: 'failed', pageUrl: found.pageUrl, url, error: new UnsafeUrlError(url).message });
                     }
@@ -127,14 +126,14 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         }
         await finisher.drain();
     } finally {
-        clearInterval(progress);
+        progress.stop();
         downloader.stop();
         await downloading;
     }
     await dropRunStorages(storages);
     const all = jobs.all();
     return {
-        pages,
+        pages: counters.pages,
         videosOk: all.filter((j) => j.status === 'done').length,
         videosFailed: all.filter((j) => j.status === 'failed').length,
         peakConnections: stats.peakActive,

@@ -11,6 +11,7 @@ import type { DemoServer } from './demo/server.js';
 import { InputError, parseInput } from './input.js';
 import type { MediaItem } from './output.js';
 import { defaultKvDir, storageDir } from './storage.js';
+import { writeReport } from './report.js';
 
 await Actor.init();
 
@@ -39,7 +40,9 @@ try {
         const what = item.status === 'ok' ? `${item.key} (${item.contentType}, ${item.bytes} bytes)` : item.error;
         log.info(`  ${item.status.padEnd(7)} ${item.type.padEnd(5)} ${item.title ?? item.url}: ${what}`);
     }
-    if (!Actor.isAtHome()) log.info(`Files: ${defaultKvDir()}  Dataset: ${path.join(storageDir(), 'datasets', 'default')}`);
+    const report = await writeReport(items as MediaItem[]);
+    if (Actor.isAtHome()) log.info(`Report: ${report}`);
+    else log.info(`Files: ${defaultKvDir()}  Dataset: ${path.join(storageDir(), 'datasets', 'default')}  Report: ${path.join(defaultKvDir(), report)}`);
     await demo?.close();
     await Actor.exit();
 } catch (error) {

@@ -34,6 +34,8 @@ export interface MediaItem {
     hasAudio?: boolean;
     /** Public URL of the stored file (on the Apify platform). */
     fileUrl?: string;
+    /** Videos: key of a PNG frame from the first second (the run report shows it). */
+    thumbnailKey?: string;
 }
 
 export async function pushItem(item: MediaItem): Promise<void> {

@@ -105,7 +105,7 @@ test('a scheduled re-run with the same archiveName stores nothing twice', async 
         assert.equal(again?.status, 'skipped', `${ok.url} not reported again`);
         assert.match(again!.error!, /already downloaded/);
     }
-    const stored = (await readdir(second.kvDir)).filter((f) => !f.startsWith('INPUT') && !f.startsWith('SDK_'));
+    const stored = (await readdir(second.kvDir)).filter((f) => !f.startsWith('INPUT') && !f.startsWith('SDK_') && !f.startsWith('REPORT'));
     assert.deepEqual(stored, []);
 });
 

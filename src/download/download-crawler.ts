@@ -65,10 +65,12 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
     async function open(ctx: FileDownloadCrawlingContext, extraHeaders: Record<string, string> = {}): Promise<StreamedResponse> {
         const { request } = ctx;
         const headers = { ...withUserAgent(request.headers), ...extraHeaders };
+        const session = request.userData.proxySession as string | undefined;
+        const proxyUrl = session && options.proxyConfiguration ? await options.proxyConfiguration.newUrl(session) : ctx.proxyInfo?.url;
         const res = await httpClient.stream({
             url: request.url,
             headers,
-            proxyUrl: ctx.proxyInfo?.url,
+            proxyUrl,
             throwHttpErrors: false,
             useHeaderGenerator: false,
             timeout: { request: 120_000 },
@@ -88,7 +90,8 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             if (jobs.unitDone(job.id, task.unit)) handlers.onVideoSettled(job.id);
             return;
         }
-        const key = task.key ? await keys.get(task.key.uri, job.headers) : undefined;
+        const keyProxy = job.proxySession && options.proxyConfiguration ? await options.proxyConfiguration.newUrl(job.proxySession) : undefined;
+        const key = task.key ? await keys.get(task.key.uri, job.headers, keyProxy) : undefined;
         const range = task.range ? { range: `bytes=${task.range.offset}-${task.range.offset + task.range.length - 1}` } : undefined;
         const res = await open(ctx, range).catch(async (error: Error) => {
             // A refused segment may only carry an expired token: once per unit, retry at the URL a fresh playlist gives.

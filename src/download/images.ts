@@ -23,6 +23,7 @@ export interface ImageTask {
     kind: 'image';
     pageUrl: string;
     alt?: string;
+    proxySession?: string;
 }
 
 export class NotAnImageError extends Error {
@@ -40,8 +41,8 @@ export const isImageUrl = (url: string): boolean => {
     }
 };
 
-export function imageRequest(url: string, pageUrl: string, headers: Headers, alt?: string): RequestOptions<ImageTask> {
-    return { url, uniqueKey: `img:${normalizeUrl(url)}`, headers, skipNavigation: true, userData: { kind: 'image', pageUrl, alt } };
+export function imageRequest(url: string, pageUrl: string, headers: Headers, alt?: string, proxySession?: string): RequestOptions<ImageTask> {
+    return { url, uniqueKey: `img:${normalizeUrl(url)}`, headers, skipNavigation: true, userData: { kind: 'image', pageUrl, alt, proxySession } };
 }
 
 /**
@@ -81,14 +82,14 @@ export class ImageSaver {
         for (const [sha, key] of Object.entries(this.persisted)) this.stored.set(sha, Promise.resolve(key));
     }
 
-    async enqueue(queue: RequestProvider, pageUrl: string, images: { url: string; alt?: string; headers: Headers }[]): Promise<void> {
+    async enqueue(queue: RequestProvider, pageUrl: string, images: { url: string; alt?: string; headers: Headers }[], proxySession?: string): Promise<void> {
         const fresh = [];
         for (const image of images) {
             const earlier = await this.archive.get(archiveKeys.imageUrl(image.url));
             if (earlier) await pushItem({ type: 'image', status: 'skipped', pageUrl, url: image.url, title: image.alt, error: `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})` });
             else fresh.push(image);
         }
-        if (fresh.length) await queue.addRequests(fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt)));
+        if (fresh.length) await queue.addRequests(fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt, proxySession)));
     }
 
     async handle(ctx: FileDownloadCrawlingContext, open: () => Promise<StreamedResponse>): Promise<void> {

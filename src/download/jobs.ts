@@ -40,6 +40,8 @@ export interface VideoJob {
     status: JobStatus;
     /** Id under which the archive (archiveName) remembers the video once stored. */
     archiveId?: string;
+    /** Proxy session of the page that found the video. */
+    proxySession?: string;
 }
 
 /** File name of a download unit inside the job's work folder. */

@@ -16,12 +16,12 @@ export function checkKey(body: Buffer, contentType: string, url: string): Buffer
 export class KeyCache {
     private readonly keys = new Map<string, Promise<Buffer>>();
 
-    constructor(private readonly options: Omit<FetchOptions, 'headers' | 'maxBytes'>) {}
+    constructor(private readonly options: Omit<FetchOptions, 'headers' | 'maxBytes' | 'proxyUrl'>) {}
 
-    get(uri: string, headers: Headers): Promise<Buffer> {
+    get(uri: string, headers: Headers, proxyUrl?: string): Promise<Buffer> {
         let key = this.keys.get(uri);
         if (!key) {
-            key = fetchBytes(uri, { ...this.options, headers, maxBytes: 64 * 1024 }).then((r) => checkKey(r.body, r.contentType, uri));
+            key = fetchBytes(uri, { ...this.options, headers, proxyUrl, maxBytes: 64 * 1024 }).then((r) => checkKey(r.body, r.contentType, uri));
             // A failed fetch is not cached: the next segment that needs the key tries again.
             key.catch(() => this.keys.delete(uri));
             this.keys.set(uri, key);

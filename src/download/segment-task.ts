@@ -11,6 +11,7 @@ export interface SegmentTask {
     unit: string;
     range?: ByteRange;
     key?: SegmentKey;
+    proxySession?: string;
 }
 
 export function trackJob(name: TrackName, plan: TrackPlan): TrackJob {
@@ -26,20 +27,20 @@ export function trackJob(name: TrackName, plan: TrackPlan): TrackJob {
     };
 }
 
-function* trackRequests(videoId: string, name: TrackName, plan: TrackPlan, headers: Headers): Generator<RequestOptions<SegmentTask>> {
+function* trackRequests(videoId: string, name: TrackName, plan: TrackPlan, headers: Headers, proxySession?: string): Generator<RequestOptions<SegmentTask>> {
     const request = (uri: string, unit: string, range?: ByteRange, key?: SegmentKey): RequestOptions<SegmentTask> => ({
         url: uri,
         uniqueKey: `${videoId}:${unit}`,
         headers,
         skipNavigation: true,
-        userData: { kind: 'segment', videoId, unit, range, key },
+        userData: { kind: 'segment', videoId, unit, range, key, proxySession },
     });
     for (const [i, m] of plan.maps.entries()) yield request(m.uri, unitName(name, 'init', i), m.range, m.key);
     for (const [i, s] of plan.segments.entries()) yield request(s.uri, unitName(name, 'seg', i), s.range, s.key);
 }
 
-export function segmentRequests(videoId: string, video: ResolvedVideo, headers: Headers): RequestOptions<SegmentTask>[] {
-    const all = [...trackRequests(videoId, 'v', video.main, headers)];
-    if (video.audio) all.push(...trackRequests(videoId, 'a', video.audio, headers));
+export function segmentRequests(videoId: string, video: ResolvedVideo, headers: Headers, proxySession?: string): RequestOptions<SegmentTask>[] {
+    const all = [...trackRequests(videoId, 'v', video.main, headers, proxySession)];
+    if (video.audio) all.push(...trackRequests(videoId, 'a', video.audio, headers, proxySession));
     return all;
 }

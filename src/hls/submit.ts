@@ -2,7 +2,7 @@
  * Found playlists → video jobs with their segment requests in the run's download queue.
  */
 import { createHash } from 'node:crypto';
-import type { RequestOptions, RequestProvider } from 'crawlee';
+import type { ProxyConfiguration, RequestOptions, RequestProvider } from 'crawlee';
 import type { CrawlInput } from '../input.js';
 import { fetchBytes } from '../net/fetch.js';
 import type { Headers } from '../net/headers.js';
@@ -39,13 +39,15 @@ export class VideoSubmitter {
         private readonly jobs: VideoJobs,
         private readonly queue: RequestProvider,
         private readonly archive: Archive,
+        private readonly proxyConfiguration?: ProxyConfiguration,
     ) {
         for (const job of jobs.all()) for (const url of [job.url, job.variantUrl]) this.covered.add(normalizeUrl(url));
     }
 
-    private fetchText(headers: Headers): FetchText {
+    private fetchText(headers: Headers, proxySession?: string): FetchText {
         return async (url) => {
-            const res = await fetchBytes(url, { headers, retries: this.input.maxRequestRetries, maxBytes: PLAYLIST_MAX_BYTES });
+            const proxyUrl = await this.proxyConfiguration?.newUrl(proxySession);
+            const res = await fetchBytes(url, { headers, proxyUrl, retries: this.input.maxRequestRetries, maxBytes: PLAYLIST_MAX_BYTES });
             return { text: res.body.toString('utf8'), url: res.url, contentType: res.contentType };
         };
     }
@@ -81,7 +83,7 @@ export class VideoSubmitter {
             await pushItem({ type: 'video', status: 'skipped', pageUrl: found.pageUrl, url: candidate.url, title: found.title, error: `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})` });
             return true;
         }
-        const video = await resolveVideo(candidate.url, this.fetchText(candidate.headers), this.input.videoQuality, this.input.maxSegmentsPerVideo);
+        const video = await resolveVideo(candidate.url, this.fetchText(candidate.headers, found.proxySession), this.input.videoQuality, this.input.maxSegmentsPerVideo);
         for (const url of [video.playlistUrl, video.variantUrl, ...video.relatedUrls]) this.covered.add(normalizeUrl(url));
         const job: VideoJob = {
             id,
@@ -97,8 +99,9 @@ export class VideoSubmitter {
             tracks: [trackJob('v', video.main), ...(video.audio ? [trackJob('a', video.audio)] : [])],
             status: 'downloading',
             archiveId,
+            proxySession: found.proxySession,
         };
-        const requests = segmentRequests(id, video, candidate.headers);
+        const requests = segmentRequests(id, video, candidate.headers, found.proxySession);
         // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).
         await this.jobs.savePlan(planKey(id), requests);
         await this.jobs.add(job);

@@ -2,11 +2,13 @@
  * A settled video job → a verified MP4 in the key-value store and its dataset item, or a `failed`
  * item that names what is missing. A video never merges with a gap.
  */
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { log } from 'crawlee';
 import type { VideoJob, VideoJobs } from '../download/jobs.js';
 import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
 import { mergeVideo } from './merge.js';
+import { thumbnail } from './ffmpeg.js';
 import { archiveKeys, type Archive } from '../archive.js';
 
 /** Merges are I/O-bound remuxes; two at a time keep the disk busy without starving downloads. */
@@ -94,7 +96,17 @@ export class VideoFinisher {
         try {
             const merged = await mergeVideo(job, workDir);
             const key = await this.keys.allocate(keyFromText(job.title, 'video', job.url));
+            const thumb = path.join(workDir, 'thumb.png');
+            const thumbMade = await thumbnail(merged.file, thumb, Math.min(1, merged.durationSecs / 2))
+                .then(() => stat(thumb))
+                .then(() => true)
+                .catch(() => false);
             const fileUrl = await storeFile(key, merged.file, 'video/mp4');
+            let thumbnailKey: string | undefined;
+            if (thumbMade) {
+                thumbnailKey = await this.keys.allocate(`${key}-thumb`);
+                await storeFile(thumbnailKey, thumb, 'image/png');
+            }
             await pushItem({
                 ...base,
                 status: 'ok',
@@ -108,6 +120,7 @@ export class VideoFinisher {
                 segments: job.tracks.reduce((n, t) => n + t.segments, 0),
                 hasAudio: merged.hasAudio,
                 fileUrl,
+                thumbnailKey,
             });
             if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256: merged.sha256 });
             await this.jobs.setStatus(job, 'done');

@@ -29,6 +29,8 @@ export interface FoundPage {
     images: PageImage[];
     /** Image references that will not be fetched (file: and other non-http schemes). */
     refusedImages: string[];
+    /** The page's proxy session: its media go through the same proxy (IP-bound tokens keep working). */
+    proxySession?: string;
 }
 
 export interface PageCrawlerOptions {
@@ -154,7 +156,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 const headers = await pageHeaders(page);
                 for (const c of fromSource) if (!candidates.some((n) => n.url === c.url)) candidates.push({ ...c, headers });
             }
-            await options.onPage({ pageUrl: request.url, title, playlists: input.downloadVideos ? candidates : [], images, refusedImages: refused });
+            await options.onPage({ pageUrl: request.url, title, playlists: input.downloadVideos ? candidates : [], images, refusedImages: refused, proxySession: options.proxyConfiguration ? ctx.session?.id : undefined });
         },
         async failedRequestHandler({ request }, error) {
             await options.onPageFailed(request.url, error.message.split('\n')[0] ?? String(error));

@@ -153,3 +153,27 @@ test('ffmpeg input table parsing and container sniffing', () => {
     assert.equal(containerOf(Buffer.from('ID3\x04\0')), 'aac');
     assert.equal(containerOf(Buffer.from([0xff, 0xf1, 0x50])), 'aac');
 });
+
+test('progress line and ETA', async () => {
+    const { formatEta, progressLine } = await import('../../src/progress.js');
+    assert.equal(formatEta(125), '2:05');
+    assert.equal(formatEta(Number.NaN), '–');
+    assert.equal(progressLine(2, [{ title: 'A video', done: 10, total: 110 }], 12.34, 50), 'pages 2 · videos in progress 1 (A video 10/110) · 12.3 MB/s · ETA 0:02');
+    assert.match(progressLine(0, [], 0, 0), /ETA –$/);
+});
+
+test('report escapes what pages control and links every stored file', async () => {
+    const { renderReport } = await import('../../src/report.js');
+    const html = renderReport(
+        [
+            { type: 'video', status: 'ok', pageUrl: 'http://p', url: 'http://u', title: '<script>x</script>', key: 'v1', contentType: 'video/mp4', bytes: 2_500_000, durationSecs: 65, width: 640, height: 360, thumbnailKey: 'v1-thumb' },
+            { type: 'page', status: 'failed', pageUrl: 'http://p2', url: 'http://p2', error: 'HTTP 404 "quoted"' },
+        ],
+        (key, ct) => `${key}.${ct === 'video/mp4' ? 'mp4' : 'png'}`,
+    );
+    assert.ok(!html.includes('<script>x'));
+    assert.match(html, /href="v1\.mp4"/);
+    assert.match(html, /src="v1-thumb\.png"/);
+    assert.match(html, /1:05 · 640×360 · 2\.5 MB/);
+    assert.match(html, /data-item="1"/);
+});
