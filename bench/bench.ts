@@ -4,7 +4,7 @@
  * own `-i URL -c copy` as the baseline. `npm run bench -- --many` measures a 3,600-segment playlist
  * for memory and per-request overhead instead. Prints a Markdown table for the README.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -66,8 +66,8 @@ async function long(): Promise<void> {
     console.log(`Media: ${video.segments} segments, ${(Number(size) / 1e6).toFixed(0)} MB of segments; server: ${TTFB_MS} ms to first byte, ${BYTES_PER_SEC / 1e6} MB/s per connection`);
     try {
         const rows: Row[] = [];
-        rows.push(await measure(server, 'actor, m3u8 URL', () => runActor({ startUrls: [{ url: server.origin + src }] })));
-        rows.push(await measure(server, 'actor, play page', () => runActor({ startUrls: [{ url: server.videoPage(src) }] })));
+        rows.push(await measure(server, 'actor, m3u8 URL', () => runActor({ startUrls: [{ url: server.origin + src }] }, { compiled: true })));
+        rows.push(await measure(server, 'actor, play page', () => runActor({ startUrls: [{ url: server.videoPage(src) }] }, { compiled: true })));
         const out = path.join(await tempDir('bench'), 'ffmpeg.mp4');
         const baseline = await measure(server, 'ffmpeg -i URL -c copy', async () => {
             const t = Date.now();
@@ -89,11 +89,13 @@ async function many(): Promise<void> {
     const server = await startDemoServer({ mediaDir: dir });
     console.log(`Media: ${video.segments} small segments; server: no added latency (per-request overhead)`);
     try {
-        const row = await measure(server, 'actor, 3,600-segment m3u8', () => runActor({ startUrls: [{ url: `${server.origin}/media/many/index.m3u8` }] }, { timeoutMs: 900_000 }));
+        const row = await measure(server, 'actor, 3,600-segment m3u8', () => runActor({ startUrls: [{ url: `${server.origin}/media/many/index.m3u8` }] }, { timeoutMs: 900_000, compiled: true }));
         console.log(`\n${table([row])}\n\nPer segment: ${((row.secs * 1000) / video.segments).toFixed(1)} ms of wall time, end to end.\n`);
     } finally {
         await server.close();
     }
 }
 
+// The actor is measured as deployed: compiled JavaScript, not TypeScript through tsx.
+execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
 await (process.argv.includes('--many') ? many() : long());

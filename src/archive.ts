@@ -4,7 +4,7 @@
  * A record is written only after the file was stored and its `ok` item pushed.
  */
 import { createHash } from 'node:crypto';
-import { KeyValueStore } from 'crawlee';
+import { KeyValueStore } from '@crawlee/core';
 import { normalizeUrl } from './urls.js';
 
 export interface ArchiveEntry {

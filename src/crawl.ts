@@ -5,7 +5,7 @@
  */
 import { Actor } from 'apify';
 import { Archive } from './archive.js';
-import { log, type ProxyConfiguration } from 'crawlee';
+import { log, type ProxyConfiguration } from '@crawlee/core';
 import type { CrawlInput } from './input.js';
 import { createDownloadCrawler } from './download/download-crawler.js';
 import { ImageSaver, isImageUrl } from './download/images.js';
@@ -14,9 +14,7 @@ import { TransferStats } from './download/stats.js';
 import { VideoSubmitter } from './hls/submit.js';
 import { VideoFinisher } from './merge/finish.js';
 import { KeyAllocator, pushItem } from './output.js';
-import { findBrowser } from './pages/browser.js';
 import { isPlaylistUrl } from './pages/capture.js';
-import { createPageCrawler } from './pages/page-crawler.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
 import { ProgressReporter } from './progress.js';
@@ -42,8 +40,10 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     const directPlaylists = input.startUrls.filter(isPlaylistUrl);
     const directImages = input.startUrls.filter(isImageUrl);
     const pageUrls = input.startUrls.filter((u) => !isPlaylistUrl(u) && !isImageUrl(u));
+    // The page stage (Playwright, browser pool) costs a second of start-up and ~60 MB: load it only for pages.
+    const pagesStage = pageUrls.length ? await import('./pages/page-crawler.js') : undefined;
     // Fail before anything is downloaded if pages need a browser and there is none.
-    const executablePath = pageUrls.length ? findBrowser() : '';
+    const executablePath = pageUrls.length ? (await import('./pages/browser.js')).findBrowser() : '';
 
     const storages = await openRunStorages();
     const jobs = new VideoJobs(storages.state, workRoot());
@@ -84,25 +84,27 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
 
     try {
         for (const url of directPlaylists) {
-            await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }], images: [], refusedImages: [] });
+            await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }] });
         }
         for (const url of directImages) await images.enqueue(storages.downloads, url, [{ url, headers: {} }]);
-        if (pageUrls.length) {
-            const pageCrawler = createPageCrawler({
+        if (pagesStage) {
+            const pageCrawler = pagesStage.createPageCrawler({
                 input,
                 executablePath,
                 proxyConfiguration,
-                async onPage(found) {
+                async onVideos(found) {
                     counters.pages++;
+                    return submitter.submitPage(found);
+                },
+                async onImages(found) {
                     await images.enqueue(storages.downloads, found.pageUrl, found.images, found.proxySession);
                     for (const url of found.refusedImages) {
                         await pushItem({ type: 'image', status: 'failed', pageUrl: found.pageUrl, url, error: new UnsafeUrlError(url).message });
                     }
-                    const submitted = await submitter.submitPage(found);
-                    if (submitted === 0 && found.playlists.length === 0 && found.images.length === 0 && found.refusedImages.length === 0) {
-                        const what = [input.downloadVideos && 'HLS video', input.downloadImages && 'image'].filter(Boolean).join(' or ');
-                        await pushItem({ type: 'page', status: 'failed', pageUrl: found.pageUrl, url: found.pageUrl, title: found.title, error: `no ${what} found on the page within ${input.pageWaitSecs} s` });
-                    }
+                },
+                async onNothingFound(pageUrl, title) {
+                    const what = [input.downloadVideos && 'HLS video', input.downloadImages && 'image'].filter(Boolean).join(' or ');
+                    await pushItem({ type: 'page', status: 'failed', pageUrl, url: pageUrl, title, error: `no ${what} found on the page within ${input.pageWaitSecs} s` });
                 },
                 async onPageFailed(pageUrl, reason) {
                     await pushItem({ type: 'page', status: 'failed', pageUrl, url: pageUrl, error: `page could not be rendered: ${reason}` });

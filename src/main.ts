@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { Actor } from 'apify';
-import { Dataset, log } from 'crawlee';
+import { Dataset, log } from '@crawlee/core';
 import { crawl } from './crawl.js';
 import { startDemo } from './demo/demo.js';
 import type { DemoServer } from './demo/server.js';

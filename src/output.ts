@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Actor } from 'apify';
-import { Dataset, KeyValueStore } from 'crawlee';
+import { Dataset, KeyValueStore } from '@crawlee/core';
 import { defaultKvDir } from './storage.js';
 
 export type MediaType = 'video' | 'image' | 'page';

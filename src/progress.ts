@@ -3,7 +3,7 @@
  * live line (segments, MB/s, ETA per video); in CI or a pipe a plain log line now and then.
  */
 import { Actor } from 'apify';
-import { log } from 'crawlee';
+import { log } from '@crawlee/core';
 import type { VideoJobs } from './download/jobs.js';
 import type { TransferStats } from './download/stats.js';
 

@@ -3,7 +3,7 @@
  * A thumbnail frame per video, an image grid, and every failure with its reason.
  */
 import { Actor } from 'apify';
-import { KeyValueStore } from 'crawlee';
+import { KeyValueStore } from '@crawlee/core';
 import { extensionFor, type MediaItem } from './output.js';
 
 const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -8,7 +8,7 @@ import path from 'node:path';
 // The download queue is the v1 queue: segment work belongs to the run that found the video, so it
 // needs no cross-run request locking, and v2's locking head (25 requests per refill, each lock a
 // write) held local downloads to about 25 in parallel where v1 reached 54 (300 segments, 100 ms TTFB).
-import { KeyValueStore, LogLevel, RequestQueueV1 } from 'crawlee';
+import { KeyValueStore, LogLevel, RequestQueueV1 } from '@crawlee/core';
 
 export function storageDir(): string {
     return path.resolve(process.env.CRAWLEE_STORAGE_DIR ?? './storage');

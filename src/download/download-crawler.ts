@@ -10,7 +10,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FileDownload, type FileDownloadCrawlingContext, type ProxyConfiguration, type RequestProvider } from 'crawlee';
+import type { ProxyConfiguration, RequestProvider } from '@crawlee/core';
+import { FileDownload, type FileDownloadCrawlingContext } from '@crawlee/http';
 import type { CrawlInput } from '../input.js';
 import { httpClient, HttpStatusError, redactUrl } from '../net/fetch.js';
 import { isRetryableStatus, retryDelayMs, sleep } from '../net/retry.js';
@@ -61,6 +62,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
     const { input, queue, jobs, stats, handlers } = options;
     const keys = new KeyCache({ retries: input.maxRequestRetries });
     const refresher = new PlaylistRefresher(jobs, input.maxRequestRetries);
+    const madeDirs = new Set<string>();
 
     async function open(ctx: FileDownloadCrawlingContext, extraHeaders: Record<string, string> = {}): Promise<StreamedResponse> {
         const { request } = ctx;
@@ -103,7 +105,11 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             return open(ctx, range);
         });
         const dir = jobs.workDir(job.id);
-        await mkdir(dir, { recursive: true });
+        // Once per video, not per segment: mkdir showed up in profiles at hundreds of segments.
+        if (!madeDirs.has(dir)) {
+            await mkdir(dir, { recursive: true });
+            madeDirs.add(dir);
+        }
         const final = path.join(dir, task.unit);
         const part = `${final}.part`;
         let received = 0;

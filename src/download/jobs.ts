@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { KeyValueStore } from 'crawlee';
+import type { KeyValueStore } from '@crawlee/core';
 import type { Headers } from '../net/headers.js';
 
 export type TrackName = 'v' | 'a';

@@ -1,5 +1,5 @@
 /** The download requests of one video job: one per segment and per init section. */
-import type { RequestOptions } from 'crawlee';
+import type { RequestOptions } from '@crawlee/core';
 import type { ResolvedVideo } from '../hls/resolve.js';
 import type { ByteRange, SegmentKey, TrackPlan } from '../hls/plan.js';
 import type { Headers } from '../net/headers.js';

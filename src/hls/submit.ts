@@ -2,12 +2,12 @@
  * Found playlists → video jobs with their segment requests in the run's download queue.
  */
 import { createHash } from 'node:crypto';
-import type { ProxyConfiguration, RequestOptions, RequestProvider } from 'crawlee';
+import type { ProxyConfiguration, RequestOptions, RequestProvider } from '@crawlee/core';
 import type { CrawlInput } from '../input.js';
 import { fetchBytes } from '../net/fetch.js';
 import type { Headers } from '../net/headers.js';
 import { pushItem } from '../output.js';
-import type { FoundPage, PlaylistCandidate } from '../pages/page-crawler.js';
+import type { FoundVideos, PlaylistCandidate } from '../pages/page-crawler.js';
 import { normalizeUrl } from '../urls.js';
 import type { VideoJob, VideoJobs } from '../download/jobs.js';
 import { segmentRequests, trackJob, type SegmentTask } from '../download/segment-task.js';
@@ -53,7 +53,7 @@ export class VideoSubmitter {
     }
 
     /** Every playlist a page yielded; failures become `failed` video items, the page goes on. */
-    async submitPage(found: FoundPage): Promise<number> {
+    async submitPage(found: FoundVideos): Promise<number> {
         let submitted = 0;
         const failures: { candidate: PlaylistCandidate; error: Error }[] = [];
         for (const candidate of found.playlists) {
@@ -73,7 +73,7 @@ export class VideoSubmitter {
         return submitted;
     }
 
-    private async submit(candidate: PlaylistCandidate, found: FoundPage): Promise<boolean> {
+    private async submit(candidate: PlaylistCandidate, found: FoundVideos): Promise<boolean> {
         const id = videoId(candidate.url, this.input.videoQuality);
         if (this.jobs.get(id)) return false;
         const archiveId = archiveVideoId(found.pageUrl, candidate.url, this.input.videoQuality);

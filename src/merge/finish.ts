@@ -4,7 +4,7 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { log } from 'crawlee';
+import { log } from '@crawlee/core';
 import type { VideoJob, VideoJobs } from '../download/jobs.js';
 import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
 import { mergeVideo } from './merge.js';

@@ -60,10 +60,11 @@ export async function mergeVideo(job: VideoJob, workDir: string): Promise<Merged
         throw new MergeError(`the MP4 lasts ${durationSecs.toFixed(2)} s but the playlist promises ${job.durationSecs.toFixed(2)} s`);
     }
     const v = videoStreams[0];
+    const [info, sha256] = await Promise.all([stat(out), sha256File(out)]);
     return {
         file: out,
-        bytes: (await stat(out)).size,
-        sha256: await sha256File(out),
+        bytes: info.size,
+        sha256,
         durationSecs: Math.round(durationSecs * 1000) / 1000,
         width: v?.width,
         height: v?.height,

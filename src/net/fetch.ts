@@ -2,7 +2,7 @@
  * Small buffered fetches with retries: playlists and keys (kilobytes). Segments and images are
  * streamed by the download crawler instead.
  */
-import { GotScrapingHttpClient } from 'crawlee';
+import { GotScrapingHttpClient } from '@crawlee/core';
 import { isRetryableStatus, retryDelayMs, sleep } from './retry.js';
 import { withUserAgent, type Headers } from './headers.js';
 

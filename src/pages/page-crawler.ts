@@ -2,7 +2,8 @@
  * The page stage: renders play and gallery pages in Chromium and reports what media they hold.
  * It knows nothing of downloading: it hands a `FoundPage` to whoever wired it.
  */
-import { NonRetryableError, PlaywrightCrawler, type PlaywrightCrawlingContext, type ProxyConfiguration } from 'crawlee';
+import { NonRetryableError, type ProxyConfiguration } from '@crawlee/core';
+import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/playwright';
 import type { Page } from 'playwright';
 import { chromium } from 'playwright';
 import type { CrawlInput } from '../input.js';
@@ -22,14 +23,20 @@ export interface PlaylistCandidate {
     source: 'network' | 'dom' | 'html';
 }
 
-export interface FoundPage {
+/** A page's videos: handed on as soon as the player has shown them, so downloads start early. */
+export interface FoundVideos {
     pageUrl: string;
     title?: string;
     playlists: PlaylistCandidate[];
+    /** The page's proxy session: its media go through the same proxy (IP-bound tokens keep working). */
+    proxySession?: string;
+}
+
+export interface FoundImages {
+    pageUrl: string;
     images: PageImage[];
     /** Image references that will not be fetched (file: and other non-http schemes). */
     refusedImages: string[];
-    /** The page's proxy session: its media go through the same proxy (IP-bound tokens keep working). */
     proxySession?: string;
 }
 
@@ -37,7 +44,10 @@ export interface PageCrawlerOptions {
     input: CrawlInput;
     executablePath: string;
     proxyConfiguration?: ProxyConfiguration;
-    onPage(found: FoundPage): Promise<void>;
+    /** Returns how many videos were taken on (found on the page and accepted). */
+    onVideos(found: FoundVideos): Promise<number>;
+    onImages(found: FoundImages): Promise<void>;
+    onNothingFound(pageUrl: string, title: string | undefined): Promise<void>;
     onPageFailed(pageUrl: string, reason: string): Promise<void>;
 }
 
@@ -105,6 +115,26 @@ async function pageHeaders(page: Page): Promise<Headers> {
     return headers;
 }
 
+async function playlistCandidates(page: Page, capture: NetworkCapture, scans: FrameScan[]): Promise<PlaylistCandidate[]> {
+    const candidates: PlaylistCandidate[] = capture.playlists.map((p) => ({ url: p.url, headers: p.headers, source: 'network' }));
+    // What the player fetched is the video. URLs merely mentioned in the source (fallbacks,
+    // other episodes, ads) count only when the player fetched nothing (the seed's pages).
+    if (candidates.length) return candidates;
+    const fromSource = sourceCandidates(scans);
+    if (!fromSource.length) return [];
+    const headers = await pageHeaders(page);
+    return [...new Map(fromSource.map((c) => [c.url, { ...c, headers }])).values()];
+}
+
+/**
+ * Once we have the playlist the page's own player is competition: it keeps buffering segments (and
+ * decoding them) on the CPU and bandwidth our downloads need. Pause it and refuse its segment fetches.
+ */
+async function stopPlayers(page: Page): Promise<void> {
+    await page.route(/\.(ts|m4s|m4a|m4v|aac|mp4)(\?|$)/i, (route) => route.abort()).catch(() => undefined);
+    await Promise.all(page.frames().map((f) => f.evaluate('document.querySelectorAll("video").forEach((v) => v.pause())').catch(() => undefined)));
+}
+
 export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawler {
     const { input } = options;
     const captures = new WeakMap<Page, NetworkCapture>();
@@ -142,21 +172,17 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             }
             const capture = captures.get(page) ?? new NetworkCapture();
             const deadline = Date.now() + input.pageWaitSecs * 1000;
+            const proxySession = options.proxyConfiguration ? ctx.session?.id : undefined;
             const scans = input.downloadVideos ? await waitForPlaylist(ctx, capture, input.pageWaitSecs) : await scanFrames(page);
-            const { images, refused } = input.downloadImages ? await gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), await pageHeaders(page)) : { images: [], refused: [] };
-            if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
-
             const main = scans[0];
             const title = main?.title || main?.heading || undefined;
-            const candidates: PlaylistCandidate[] = capture.playlists.map((p) => ({ url: p.url, headers: p.headers, source: 'network' }));
-            // What the player fetched is the video. URLs merely mentioned in the source (fallbacks,
-            // other episodes, ads) count only when the player fetched nothing (the seed's pages).
-            const fromSource = candidates.length ? [] : sourceCandidates(scans);
-            if (fromSource.length) {
-                const headers = await pageHeaders(page);
-                for (const c of fromSource) if (!candidates.some((n) => n.url === c.url)) candidates.push({ ...c, headers });
-            }
-            await options.onPage({ pageUrl: request.url, title, playlists: input.downloadVideos ? candidates : [], images, refusedImages: refused, proxySession: options.proxyConfiguration ? ctx.session?.id : undefined });
+            const playlists = input.downloadVideos ? await playlistCandidates(page, capture, scans) : [];
+            if (playlists.length) await stopPlayers(page);
+            const videos = await options.onVideos({ pageUrl: request.url, title, playlists, proxySession });
+            const { images, refused } = input.downloadImages ? await gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), await pageHeaders(page)) : { images: [], refused: [] };
+            if (images.length || refused.length) await options.onImages({ pageUrl: request.url, images, refusedImages: refused, proxySession });
+            if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
+            if (videos === 0 && playlists.length === 0 && images.length === 0 && refused.length === 0) await options.onNothingFound(request.url, title);
         },
         async failedRequestHandler({ request }, error) {
             await options.onPageFailed(request.url, error.message.split('\n')[0] ?? String(error));

@@ -33,6 +33,8 @@ export interface ActorOptions {
     env?: Record<string, string>;
     args?: string[];
     timeoutMs?: number;
+    /** Run the compiled build (`dist/main.js`, as deployed) instead of the sources through tsx. */
+    compiled?: boolean;
 }
 
 export async function runActor(input: unknown, options: ActorOptions = {}): Promise<ActorRun> {
@@ -46,7 +48,8 @@ export async function spawnActor(input: unknown, options: ActorOptions = {}): Pr
     await mkdir(kvDir, { recursive: true });
     if (input !== undefined) await writeFile(path.join(kvDir, 'INPUT.json'), JSON.stringify(input));
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts'), ...(options.args ?? [])], {
+    const entry = options.compiled ? [path.join(ROOT, 'dist', 'main.js')] : ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
+    const child = spawn(process.execPath, [...entry, ...(options.args ?? [])], {
         cwd: ROOT,
         env: { ...process.env, CRAWLEE_STORAGE_DIR: storage, APIFY_LOG_LEVEL: 'INFO', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
