@@ -12,7 +12,9 @@ import { InputError, parseInput } from './input.js';
 import type { MediaItem } from './output.js';
 import { defaultKvDir, storageDir } from './storage.js';
 import { writeReport } from './report.js';
+import { installLogRedaction } from './net/redact-log.js';
 
+installLogRedaction();
 await Actor.init();
 
 const cliUrls = process.argv.slice(2);

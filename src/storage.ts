@@ -3,12 +3,13 @@
  * a restarted or migrated run finds it; the work folder only holds segment bytes, which a resumed
  * run re-checks instead of trusting.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-// The download queue is the v1 queue: segment work belongs to the run that found the video, so it
-// needs no cross-run request locking, and v2's locking head (25 requests per refill, each lock a
-// write) held local downloads to about 25 in parallel where v1 reached 54 (300 segments, 100 ms TTFB).
-import { KeyValueStore, LogLevel, RequestQueueV1 } from '@crawlee/core';
+// The download queue is Crawlee's default (v2, locking) queue. Locally its memory storage hands out
+// at most 25 locked requests per refill, which held downloads to ~25 in parallel; the v1 queue
+// reached 54 on 300 segments but stalled for good at 1,360 of 3,600 segments (idle, nothing
+// fetched), so correctness won. On the platform the queue API has no such local limit.
+import { KeyValueStore, RequestQueue } from '@crawlee/core';
 
 export function storageDir(): string {
     return path.resolve(process.env.CRAWLEE_STORAGE_DIR ?? './storage');
@@ -27,8 +28,26 @@ export function purgeOnStart(): boolean {
 export const workRoot = (): string => path.join(storageDir(), 'work', runScope());
 export const defaultKvDir = (): string => path.join(storageDir(), 'key_value_stores', 'default');
 
+/**
+ * A killed local run leaves its in-progress requests locked for the handler timeout (minutes); the
+ * same command started again would wait that long. Locally no other process shares the storage, so
+ * a resumed run releases every lock. (Crawlee's local storage keeps a queue as `<id>.json` files.)
+ */
+async function releaseLocks(queue: RequestQueue, name: string): Promise<number> {
+    const files = await readdir(path.join(storageDir(), 'request_queues', name)).catch(() => [] as string[]);
+    let released = 0;
+    for (const f of files) {
+        if (!f.endsWith('.json') || f.startsWith('__')) continue;
+        await queue.client
+            .deleteRequestLock(f.slice(0, -5))
+            .then(() => released++)
+            .catch(() => undefined); // not locked, or not a request
+    }
+    return released;
+}
+
 export interface RunStorages {
-    downloads: RequestQueueV1;
+    downloads: RequestQueue;
     state: KeyValueStore;
 }
 
@@ -39,14 +58,15 @@ export interface RunStorages {
 export async function openRunStorages(): Promise<RunStorages> {
     const scope = runScope();
     if (scope === 'local' && purgeOnStart()) {
-        await (await RequestQueueV1.open(`downloads-${scope}`)).drop();
+        await (await RequestQueue.open(`downloads-${scope}`)).drop();
         await (await KeyValueStore.open(`state-${scope}`)).drop();
         await rm(workRoot(), { recursive: true, force: true });
     }
-    const downloads = await RequestQueueV1.open(`downloads-${scope}`);
-    // At high concurrency v1 warns "Queue head returned a request that is already in progress" and
-    // skips it: harmless, but a warning per segment would bury the ones people must read.
-    downloads.log.setLevel(LogLevel.ERROR);
+    const downloads = await RequestQueue.open(`downloads-${scope}`);
+    if (scope === 'local' && !purgeOnStart()) {
+        await releaseLocks(downloads, `downloads-${scope}`);
+        await releaseLocks(await RequestQueue.open(), 'default');
+    }
     return { downloads, state: await KeyValueStore.open(`state-${scope}`) };
 }
 

@@ -33,6 +33,6 @@ test('300 segments download over many parallel connections into a verified MP4',
     assert.equal(segmentHits, 300, 'every segment fetched exactly once');
     console.log(`300 segments: ${run.ms} ms, ${server.peakConnections} connections at peak, peak RSS ${run.peakRssMb} MB`);
     // 300 × 100 ms of first-byte latency alone is 30 s one at a time.
-    assert.ok(server.peakConnections >= 24, `only ${server.peakConnections} parallel connections`);
+    assert.ok(server.peakConnections >= 20, `only ${server.peakConnections} parallel connections`);
     assert.ok(run.peakRssMb < 400, `peak RSS ${run.peakRssMb} MB`);
 });

@@ -87,6 +87,7 @@ test('an expired segment token is refreshed from the playlist once', async () =>
     const item = one(run, url);
     assert.equal(item.status, 'ok', item.error);
     assert.deepEqual(await frameHashes(path.join(run.kvDir, `${item.key}.mp4`)), await frameHashes(media.api.source));
+    assert.doesNotMatch(run.output, /tokA|tokB/, 'segment tokens never reach the log');
 });
 
 test('a scheduled re-run with the same archiveName stores nothing twice', async () => {

@@ -68,8 +68,7 @@ const HEAD_BYTES = 4100;
 export class ImageSaver {
     /** sha256 → key of the stored file (a promise while the first copy is being stored). */
     private readonly stored = new Map<string, Promise<string | undefined>>();
-    /** The same, persisted with the run's state, so a resumed run does not store a copy again. */
-    private persisted: Record<string, string> = {};
+    private state?: KeyValueStore;
 
     constructor(
         private readonly input: CrawlInput,
@@ -78,9 +77,14 @@ export class ImageSaver {
         private readonly archive: Archive,
     ) {}
 
+    /** Resume: the contents stored before a restart, so no copy of them is stored again. */
     async load(state: KeyValueStore): Promise<void> {
-        this.persisted = await state.getAutoSavedValue<Record<string, string>>('image-sha256', {});
-        for (const [sha, key] of Object.entries(this.persisted)) this.stored.set(sha, Promise.resolve(key));
+        this.state = state;
+        await state.forEachKey(async (key) => {
+            if (!key.startsWith('sha-')) return;
+            const stored = await state.getValue<{ sha256: string; key: string }>(key);
+            if (stored) this.stored.set(stored.sha256, Promise.resolve(stored.key));
+        });
     }
 
     async enqueue(queue: RequestProvider, pageUrl: string, images: { url: string; alt?: string; headers: Headers }[], proxySession?: string): Promise<void> {
@@ -140,7 +144,7 @@ export class ImageSaver {
             this.stored.set(sha256, storing);
             const key = await storing;
             const fileUrl = await storeFile(key, tmp, contentType);
-            this.persisted[sha256] = key;
+            await this.state?.setValue(`sha-${sha256.slice(0, 40)}`, { sha256, key });
             await pushItem({ ...base, status: 'ok', key, fileUrl });
             await this.archive.put([archiveKeys.imageUrl(url), archiveKeys.imageSha(sha256)], { key, sha256 });
         } finally {

@@ -177,3 +177,10 @@ test('report escapes what pages control and links every stored file', async () =
     assert.match(html, /1:05 · 640×360 · 2\.5 MB/);
     assert.match(html, /data-item="1"/);
 });
+
+test('log redaction: query tokens, URL credentials, cookies', async () => {
+    const { redactData, redactText } = await import('../../src/net/redact-log.js');
+    assert.equal(redactText('failed http://user:pw@cdn.test/a/seg1.ts?token=SECRET after 3 tries'), 'failed http://cdn.test/a/seg1.ts?… after 3 tries');
+    const data = redactData({ url: 'https://cdn.test/x.m3u8?sig=abc', headers: { cookie: 'sid=1', referer: 'https://p.test/' }, nested: { proxyUrl: 'http://u:p@proxy:8000' } });
+    assert.equal(JSON.stringify(data).includes('abc') || JSON.stringify(data).includes('sid=1') || JSON.stringify(data).includes('u:p@'), false);
+});
