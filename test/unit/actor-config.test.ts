@@ -33,7 +33,7 @@ test('input schema agrees with the contract and the validator, field for field',
     for (const field of contract) assert.ok(schema.properties[field], `input schema misses ${field}`);
     assert.deepEqual(schema.required, ['startUrls']);
     for (const [field, value] of Object.entries(DEFAULTS)) assert.deepEqual(schema.properties[field]?.default, value, `default of ${field}`);
-    for (const [field, p] of Object.entries(schema.properties)) assert.ok(p.description, `${field} has no description`);
+    for (const [field, p] of Object.entries(schema.properties)) assert.ok(p.description && (p as { example?: unknown }).example !== undefined, `${field} needs a description and an example`);
     assert.equal(schema.properties.startUrls?.editor, 'requestListSources');
     assert.equal(schema.properties.proxyConfiguration?.editor, 'proxy');
     assert.equal(schema.properties.videoQuality?.editor, 'select');
