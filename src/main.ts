@@ -14,6 +14,8 @@ import { defaultKvDir, storageDir } from './storage.js';
 import { writeReport } from './report.js';
 import { installLogRedaction } from './net/redact-log.js';
 
+const SUMMARY_LINES = 40;
+
 installLogRedaction();
 await Actor.init();
 
@@ -38,10 +40,13 @@ try {
         `Done in ${summary.secs.toFixed(1)} s: ${byStatus('ok')} ok, ${byStatus('failed')} failed, ${byStatus('skipped')} skipped; ` +
             `${(summary.bytes / 1e6).toFixed(1)} MB downloaded, up to ${summary.peakConnections} connections at once.`,
     );
-    for (const item of items as MediaItem[]) {
+    // Failures first: they are what a person has to act on.
+    const ordered = [...(items as MediaItem[])].sort((a, b) => Number(a.status === 'ok') - Number(b.status === 'ok'));
+    for (const item of ordered.slice(0, SUMMARY_LINES)) {
         const what = item.status === 'ok' ? `${item.key} (${item.contentType}, ${item.bytes} bytes)` : item.error;
         log.info(`  ${item.status.padEnd(7)} ${item.type.padEnd(5)} ${item.title ?? item.url}: ${what}`);
     }
+    if (ordered.length > SUMMARY_LINES) log.info(`  … and ${ordered.length - SUMMARY_LINES} more items in the dataset and the report`);
     const report = await writeReport(items as MediaItem[]);
     if (Actor.isAtHome()) log.info(`Report: ${report}`);
     else log.info(`Files: ${defaultKvDir()}  Dataset: ${path.join(storageDir(), 'datasets', 'default')}  Report: ${path.join(defaultKvDir(), report)}`);

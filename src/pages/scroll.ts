@@ -20,7 +20,8 @@ export async function scrollForImages(page: Page, deadline: number, loadedImages
     while (Date.now() < deadline) {
         const state = (await page.evaluate(STEP).catch(() => ({ images: 0, atBottom: true }))) as { images: number; atBottom: boolean };
         steps++;
-        await sleep(250);
+        // Lazy loaders react within a frame or two; the image requests need not finish before the next step.
+        await sleep(150);
         const count = state.images + loadedImages();
         if (count !== last) {
             last = count;
