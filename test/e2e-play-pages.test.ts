@@ -76,6 +76,17 @@ test('a page without video, a 404 page and an HTML "playlist" become failed item
     assert.equal(by(seed)[0]?.status, 'ok');
 });
 
+test('the same video on two pages is downloaded once; the other page says so', async () => {
+    const { seed } = server.pages;
+    const player = server.videoPage('/media/seed/index.m3u8');
+    const run = await runActor({ startUrls: [seed, player].map((url) => ({ url })), pageWaitSecs: 10 });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    const statuses = run.items.map((i) => i.status).sort();
+    assert.deepEqual(statuses, ['ok', 'skipped'], JSON.stringify(run.items, null, 1));
+    const ok = run.items.find((i) => i.status === 'ok')!;
+    assert.match(run.items.find((i) => i.status === 'skipped')!.error!, new RegExp(`the same video as on ${ok.pageUrl.replace(/[?.]/g, '\\$&')}`));
+});
+
 test('invalid input fails fast, naming the field, before any browser starts', async () => {
     const started = Date.now();
     const run = await runActor({ startUrls: [{ url: 'not-a-url' }] });

@@ -244,7 +244,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         galleryLazy: `${origin}/gallery/lazy.html`,
         galleryFeed: `${origin}/gallery/feed.html`,
         galleryPage1: `${origin}/gallery/page1.html`,
-        click: `${origin}/play/click.html`,
+        click: `${origin}/play/click.html?src=${encodeURIComponent('/media/disguised/index.m3u8')}`,
         hidden: `${origin}/play/hidden.html`,
         fmp4: `${origin}/play/video.html?src=/media/fmp4/index.m3u8`,
     });

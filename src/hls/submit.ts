@@ -32,7 +32,8 @@ export function archiveVideoId(pageUrl: string, playlistUrl: string, quality: Cr
 const planKey = (id: string): string => `plan-${id}`;
 
 export class VideoSubmitter {
-    private readonly covered = new Set<string>();
+    /** Playlist URL (any variant or rendition of a video taken on) → the page that found it. */
+    private readonly covered = new Map<string, string>();
 
     constructor(
         private readonly input: CrawlInput,
@@ -41,7 +42,7 @@ export class VideoSubmitter {
         private readonly archive: Archive,
         private readonly proxyConfiguration?: ProxyConfiguration,
     ) {
-        for (const job of jobs.all()) for (const url of [job.url, job.variantUrl]) this.covered.add(normalizeUrl(url));
+        for (const job of jobs.all()) for (const url of [job.url, job.variantUrl]) this.covered.set(normalizeUrl(url), job.pageUrl);
     }
 
     private fetchText(headers: Headers, proxySession?: string): FetchText {
@@ -57,7 +58,12 @@ export class VideoSubmitter {
         let submitted = 0;
         const failures: { candidate: PlaylistCandidate; error: Error }[] = [];
         for (const candidate of found.playlists) {
-            if (this.covered.has(normalizeUrl(candidate.url))) continue;
+            const coveredBy = this.covered.get(normalizeUrl(candidate.url));
+            if (coveredBy !== undefined) {
+                // Another page of this crawl shows the same video: one download, and a visible trace here.
+                if (coveredBy !== found.pageUrl) await this.pushSameVideo(found, candidate, coveredBy);
+                continue;
+            }
             try {
                 if (await this.submit(candidate, found)) submitted++;
             } catch (error) {
@@ -73,18 +79,26 @@ export class VideoSubmitter {
         return submitted;
     }
 
+    private async pushSameVideo(found: FoundVideos, candidate: PlaylistCandidate, otherPage: string): Promise<void> {
+        await pushItem({ type: 'video', status: 'skipped', pageUrl: found.pageUrl, url: candidate.url, title: found.title, error: `the same video as on ${otherPage}, downloaded once` });
+    }
+
     private async submit(candidate: PlaylistCandidate, found: FoundVideos): Promise<boolean> {
         const id = videoId(candidate.url, this.input.videoQuality);
-        if (this.jobs.get(id)) return false;
+        const same = this.jobs.get(id);
+        if (same) {
+            if (same.pageUrl !== found.pageUrl) await this.pushSameVideo(found, candidate, same.pageUrl);
+            return false;
+        }
         const archiveId = archiveVideoId(found.pageUrl, candidate.url, this.input.videoQuality);
         const earlier = await this.archive.get(archiveKeys.video(archiveId));
         if (earlier) {
-            this.covered.add(normalizeUrl(candidate.url));
+            this.covered.set(normalizeUrl(candidate.url), found.pageUrl);
             await pushItem({ type: 'video', status: 'skipped', pageUrl: found.pageUrl, url: candidate.url, title: found.title, error: `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})` });
             return true;
         }
         const video = await resolveVideo(candidate.url, this.fetchText(candidate.headers, found.proxySession), this.input.videoQuality, this.input.maxSegmentsPerVideo);
-        for (const url of [video.playlistUrl, video.variantUrl, ...video.relatedUrls]) this.covered.add(normalizeUrl(url));
+        for (const url of [video.playlistUrl, video.variantUrl, ...video.relatedUrls]) this.covered.set(normalizeUrl(url), found.pageUrl);
         const job: VideoJob = {
             id,
             pageUrl: found.pageUrl,
