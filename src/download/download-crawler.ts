@@ -94,15 +94,15 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         }
         const keyProxy = job.proxySession && options.proxyConfiguration ? await options.proxyConfiguration.newUrl(job.proxySession) : undefined;
         const key = task.key ? await keys.get(task.key.uri, job.headers, keyProxy) : undefined;
-        const range = task.range ? { range: `bytes=${task.range.offset}-${task.range.offset + task.range.length - 1}` } : undefined;
-        const res = await open(ctx, range).catch(async (error: Error) => {
+        const sendHeaders = { ...job.headers, ...(task.range ? { range: `bytes=${task.range.offset}-${task.range.offset + task.range.length - 1}` } : {}) };
+        const res = await open(ctx, sendHeaders).catch(async (error: Error) => {
             // A refused segment may only carry an expired token: once per unit, retry at the URL a fresh playlist gives.
             if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || ctx.request.userData.refreshed) throw error;
             ctx.request.userData.refreshed = true;
             const fresh = (await refresher.urls(job.id).catch(() => undefined))?.get(task.unit);
             if (!fresh || fresh === ctx.request.url) throw error;
             ctx.request.url = fresh;
-            return open(ctx, range);
+            return open(ctx, sendHeaders);
         });
         const dir = jobs.workDir(job.id);
         // Once per video, not per segment: mkdir showed up in profiles at hundreds of segments.

@@ -2,7 +2,6 @@
 import type { RequestOptions } from '@crawlee/core';
 import type { ResolvedVideo } from '../hls/resolve.js';
 import type { ByteRange, SegmentKey, TrackPlan } from '../hls/plan.js';
-import type { Headers } from '../net/headers.js';
 import { unitName, type TrackJob, type TrackName } from './jobs.js';
 
 export interface SegmentTask {
@@ -27,11 +26,11 @@ export function trackJob(name: TrackName, plan: TrackPlan): TrackJob {
     };
 }
 
-function* trackRequests(videoId: string, name: TrackName, plan: TrackPlan, headers: Headers, proxySession?: string): Generator<RequestOptions<SegmentTask>> {
+// The page's headers live once in the video job, not in each of thousands of queued requests.
+function* trackRequests(videoId: string, name: TrackName, plan: TrackPlan, proxySession?: string): Generator<RequestOptions<SegmentTask>> {
     const request = (uri: string, unit: string, range?: ByteRange, key?: SegmentKey): RequestOptions<SegmentTask> => ({
         url: uri,
         uniqueKey: `${videoId}:${unit}`,
-        headers,
         skipNavigation: true,
         userData: { kind: 'segment', videoId, unit, range, key, proxySession },
     });
@@ -39,8 +38,8 @@ function* trackRequests(videoId: string, name: TrackName, plan: TrackPlan, heade
     for (const [i, s] of plan.segments.entries()) yield request(s.uri, unitName(name, 'seg', i), s.range, s.key);
 }
 
-export function segmentRequests(videoId: string, video: ResolvedVideo, headers: Headers, proxySession?: string): RequestOptions<SegmentTask>[] {
-    const all = [...trackRequests(videoId, 'v', video.main, headers, proxySession)];
-    if (video.audio) all.push(...trackRequests(videoId, 'a', video.audio, headers, proxySession));
+export function segmentRequests(videoId: string, video: ResolvedVideo, proxySession?: string): RequestOptions<SegmentTask>[] {
+    const all = [...trackRequests(videoId, 'v', video.main, proxySession)];
+    if (video.audio) all.push(...trackRequests(videoId, 'a', video.audio, proxySession));
     return all;
 }

@@ -115,7 +115,7 @@ export class VideoSubmitter {
             archiveId,
             proxySession: found.proxySession,
         };
-        const requests = segmentRequests(id, video, candidate.headers, found.proxySession);
+        const requests = segmentRequests(id, video, found.proxySession);
         // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).
         await this.jobs.savePlan(planKey(id), requests);
         await this.jobs.add(job);
