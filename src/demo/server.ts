@@ -123,7 +123,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             status = 206;
         }
         if (throttled && options.ttfbMs) await new Promise((r) => setTimeout(r, options.ttfbMs));
-        const fault = options.faults && hits.get(new URL(req.url ?? '/', origin).pathname) === 1 && /\.(ts|m4s|key|aac|mp4|jpe?g|png|gif|webp)$/.test(file) ? faultFor(new URL(req.url ?? '/', origin).pathname) : undefined;
+        const pathname = new URL(req.url ?? '/', origin).pathname;
+        const fault = options.faults && hits.get(pathname) === 1 && /\.(ts|m4s|key|aac|mp4|jpe?g|png|gif|webp)$/.test(file) ? faultFor(pathname) : undefined;
         if (fault === 'busy') {
             res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('busy');
             return;

@@ -26,8 +26,8 @@ import { PlaylistRefresher, TOKEN_STATUSES } from './refresh.js';
 export interface DownloadHandlers {
     /** Every unit of the video is either on disk or failed for good. */
     onVideoSettled(videoId: string): void;
-    /** Images and other single files, added by later stages of the product. */
-    onOtherRequest?(ctx: FileDownloadCrawlingContext, open: () => Promise<StreamedResponse>): Promise<void>;
+    /** Images and other single files; resolves to the bytes received. */
+    onOtherRequest?(ctx: FileDownloadCrawlingContext, open: () => Promise<StreamedResponse>): Promise<number>;
     onOtherFailed?(ctx: FileDownloadCrawlingContext, error: Error): Promise<void>;
 }
 
@@ -64,11 +64,14 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
     const refresher = new PlaylistRefresher(jobs, input.maxRequestRetries);
     const madeDirs = new Set<string>();
 
+    /** The proxy of the page that found the media (same session, same IP), if proxies are on. */
+    const sessionProxy = async (session: string | undefined): Promise<string | undefined> =>
+        session && options.proxyConfiguration ? options.proxyConfiguration.newUrl(session) : undefined;
+
     async function open(ctx: FileDownloadCrawlingContext, extraHeaders: Record<string, string> = {}): Promise<StreamedResponse> {
         const { request } = ctx;
         const headers = { ...withUserAgent(request.headers), ...extraHeaders };
-        const session = request.userData.proxySession as string | undefined;
-        const proxyUrl = session && options.proxyConfiguration ? await options.proxyConfiguration.newUrl(session) : ctx.proxyInfo?.url;
+        const proxyUrl = (await sessionProxy(request.userData.proxySession as string | undefined)) ?? ctx.proxyInfo?.url;
         const res = await httpClient.stream({
             url: request.url,
             headers,
@@ -84,16 +87,16 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         return { stream: res.stream, statusCode: res.statusCode, headers: res.headers };
     }
 
-    async function downloadUnit(ctx: FileDownloadCrawlingContext, task: SegmentTask): Promise<void> {
+    /** Fetches one segment or init section to the work folder; resolves to the bytes received. */
+    async function downloadUnit(ctx: FileDownloadCrawlingContext, task: SegmentTask): Promise<number> {
         const job = jobs.get(task.videoId);
         // The video failed already (e.g. its key is unusable): its other units are not worth fetching.
-        if (!job || job.status !== 'downloading') return;
+        if (!job || job.status !== 'downloading') return 0;
         if (jobs.isDone(job.id, task.unit)) {
             if (jobs.unitDone(job.id, task.unit)) handlers.onVideoSettled(job.id);
-            return;
+            return 0;
         }
-        const keyProxy = job.proxySession && options.proxyConfiguration ? await options.proxyConfiguration.newUrl(job.proxySession) : undefined;
-        const key = task.key ? await keys.get(task.key.uri, job.headers, keyProxy) : undefined;
+        const key = task.key ? await keys.get(task.key.uri, job.headers, await sessionProxy(job.proxySession)) : undefined;
         const sendHeaders = { ...job.headers, ...(task.range ? { range: `bytes=${task.range.offset}-${task.range.offset + task.range.length - 1}` } : {}) };
         const res = await open(ctx, sendHeaders).catch(async (error: Error) => {
             // A refused segment may only carry an expired token: once per unit, retry at the URL a fresh playlist gives.
@@ -123,8 +126,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         // A server that ignores Range sends the whole file: cut our part out of it.
         if (task.range && res.statusCode === 200) stages.push(rangeSlicer(task.range.offset, task.range.length));
         if (key && task.key) stages.push(createDecipheriv('aes-128-cbc', key, Buffer.from(task.key.iv, 'hex')));
-        const inspector = new SegmentInspector();
-        stages.push(inspector);
+        stages.push(new SegmentInspector());
         try {
             await pipeline([res.stream, ...stages, createWriteStream(part)]);
         } catch (error) {
@@ -140,7 +142,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         }
         await rename(part, final);
         if (jobs.unitDone(job.id, task.unit)) handlers.onVideoSettled(job.id);
-        ctx.request.userData.bytes = received;
+        return received;
     }
 
     return new FileDownload({
@@ -163,13 +165,8 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             let bytes = 0;
             try {
                 const task = ctx.request.userData as SegmentTask | { kind?: string };
-                if (task.kind === 'segment') {
-                    await downloadUnit(ctx, task as SegmentTask);
-                    bytes = Number(ctx.request.userData.bytes ?? 0);
-                } else if (handlers.onOtherRequest) {
-                    await handlers.onOtherRequest(ctx, () => open(ctx));
-                    bytes = Number(ctx.request.userData.bytes ?? 0);
-                }
+                if (task.kind === 'segment') bytes = await downloadUnit(ctx, task as SegmentTask);
+                else if (handlers.onOtherRequest) bytes = await handlers.onOtherRequest(ctx, () => open(ctx));
             } finally {
                 stats.finished(bytes);
             }

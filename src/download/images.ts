@@ -97,7 +97,8 @@ export class ImageSaver {
         if (fresh.length) await queue.addRequests(fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt, proxySession)));
     }
 
-    async handle(ctx: FileDownloadCrawlingContext, open: () => Promise<StreamedResponse>): Promise<void> {
+    /** Downloads, checks and stores one image (or reports why not); resolves to the bytes received. */
+    async handle(ctx: FileDownloadCrawlingContext, open: () => Promise<StreamedResponse>): Promise<number> {
         const task = ctx.request.userData as ImageTask;
         const url = ctx.request.url;
         const res = await open();
@@ -119,7 +120,6 @@ export class ImageSaver {
             await pipeline(res.stream, tap, createWriteStream(tmp));
             const declared = Number(res.headers['content-length']);
             if (Number.isFinite(declared) && declared > 0 && declared !== bytes) throw new CorruptSegmentError(`received ${bytes} of ${declared} bytes`);
-            ctx.request.userData.bytes = bytes;
             const served = String(res.headers['content-type'] ?? '');
             const contentType = imageContentType((await fileTypeFromBuffer(head))?.mime, served);
             if (!contentType) throw new NotAnImageError(`not an image (${served.split(';')[0] || 'no content type'}, ${bytes} bytes)`);
@@ -128,17 +128,17 @@ export class ImageSaver {
             const base: MediaItem = { type: 'image', status: 'skipped', pageUrl: task.pageUrl, url, title: task.alt, contentType, bytes, sha256, width: size?.width, height: size?.height };
             if (size && (size.width < this.input.minImageWidth || size.height < this.input.minImageHeight)) {
                 await pushItem({ ...base, error: `smaller than ${this.input.minImageWidth}×${this.input.minImageHeight} px (${size.width}×${size.height})` });
-                return;
+                return bytes;
             }
             const earlier = this.stored.get(sha256);
             if (earlier) {
                 await pushItem({ ...base, error: `same content as the image stored as "${(await earlier) ?? 'another copy'}"` });
-                return;
+                return bytes;
             }
             const archived = await this.archive.get(archiveKeys.imageSha(sha256));
             if (archived) {
                 await pushItem({ ...base, error: `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})` });
-                return;
+                return bytes;
             }
             const storing = this.keys.allocate(imageKeyBase(url));
             this.stored.set(sha256, storing);
@@ -147,6 +147,7 @@ export class ImageSaver {
             await this.state?.setValue(`sha-${sha256.slice(0, 40)}`, { sha256, key });
             await pushItem({ ...base, status: 'ok', key, fileUrl });
             await this.archive.put([archiveKeys.imageUrl(url), archiveKeys.imageSha(sha256)], { key, sha256 });
+            return bytes;
         } finally {
             await rm(tmp, { force: true });
         }

@@ -81,12 +81,12 @@ export async function fetchBytes(url: string, options: FetchOptions): Promise<Fe
                 return { body: res.body, url: res.url, contentType: (Array.isArray(ct) ? ct[0] : ct) ?? '' };
             }
             const ra = res.headers['retry-after'];
-            retryAfter = Array.isArray(ra) ? ra[0] : ra;
-            const error = new HttpStatusError(url, res.statusCode, retryAfter);
-            if (!isRetryableStatus(res.statusCode) || attempt >= options.retries) throw error;
+            throw new HttpStatusError(url, res.statusCode, Array.isArray(ra) ? ra[0] : ra);
         } catch (error) {
-            if (error instanceof HttpStatusError && (!isRetryableStatus(error.statusCode) || attempt >= options.retries)) throw error;
-            if (error instanceof ResponseTooLargeError || attempt >= options.retries) throw error;
+            // Network errors and 408/429/5xx are worth another try; other statuses and oversize bodies are not.
+            const retryable = error instanceof HttpStatusError ? isRetryableStatus(error.statusCode) : !(error instanceof ResponseTooLargeError);
+            if (!retryable || attempt >= options.retries) throw error;
+            retryAfter = error instanceof HttpStatusError ? error.retryAfter : undefined;
         }
         await sleep(retryDelayMs(attempt + 1, retryAfter));
     }

@@ -27,6 +27,9 @@ export function forwardableHeaders(all: Record<string, string | string[] | undef
     return out;
 }
 
+/** A Cookie header from browser cookies, as the browser would send it. Pure. */
+export const cookieHeader = (cookies: readonly { name: string; value: string }[]): string => cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+
 // Never printed, never stored in the dataset.
 const SECRET = /^(cookie|authorization|proxy-authorization|x-.*token.*|x-api-key)$/i;
 

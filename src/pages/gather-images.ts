@@ -1,6 +1,6 @@
 /** A rendered page's images, with the headers their hosts expect (hotlink checks look at Referer). */
 import type { Page } from 'playwright';
-import type { Headers } from '../net/headers.js';
+import { cookieHeader, type Headers } from '../net/headers.js';
 import type { NetworkCapture } from './capture.js';
 import { isPlaceholderUrl, SCAN_IMAGES, selectImages, type ImageScan } from './images.js';
 import { scrollForImages } from './scroll.js';
@@ -21,7 +21,7 @@ async function cookiesByOrigin(page: Page, urls: string[]): Promise<Map<string, 
     const out = new Map<string, string>();
     for (const origin of new Set(urls.map((u) => new URL(u).origin))) {
         const cookies = await page.context().cookies(origin);
-        if (cookies.length) out.set(origin, cookies.map((c) => `${c.name}=${c.value}`).join('; '));
+        if (cookies.length) out.set(origin, cookieHeader(cookies));
     }
     return out;
 }

@@ -7,7 +7,7 @@ import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/play
 import type { Page } from 'playwright';
 import { chromium } from 'playwright';
 import type { CrawlInput } from '../input.js';
-import type { Headers } from '../net/headers.js';
+import { cookieHeader, type Headers } from '../net/headers.js';
 import { sleep } from '../net/retry.js';
 import { CHROMIUM_ARGS } from './browser.js';
 import { NetworkCapture } from './capture.js';
@@ -111,7 +111,7 @@ async function waitForPlaylist(ctx: PlaywrightCrawlingContext, capture: NetworkC
 async function pageHeaders(page: Page): Promise<Headers> {
     const [userAgent, cookies] = await Promise.all([page.evaluate('navigator.userAgent') as Promise<string>, page.context().cookies(page.url())]);
     const headers: Headers = { referer: page.url(), 'user-agent': userAgent };
-    if (cookies.length) headers.cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    if (cookies.length) headers.cookie = cookieHeader(cookies);
     return headers;
 }
 
