@@ -157,8 +157,10 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         // downloads are I/O-bound, so start at the ceiling instead of growing 5 % per 10 s.
         autoscaledPoolOptions: {
             desiredConcurrency: input.maxConcurrency,
-            // Chromium rendering pages in the same process loads the CPU; that must not starve I/O.
-            systemStatusOptions: { maxCpuOverloadedRatio: 0.95, maxEventLoopOverloadedRatio: 0.9 },
+            // Waiting on sockets costs no CPU, so a busy CPU (Chromium rendering pages, other processes on
+            // a shared machine) is no reason to open fewer connections: only memory and our own event loop
+            // lag may scale the downloads down. A ratio can never exceed 1, so CPU load never counts.
+            systemStatusOptions: { maxCpuOverloadedRatio: 1, maxEventLoopOverloadedRatio: 0.9 },
         },
         async requestHandler(ctx) {
             stats.started();

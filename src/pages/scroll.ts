@@ -17,6 +17,7 @@ export async function scrollForImages(page: Page, deadline: number, loadedImages
     let last = -1;
     let stableSince = Date.now();
     let steps = 0;
+    let nudged = false;
     while (Date.now() < deadline) {
         const state = (await page.evaluate(STEP).catch(() => ({ images: 0, atBottom: true }))) as { images: number; atBottom: boolean };
         steps++;
@@ -26,8 +27,16 @@ export async function scrollForImages(page: Page, deadline: number, loadedImages
         if (count !== last) {
             last = count;
             stableSince = Date.now();
+            nudged = false;
         } else if (state.atBottom && Date.now() - stableSince > SCROLL_IDLE_MS) {
-            break;
+            if (nudged) break;
+            // A feed's IntersectionObserver can miss the bottom on a busy machine (the sentinel left and
+            // re-entered the viewport between two observer runs, so it only ever saw "not intersecting").
+            // Leaving the bottom and coming back makes it fire again before we call the feed finished.
+            await page.evaluate('window.scrollBy(0, -window.innerHeight)').catch(() => undefined);
+            await sleep(250);
+            nudged = true;
+            stableSince = Date.now();
         }
     }
     return steps;
