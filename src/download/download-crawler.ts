@@ -8,7 +8,7 @@ import { createDecipheriv } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ProxyConfiguration, RequestProvider } from '@crawlee/core';
 import { FileDownload, type FileDownloadCrawlingContext } from '@crawlee/http';
@@ -17,9 +17,9 @@ import { httpClient, HttpStatusError, redactUrl } from '../net/fetch.js';
 import { isRetryableStatus, retryDelayMs, sleep } from '../net/retry.js';
 import { withUserAgent } from '../net/headers.js';
 import { KeyCache, KeyError } from './keys.js';
-import type { VideoJobs } from './jobs.js';
+import type { VideoJob, VideoJobs } from './jobs.js';
 import { SegmentInspector, CorruptSegmentError, rangeSlicer } from './segment-bytes.js';
-import type { SegmentTask } from './segment-task.js';
+import type { SegmentTask, UnitTask } from './segment-task.js';
 import type { TransferStats } from './stats.js';
 import { PlaylistRefresher, TOKEN_STATUSES } from './refresh.js';
 
@@ -50,7 +50,24 @@ export interface DownloadCrawlerOptions {
 function isPermanent(error: Error): boolean {
     if ((error as { permanent?: boolean }).permanent === true) return true;
     if (error instanceof HttpStatusError) return !isRetryableStatus(error.statusCode);
+    if (error instanceof UnitsFailedError) return error.errors.every(isPermanent);
     return false;
+}
+
+/** Some units of a request failed; a retry fetches them again unless none of them can succeed. */
+export class UnitsFailedError extends Error {
+    override readonly name = 'UnitsFailedError' as const;
+    constructor(
+        readonly errors: Error[],
+        units: number,
+    ) {
+        super(`${errors.length} of ${units} units failed, first: ${errors[0]?.message}`);
+    }
+
+    /** The longest wait any refusing server asked for. */
+    get retryAfter(): string | undefined {
+        return this.errors.find((e): e is HttpStatusError => e instanceof HttpStatusError && e.retryAfter !== undefined)?.retryAfter;
+    }
 }
 
 const header = (h: StreamedResponse['headers'], name: string): string | undefined => {
@@ -63,17 +80,18 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
     const keys = new KeyCache({ retries: input.maxRequestRetries });
     const refresher = new PlaylistRefresher(jobs, input.maxRequestRetries);
     const madeDirs = new Set<string>();
+    /** Last error per unit (`videoId:unit`), for the reason of a unit that fails for good. */
+    const unitErrors = new Map<string, string>();
 
     /** The proxy of the page that found the media (same session, same IP), if proxies are on. */
     const sessionProxy = async (session: string | undefined): Promise<string | undefined> =>
         session && options.proxyConfiguration ? options.proxyConfiguration.newUrl(session) : undefined;
 
-    async function open(ctx: FileDownloadCrawlingContext, extraHeaders: Record<string, string> = {}): Promise<StreamedResponse> {
-        const { request } = ctx;
-        const headers = { ...withUserAgent(request.headers), ...extraHeaders };
-        const proxyUrl = (await sessionProxy(request.userData.proxySession as string | undefined)) ?? ctx.proxyInfo?.url;
+    async function open(ctx: FileDownloadCrawlingContext, url: string, extraHeaders: Record<string, string> = {}, proxySession?: string): Promise<StreamedResponse> {
+        const headers = { ...withUserAgent(ctx.request.headers), ...extraHeaders };
+        const proxyUrl = (await sessionProxy(proxySession ?? (ctx.request.userData.proxySession as string | undefined))) ?? ctx.proxyInfo?.url;
         const res = await httpClient.stream({
-            url: request.url,
+            url,
             headers,
             proxyUrl,
             throwHttpErrors: false,
@@ -82,30 +100,23 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         });
         if (res.statusCode < 200 || res.statusCode >= 300) {
             res.stream.destroy();
-            throw new HttpStatusError(request.url, res.statusCode, header(res.headers, 'retry-after'));
+            throw new HttpStatusError(url, res.statusCode, header(res.headers, 'retry-after'));
         }
         return { stream: res.stream, statusCode: res.statusCode, headers: res.headers };
     }
 
     /** Fetches one segment or init section to the work folder; resolves to the bytes received. */
-    async function downloadUnit(ctx: FileDownloadCrawlingContext, task: SegmentTask): Promise<number> {
-        const job = jobs.get(task.videoId);
-        // The video failed already (e.g. its key is unusable): its other units are not worth fetching.
-        if (!job || job.status !== 'downloading') return 0;
-        if (jobs.isDone(job.id, task.unit)) {
-            if (jobs.unitDone(job.id, task.unit)) handlers.onVideoSettled(job.id);
-            return 0;
-        }
-        const key = task.key ? await keys.get(task.key.uri, job.headers, await sessionProxy(job.proxySession)) : undefined;
-        const sendHeaders = { ...job.headers, ...(task.range ? { range: `bytes=${task.range.offset}-${task.range.offset + task.range.length - 1}` } : {}) };
-        const res = await open(ctx, sendHeaders).catch(async (error: Error) => {
+    async function fetchUnit(ctx: FileDownloadCrawlingContext, job: VideoJob, unit: UnitTask): Promise<number> {
+        const key = unit.key ? await keys.get(unit.key.uri, job.headers, await sessionProxy(job.proxySession)) : undefined;
+        const sendHeaders = { ...job.headers, ...(unit.range ? { range: `bytes=${unit.range.offset}-${unit.range.offset + unit.range.length - 1}` } : {}) };
+        const res = await open(ctx, unit.url, sendHeaders, job.proxySession).catch(async (error: Error) => {
             // A refused segment may only carry an expired token: once per unit, retry at the URL a fresh playlist gives.
-            if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || ctx.request.userData.refreshed) throw error;
-            ctx.request.userData.refreshed = true;
-            const fresh = (await refresher.urls(job.id).catch(() => undefined))?.get(task.unit);
-            if (!fresh || fresh === ctx.request.url) throw error;
-            ctx.request.url = fresh;
-            return open(ctx, sendHeaders);
+            if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || unit.refreshed) throw error;
+            unit.refreshed = true;
+            const fresh = (await refresher.urls(job.id).catch(() => undefined))?.get(unit.unit);
+            if (!fresh || fresh === unit.url) throw error;
+            unit.url = fresh;
+            return open(ctx, fresh, sendHeaders, job.proxySession);
         });
         const dir = jobs.workDir(job.id);
         // Once per video, not per segment: mkdir showed up in profiles at hundreds of segments.
@@ -113,36 +124,58 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             await mkdir(dir, { recursive: true });
             madeDirs.add(dir);
         }
-        const final = path.join(dir, task.unit);
+        const final = path.join(dir, unit.unit);
         const part = `${final}.part`;
-        let received = 0;
-        const counter = new Transform({
-            transform(chunk: Buffer, _enc, done) {
-                received += chunk.length;
-                done(null, chunk);
-            },
-        });
-        const stages: NodeJS.ReadWriteStream[] = [counter];
+        const inspector = new SegmentInspector();
+        const stages: NodeJS.ReadWriteStream[] = [];
         // A server that ignores Range sends the whole file: cut our part out of it.
-        if (task.range && res.statusCode === 200) stages.push(rangeSlicer(task.range.offset, task.range.length));
-        if (key && task.key) stages.push(createDecipheriv('aes-128-cbc', key, Buffer.from(task.key.iv, 'hex')));
-        stages.push(new SegmentInspector());
+        if (unit.range && res.statusCode === 200) stages.push(rangeSlicer(unit.range.offset, unit.range.length));
+        if (key && unit.key) stages.push(createDecipheriv('aes-128-cbc', key, Buffer.from(unit.key.iv, 'hex')));
         try {
-            await pipeline([res.stream, ...stages, createWriteStream(part)]);
+            await pipeline([res.stream, ...stages, inspector, createWriteStream(part)]);
         } catch (error) {
             await rm(part, { force: true });
             // A body that is not valid AES-CBC ciphertext means a wrong key: no retry helps.
-            if ((error as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT') throw new KeyError(`decryption failed for ${redactUrl(ctx.request.url)}: wrong key or IV`);
+            if ((error as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT') throw new KeyError(`decryption failed for ${redactUrl(unit.url)}: wrong key or IV`);
             throw error;
         }
+        // got counts the body bytes as they arrive; a separate counting stage cost a stream hop per chunk.
+        const received = (res.stream as Readable & { downloadProgress?: { transferred: number } }).downloadProgress?.transferred ?? inspector.received;
         const expected = Number(header(res.headers, 'content-length'));
         if (Number.isFinite(expected) && expected > 0 && received !== expected) {
             await rm(part, { force: true });
             throw new CorruptSegmentError(`received ${received} of ${expected} bytes`);
         }
         await rename(part, final);
-        if (jobs.unitDone(job.id, task.unit)) handlers.onVideoSettled(job.id);
+        if (jobs.unitDone(job.id, unit.unit)) handlers.onVideoSettled(job.id);
         return received;
+    }
+
+    /**
+     * Fetches the request's units in order over one connection. A unit that fails does not stop the
+     * others; the request then fails as a whole, and its retry fetches only what is still missing.
+     */
+    async function downloadUnits(ctx: FileDownloadCrawlingContext, task: SegmentTask): Promise<number> {
+        let bytes = 0;
+        const errors: Error[] = [];
+        for (const unit of task.units) {
+            const job = jobs.get(task.videoId);
+            // The video failed already (e.g. its key is unusable): its other units are not worth fetching.
+            if (!job || job.status !== 'downloading') return bytes;
+            if (jobs.isDone(job.id, unit.unit)) {
+                if (jobs.unitDone(job.id, unit.unit)) handlers.onVideoSettled(job.id);
+                continue;
+            }
+            try {
+                bytes += await fetchUnit(ctx, job, unit);
+            } catch (error) {
+                if (error instanceof KeyError) throw error;
+                unitErrors.set(`${job.id}:${unit.unit}`, `${unit.unit}: ${(error as Error).message}`);
+                errors.push(error as Error);
+            }
+        }
+        if (errors.length) throw new UnitsFailedError(errors, task.units.length);
+        return bytes;
     }
 
     return new FileDownload({
@@ -153,6 +186,10 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         maxRequestRetries: input.maxRequestRetries,
         requestHandlerTimeoutSecs: 300,
         keepAlive: true,
+        // A session per request cost ~0.75 ms of CPU each (a third of the per-segment overhead in a
+        // profile) and buys nothing here: the proxy session comes from the page that found the media.
+        useSessionPool: false,
+        persistCookiesPerSession: false,
         // Crawlee passes desiredConcurrency 10 to the pool by default, which wins over minConcurrency;
         // downloads are I/O-bound, so start at the ceiling instead of growing 5 % per 10 s.
         autoscaledPoolOptions: {
@@ -167,8 +204,8 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             let bytes = 0;
             try {
                 const task = ctx.request.userData as SegmentTask | { kind?: string };
-                if (task.kind === 'segment') bytes = await downloadUnit(ctx, task as SegmentTask);
-                else if (handlers.onOtherRequest) bytes = await handlers.onOtherRequest(ctx, () => open(ctx));
+                if (task.kind === 'segments') bytes = await downloadUnits(ctx, task as SegmentTask);
+                else if (handlers.onOtherRequest) bytes = await handlers.onOtherRequest(ctx, () => open(ctx, ctx.request.url));
             } finally {
                 stats.finished(bytes);
             }
@@ -178,16 +215,21 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
                 request.noRetry = true;
                 return;
             }
-            const retryAfter = error instanceof HttpStatusError ? error.retryAfter : undefined;
+            const retryAfter = error instanceof HttpStatusError || error instanceof UnitsFailedError ? error.retryAfter : undefined;
             await sleep(retryDelayMs(request.retryCount + 1, retryAfter));
         },
         async failedRequestHandler(ctx, error) {
             const task = ctx.request.userData as SegmentTask | { kind?: string };
-            if (task.kind === 'segment') {
-                const { videoId, unit } = task as SegmentTask;
-                const reason = error instanceof KeyError ? error.message : `${unit}: ${error.message}`;
+            if (task.kind === 'segments') {
+                const { videoId, units } = task as SegmentTask;
                 // Without its key no segment of the video can be used: settle it now, not after every unit.
-                if (jobs.unitFailed(videoId, unit, reason) || error instanceof KeyError) handlers.onVideoSettled(videoId);
+                let settled = error instanceof KeyError;
+                for (const { unit } of units) {
+                    if (jobs.isDone(videoId, unit)) continue;
+                    const reason = error instanceof KeyError ? error.message : (unitErrors.get(`${videoId}:${unit}`) ?? `${unit}: ${error.message}`);
+                    settled = jobs.unitFailed(videoId, unit, reason) || settled;
+                }
+                if (settled) handlers.onVideoSettled(videoId);
             } else if (handlers.onOtherFailed) {
                 await handlers.onOtherFailed(ctx, error);
             }

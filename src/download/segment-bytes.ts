@@ -50,8 +50,11 @@ export class SegmentInspector extends Transform {
     /** Bytes of TS emitted so far, to know where the next sync byte must be. */
     private emitted = 0;
     stripped = 0;
+    /** Bytes that came in, before any disguise was stripped. */
+    received = 0;
 
     override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+        this.received += chunk.length;
         if (!this.decided) {
             this.head.push(chunk);
             this.headBytes += chunk.length;

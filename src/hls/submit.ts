@@ -115,7 +115,7 @@ export class VideoSubmitter {
             archiveId,
             proxySession: found.proxySession,
         };
-        const requests = segmentRequests(id, video, found.proxySession);
+        const requests = segmentRequests(id, video, this.input.maxConcurrency, found.proxySession);
         // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).
         await this.jobs.savePlan(planKey(id), requests);
         await this.jobs.add(job);
@@ -130,12 +130,12 @@ export class VideoSubmitter {
     async requeueMissing(job: VideoJob): Promise<number> {
         const plan = (await this.jobs.loadPlan(planKey(job.id))) as RequestOptions<SegmentTask>[] | undefined;
         if (!plan) return 0;
-        const missing = plan.filter((r) => r.userData && !this.jobs.isDone(job.id, r.userData.unit));
+        const missing = plan.filter((r) => r.userData?.units.some((u) => !this.jobs.isDone(job.id, u.unit)));
         if (!missing.length) return 0;
         const result = await this.queue.addRequests(missing);
         const handled = new Set(result.processedRequests.filter((p) => p.wasAlreadyHandled).map((p) => p.uniqueKey));
         const again = missing.filter((r) => handled.has(r.uniqueKey ?? '')).map((r) => ({ ...r, uniqueKey: `${r.uniqueKey}#${Date.now()}` }));
         if (again.length) await this.queue.addRequests(again);
-        return missing.length;
+        return missing.reduce((n, r) => n + (r.userData?.units.filter((u) => !this.jobs.isDone(job.id, u.unit)).length ?? 0), 0);
     }
 }

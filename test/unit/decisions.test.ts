@@ -15,6 +15,8 @@ import { concatOrder, sections } from '../../src/merge/concat.js';
 import { missingSequences } from '../../src/merge/finish.js';
 import { containerOf, parseMediaInfo } from '../../src/merge/ffmpeg.js';
 import type { VideoJob } from '../../src/download/jobs.js';
+import { MAX_UNITS_PER_REQUEST, segmentRequests, unitsPerRequest } from '../../src/download/segment-task.js';
+import type { SegmentPlan, TrackPlan } from '../../src/hls/plan.js';
 
 test('key naming: safe characters, stable fallback, unique suffixes', () => {
     assert.equal(keyFromText('Big Buck Bunny: Episode 1 (HD)', 'video', 'u'), 'Big-Buck-Bunny-Episode-1-(HD)');
@@ -183,4 +185,27 @@ test('log redaction: query tokens, URL credentials, cookies', async () => {
     assert.equal(redactText('failed http://user:pw@cdn.test/a/seg1.ts?token=SECRET after 3 tries'), 'failed http://cdn.test/a/seg1.ts?… after 3 tries');
     const data = redactData({ url: 'https://cdn.test/x.m3u8?sig=abc', headers: { cookie: 'sid=1', referer: 'https://p.test/' }, nested: { proxyUrl: 'http://u:p@proxy:8000' } });
     assert.equal(JSON.stringify(data).includes('abc') || JSON.stringify(data).includes('sid=1') || JSON.stringify(data).includes('u:p@'), false);
+});
+
+test('download requests: about two per allowed connection, at most 16 units, in playback order', () => {
+    assert.equal(unitsPerRequest(10, 64), 1, 'short videos: one unit per request');
+    assert.equal(unitsPerRequest(330, 64), 3);
+    assert.equal(unitsPerRequest(3600, 64), MAX_UNITS_PER_REQUEST, 'long videos: capped');
+    assert.equal(unitsPerRequest(330, 1), MAX_UNITS_PER_REQUEST);
+    assert.equal(unitsPerRequest(0, 64), 1);
+
+    const seg = (i: number): SegmentPlan => ({ seq: 100 + i, uri: `https://cdn.example/v/${i}.m4s`, durationSecs: 2, discontinuity: false, map: 0 });
+    const main: TrackPlan = { playlistUrl: 'https://cdn.example/v.m3u8', segments: Array.from({ length: 7 }, (_, i) => seg(i)), maps: [{ uri: 'https://cdn.example/v/init.mp4' }], durationSecs: 14, live: false };
+    const audio: TrackPlan = { ...main, playlistUrl: 'https://cdn.example/a.m3u8', maps: [], segments: [seg(0), seg(1)] };
+    const video = { playlistUrl: main.playlistUrl, variantUrl: main.playlistUrl, main, audio, relatedUrls: [] };
+    const requests = segmentRequests('vid', video, 2, 'sess');
+    // 8 video units + 2 audio units, 10 / (2 × 2) → 3 per request.
+    assert.deepEqual(requests.map((r) => r.userData?.units.map((u) => u.unit)), [
+        ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin'],
+        ['v-seg-000002.bin', 'v-seg-000003.bin', 'v-seg-000004.bin'],
+        ['v-seg-000005.bin', 'v-seg-000006.bin', 'a-seg-000000.bin'],
+        ['a-seg-000001.bin'],
+    ]);
+    assert.equal(new Set(requests.map((r) => r.uniqueKey)).size, requests.length, 'unique keys');
+    assert.ok(requests.every((r) => r.url === r.userData?.units[0]?.url && r.userData.proxySession === 'sess' && r.skipNavigation));
 });
