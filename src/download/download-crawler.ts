@@ -194,6 +194,9 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         // downloads are I/O-bound, so start at the ceiling instead of growing 5 % per 10 s.
         autoscaledPoolOptions: {
             desiredConcurrency: input.maxConcurrency,
+            // The pool looks for work again every 0.5 s by default when the queue head ran dry, and
+            // notices a stop() as late: both showed up as dead time on short videos.
+            maybeRunIntervalSecs: 0.1,
             // Waiting on sockets costs no CPU, so a busy CPU (Chromium rendering pages, other processes on
             // a shared machine) is no reason to open fewer connections: only memory and our own event loop
             // lag may scale the downloads down. A ratio can never exceed 1, so CPU load never counts.

@@ -32,9 +32,9 @@ export function concatOrder(track: TrackJob, from = 0, to = track.segments): str
 }
 
 async function join(units: string[], workDir: string, out: string): Promise<void> {
-    const writer = createWriteStream(out);
+    const writer = createWriteStream(out, { highWaterMark: 1024 * 1024 });
     for (const unit of units) {
-        const reader = createReadStream(path.join(workDir, unit));
+        const reader = createReadStream(path.join(workDir, unit), { highWaterMark: 1024 * 1024 });
         reader.pipe(writer, { end: false });
         await Promise.race([once(reader, 'end'), once(writer, 'error').then(([e]) => Promise.reject(e as Error))]);
     }

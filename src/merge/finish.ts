@@ -7,7 +7,7 @@ import path from 'node:path';
 import { log } from '@crawlee/core';
 import type { VideoJob, VideoJobs } from '../download/jobs.js';
 import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
-import { mergeVideo } from './merge.js';
+import { mergeVideo, sha256File } from './merge.js';
 import { thumbnail } from './ffmpeg.js';
 import { archiveKeys, type Archive } from '../archive.js';
 
@@ -30,6 +30,7 @@ export class VideoFinisher {
     private readonly waiting: string[] = [];
     private running = 0;
     private readonly active = new Set<Promise<void>>();
+    private finished?: { promise: Promise<void>; resolve: () => void };
 
     constructor(
         private readonly jobs: VideoJobs,
@@ -50,6 +51,16 @@ export class VideoFinisher {
         return this.running === 0 && this.waiting.length === 0;
     }
 
+    /** Resolves when the next video is stored or failed, so the crawl's end check need not wait for its poll. */
+    nextFinish(): Promise<void> {
+        if (!this.finished) {
+            let resolve = (): void => undefined;
+            const promise = new Promise<void>((r) => (resolve = r));
+            this.finished = { promise, resolve };
+        }
+        return this.finished.promise;
+    }
+
     async drain(): Promise<void> {
         while (!this.idle()) await Promise.race([...this.active]);
     }
@@ -63,6 +74,8 @@ export class VideoFinisher {
                 .finally(() => {
                     this.running--;
                     this.active.delete(p);
+                    this.finished?.resolve();
+                    this.finished = undefined;
                     this.pump();
                 });
             this.active.add(p);
@@ -97,10 +110,13 @@ export class VideoFinisher {
             const merged = await mergeVideo(job, workDir);
             const key = await this.keys.allocate(keyFromText(job.title, 'video', job.url));
             const thumb = path.join(workDir, 'thumb.png');
-            const thumbMade = await thumbnail(merged.file, thumb, Math.min(1, merged.durationSecs / 2))
-                .then(() => stat(thumb))
-                .then(() => true)
-                .catch(() => false);
+            const [sha256, thumbMade] = await Promise.all([
+                sha256File(merged.file),
+                thumbnail(merged.file, thumb, Math.min(1, merged.durationSecs / 2))
+                    .then(() => stat(thumb))
+                    .then(() => true)
+                    .catch(() => false),
+            ]);
             const fileUrl = await storeFile(key, merged.file, 'video/mp4');
             let thumbnailKey: string | undefined;
             if (thumbMade) {
@@ -113,7 +129,7 @@ export class VideoFinisher {
                 key,
                 contentType: 'video/mp4',
                 bytes: merged.bytes,
-                sha256: merged.sha256,
+                sha256,
                 width: merged.width ?? job.width,
                 height: merged.height ?? job.height,
                 durationSecs: merged.durationSecs,
@@ -122,7 +138,7 @@ export class VideoFinisher {
                 fileUrl,
                 thumbnailKey,
             });
-            if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256: merged.sha256 });
+            if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256 });
             await this.jobs.setStatus(job, 'done');
             log.info(`Video stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`);
             await rm(workDir, { recursive: true, force: true });
