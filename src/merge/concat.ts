@@ -34,7 +34,7 @@ export function concatOrder(track: TrackJob, from = 0, to = track.segments): str
 async function join(units: string[], workDir: string, out: string): Promise<void> {
     const writer = createWriteStream(out, { highWaterMark: 1024 * 1024 });
     for (const unit of units) {
-        const reader = createReadStream(path.join(workDir, unit), { highWaterMark: 1024 * 1024 });
+        const reader = createReadStream(path.join(workDir, unit));
         reader.pipe(writer, { end: false });
         await Promise.race([once(reader, 'end'), once(writer, 'error').then(([e]) => Promise.reject(e as Error))]);
     }
