@@ -5,10 +5,10 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-// The download queue is Crawlee's default (v2, locking) queue. Locally its memory storage hands out
-// at most 25 locked requests per refill, which held downloads to ~25 in parallel; the v1 queue
-// reached 54 on 300 segments but stalled for good at 1,360 of 3,600 segments (idle, nothing
-// fetched), so correctness won. On the platform the queue API has no such local limit.
+// The download queue is Crawlee's default (v2, locking) queue. Locally its storage hands out 25
+// locked requests per refill, slowly under load, so queued requests carry runs of segments
+// (download/segment-task.ts). The v1 queue was tried and left: with 3,600 segments it kept requests
+// it had already seen handled "in progress", and the crawl idled for minutes before it could end.
 import { KeyValueStore, RequestQueue } from '@crawlee/core';
 
 export function storageDir(): string {
