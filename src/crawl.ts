@@ -114,7 +114,7 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         }
         // Pages are done; wait for the last segment and the last merge.
         for (let idleChecks = 0; ; ) {
-            const queueDone = !submitter.adding() && (await storages.downloads.isFinished());
+            const queueDone = await storages.downloads.isFinished();
             if (jobs.unfinished().length === 0 && finisher.idle() && queueDone) break;
             // Nothing queued, nothing merging, yet a job waits: some unit can no longer arrive.
             idleChecks = queueDone && finisher.idle() ? idleChecks + 1 : 0;

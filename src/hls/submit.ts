@@ -37,8 +37,6 @@ const FIRST_BATCH = 16;
 export class VideoSubmitter {
     /** Playlist URL (any variant or rendition of a video taken on) → the page that found it. */
     private readonly covered = new Map<string, string>();
-    /** Background additions still being written to the queue. */
-    private readonly pending = new Set<Promise<unknown>>();
 
     constructor(
         private readonly input: CrawlInput,
@@ -125,16 +123,10 @@ export class VideoSubmitter {
         await this.jobs.savePlan(planKey(id), requests);
         await this.jobs.add(job);
         // The first requests go in alone so downloading starts while the rest are written (locally each
-        // queued request is a file; 110 of them took 0.4 s). A run killed meanwhile re-queues from the plan.
-        const added = await this.queue.addRequestsBatched(requests, { batchSize: FIRST_BATCH, waitBetweenBatchesMillis: 0 });
-        this.pending.add(added.waitForAllRequestsToBeAdded);
-        void added.waitForAllRequestsToBeAdded.finally(() => this.pending.delete(added.waitForAllRequestsToBeAdded));
+        // queued request is a file; 110 of them took 0.4 s). The queue reports itself unfinished until
+        // the background batches are in; a run killed meanwhile re-queues from the plan.
+        await this.queue.addRequestsBatched(requests, { batchSize: FIRST_BATCH, waitBetweenBatchesMillis: 0 });
         return true;
-    }
-
-    /** True while requests are still being added in the background: the queue is not yet complete. */
-    adding(): boolean {
-        return this.pending.size > 0;
     }
 
     /**

@@ -22,12 +22,10 @@ export interface MergedVideo {
 /** The longest difference between the playlist's duration and the MP4's that still counts as complete. */
 export const DURATION_TOLERANCE_SECS = 1;
 
-/** Reads in 1 MiB chunks: the default 64 KiB made hashing a 90 MB MP4 take 0.4 s here. */
-export const BIG_READS = { highWaterMark: 1024 * 1024 };
-
 export async function sha256File(file: string): Promise<string> {
     const hash = createHash('sha256');
-    await pipeline(createReadStream(file, BIG_READS), hash);
+    // 1 MiB reads: with the default 64 KiB, hashing a 90 MB MP4 took 0.4 s here.
+    await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), hash);
     return hash.digest('hex');
 }
 
