@@ -23,6 +23,12 @@ import type { SegmentTask, UnitTask } from './segment-task.js';
 import type { TransferStats } from './stats.js';
 import { PlaylistRefresher, TOKEN_STATUSES } from './refresh.js';
 
+/**
+ * How long a request keeps helping with other units after its own run: a bound on how long it holds
+ * its slot (the handler timeout is 300 s), after which the queue's next request carries on.
+ */
+const HELP_BUDGET_MS = 60_000;
+
 export interface DownloadHandlers {
     /** Every unit of the video is either on disk or failed for good. */
     onVideoSettled(videoId: string): void;
@@ -152,20 +158,17 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
     }
 
     /**
-     * Fetches the request's units in order over one connection. A unit that fails does not stop the
-     * others; the request then fails as a whole, and its retry fetches only what is still missing.
+     * Fetches the request's units in order over one connection, then helps with the video's units no
+     * other request has taken (see `unit-claims.ts`). A unit that fails does not stop the others; the
+     * request then fails as a whole, and its retry fetches only what is still missing, including
+     * the units it took over from others.
      */
     async function downloadUnits(ctx: FileDownloadCrawlingContext, task: SegmentTask): Promise<number> {
+        const holder = ctx.request.uniqueKey;
+        const started = Date.now();
         let bytes = 0;
         const errors: Error[] = [];
-        for (const unit of task.units) {
-            const job = jobs.get(task.videoId);
-            // The video failed already (e.g. its key is unusable): its other units are not worth fetching.
-            if (!job || job.status !== 'downloading') return bytes;
-            if (jobs.isDone(job.id, unit.unit)) {
-                if (jobs.unitDone(job.id, unit.unit)) handlers.onVideoSettled(job.id);
-                continue;
-            }
+        const fetchOne = async (job: VideoJob, unit: UnitTask): Promise<void> => {
             try {
                 bytes += await fetchUnit(ctx, job, unit);
             } catch (error) {
@@ -173,6 +176,28 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
                 unitErrors.set(`${job.id}:${unit.unit}`, `${unit.unit}: ${(error as Error).message}`);
                 errors.push(error as Error);
             }
+        };
+        /** The job while it still wants units: a failed video (e.g. unusable key) is not worth fetching for. */
+        const wanted = (): VideoJob | undefined => {
+            const job = jobs.get(task.videoId);
+            return job?.status === 'downloading' ? job : undefined;
+        };
+        for (const unit of task.units) {
+            const job = wanted();
+            if (!job) return bytes;
+            if (jobs.isDone(job.id, unit.unit)) {
+                if (jobs.unitDone(job.id, unit.unit)) handlers.onVideoSettled(job.id);
+                continue;
+            }
+            if (!jobs.claims.claim(job.id, unit.unit, holder)) continue;
+            await fetchOne(job, unit);
+        }
+        for (let job = wanted(); job && Date.now() - started < HELP_BUDGET_MS; job = wanted()) {
+            const unit = jobs.claims.takeNext(job.id, holder, (name) => jobs.isDone(task.videoId, name));
+            if (!unit) break;
+            // Recorded before the fetch: the request's retry and its final failure then cover the unit too.
+            task.units.push(unit);
+            await fetchOne(job, unit);
         }
         if (errors.length) throw new UnitsFailedError(errors, task.units.length);
         return bytes;
@@ -229,6 +254,9 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
                 let settled = error instanceof KeyError;
                 for (const { unit } of units) {
                     if (jobs.isDone(videoId, unit)) continue;
+                    // Another request took the unit over and answers for it.
+                    const holder = jobs.claims.holder(videoId, unit);
+                    if (holder !== undefined && holder !== ctx.request.uniqueKey) continue;
                     const reason = error instanceof KeyError ? error.message : (unitErrors.get(`${videoId}:${unit}`) ?? `${unit}: ${error.message}`);
                     settled = jobs.unitFailed(videoId, unit, reason) || settled;
                 }

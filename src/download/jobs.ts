@@ -7,6 +7,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyValueStore } from '@crawlee/core';
 import type { Headers } from '../net/headers.js';
+import type { UnitTask } from './segment-task.js';
+import { UnitClaims } from './unit-claims.js';
 
 export type TrackName = 'v' | 'a';
 
@@ -57,6 +59,8 @@ interface Progress {
 export class VideoJobs {
     private readonly jobs = new Map<string, VideoJob>();
     private readonly progress = new Map<string, Progress>();
+    /** Which request fetches which unit, so connections that finished their run can help with the rest. */
+    readonly claims = new UnitClaims();
 
     constructor(
         private readonly store: KeyValueStore,
@@ -86,14 +90,17 @@ export class VideoJobs {
         return this.jobs.get(id);
     }
 
-    async add(job: VideoJob): Promise<void> {
+    /** A new job and the units its queued requests carry. */
+    async add(job: VideoJob, units: readonly UnitTask[]): Promise<void> {
         this.jobs.set(job.id, job);
         this.progress.set(job.id, { done: new Set(), failed: new Map() });
+        this.claims.offer(job.id, units);
         await this.persist(job);
     }
 
     async setStatus(job: VideoJob, status: JobStatus): Promise<void> {
         job.status = status;
+        if (status === 'done' || status === 'failed') this.claims.forget(job.id);
         await this.persist(job);
     }
 

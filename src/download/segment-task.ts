@@ -1,6 +1,7 @@
 /**
  * The download requests of one video job. Each queued request carries a run of consecutive units
- * (segments and init sections) that one connection fetches one after another.
+ * (segments and init sections) that one connection fetches one after another, and then helps
+ * with the video's other units (see `unit-claims.ts`).
  *
  * Why not one request per segment: every queued request costs the queue a lock, a read and a write
  * (on the platform, billed API calls; locally, files behind a lock file). On a 330-segment video that
@@ -31,16 +32,17 @@ export interface SegmentTask {
     proxySession?: string;
 }
 
-/** Longest run of units in one request: bounds what one slow connection holds up at the end. */
+/** Longest run of units in one request: bounds how long one request holds its slot and how much a retry repeats. */
 export const MAX_UNITS_PER_REQUEST = 16;
 
 /**
- * Units per queued request for a video of `units` units. Pure. Aims at about two requests per
- * allowed connection, so connections that finish early still find work (a slow one holds up at
- * most its own short run), while the queue handles a fraction of the segment count.
+ * Units per queued request for a video of `units` units. Pure. At least one request per allowed
+ * connection (rounding down), so every connection gets a request of its own; a request that
+ * finishes its run early helps with units nobody took yet (`UnitClaims`), so runs need not be
+ * short for the connections to finish together.
  */
 export function unitsPerRequest(units: number, maxConcurrency: number): number {
-    return Math.max(1, Math.min(MAX_UNITS_PER_REQUEST, Math.ceil(units / (2 * Math.max(1, maxConcurrency)))));
+    return Math.max(1, Math.min(MAX_UNITS_PER_REQUEST, Math.floor(units / Math.max(1, maxConcurrency))));
 }
 
 export function trackJob(name: TrackName, plan: TrackPlan): TrackJob {

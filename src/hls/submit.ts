@@ -121,7 +121,7 @@ export class VideoSubmitter {
         const requests = segmentRequests(id, video, this.input.maxConcurrency, found.proxySession);
         // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).
         await this.jobs.savePlan(planKey(id), requests);
-        await this.jobs.add(job);
+        await this.jobs.add(job, requests.flatMap((r) => r.userData?.units ?? []));
         // The first requests go in alone so downloading starts while the rest are written (locally each
         // queued request is a file; 110 of them took 0.4 s). The queue reports itself unfinished until
         // the background batches are in; a run killed meanwhile re-queues from the plan.
@@ -138,6 +138,7 @@ export class VideoSubmitter {
         if (!plan) return 0;
         const missing = plan.filter((r) => r.userData?.units.some((u) => !this.jobs.isDone(job.id, u.unit)));
         if (!missing.length) return 0;
+        this.jobs.claims.offer(job.id, missing.flatMap((r) => r.userData?.units ?? []));
         const result = await this.queue.addRequests(missing);
         const handled = new Set(result.processedRequests.filter((p) => p.wasAlreadyHandled).map((p) => p.uniqueKey));
         const again = missing.filter((r) => handled.has(r.uniqueKey ?? '')).map((r) => ({ ...r, uniqueKey: `${r.uniqueKey}#${Date.now()}` }));

@@ -187,9 +187,10 @@ test('log redaction: query tokens, URL credentials, cookies', async () => {
     assert.equal(JSON.stringify(data).includes('abc') || JSON.stringify(data).includes('sid=1') || JSON.stringify(data).includes('u:p@'), false);
 });
 
-test('download requests: about two per allowed connection, at most 16 units, in playback order', () => {
+test('download requests: at least one per allowed connection, at most 16 units, in playback order', () => {
     assert.equal(unitsPerRequest(10, 64), 1, 'short videos: one unit per request');
-    assert.equal(unitsPerRequest(330, 64), 3);
+    assert.equal(unitsPerRequest(330, 64), 5, 'rounded down: 66 requests for 64 connections');
+    assert.equal(unitsPerRequest(127, 64), 1, 'never fewer requests than connections');
     assert.equal(unitsPerRequest(3600, 64), MAX_UNITS_PER_REQUEST, 'long videos: capped');
     assert.equal(unitsPerRequest(330, 1), MAX_UNITS_PER_REQUEST);
     assert.equal(unitsPerRequest(0, 64), 1);
@@ -198,8 +199,8 @@ test('download requests: about two per allowed connection, at most 16 units, in 
     const main: TrackPlan = { playlistUrl: 'https://cdn.example/v.m3u8', segments: Array.from({ length: 7 }, (_, i) => seg(i)), maps: [{ uri: 'https://cdn.example/v/init.mp4' }], durationSecs: 14, live: false };
     const audio: TrackPlan = { ...main, playlistUrl: 'https://cdn.example/a.m3u8', maps: [], segments: [seg(0), seg(1)] };
     const video = { playlistUrl: main.playlistUrl, variantUrl: main.playlistUrl, main, audio, relatedUrls: [] };
-    const requests = segmentRequests('vid', video, 2, 'sess');
-    // 8 video units + 2 audio units, 10 / (2 × 2) → 3 per request.
+    // 8 video units + 2 audio units, ⌊10 / 3⌋ → 3 per request.
+    const requests = segmentRequests('vid', video, 3, 'sess');
     assert.deepEqual(requests.map((r) => r.userData?.units.map((u) => u.unit)), [
         ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin'],
         ['v-seg-000002.bin', 'v-seg-000003.bin', 'v-seg-000004.bin'],
