@@ -63,6 +63,7 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         stats,
         proxyConfiguration,
         handlers: {
+            onUnitStored: (id) => finisher.unitStored(id),
             onVideoSettled: (id) => finisher.settle(id),
             onOtherRequest: (ctx, open) => images.handle(ctx, open),
             onOtherFailed: (ctx, error) => images.failed(ctx, error),

@@ -24,12 +24,14 @@ import type { TransferStats } from './stats.js';
 import { PlaylistRefresher, TOKEN_STATUSES } from './refresh.js';
 
 /**
- * How long a request keeps helping with other units after its own run: a bound on how long it holds
- * its slot (the handler timeout is 300 s), after which the queue's next request carries on.
+ * How long a request keeps taking units: a bound on how long it holds its slot (the handler timeout
+ * is 300 s). What it leaves of its own run goes back to the queue (`continueLater`).
  */
-const HELP_BUDGET_MS = 60_000;
+const TAKE_BUDGET_MS = 60_000;
 
 export interface DownloadHandlers {
+    /** A unit of the video is on disk (it arrives about in playback order). */
+    onUnitStored?(videoId: string): void;
     /** Every unit of the video is either on disk or failed for good. */
     onVideoSettled(videoId: string): void;
     /** Images and other single files; resolves to the bytes received. */
@@ -153,15 +155,32 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             throw new CorruptSegmentError(`received ${received} of ${expected} bytes`);
         }
         await rename(part, final);
-        if (jobs.unitDone(job.id, unit.unit)) handlers.onVideoSettled(job.id);
+        const settled = jobs.unitDone(job.id, unit.unit);
+        handlers.onUnitStored?.(job.id);
+        if (settled) handlers.onVideoSettled(job.id);
         return received;
     }
 
     /**
-     * Fetches the request's units in order over one connection, then helps with the video's units no
-     * other request has taken (see `unit-claims.ts`). A unit that fails does not stop the others; the
-     * request then fails as a whole, and its retry fetches only what is still missing, including
-     * the units it took over from others.
+     * Out of time with units of the video left: what of this request's own run nobody took goes back
+     * to the queue as a request of its own, so every unit keeps a request that answers for it.
+     */
+    async function continueLater(task: SegmentTask, holder: string): Promise<void> {
+        const left = task.units.filter((u) => !jobs.isDone(task.videoId, u.unit) && jobs.claims.holder(task.videoId, u.unit) === undefined);
+        if (!left.length) return;
+        await queue.addRequest({
+            url: left[0]!.url,
+            uniqueKey: `${task.videoId}:${left[0]!.unit}+${left.length}@${holder}`,
+            skipNavigation: true,
+            userData: { ...task, units: left } satisfies SegmentTask,
+        });
+    }
+
+    /**
+     * Keeps one connection busy with the video's units, earliest first, until none is left untaken
+     * (see `unit-claims.ts`): the video then arrives in playback order, which lets its merge run
+     * while it downloads. A retry first fetches again what this request took and did not store. A
+     * unit that fails does not stop the others; the request then fails as a whole.
      */
     async function downloadUnits(ctx: FileDownloadCrawlingContext, task: SegmentTask): Promise<number> {
         const holder = ctx.request.uniqueKey;
@@ -189,14 +208,18 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
                 if (jobs.unitDone(job.id, unit.unit)) handlers.onVideoSettled(job.id);
                 continue;
             }
-            if (!jobs.claims.claim(job.id, unit.unit, holder)) continue;
-            await fetchOne(job, unit);
+            // A retry: what this request took before and did not store.
+            if (jobs.claims.holder(job.id, unit.unit) === holder) await fetchOne(job, unit);
         }
-        for (let job = wanted(); job && Date.now() - started < HELP_BUDGET_MS; job = wanted()) {
+        for (let job = wanted(); job; job = wanted()) {
+            if (Date.now() - started > TAKE_BUDGET_MS) {
+                await continueLater(task, holder);
+                break;
+            }
             const unit = jobs.claims.takeNext(job.id, holder, (name) => jobs.isDone(task.videoId, name));
             if (!unit) break;
-            // Recorded before the fetch: the request's retry and its final failure then cover the unit too.
-            task.units.push(unit);
+            // Recorded in the request before the fetch: its retry and its final failure then cover the unit.
+            if (!task.units.some((u) => u.unit === unit.unit)) task.units.push(unit);
             await fetchOne(job, unit);
         }
         if (errors.length) throw new UnitsFailedError(errors, task.units.length);

@@ -32,14 +32,17 @@ export interface SegmentTask {
     proxySession?: string;
 }
 
-/** Longest run of units in one request: bounds how long one request holds its slot and how much a retry repeats. */
-export const MAX_UNITS_PER_REQUEST = 16;
+/**
+ * Longest run of units in one request. A run is what the request answers for if nobody else takes
+ * it, and it is stored with the request: the bound keeps queued requests small.
+ */
+export const MAX_UNITS_PER_REQUEST = 128;
 
 /**
- * Units per queued request for a video of `units` units. Pure. At least one request per allowed
- * connection (rounding down), so every connection gets a request of its own; a request that
- * finishes its run early helps with units nobody took yet (`UnitClaims`), so runs need not be
- * short for the connections to finish together.
+ * Units per queued request for a video of `units` units. Pure. About one request per allowed
+ * connection (rounding down, so never fewer): a request takes the video's earliest free units
+ * whatever its run (`UnitClaims`), so more requests than connections would only pass through the
+ * queue with nothing left to do, and on 3,600 segments those took ~0.8 s at the end.
  */
 export function unitsPerRequest(units: number, maxConcurrency: number): number {
     return Math.max(1, Math.min(MAX_UNITS_PER_REQUEST, Math.floor(units / Math.max(1, maxConcurrency))));

@@ -33,16 +33,20 @@ export function concatOrder(track: TrackJob, from = 0, to = track.segments): str
 
 async function join(units: string[], workDir: string, out: string): Promise<void> {
     const writer = createWriteStream(out, { highWaterMark: 1024 * 1024 });
+    // One listener for the whole join: one per unit piled up past Node's leak warning on long videos.
+    const failed = once(writer, 'error').then(([e]) => Promise.reject(e as Error));
+    failed.catch(() => undefined);
     for (const unit of units) {
         const reader = createReadStream(path.join(workDir, unit));
         reader.pipe(writer, { end: false });
-        await Promise.race([once(reader, 'end'), once(writer, 'error').then(([e]) => Promise.reject(e as Error))]);
+        await Promise.race([once(reader, 'end'), failed]);
     }
     writer.end();
     await once(writer, 'finish');
 }
 
-async function readHead(file: string): Promise<Buffer> {
+/** The first 16 bytes of a file, to tell its container. */
+export async function readHead(file: string): Promise<Buffer> {
     const fh = await open(file, 'r');
     try {
         const head = Buffer.alloc(16);

@@ -6,6 +6,7 @@
  * segfaults on this machine's kind. `ffmpeg -i` prints the same stream table, parsed here.
  */
 import { execFile } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import ffmpeg from 'fluent-ffmpeg';
 
@@ -67,16 +68,22 @@ export function probe(file: string, format?: InputFormat): Promise<MediaInfo> {
 const firstLine = (error: Error): string => error.message.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
 
 export interface RemuxInput {
-    file: string;
+    /** A local file, or a stream of the track's bytes (fed while the video downloads). */
+    file: string | Readable;
     /** `concat`: `file` is a list of local section files for ffmpeg's concat demuxer. */
     format: InputFormat | 'concat';
 }
 
 const inputOptions = (input: RemuxInput): string[] =>
-    input.format === 'concat' ? ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file'] : ['-protocol_whitelist', 'file', '-f', input.format];
+    input.format === 'concat'
+        ? ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file']
+        : ['-protocol_whitelist', typeof input.file === 'string' ? 'file' : 'pipe', '-f', input.format];
 
-/** `-c copy` into MP4: video from the first input, audio from the second if given, else the first. */
-export function remux(video: RemuxInput, audio: RemuxInput | undefined, out: string, audioIsAac: boolean): Promise<void> {
+/**
+ * `-c copy` into MP4: video from the first input, audio from the second if given, else the first.
+ * `signal` kills ffmpeg (the promise then rejects).
+ */
+export function remux(video: RemuxInput, audio: RemuxInput | undefined, out: string, audioIsAac: boolean, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
         const cmd = ffmpeg().setFfmpegPath(ffmpegPath);
         cmd.input(video.file).inputOptions(inputOptions(video));
@@ -89,6 +96,7 @@ export function remux(video: RemuxInput, audio: RemuxInput | undefined, out: str
             .on('error', (error: Error) => reject(new MergeError(`ffmpeg remux failed: ${firstLine(error)}`)))
             .on('end', () => resolve())
             .save(out);
+        signal?.addEventListener('abort', () => cmd.kill('SIGKILL'), { once: true });
     });
 }
 

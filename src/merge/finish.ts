@@ -7,7 +7,8 @@ import path from 'node:path';
 import { log } from '@crawlee/core';
 import type { VideoJob, VideoJobs } from '../download/jobs.js';
 import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
-import { mergeVideo, sha256File } from './merge.js';
+import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js';
+import { canRemuxLive, LiveRemux } from './live-remux.js';
 import { thumbnail } from './ffmpeg.js';
 import { archiveKeys, type Archive } from '../archive.js';
 
@@ -31,12 +32,27 @@ export class VideoFinisher {
     private running = 0;
     private readonly active = new Set<Promise<void>>();
     private finished?: { promise: Promise<void>; resolve: () => void };
+    /** Videos being remuxed while they download (null: merged after the download instead). */
+    private readonly live = new Map<string, LiveRemux | null>();
 
     constructor(
         private readonly jobs: VideoJobs,
         private readonly keys: KeyAllocator,
         private readonly archive: Archive,
     ) {}
+
+    /** A unit of a downloading video was stored. */
+    unitStored(id: string): void {
+        let live = this.live.get(id);
+        if (live === undefined) {
+            const job = this.jobs.get(id);
+            const running = [...this.live.values()].filter(Boolean).length;
+            // As many ffmpeg processes as merges after the download would run.
+            live = job?.status === 'downloading' && canRemuxLive(job) && running < MERGE_CONCURRENCY ? new LiveRemux(job, this.jobs.workDir(id), (unit) => this.jobs.isDone(id, unit)) : null;
+            this.live.set(id, live);
+        }
+        live?.stored();
+    }
 
     /** Called when every unit of a job is on disk or failed for good. Idempotent. */
     settle(id: string): void {
@@ -98,7 +114,10 @@ export class VideoFinisher {
         };
         const failures = this.jobs.failures(id);
         const counts = this.jobs.counts(id);
+        const live = this.live.get(id);
+        this.live.delete(id);
         if (failures.size > 0) {
+            live?.stop();
             const seqs = missingSequences(job, failures.keys());
             const first = [...failures.values()][0];
             const missing = seqs.length ? `missing ${seqs.length} of ${job.tracks.reduce((n, t) => n + t.segments, 0)} segments (media sequence ${seqs.slice(0, 20).join(', ')}${seqs.length > 20 ? ', …' : ''})` : 'an init section or key could not be fetched';
@@ -107,7 +126,7 @@ export class VideoFinisher {
         }
         const workDir = this.jobs.workDir(id);
         try {
-            const merged = await mergeVideo(job, workDir);
+            const merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
             const key = await this.keys.allocate(keyFromText(job.title, 'video', job.url));
             const thumb = path.join(workDir, 'thumb.png');
             const [sha256, thumbMade] = await Promise.all([
@@ -145,6 +164,16 @@ export class VideoFinisher {
         } catch (error) {
             await this.fail(job, { ...base, segments: counts.done, error: (error as Error).message });
         }
+    }
+
+    /** The MP4 remuxed while the video downloaded, verified; undefined to merge from the units instead. */
+    private async fromLiveRemux(job: VideoJob, live: LiveRemux | null | undefined): Promise<MergedVideo | undefined> {
+        const file = await live?.finish();
+        if (!file) return undefined;
+        return verifyMp4(job, file).catch((error: Error) => {
+            log.debug(`The MP4 remuxed during the download of ${job.pageUrl} did not verify (${error.message}); merging from the segments`);
+            return undefined;
+        });
     }
 
     private async fail(job: VideoJob, item: MediaItem): Promise<void> {

@@ -29,7 +29,13 @@ export async function sha256File(file: string): Promise<string> {
     return hash.digest('hex');
 }
 
+/** All units of a video on disk → a verified MP4. */
 export async function mergeVideo(job: VideoJob, workDir: string): Promise<MergedVideo> {
+    return verifyMp4(job, await joinAndRemux(job, workDir));
+}
+
+/** Joins each track's units and remuxes the tracks into `video.mp4`; resolves to its path. */
+async function joinAndRemux(job: VideoJob, workDir: string): Promise<string> {
     const joined = [];
     for (const track of job.tracks) {
         const { files, head } = await concatTrack(track, workDir, path.join(workDir, `joined-${track.name}`));
@@ -51,7 +57,11 @@ export async function mergeVideo(job: VideoJob, workDir: string): Promise<Merged
 
     const out = path.join(workDir, 'video.mp4');
     await remux(video, audio, out, audioIsAac);
+    return out;
+}
 
+/** Checks a remuxed MP4 against its job: one video stream, and the playlist's duration. */
+export async function verifyMp4(job: VideoJob, out: string): Promise<MergedVideo> {
     const result = await probe(out);
     const videoStreams = result.streams.filter((s) => s.type === 'video');
     if (videoStreams.length !== 1) throw new MergeError(`the MP4 has ${videoStreams.length} video streams, expected 1`);
