@@ -1,11 +1,15 @@
 /** Runs the real actor as a child process against a temporary storage folder. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { MediaItem } from '../../src/output.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/** The Node flags `npm start` and the deployed actor run with (package.json `config.node_flags`). */
+const NODE_FLAGS: string[] = ((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { config?: { node_flags?: string } }).config?.node_flags ?? '').split(/\s+/).filter(Boolean);
 
 export interface ActorRun {
     code: number | null;
@@ -49,7 +53,7 @@ export async function spawnActor(input: unknown, options: ActorOptions = {}): Pr
     if (input !== undefined) await writeFile(path.join(kvDir, 'INPUT.json'), JSON.stringify(input));
     const started = Date.now();
     const entry = options.compiled ? [path.join(ROOT, 'dist', 'main.js')] : ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
-    const child = spawn(process.execPath, [...entry, ...(options.args ?? [])], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...entry, ...(options.args ?? [])], {
         cwd: ROOT,
         env: { ...process.env, CRAWLEE_STORAGE_DIR: storage, APIFY_LOG_LEVEL: 'INFO', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
