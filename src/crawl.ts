@@ -79,6 +79,8 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     }
 
     const downloading = downloader.run();
+    // The pool looks at an empty queue again only after its interval; new segment requests should not wait for it.
+    const wakeDownloads = async (): Promise<void> => downloader.autoscaledPool?.notify();
     const counters = { pages: 0 };
     const progress = new ProgressReporter(stats, jobs, counters);
     progress.start();
@@ -86,6 +88,7 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     try {
         for (const url of directPlaylists) {
             await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }] });
+            await wakeDownloads();
         }
         for (const url of directImages) await images.enqueue(storages.downloads, url, [{ url, headers: {} }]);
         if (pagesStage) {
@@ -95,7 +98,9 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
                 proxyConfiguration,
                 async onVideos(found) {
                     counters.pages++;
-                    return submitter.submitPage(found);
+                    const submitted = await submitter.submitPage(found);
+                    await wakeDownloads();
+                    return submitted;
                 },
                 async onImages(found) {
                     await images.enqueue(storages.downloads, found.pageUrl, found.images, found.proxySession);

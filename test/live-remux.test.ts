@@ -73,3 +73,19 @@ test('a first unit that is not MPEG-TS hands the video back to the merge after t
     live.stored();
     assert.equal(await live.finish(), undefined);
 });
+
+test('an ffmpeg that dies hands the video back instead of hanging its feed', async () => {
+    const dir = await tempDir('live-dead');
+    const video = await makeHlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
+    const work = path.join(dir, 'work');
+    // ffmpeg cannot create its output where a folder of that name stands: it exits while we feed it.
+    await mkdir(path.join(work, 'live.mp4'), { recursive: true });
+    const stored = new Set<string>();
+    const live = new LiveRemux(job(SEGMENTS), work, (unit) => stored.has(unit));
+    for (let i = 0; i < SEGMENTS; i++) {
+        await copyFile(path.join(video.dir, `seg_${String(i).padStart(5, '0')}.ts`), path.join(work, unitName('v', 'seg', i)));
+        stored.add(unitName('v', 'seg', i));
+        live.stored();
+    }
+    assert.equal(await live.finish(), undefined);
+});

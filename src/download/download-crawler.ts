@@ -19,7 +19,7 @@ import { withUserAgent } from '../net/headers.js';
 import { KeyCache, KeyError } from './keys.js';
 import type { VideoJob, VideoJobs } from './jobs.js';
 import { SegmentInspector, CorruptSegmentError, rangeSlicer } from './segment-bytes.js';
-import type { SegmentTask, UnitTask } from './segment-task.js';
+import { continuationRequest, type SegmentTask, type UnitTask } from './segment-task.js';
 import type { TransferStats } from './stats.js';
 import { PlaylistRefresher, TOKEN_STATUSES } from './refresh.js';
 
@@ -166,14 +166,8 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
      * to the queue as a request of its own, so every unit keeps a request that answers for it.
      */
     async function continueLater(task: SegmentTask, holder: string): Promise<void> {
-        const left = task.units.filter((u) => !jobs.isDone(task.videoId, u.unit) && jobs.claims.holder(task.videoId, u.unit) === undefined);
-        if (!left.length) return;
-        await queue.addRequest({
-            url: left[0]!.url,
-            uniqueKey: `${task.videoId}:${left[0]!.unit}+${left.length}@${holder}`,
-            skipNavigation: true,
-            userData: { ...task, units: left } satisfies SegmentTask,
-        });
+        const request = continuationRequest(task, holder, (unit) => jobs.isDone(task.videoId, unit), (unit) => jobs.claims.holder(task.videoId, unit));
+        if (request) await queue.addRequest(request);
     }
 
     /**

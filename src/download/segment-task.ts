@@ -85,3 +85,24 @@ export function segmentRequests(videoId: string, video: ResolvedVideo, maxConcur
     }
     return requests;
 }
+
+/**
+ * When a request runs out of time (its slot is bounded), what of its run goes back to the queue:
+ * the units neither stored nor held by any request, as one new request. Pure; undefined when
+ * nothing is left behind.
+ */
+export function continuationRequest(
+    task: SegmentTask,
+    holder: string,
+    isDone: (unit: string) => boolean,
+    holderOf: (unit: string) => string | undefined,
+): RequestOptions<SegmentTask> | undefined {
+    const left = task.units.filter((u) => !isDone(u.unit) && holderOf(u.unit) === undefined);
+    if (!left.length) return undefined;
+    return {
+        url: left[0]!.url,
+        uniqueKey: `${task.videoId}:${left[0]!.unit}+${left.length}@${holder}`,
+        skipNavigation: true,
+        userData: { ...task, units: left },
+    };
+}

@@ -72,7 +72,8 @@ export class LiveRemux {
         this.failed = true;
         this.abort.abort();
         this.input?.destroy();
-        void rm(this.out, { force: true });
+        // Whatever is left there goes with the work folder anyway; a failed removal must not become an unhandled rejection.
+        rm(this.out, { force: true }).catch(() => undefined);
     }
 
     private async pump(): Promise<void> {

@@ -15,7 +15,7 @@ import { concatOrder, sections } from '../../src/merge/concat.js';
 import { missingSequences } from '../../src/merge/finish.js';
 import { containerOf, parseMediaInfo } from '../../src/merge/ffmpeg.js';
 import type { VideoJob } from '../../src/download/jobs.js';
-import { MAX_UNITS_PER_REQUEST, segmentRequests, unitsPerRequest } from '../../src/download/segment-task.js';
+import { continuationRequest, MAX_UNITS_PER_REQUEST, segmentRequests, unitsPerRequest } from '../../src/download/segment-task.js';
 import type { SegmentPlan, TrackPlan } from '../../src/hls/plan.js';
 
 test('key naming: safe characters, stable fallback, unique suffixes', () => {
@@ -210,4 +210,17 @@ test('download requests: about one per allowed connection, never fewer, in playb
     ]);
     assert.equal(new Set(requests.map((r) => r.uniqueKey)).size, requests.length, 'unique keys');
     assert.ok(requests.every((r) => r.url === r.userData?.units[0]?.url && r.userData.proxySession === 'sess' && r.skipNavigation));
+});
+
+test('a request out of time hands back only what nobody stored or holds, as one new request', () => {
+    const unit = (i: number) => ({ unit: `v-seg-00000${i}.bin`, url: `https://cdn.example/${i}.ts` });
+    const task = { kind: 'segments' as const, videoId: 'vid', units: [0, 1, 2, 3, 4].map(unit), proxySession: 'sess' };
+    const stored = new Set(['v-seg-000000.bin']);
+    const holders = new Map([['v-seg-000001.bin', 'other'], ['v-seg-000003.bin', 'me']]);
+    const request = continuationRequest(task, 'me', (u) => stored.has(u), (u) => holders.get(u));
+    assert.deepEqual(request?.userData?.units.map((u) => u.unit), ['v-seg-000002.bin', 'v-seg-000004.bin']);
+    assert.equal(request?.url, 'https://cdn.example/2.ts');
+    assert.equal(request?.userData?.proxySession, 'sess');
+    assert.notEqual(request?.uniqueKey, continuationRequest(task, 'another', (u) => stored.has(u), (u) => holders.get(u))?.uniqueKey, 'a key per request that hands back');
+    assert.equal(continuationRequest(task, 'me', () => true, () => undefined), undefined, 'all stored: nothing to queue');
 });
