@@ -27,9 +27,14 @@ interface Row {
     note?: string;
 }
 
-/** Seconds from the first segment request until the server first saw 90 % of its peak. */
-function rampUp(server: DemoServer, from: number): number | undefined {
-    const starts = server.segmentStarts.slice(from);
+/**
+ * Seconds from the actor's first segment request until the server first saw 90 % of its peak. On
+ * a play page the page's own player fetches the playlist and a segment before we stop it; the clock
+ * starts at the first segment after the last playlist fetch (the actor's own, when it resolves it).
+ */
+function rampUp(server: DemoServer, from: number, since: number): number | undefined {
+    const lastPlaylist = Math.max(0, ...server.playlistFetches.filter((t) => t >= since));
+    const starts = server.segmentStarts.slice(from).filter((s) => s.at >= lastPlaylist);
     if (!starts.length) return undefined;
     const peak = Math.max(...starts.map((s) => s.active));
     const reached = starts.find((s) => s.active >= peak * 0.9);
@@ -38,13 +43,14 @@ function rampUp(server: DemoServer, from: number): number | undefined {
 
 async function measure(server: DemoServer, what: string, go: () => Promise<ActorRun | { ms: number; note?: string }>): Promise<Row> {
     const from = server.segmentStarts.length;
+    const since = Date.now();
     const result = await go();
     // Open responses seen at each segment request of this case only.
     const peak = Math.max(0, ...server.segmentStarts.slice(from).map((s) => s.active));
     const actorRun = 'items' in result ? result : undefined;
     const failed = actorRun?.items.filter((i) => i.status !== 'ok');
     if (failed?.length) throw new Error(`${what}: ${JSON.stringify(failed)}`);
-    return { what, secs: result.ms / 1000, peak, rampSecs: rampUp(server, from), rssMb: actorRun?.peakRssMb, note: 'note' in result ? result.note : undefined };
+    return { what, secs: result.ms / 1000, peak, rampSecs: rampUp(server, from, since), rssMb: actorRun?.peakRssMb, note: 'note' in result ? result.note : undefined };
 }
 
 function table(rows: Row[], baseline?: Row): string {

@@ -14,6 +14,11 @@ import { demoPages } from './pages.js';
 import { hostileRoute } from './hostile.js';
 import { bigGalleryPage, feedPage, galleryPage, syntheticBmp } from './gallery.js';
 
+export interface SegmentStart {
+    at: number;
+    active: number;
+}
+
 export interface DemoServerOptions {
     mediaDir: string;
     /** Gallery images (see gallery.ts); galleries answer 404 without it. */
@@ -41,8 +46,10 @@ export interface DemoServer {
     /** Requests per path. */
     hits: Map<string, number>;
     peakConnections: number;
-    /** Start time and open-response count at every segment request (benchmark ramp-up figures). */
-    segmentStarts: { at: number; active: number }[];
+    /** Every segment request: when, and how many responses were open then (benchmark ramp-up figures). */
+    segmentStarts: SegmentStart[];
+    /** When each playlist was requested. */
+    playlistFetches: number[];
     close(): Promise<void>;
 }
 
@@ -99,7 +106,10 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     const hits = new Map<string, number>();
     let active = 0;
     const state = { peakConnections: 0 };
-    const segmentStarts: { at: number; active: number }[] = [];
+    const segmentStarts: SegmentStart[] = [];
+    const playlistFetches: number[] = [];
+    /** Per response: the client has every byte (counted as closed from then on). */
+    const transferDone = new WeakMap<http.ServerResponse, () => void>();
     // Signed segment URLs whose token is replaced after three segments have been served.
     const token = { current: 'tokA', served: 0 };
     const hlsJs = hlsJsPath();
@@ -141,7 +151,16 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             return;
         }
         const body = createReadStream(file, { start, end });
-        await (throttled && options.bytesPerSec ? pipeline(body, throttle(options.bytesPerSec), res) : pipeline(body, res));
+        if (!throttled || !options.bytesPerSec) return pipeline(body, res);
+        const paced = throttle(options.bytesPerSec);
+        // The client has the whole body once its last part is out; the throttle still holds the
+        // response for one more tick, which must not count as an open connection in the bench.
+        let sent = 0;
+        paced.on('data', (chunk: Buffer) => {
+            sent += chunk.length;
+            if (sent >= end - start + 1) transferDone.get(res)?.();
+        });
+        await pipeline(body, paced, res);
     }
 
     const server = http.createServer((req, res) => {
@@ -150,7 +169,14 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         active++;
         state.peakConnections = Math.max(state.peakConnections, active);
         if (/\.(ts|m4s)$/.test(url.pathname)) segmentStarts.push({ at: Date.now(), active });
-        res.on('close', () => active--);
+        if (url.pathname.endsWith('.m3u8')) playlistFetches.push(Date.now());
+        let open = true;
+        const done = (): void => {
+            if (open) active--;
+            open = false;
+        };
+        transferDone.set(res, done);
+        res.on('close', done);
         const html = (body: string, status = 200): void => {
             res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(body);
         };
@@ -256,6 +282,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         videoPage: (src) => `${origin}/play/video.html?src=${encodeURIComponent(src)}`,
         hits,
         segmentStarts,
+        playlistFetches,
         get peakConnections() {
             return state.peakConnections;
         },
