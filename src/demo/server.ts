@@ -50,6 +50,11 @@ export interface DemoServer {
     segmentStarts: SegmentStart[];
     /** When each playlist was requested. */
     playlistFetches: number[];
+    /**
+     * TCP connections that carried segment requests. A keep-alive client opens one only when all
+     * its open ones are busy, so this is its peak number of segment requests at once.
+     */
+    segmentConnections: number;
     close(): Promise<void>;
 }
 
@@ -108,6 +113,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     const state = { peakConnections: 0 };
     const segmentStarts: SegmentStart[] = [];
     const playlistFetches: number[] = [];
+    const segmentSockets = new Set<object>();
     /** Per response: the client has every byte (counted as closed from then on). */
     const transferDone = new WeakMap<http.ServerResponse, () => void>();
     // Signed segment URLs whose token is replaced after three segments have been served.
@@ -168,7 +174,10 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
         active++;
         state.peakConnections = Math.max(state.peakConnections, active);
-        if (/\.(ts|m4s)$/.test(url.pathname)) segmentStarts.push({ at: Date.now(), active });
+        if (/\.(ts|m4s)$/.test(url.pathname)) {
+            segmentStarts.push({ at: Date.now(), active });
+            segmentSockets.add(req.socket);
+        }
         if (url.pathname.endsWith('.m3u8')) playlistFetches.push(Date.now());
         let open = true;
         const done = (): void => {
@@ -285,6 +294,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         playlistFetches,
         get peakConnections() {
             return state.peakConnections;
+        },
+        get segmentConnections() {
+            return segmentSockets.size;
         },
         close: () =>
             new Promise<void>((resolve) => {
