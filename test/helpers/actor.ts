@@ -8,8 +8,10 @@ import type { MediaItem } from '../../src/output.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
-/** The Node flags `npm start` and the deployed actor run with (package.json `config.node_flags`). */
-const NODE_FLAGS: string[] = ((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { config?: { node_flags?: string } }).config?.node_flags ?? '').split(/\s+/).filter(Boolean);
+/** The Node flags the deployed actor runs with: those of package.json's `start:prod` (the Docker CMD). */
+const NODE_FLAGS: string[] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod']!
+    .split(/\s+/)
+    .filter((arg) => arg.startsWith('--'));
 
 export interface ActorRun {
     code: number | null;

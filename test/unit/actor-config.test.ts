@@ -62,3 +62,10 @@ test('Dockerfile pins match package.json and its build steps refer to files that
     }
     assert.ok(existsSync(path.join(ROOT, '.dockerignore')));
 });
+
+test('npm start runs with the Node flags of the deployed actor', () => {
+    const { scripts } = json('package.json') as { scripts: Record<string, string> };
+    const flags = (script: string): string[] => scripts[script]!.split(/\s+/).filter((a) => a.startsWith('--') && a !== '--import');
+    assert.ok(flags('start:prod').some((f) => f.startsWith('--max-old-space-size=')), 'the heap limit that holds RSS down (README, benchmark)');
+    assert.deepEqual(flags('start'), flags('start:prod'));
+});
