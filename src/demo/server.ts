@@ -8,9 +8,9 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { demoPages } from './pages.js';
+import { throttle } from './throttle.js';
 import { hostileRoute } from './hostile.js';
 import { bigGalleryPage, feedPage, galleryPage, syntheticBmp } from './gallery.js';
 
@@ -72,24 +72,6 @@ const TYPES: Record<string, string> = {
     '.webp': 'image/webp',
     '.js': 'text/javascript',
 };
-
-function throttle(bytesPerSec: number): Transform {
-    const tick = 50;
-    const perTick = Math.max(1, Math.floor((bytesPerSec * tick) / 1000));
-    return new Transform({
-        transform(chunk: Buffer, _enc, done) {
-            const parts: Buffer[] = [];
-            for (let i = 0; i < chunk.length; i += perTick) parts.push(chunk.subarray(i, i + perTick));
-            const push = (): void => {
-                const part = parts.shift();
-                if (!part) return done();
-                this.push(part);
-                setTimeout(push, tick);
-            };
-            push();
-        },
-    });
-}
 
 /** Which fault a path's first request gets: about a quarter each, by a hash of the path. Pure. */
 export function faultFor(pathname: string): 'busy' | 'cut' | undefined {
@@ -158,14 +140,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         }
         const body = createReadStream(file, { start, end });
         if (!throttled || !options.bytesPerSec) return pipeline(body, res);
-        const paced = throttle(options.bytesPerSec);
-        // The client has the whole body once its last part is out; the throttle still holds the
-        // response for one more tick, which must not count as an open connection in the bench.
-        let sent = 0;
-        paced.on('data', (chunk: Buffer) => {
-            sent += chunk.length;
-            if (sent >= end - start + 1) transferDone.get(res)?.();
-        });
+        // Counted as closed once its last part is out, not when the throttle lets the response end a tick later.
+        const paced = throttle(options.bytesPerSec, end - start + 1, () => transferDone.get(res)?.());
         await pipeline(body, paced, res);
     }
 

@@ -65,6 +65,11 @@ export function probe(file: string, format?: InputFormat): Promise<MediaInfo> {
     });
 }
 
+/** Whether a source's audio is AAC, which `remux` must be told (ADTS headers need converting for MP4). */
+export async function hasAacAudio(file: string, format: InputFormat): Promise<boolean> {
+    return (await probe(file, format)).streams.some((s) => s.type === 'audio' && s.codec === 'aac');
+}
+
 const firstLine = (error: Error): string => error.message.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
 
 export interface RemuxInput {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { VideoJob } from '../download/jobs.js';
 import { concatOrder, readHead, sections } from './concat.js';
-import { probe, remux } from './ffmpeg.js';
+import { hasAacAudio, remux } from './ffmpeg.js';
 
 /** Whether a job can be remuxed while it downloads: one track, no init sections, no discontinuity. Pure. */
 export function canRemuxLive(job: VideoJob): boolean {
@@ -101,8 +101,7 @@ export class LiveRemux {
             this.stop();
             return undefined;
         }
-        const info = await probe(firstUnit, 'mpegts');
-        const audioIsAac = info.streams.some((s) => s.type === 'audio' && s.codec === 'aac');
+        const audioIsAac = await hasAacAudio(firstUnit, 'mpegts');
         const input = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
         this.remuxed = remux({ file: input, format: 'mpegts' }, undefined, this.out, audioIsAac, this.abort.signal);
         // ffmpeg gone before its input ended: no more feeding (fluent-ffmpeg swallows its stdin errors,

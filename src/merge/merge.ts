@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { VideoJob } from '../download/jobs.js';
 import { concatTrack } from './concat.js';
-import { containerOf, MergeError, probe, remux } from './ffmpeg.js';
+import { containerOf, hasAacAudio, MergeError, probe, remux } from './ffmpeg.js';
 
 export interface MergedVideo {
     file: string;
@@ -52,8 +52,7 @@ async function joinAndRemux(job: VideoJob, workDir: string): Promise<string> {
     const video = joined.find((t) => t.name === 'v');
     if (!video) throw new MergeError('the job has no video track');
     const audio = joined.find((t) => t.name === 'a');
-    const sourceProbe = await probe((audio ?? video).first, (audio ?? video).firstFormat);
-    const audioIsAac = sourceProbe.streams.some((s) => s.type === 'audio' && s.codec === 'aac');
+    const audioIsAac = await hasAacAudio((audio ?? video).first, (audio ?? video).firstFormat);
 
     const out = path.join(workDir, 'video.mp4');
     await remux(video, audio, out, audioIsAac);
