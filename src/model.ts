@@ -1,0 +1,210 @@
+/**
+ * The one model of the pipeline, imported downward by every stage:
+ *
+ *   sources/{hls,dash,file} ──► VideoPlan ──► download/ (units) ──► merge/ ──► output/
+ *
+ * A source format (HLS playlist, DASH MPD, a plain video file) only ever produces a `VideoPlan`:
+ * tracks made of units, each unit one fetch (a URL, an optional byte range, an optional AES-128 key)
+ * with an optional init section. Downloading and merging know nothing of m3u8 or MPD.
+ */
+
+/** How a video was served (the dataset item's `format`). */
+export type SourceFormat = 'hls' | 'dash' | 'file';
+
+export interface ByteRange {
+    offset: number;
+    length: number;
+}
+
+/** AES-128-CBC over a whole unit: the key's URI (http(s) or data:) and the IV as 32 hex digits. */
+export interface UnitKey {
+    uri: string;
+    iv: string;
+}
+
+/** One fetch of the plan. */
+export interface UnitSource {
+    url: string;
+    range?: ByteRange;
+    key?: UnitKey;
+}
+
+/** A media segment (or a part of a plain file) of a track. */
+export interface SegmentPlan extends UnitSource {
+    /** Position in the stream for reports: HLS media sequence, DASH segment number, range index. */
+    seq: number;
+    durationSecs: number;
+    /** Index into `TrackPlan.inits` of the init section this segment needs. */
+    init?: number;
+    /** Starts a new timeline section: timestamps may restart (HLS discontinuity, a new DASH period). */
+    discontinuity: boolean;
+}
+
+export type TrackName = 'v' | 'a';
+
+/**
+ * How a track's bytes arrive. `segments`: each unit is a self-contained segment (MPEG-TS ones are
+ * checked packet by packet and may hide behind a fake image header). `ranges`: each unit is a
+ * slice of one file, taken byte for byte.
+ */
+export type UnitBytes = 'segments' | 'ranges';
+
+export interface TrackPlan {
+    /** `v`: the video (with its own audio when muxed); `a`: a separate audio track muxed into the MP4. */
+    name: TrackName;
+    /** Where the unit list came from: a media playlist, an MPD representation, the file's URL. */
+    sourceUrl: string;
+    segments: SegmentPlan[];
+    inits: UnitSource[];
+    durationSecs: number;
+    /** The source may still grow (HLS without ENDLIST, dynamic MPD). */
+    live: boolean;
+    bytes: UnitBytes;
+    lang?: string;
+    codecs?: string;
+}
+
+/**
+ * What becomes of the joined tracks. `remux`: one MP4, `-c copy`, verified. `as-served`: the joined
+ * bytes are the file, stored byte for byte. `remux-or-as-served`: remux to MP4 (FLV), and when that
+ * fails keep the file as served.
+ */
+export type Delivery = 'remux' | 'as-served' | 'remux-or-as-served';
+
+export interface VideoPlan {
+    format: SourceFormat;
+    /** As captured: master playlist, MPD or file URL. */
+    url: string;
+    /** What was chosen inside it: the media playlist, the MPD representation, the file. */
+    variantUrl: string;
+    width?: number;
+    height?: number;
+    bandwidth?: number;
+    /** `v` first; at most one `a`. */
+    tracks: TrackPlan[];
+    delivery: Delivery;
+    /** `as-served` deliveries: the file's content type as sniffed from its bytes. */
+    contentType?: string;
+    /** Key base from the URL's path, for media found without a page title (direct URLs). */
+    nameHint?: string;
+    /** Every other URL of the same video (other variants, renditions): a page fetching one found the same video. */
+    relatedUrls: string[];
+}
+
+export const planDuration = (plan: VideoPlan): number => plan.tracks[0]?.durationSecs ?? 0;
+
+// ---------------------------------------------------------------------------------------------
+// Jobs: what is persisted per video while it downloads (counts, not unit lists: those are queued).
+
+export interface TrackJob {
+    name: TrackName;
+    sourceUrl: string;
+    segments: number;
+    inits: number;
+    /** `segmentInit[i]`: which init section segment i needs (absent: none). */
+    segmentInit?: (number | null)[];
+    /** `seq` of the first segment, for reporting gaps by sequence. */
+    firstSeq: number;
+    /** Indexes of segments that start a new timeline section. */
+    discontinuities?: number[];
+    bytes: UnitBytes;
+}
+
+export type JobStatus = 'downloading' | 'merging' | 'done' | 'failed';
+
+export type Headers = Record<string, string>;
+
+export interface VideoJob {
+    id: string;
+    format: SourceFormat;
+    pageUrl: string;
+    url: string;
+    variantUrl: string;
+    title?: string;
+    /** Key base when there is no title (a direct URL). */
+    nameHint?: string;
+    headers: Headers;
+    width?: number;
+    height?: number;
+    durationSecs: number;
+    live: boolean;
+    tracks: TrackJob[];
+    delivery: Delivery;
+    contentType?: string;
+    status: JobStatus;
+    /** Id under which the archive (archiveName) remembers the video once stored. */
+    archiveId?: string;
+    /** Proxy session of the page that found the video. */
+    proxySession?: string;
+}
+
+/** File name of a download unit inside the job's work folder. */
+export const unitName = (track: TrackName, kind: 'seg' | 'init', index: number): string =>
+    `${track}-${kind}-${String(index).padStart(6, '0')}.bin`;
+
+export const totalUnits = (job: VideoJob): number => job.tracks.reduce((n, t) => n + t.segments + t.inits, 0);
+
+// ---------------------------------------------------------------------------------------------
+// Queued download requests (their `userData`).
+
+/** One unit of a video, as a queued request carries it. */
+export interface UnitTask extends UnitSource {
+    /** File name in the job's work folder (`unitName`). */
+    unit: string;
+    /** Taken as it comes (a slice of a file) rather than checked as a segment. */
+    raw?: boolean;
+    /** Set once the unit was retried at a URL from a freshly fetched manifest (expired token). */
+    refreshed?: boolean;
+}
+
+export interface UnitsTask {
+    kind: 'units';
+    videoId: string;
+    units: UnitTask[];
+    proxySession?: string;
+}
+
+export interface ImageTask {
+    kind: 'image';
+    pageUrl: string;
+    alt?: string;
+    proxySession?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dataset items (the public contract, shared/CONTRACT.md).
+
+export type MediaType = 'video' | 'image' | 'page';
+export type ItemStatus = 'ok' | 'failed' | 'skipped';
+
+export interface MediaItem {
+    type: MediaType;
+    status: ItemStatus;
+    pageUrl: string;
+    url: string;
+    /** Videos: how the video was served. */
+    format?: SourceFormat;
+    title?: string;
+    key?: string;
+    contentType?: string;
+    bytes?: number;
+    sha256?: string;
+    width?: number;
+    height?: number;
+    durationSecs?: number;
+    segments?: number;
+    error?: string;
+    /** Stable code of the error, when `failed` or `skipped` (see errors.ts). */
+    errorCode?: string;
+    /** Videos whose source had no end: only what was there was downloaded. */
+    live?: boolean;
+    /** The media playlist / representation / file actually downloaded, when `url` was a manifest. */
+    variantUrl?: string;
+    hasAudio?: boolean;
+    /** Public URL of the stored file (on the Apify platform). */
+    fileUrl?: string;
+    /** Locally: where the file also landed in the output folder. */
+    localPath?: string;
+    /** Videos: key of a PNG frame from the first second (the run report shows it). */
+    thumbnailKey?: string;
+}
