@@ -11,7 +11,7 @@ import { createDownloadCrawler } from './download/download-crawler.js';
 import { ImageSaver, isImageUrl } from './download/images.js';
 import { VideoJobs } from './download/jobs.js';
 import { TransferStats } from './download/stats.js';
-import { VideoSubmitter } from './hls/submit.js';
+import { VideoSubmitter } from './sources/hls/submit.js';
 import { VideoFinisher } from './merge/finish.js';
 import { KeyAllocator, pushItem } from './output.js';
 import { isPlaylistUrl } from './pages/capture.js';

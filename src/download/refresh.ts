@@ -3,7 +3,7 @@
  * the job's playlists are fetched again, once per video, and the unit retried at its fresh URL.
  */
 import HLS, { type types } from 'hls-parser';
-import { planTrack } from '../hls/plan.js';
+import { planTrack } from '../sources/hls/plan.js';
 import { fetchBytes } from '../net/fetch.js';
 import { unitName, type VideoJob, type VideoJobs } from './jobs.js';
 

@@ -11,8 +11,8 @@
  * and a unit stays the unit of progress: a retried or resumed request skips units already on disk.
  */
 import type { RequestOptions } from '@crawlee/core';
-import type { ResolvedVideo } from '../hls/resolve.js';
-import type { ByteRange, SegmentKey, TrackPlan } from '../hls/plan.js';
+import type { ResolvedVideo } from '../sources/hls/resolve.js';
+import type { ByteRange, SegmentKey, TrackPlan } from '../sources/hls/plan.js';
 import { unitName, type TrackJob, type TrackName } from './jobs.js';
 
 /** One file of the video: a media segment or an init section, stored under `unit` in the work folder. */

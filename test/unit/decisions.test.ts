@@ -16,7 +16,7 @@ import { missingSequences } from '../../src/merge/finish.js';
 import { containerOf, parseMediaInfo } from '../../src/merge/ffmpeg.js';
 import type { VideoJob } from '../../src/download/jobs.js';
 import { continuationRequest, MAX_UNITS_PER_REQUEST, segmentRequests, unitsPerRequest } from '../../src/download/segment-task.js';
-import type { SegmentPlan, TrackPlan } from '../../src/hls/plan.js';
+import type { SegmentPlan, TrackPlan } from '../../src/sources/hls/plan.js';
 
 test('key naming: safe characters, stable fallback, unique suffixes', () => {
     assert.equal(keyFromText('Big Buck Bunny: Episode 1 (HD)', 'video', 'u'), 'Big-Buck-Bunny-Episode-1-(HD)');

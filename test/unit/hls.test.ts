@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import HLS, { type types } from 'hls-parser';
-import { chooseVariant } from '../../src/hls/variant.js';
-import { DrmError, ivForSegment, planTrack } from '../../src/hls/plan.js';
-import { parsePlaylist, PlaylistError, resolveVideo, type FetchText } from '../../src/hls/resolve.js';
+import { chooseVariant } from '../../src/sources/variant.js';
+import { DrmError, ivForSegment, planTrack } from '../../src/sources/hls/plan.js';
+import { parsePlaylist, PlaylistError, resolveVideo, type FetchText } from '../../src/sources/hls/resolve.js';
 import { UnsafeUrlError } from '../../src/urls.js';
 
 const v = (height: number, bandwidth: number, extra: Partial<types.Variant> = {}) => ({ bandwidth, resolution: { width: Math.round((height * 16) / 9), height }, ...extra });

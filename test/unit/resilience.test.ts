@@ -6,7 +6,7 @@ import { faultFor } from '../../src/demo/server.js';
 import { freshUnitUrls } from '../../src/download/refresh.js';
 import { UnitClaims } from '../../src/download/unit-claims.js';
 import type { VideoJob } from '../../src/download/jobs.js';
-import { archiveVideoId, videoId } from '../../src/hls/submit.js';
+import { archiveVideoId, videoId } from '../../src/sources/hls/submit.js';
 
 test('archive ids ignore query tokens but not the page or the quality', () => {
     const q = { kind: 'highest' } as const;

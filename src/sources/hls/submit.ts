@@ -3,16 +3,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProxyConfiguration, RequestOptions, RequestProvider } from '@crawlee/core';
-import type { CrawlInput } from '../input.js';
-import { fetchBytes } from '../net/fetch.js';
-import type { Headers } from '../net/headers.js';
-import { pushItem } from '../output.js';
-import type { FoundVideos, PlaylistCandidate } from '../pages/page-crawler.js';
-import { normalizeUrl } from '../urls.js';
-import type { VideoJob, VideoJobs } from '../download/jobs.js';
-import { segmentRequests, trackJob, type SegmentTask } from '../download/segment-task.js';
+import type { CrawlInput } from '../../input.js';
+import { fetchBytes } from '../../net/fetch.js';
+import type { Headers } from '../../net/headers.js';
+import { pushItem } from '../../output.js';
+import type { FoundVideos, PlaylistCandidate } from '../../pages/page-crawler.js';
+import { normalizeUrl } from '../../urls.js';
+import type { VideoJob, VideoJobs } from '../../download/jobs.js';
+import { segmentRequests, trackJob, type SegmentTask } from '../../download/segment-task.js';
 import { resolveVideo, type FetchText } from './resolve.js';
-import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../archive.js';
+import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../../archive.js';
 
 const PLAYLIST_MAX_BYTES = 32 * 1024 * 1024;
 

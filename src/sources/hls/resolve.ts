@@ -2,9 +2,9 @@
  * Captured playlist URL → the tracks to download: master → chosen variant (→ its audio rendition).
  */
 import HLS, { type types } from 'hls-parser';
-import type { VideoQuality } from '../input.js';
-import { resolveUrl } from '../urls.js';
-import { chooseVariant } from './variant.js';
+import type { VideoQuality } from '../../input.js';
+import { resolveUrl } from '../../urls.js';
+import { chooseVariant } from '../variant.js';
 import { planTrack, type TrackPlan } from './plan.js';
 
 HLS.setOptions({ silent: true });

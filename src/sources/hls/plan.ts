@@ -3,7 +3,7 @@
  * rule (IV derivation, byte ranges, DRM refusal, URL safety) is unit-tested on playlist text.
  */
 import type { types } from 'hls-parser';
-import { resolveUrl } from '../urls.js';
+import { resolveUrl } from '../../urls.js';
 
 export class DrmError extends Error {
     override readonly name = 'DrmError' as const;
