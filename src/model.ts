@@ -208,3 +208,20 @@ export interface MediaItem {
     /** Videos: key of a PNG frame from the first second (the run report shows it). */
     thumbnailKey?: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// What a source module is given to read manifests: bound to the page's headers, proxy and retries.
+
+export interface FetchedText {
+    text: string;
+    /** After redirects: relative references resolve against this. */
+    url: string;
+    contentType: string;
+}
+
+export interface ManifestFetcher {
+    /** A manifest (playlist, MPD) as text; throws `HttpStatusError`/`ManifestError` on failure. */
+    text(url: string): Promise<FetchedText>;
+    /** Bytes [offset, offset+length) of a resource (a DASH `sidx` index, a file's first bytes). */
+    range(url: string, range: ByteRange): Promise<Buffer>;
+}
