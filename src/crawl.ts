@@ -1,5 +1,6 @@
 /**
- * Wires the stages: pages → playlists → download queue → merge, and decides when the crawl is over.
+ * Wires the stages: pages → sources (manifests, files) → download queue → merge, and decides when
+ * the crawl is over.
  * Page rendering and downloading run at the same time; the download crawler stays alive until the
  * last page is rendered and the last video is merged.
  */
@@ -11,10 +12,10 @@ import { createDownloadCrawler } from './download/download-crawler.js';
 import { ImageSaver, isImageUrl } from './download/images.js';
 import { VideoJobs } from './download/jobs.js';
 import { TransferStats } from './download/stats.js';
-import { VideoSubmitter } from './sources/hls/submit.js';
 import { VideoFinisher } from './merge/finish.js';
 import { KeyAllocator, pushItem } from './output.js';
-import { isPlaylistUrl } from './pages/capture.js';
+import { formatFromUrl, refreshUnitUrls } from './sources/index.js';
+import { VideoSubmitter } from './video-submitter.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
 import { ProgressReporter } from './progress.js';
@@ -37,9 +38,10 @@ async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefin
 
 export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     const started = Date.now();
-    const directPlaylists = input.startUrls.filter(isPlaylistUrl);
-    const directImages = input.startUrls.filter(isImageUrl);
-    const pageUrls = input.startUrls.filter((u) => !isPlaylistUrl(u) && !isImageUrl(u));
+    // Manifests and video files named by their URL are downloaded without rendering a page.
+    const directVideos = input.startUrls.filter((u) => formatFromUrl(u) !== undefined);
+    const directImages = input.startUrls.filter((u) => !formatFromUrl(u) && isImageUrl(u));
+    const pageUrls = input.startUrls.filter((u) => !formatFromUrl(u) && !isImageUrl(u));
     // The page stage (Playwright, browser pool) costs a second of start-up and ~60 MB: load it only for pages.
     const pagesStage = pageUrls.length ? await import('./pages/page-crawler.js') : undefined;
     // Fail before anything is downloaded if pages need a browser and there is none.
@@ -62,6 +64,7 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         jobs,
         stats,
         proxyConfiguration,
+        refreshUrls: (job) => refreshUnitUrls(job, submitter.client(job.headers, job.proxySession)),
         handlers: {
             onUnitStored: (id) => finisher.unitStored(id),
             onVideoSettled: (id) => finisher.settle(id),
@@ -86,8 +89,9 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     progress.start();
 
     try {
-        for (const url of directPlaylists) {
-            await submitter.submitPage({ pageUrl: url, playlists: [{ url, headers: {}, source: 'network' }] });
+        for (const url of directVideos) {
+            const candidates = [{ url, headers: {}, source: 'network' as const, format: formatFromUrl(url) }];
+            await submitter.submitPage({ pageUrl: url, candidates });
             await wakeDownloads();
         }
         for (const url of directImages) await images.enqueue(storages.downloads, url, [{ url, headers: {} }]);
@@ -107,9 +111,12 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
                     for (const url of found.refusedImages) {
                         await pushItem({ type: 'image', status: 'failed', pageUrl: found.pageUrl, url, error: new UnsafeUrlError(url).message });
                     }
+                    for (const s of found.skippedImages) {
+                        await pushItem({ type: 'image', status: 'skipped', pageUrl: found.pageUrl, url: s.url, title: s.alt, error: s.reason });
+                    }
                 },
                 async onNothingFound(pageUrl, title) {
-                    const what = [input.downloadVideos && 'HLS video', input.downloadImages && 'image'].filter(Boolean).join(' or ');
+                    const what = [input.downloadVideos && 'video', input.downloadImages && 'image'].filter(Boolean).join(' or ');
                     await pushItem({ type: 'page', status: 'failed', pageUrl, url: pageUrl, title, error: `no ${what} found on the page within ${input.pageWaitSecs} s` });
                 },
                 async onPageFailed(pageUrl, reason) {

@@ -28,6 +28,9 @@ export interface CrawlInput {
     archiveName?: string;
     /** Not in the contract's table: a guard against absurd playlists (100 000 segments). */
     maxSegmentsPerVideo: number;
+    /** Local runs: folder every stored file also lands in (never deleted by a later run). */
+    outputDir: string;
+    workers: number;
 }
 
 /** Raised for input a person must fix; `field` names the offending field. */
@@ -54,6 +57,8 @@ export const DEFAULTS = {
     pageWaitSecs: 10,
     proxyConfiguration: { useApifyProxy: false } as ProxyInput,
     maxSegmentsPerVideo: 20_000,
+    outputDir: 'downloads',
+    workers: 1,
 } as const;
 
 type Raw = Record<string, unknown>;
@@ -138,6 +143,22 @@ function proxy(raw: Raw): ProxyInput {
     return p as ProxyInput;
 }
 
+function outputDir(raw: Raw): string {
+    const value = raw.outputDir ?? DEFAULTS.outputDir;
+    if (typeof value !== 'string' || value.trim() === '') {
+        throw new InputError('outputDir', `expected a folder path, got ${JSON.stringify(value)}`);
+    }
+    return value.trim();
+}
+
+function workers(raw: Raw): number {
+    const n = int(raw, 'workers', 1, 64);
+    // Splitting a crawl across processes or runs is planned (shared request queue), not built yet:
+    // saying so beats silently running one worker while the user waits for four.
+    if (n > 1) throw new InputError('workers', `more than one worker is not available in this version yet, got ${n}; use 1`);
+    return n;
+}
+
 /** Turns raw input (run input, INPUT.json or CLI) into a validated `CrawlInput`; throws `InputError`. */
 export function parseInput(rawInput: unknown): CrawlInput {
     if (typeof rawInput !== 'object' || rawInput === null || Array.isArray(rawInput)) {
@@ -165,5 +186,7 @@ export function parseInput(rawInput: unknown): CrawlInput {
         proxyConfiguration: proxy(raw),
         archiveName: typeof archiveName === 'string' && archiveName !== '' ? archiveName : undefined,
         maxSegmentsPerVideo: int(raw, 'maxSegmentsPerVideo', 1),
+        outputDir: outputDir(raw),
+        workers: workers(raw),
     };
 }

@@ -85,6 +85,8 @@ export interface VideoPlan {
     delivery: Delivery;
     /** `as-served` deliveries: the file's content type as sniffed from its bytes. */
     contentType?: string;
+    /** A plain file's size as the server stated it: the joined ranges must add up to it. */
+    expectedBytes?: number;
     /** Key base from the URL's path, for media found without a page title (direct URLs). */
     nameHint?: string;
     /** Every other URL of the same video (other variants, renditions): a page fetching one found the same video. */
@@ -131,6 +133,7 @@ export interface VideoJob {
     tracks: TrackJob[];
     delivery: Delivery;
     contentType?: string;
+    expectedBytes?: number;
     status: JobStatus;
     /** Id under which the archive (archiveName) remembers the video once stored. */
     archiveId?: string;
@@ -222,6 +225,42 @@ export interface FetchedText {
 export interface ManifestFetcher {
     /** A manifest (playlist, MPD) as text; throws `HttpStatusError`/`ManifestError` on failure. */
     text(url: string): Promise<FetchedText>;
-    /** Bytes [offset, offset+length) of a resource (a DASH `sidx` index, a file's first bytes). */
+    /** Bytes [offset, offset+length) of a resource (a DASH `sidx` index). */
     range(url: string, range: ByteRange): Promise<Buffer>;
+    /** The first bytes of a resource, without fetching the rest, and whether its server takes `Range`. */
+    sniff(url: string, bytes: number): Promise<SniffedHead>;
+}
+
+export interface SniffedHead {
+    body: Buffer;
+    /** After redirects. */
+    url: string;
+    contentType: string;
+    /** The whole resource's size, when the server said. */
+    totalBytes?: number;
+    acceptsRanges: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the page stage hands on.
+
+/** A manifest or video file a page showed: by its player's requests, its DOM or its source text. */
+export interface VideoCandidate {
+    url: string;
+    /** The headers the browser sent for it (Referer, User-Agent, cookies): keys and segments often need them. */
+    headers: Headers;
+    source: 'network' | 'dom' | 'html';
+    /** Known from the response's content type or the URL; else the first bytes tell. */
+    format?: SourceFormat;
+}
+
+/** A page's videos: handed on as soon as the player has shown them, so downloads start early. */
+export interface FoundVideos {
+    pageUrl: string;
+    title?: string;
+    /** The page's language (`<html lang>`): picks a DASH audio track. */
+    lang?: string;
+    candidates: VideoCandidate[];
+    /** The page's proxy session: its media go through the same proxy (IP-bound tokens keep working). */
+    proxySession?: string;
 }

@@ -3,40 +3,15 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Actor } from 'apify';
 import { Dataset, KeyValueStore } from '@crawlee/core';
 import { defaultKvDir } from './storage.js';
 
-export type MediaType = 'video' | 'image' | 'page';
-export type ItemStatus = 'ok' | 'failed' | 'skipped';
-
-export interface MediaItem {
-    type: MediaType;
-    status: ItemStatus;
-    pageUrl: string;
-    url: string;
-    title?: string;
-    key?: string;
-    contentType?: string;
-    bytes?: number;
-    sha256?: string;
-    width?: number;
-    height?: number;
-    durationSecs?: number;
-    segments?: number;
-    error?: string;
-    /** Videos whose playlist had no EXT-X-ENDLIST: only the window that was there was downloaded. */
-    live?: boolean;
-    /** Variant playlist actually downloaded, when `url` was a master. */
-    variantUrl?: string;
-    hasAudio?: boolean;
-    /** Public URL of the stored file (on the Apify platform). */
-    fileUrl?: string;
-    /** Videos: key of a PNG frame from the first second (the run report shows it). */
-    thumbnailKey?: string;
-}
+export type { ItemStatus, MediaItem, MediaType } from './model.js';
+import type { MediaItem } from './model.js';
 
 export async function pushItem(item: MediaItem): Promise<void> {
     await Dataset.pushData(item);
@@ -65,6 +40,33 @@ export function keyFromText(text: string | undefined, prefix: string, seed: stri
     return ascii ? `${prefix}-${ascii}-${hash}` : `${prefix}-${hash}`;
 }
 
+/** File names that say nothing about the video: the folders above them do. */
+const GENERIC_NAME = /^(index|master|playlist|manifest|prog_index|chunklist|stream|video|media|main|mono|source|output|dash|hls)$/i;
+
+/**
+ * A readable name for media reached by URL alone (no page title): the file name without its
+ * extension, or, when that is generic (`index.m3u8`, `manifest.mpd`), the last two folders:
+ * `…/show/ep1/index.m3u8` → `show-ep1`. Undefined when the path says nothing. Pure.
+ */
+export function nameFromUrl(url: string): string | undefined {
+    let parts: string[];
+    try {
+        parts = new URL(url).pathname.split('/').filter(Boolean).map((p) => {
+            try {
+                return decodeURIComponent(p);
+            } catch {
+                return p;
+            }
+        });
+    } catch {
+        return undefined;
+    }
+    const file = parts.pop()?.replace(/\.[a-z0-9]{1,5}$/i, '');
+    if (file && !GENERIC_NAME.test(file) && /[a-z0-9]{2}/i.test(file)) return file;
+    const folders = parts.slice(-2).filter((p) => /[a-z0-9]/i.test(p));
+    return folders.length ? folders.join('-') : undefined;
+}
+
 /** First of `base`, `base-2`, `base-3`, ... that `isTaken` rejects. */
 export function uniqueKey(base: string, isTaken: (key: string) => boolean): string {
     if (!isTaken(base)) return base;
@@ -76,6 +78,11 @@ export function uniqueKey(base: string, isTaken: (key: string) => boolean): stri
 
 const EXTENSIONS: Record<string, string> = {
     'video/mp4': 'mp4',
+    'video/webm': 'webm',
+    'video/quicktime': 'mov',
+    'video/x-flv': 'flv',
+    'video/x-matroska': 'mkv',
+    'video/matroska': 'mkv',
     'image/jpeg': 'jpeg',
     'image/png': 'png',
     'image/gif': 'gif',
@@ -111,7 +118,12 @@ export class KeyAllocator {
  * it is renamed into the store's folder (where Crawlee's local storage keeps records as
  * `<key>.<ext>`); on the platform it is streamed to the API.
  */
-export async function storeFile(key: string, file: string, contentType: string): Promise<string | undefined> {
+export async function storeFile(
+    key: string,
+    file: string,
+    contentType: string,
+    options: { toOutputDir?: boolean } = {},
+): Promise<string | undefined> {
     if (Actor.isAtHome()) {
         const store = await KeyValueStore.open();
         await store.setValue(key, createReadStream(file), { contentType });
@@ -125,5 +137,60 @@ export async function storeFile(key: string, file: string, contentType: string):
         await copyFile(file, dest);
         await rm(file, { force: true });
     }
+    if (options.toOutputDir !== false) await copyToOutputDir(dest);
     return undefined;
+}
+
+let outputDir: string | undefined;
+
+/** Locally, every stored media file also lands in this folder, which no run deletes from. */
+export function setOutputDir(dir: string | undefined): void {
+    outputDir = dir === undefined ? undefined : path.resolve(dir);
+}
+
+export const getOutputDir = (): string | undefined => outputDir;
+
+/** `name.ext`, `name-2.ext`, `name-3.ext`, … Pure. */
+export function suffixedName(file: string, n: number): string {
+    if (n <= 1) return file;
+    const ext = path.extname(file);
+    return `${file.slice(0, file.length - ext.length)}-${n}${ext}`;
+}
+
+async function sameContent(a: string, b: string): Promise<boolean> {
+    const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+    if (sa.ino === sb.ino && sa.dev === sb.dev) return true;
+    if (sa.size !== sb.size) return false;
+    return (await sha256OfFile(a)) === (await sha256OfFile(b));
+}
+
+async function sha256OfFile(file: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+}
+
+/**
+ * Puts a stored file into the output folder: a hard link when the file system allows (no second
+ * copy of a large video), else a copy. Never overwrites: a name taken by other content gets a
+ * suffix, a name holding the same content is left as it is. Resolves to the path there.
+ */
+export async function copyToOutputDir(stored: string): Promise<string | undefined> {
+    if (!outputDir) return undefined;
+    await mkdir(outputDir, { recursive: true });
+    const base = path.basename(stored);
+    for (let n = 1; ; n++) {
+        const dest = path.join(outputDir, suffixedName(base, n));
+        try {
+            // link and COPYFILE_EXCL fail on an existing name instead of replacing it, even in a race.
+            await link(stored, dest).catch(async (error: NodeJS.ErrnoException) => {
+                if (error.code === 'EEXIST') throw error;
+                await copyFile(stored, dest, fsConstants.COPYFILE_EXCL);
+            });
+            return dest;
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+            if (await sameContent(stored, dest)) return dest;
+        }
+    }
 }

@@ -3,12 +3,9 @@
  * Pages and playlists are hostile input: only http(s) is ever fetched from their content.
  */
 
-export class UnsafeUrlError extends Error {
-    override readonly name = 'UnsafeUrlError' as const;
-    constructor(readonly url: string) {
-        super(`refused to fetch "${url.slice(0, 200)}": only http and https URLs are fetched from page or playlist content`);
-    }
-}
+import { UnsafeUrlError } from './errors.js';
+
+export { UnsafeUrlError };
 
 /**
  * Resolves `ref` against `base` and refuses any scheme but http(s) (and `data:` where the caller

@@ -67,7 +67,7 @@ test('a page without video, a 404 page and an HTML "playlist" become failed item
     assert.equal(run.code, 0, run.output.slice(-3000));
     const by = (url: string) => run.items.filter((i) => i.pageUrl === url);
     assert.deepEqual(by(noVideo).map((i) => [i.type, i.status]), [['page', 'failed']]);
-    assert.match(by(noVideo)[0]!.error!, /no HLS video or image found/);
+    assert.match(by(noVideo)[0]!.error!, /no video or image found/);
     assert.deepEqual(by(missing).map((i) => [i.type, i.status]), [['page', 'failed']]);
     assert.match(by(missing)[0]!.error!, /HTTP 404/);
     assert.deepEqual(by(htmlPlaylist).map((i) => [i.type, i.status]), [['video', 'failed']]);

@@ -45,7 +45,7 @@ test('REPORT.html shows every item: video thumbnails, an image grid, failures wi
         assert.deepEqual(broken, []);
         assert.equal(await page.locator('.video img').count(), 1, 'one video thumbnail');
         assert.equal(await page.locator('.image').count(), run.items.filter((i) => i.type === 'image' && i.status === 'ok').length);
-        assert.match(await page.locator('table.failed').innerText(), /no HLS video or image found/);
+        assert.match(await page.locator('table.failed').innerText(), /no video or image found/);
         const videoLink = await page.locator('.video a').first().getAttribute('href');
         assert.ok(videoLink && (await stat(path.join(run.kvDir, decodeURIComponent(videoLink)))).size > 0, 'video link opens the stored file');
     } finally {

@@ -9,7 +9,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { makeHlsVideo } from '../src/demo/media.js';
-import { unitName, type VideoJob } from '../src/download/jobs.js';
+import { unitName, type VideoJob } from '../src/model.js';
 import { canRemuxLive, LiveRemux } from '../src/merge/live-remux.js';
 import { verifyMp4 } from '../src/merge/merge.js';
 import { frameHashes } from './helpers/media.js';
@@ -20,6 +20,8 @@ const SEGMENTS = 12;
 function job(segments: number, extra: Partial<VideoJob['tracks'][number]> = {}): VideoJob {
     return {
         id: 'live',
+        format: 'hls',
+        delivery: 'remux',
         pageUrl: 'http://test/page',
         url: 'http://test/v.m3u8',
         variantUrl: 'http://test/v.m3u8',
@@ -27,14 +29,14 @@ function job(segments: number, extra: Partial<VideoJob['tracks'][number]> = {}):
         durationSecs: segments,
         live: false,
         status: 'downloading',
-        tracks: [{ name: 'v', playlistUrl: 'http://test/v.m3u8', segments, maps: 0, firstSeq: 0, ...extra }],
+        tracks: [{ name: 'v', sourceUrl: 'http://test/v.m3u8', segments, inits: 0, firstSeq: 0, bytes: 'segments', ...extra }],
     };
 }
 
 test('only one MPEG-TS-able track in one section is remuxed while it downloads', () => {
     assert.ok(canRemuxLive(job(10)));
     assert.ok(!canRemuxLive(job(10, { discontinuities: [4] })), 'sections are joined by the concat demuxer');
-    assert.ok(!canRemuxLive(job(10, { maps: 1, segmentMap: Array(10).fill(0) })), 'fMP4 init sections');
+    assert.ok(!canRemuxLive(job(10, { inits: 1, segmentInit: Array(10).fill(0) })), 'fMP4 init sections');
     const withAudio = job(10);
     withAudio.tracks.push({ ...withAudio.tracks[0]!, name: 'a' });
     assert.ok(!canRemuxLive(withAudio), 'a separate audio rendition');

@@ -12,16 +12,20 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ProxyConfiguration, RequestProvider } from '@crawlee/core';
 import { FileDownload, type FileDownloadCrawlingContext } from '@crawlee/http';
+import { CorruptUnitError, HttpStatusError, isRetryable, KeyError, redactUrl, UnitsFailedError } from '../errors.js';
 import type { CrawlInput } from '../input.js';
-import { httpClient, HttpStatusError, redactUrl } from '../net/fetch.js';
-import { isRetryableStatus, retryDelayMs, sleep } from '../net/retry.js';
+import type { UnitsTask, UnitTask, VideoJob } from '../model.js';
+import { httpClient } from '../net/fetch.js';
+import { retryDelayMs, sleep } from '../net/retry.js';
 import { withUserAgent } from '../net/headers.js';
-import { KeyCache, KeyError } from './keys.js';
-import type { VideoJob, VideoJobs } from './jobs.js';
-import { SegmentInspector, CorruptSegmentError, rangeSlicer } from './segment-bytes.js';
-import { continuationRequest, type SegmentTask, type UnitTask } from './segment-task.js';
+import { KeyCache } from './keys.js';
+import type { VideoJobs } from './jobs.js';
+import { rangeSlicer, SegmentInspector } from './segment-bytes.js';
+import { continuationRequest } from './unit-tasks.js';
 import type { TransferStats } from './stats.js';
-import { PlaylistRefresher, TOKEN_STATUSES } from './refresh.js';
+
+/** Statuses that may only mean an expired token in a unit's URL: the source is asked for fresh URLs once. */
+export const TOKEN_STATUSES = new Set([401, 403, 410]);
 
 /**
  * How long a request keeps taking units: a bound on how long it holds its slot (the handler timeout
@@ -47,35 +51,13 @@ export interface StreamedResponse {
 
 export interface DownloadCrawlerOptions {
     input: CrawlInput;
+    /** Fresh URLs for a video's units (from its manifest fetched again); asked at most once per video. */
+    refreshUrls(job: VideoJob): Promise<Map<string, string>>;
     queue: RequestProvider;
     jobs: VideoJobs;
     stats: TransferStats;
     proxyConfiguration?: ProxyConfiguration;
     handlers: DownloadHandlers;
-}
-
-/** Errors that another attempt cannot fix. */
-function isPermanent(error: Error): boolean {
-    if ((error as { permanent?: boolean }).permanent === true) return true;
-    if (error instanceof HttpStatusError) return !isRetryableStatus(error.statusCode);
-    if (error instanceof UnitsFailedError) return error.errors.every(isPermanent);
-    return false;
-}
-
-/** Some units of a request failed; a retry fetches them again unless none of them can succeed. */
-export class UnitsFailedError extends Error {
-    override readonly name = 'UnitsFailedError' as const;
-    constructor(
-        readonly errors: Error[],
-        units: number,
-    ) {
-        super(`${errors.length} of ${units} units failed, first: ${errors[0]?.message}`);
-    }
-
-    /** The longest wait any refusing server asked for. */
-    get retryAfter(): string | undefined {
-        return this.errors.find((e): e is HttpStatusError => e instanceof HttpStatusError && e.retryAfter !== undefined)?.retryAfter;
-    }
 }
 
 const header = (h: StreamedResponse['headers'], name: string): string | undefined => {
@@ -86,7 +68,15 @@ const header = (h: StreamedResponse['headers'], name: string): string | undefine
 export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDownload {
     const { input, queue, jobs, stats, handlers } = options;
     const keys = new KeyCache({ retries: input.maxRequestRetries });
-    const refresher = new PlaylistRefresher(jobs, input.maxRequestRetries);
+    const refreshed = new Map<string, Promise<Map<string, string>>>();
+    const freshUrls = (job: VideoJob): Promise<Map<string, string>> => {
+        let urls = refreshed.get(job.id);
+        if (!urls) {
+            urls = options.refreshUrls(job);
+            refreshed.set(job.id, urls);
+        }
+        return urls;
+    };
     const madeDirs = new Set<string>();
     /** Last error per unit (`videoId:unit`), for the reason of a unit that fails for good. */
     const unitErrors = new Map<string, string>();
@@ -121,7 +111,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             // A refused segment may only carry an expired token: once per unit, retry at the URL a fresh playlist gives.
             if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || unit.refreshed) throw error;
             unit.refreshed = true;
-            const fresh = (await refresher.urls(job.id).catch(() => undefined))?.get(unit.unit);
+            const fresh = (await freshUrls(job).catch(() => undefined))?.get(unit.unit);
             if (!fresh || fresh === unit.url) throw error;
             unit.url = fresh;
             return open(ctx, fresh, sendHeaders, job.proxySession);
@@ -134,25 +124,36 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         }
         const final = path.join(dir, unit.unit);
         const part = `${final}.part`;
-        const inspector = new SegmentInspector();
+        // Segments are checked (and unwrapped from fake image headers); ranges of a file are taken as they come.
+        const inspector = unit.raw ? undefined : new SegmentInspector();
+        let received = 0;
         const stages: NodeJS.ReadWriteStream[] = [];
         // A server that ignores Range sends the whole file: cut our part out of it.
         if (unit.range && res.statusCode === 200) stages.push(rangeSlicer(unit.range.offset, unit.range.length));
         if (key && unit.key) stages.push(createDecipheriv('aes-128-cbc', key, Buffer.from(unit.key.iv, 'hex')));
         try {
-            await pipeline([res.stream, ...stages, inspector, createWriteStream(part)]);
+            const tail = inspector ? [inspector] : [];
+            await pipeline([res.stream, ...stages, ...tail, createWriteStream(part)]);
         } catch (error) {
             await rm(part, { force: true });
             // A body that is not valid AES-CBC ciphertext means a wrong key: no retry helps.
-            if ((error as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT') throw new KeyError(`decryption failed for ${redactUrl(unit.url)}: wrong key or IV`);
+            if ((error as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT') {
+                throw new KeyError(`decryption failed for ${redactUrl(unit.url)}: wrong key or IV`, { cause: error });
+            }
             throw error;
         }
         // got counts the body bytes as they arrive; a separate counting stage cost a stream hop per chunk.
-        const received = (res.stream as Readable & { downloadProgress?: { transferred: number } }).downloadProgress?.transferred ?? inspector.received;
+        const progress = (res.stream as Readable & { downloadProgress?: { transferred: number } }).downloadProgress;
+        received = progress?.transferred ?? inspector?.received ?? 0;
         const expected = Number(header(res.headers, 'content-length'));
         if (Number.isFinite(expected) && expected > 0 && received !== expected) {
             await rm(part, { force: true });
-            throw new CorruptSegmentError(`received ${received} of ${expected} bytes`);
+            throw new CorruptUnitError(`received ${received} of ${expected} bytes`);
+        }
+        // A range of a file must be exactly the bytes asked for: the joined file is checked by size too.
+        if (unit.raw && unit.range && res.statusCode === 206 && received !== unit.range.length) {
+            await rm(part, { force: true });
+            throw new CorruptUnitError(`received ${received} bytes for a range of ${unit.range.length}`);
         }
         await rename(part, final);
         const settled = jobs.unitDone(job.id, unit.unit);
@@ -165,7 +166,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
      * Out of time with units of the video left: what of this request's own run nobody took goes back
      * to the queue as a request of its own, so every unit keeps a request that answers for it.
      */
-    async function continueLater(task: SegmentTask, holder: string): Promise<void> {
+    async function continueLater(task: UnitsTask, holder: string): Promise<void> {
         const request = continuationRequest(task, holder, (unit) => jobs.isDone(task.videoId, unit), (unit) => jobs.claims.holder(task.videoId, unit));
         if (request) await queue.addRequest(request);
     }
@@ -176,7 +177,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
      * while it downloads. A retry first fetches again what this request took and did not store. A
      * unit that fails does not stop the others; the request then fails as a whole.
      */
-    async function downloadUnits(ctx: FileDownloadCrawlingContext, task: SegmentTask): Promise<number> {
+    async function downloadUnits(ctx: FileDownloadCrawlingContext, task: UnitsTask): Promise<number> {
         const holder = ctx.request.uniqueKey;
         const started = Date.now();
         let bytes = 0;
@@ -248,15 +249,15 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             stats.started();
             let bytes = 0;
             try {
-                const task = ctx.request.userData as SegmentTask | { kind?: string };
-                if (task.kind === 'segments') bytes = await downloadUnits(ctx, task as SegmentTask);
+                const task = ctx.request.userData as UnitsTask | { kind?: string };
+                if (task.kind === 'units') bytes = await downloadUnits(ctx, task as UnitsTask);
                 else if (handlers.onOtherRequest) bytes = await handlers.onOtherRequest(ctx, () => open(ctx, ctx.request.url));
             } finally {
                 stats.finished(bytes);
             }
         },
         async errorHandler({ request }, error) {
-            if (isPermanent(error)) {
+            if (!isRetryable(error)) {
                 request.noRetry = true;
                 return;
             }
@@ -264,9 +265,9 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             await sleep(retryDelayMs(request.retryCount + 1, retryAfter));
         },
         async failedRequestHandler(ctx, error) {
-            const task = ctx.request.userData as SegmentTask | { kind?: string };
-            if (task.kind === 'segments') {
-                const { videoId, units } = task as SegmentTask;
+            const task = ctx.request.userData as UnitsTask | { kind?: string };
+            if (task.kind === 'units') {
+                const { videoId, units } = task as UnitsTask;
                 // Without its key no segment of the video can be used: settle it now, not after every unit.
                 let settled = error instanceof KeyError;
                 for (const { unit } of units) {

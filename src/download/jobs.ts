@@ -6,50 +6,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyValueStore } from '@crawlee/core';
-import type { Headers } from '../net/headers.js';
-import type { UnitTask } from './segment-task.js';
+import { totalUnits, unitName, type JobStatus, type UnitTask, type VideoJob } from '../model.js';
 import { UnitClaims } from './unit-claims.js';
-
-export type TrackName = 'v' | 'a';
-
-export interface TrackJob {
-    name: TrackName;
-    playlistUrl: string;
-    segments: number;
-    /** Init sections (fMP4); `segmentMap[i]` says which one segment i needs. */
-    maps: number;
-    segmentMap?: (number | null)[];
-    /** Media sequence number of the first segment, for reporting gaps by sequence. */
-    firstSeq: number;
-    /** Indexes of segments that start a new EXT-X-DISCONTINUITY section (timestamps may restart). */
-    discontinuities?: number[];
-}
-
-export type JobStatus = 'downloading' | 'merging' | 'done' | 'failed';
-
-export interface VideoJob {
-    id: string;
-    pageUrl: string;
-    url: string;
-    variantUrl: string;
-    title?: string;
-    headers: Headers;
-    width?: number;
-    height?: number;
-    durationSecs: number;
-    live: boolean;
-    tracks: TrackJob[];
-    status: JobStatus;
-    /** Id under which the archive (archiveName) remembers the video once stored. */
-    archiveId?: string;
-    /** Proxy session of the page that found the video. */
-    proxySession?: string;
-}
-
-/** File name of a download unit inside the job's work folder. */
-export const unitName = (track: TrackName, kind: 'seg' | 'init', index: number): string => `${track}-${kind}-${String(index).padStart(6, '0')}.bin`;
-
-export const totalUnits = (job: VideoJob): number => job.tracks.reduce((n, t) => n + t.segments + t.maps, 0);
 
 interface Progress {
     done: Set<string>;
@@ -136,7 +94,7 @@ export class VideoJobs {
     /** Every unit name of a job. */
     units(job: VideoJob): string[] {
         return job.tracks.flatMap((t) => [
-            ...Array.from({ length: t.maps }, (_, i) => unitName(t.name, 'init', i)),
+            ...Array.from({ length: t.inits }, (_, i) => unitName(t.name, 'init', i)),
             ...Array.from({ length: t.segments }, (_, i) => unitName(t.name, 'seg', i)),
         ]);
     }

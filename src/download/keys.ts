@@ -1,11 +1,9 @@
 /** AES-128 keys: fetched once per URI with the page's headers, checked, cached for the run. */
-import { fetchBytes, redactUrl, type FetchOptions } from '../net/fetch.js';
-import type { Headers } from '../net/headers.js';
+import { KeyError, redactUrl } from '../errors.js';
+import type { Headers } from '../model.js';
+import { fetchBytes, type FetchOptions } from '../net/fetch.js';
 
-export class KeyError extends Error {
-    override readonly name = 'KeyError' as const;
-    readonly permanent = true;
-}
+export { KeyError };
 
 export function checkKey(body: Buffer, contentType: string, url: string): Buffer {
     if (body.length === 16) return body;

@@ -1,17 +1,14 @@
 /**
- * Byte-level rules for HLS segments: de-disguising (TS hidden behind an image header) and MPEG-TS
- * integrity (a truncated or corrupted TS body must be retried, not merged).
+ * Byte-level rules for media segments: de-disguising (MPEG-TS hidden behind an image header) and
+ * MPEG-TS integrity (a truncated or corrupted TS body must be retried, not merged).
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import { CorruptUnitError } from '../errors.js';
 
 const TS_PACKET = 188;
 const SYNC = 0x47;
 /** How far into a body we look for the real TS start behind a fake header. */
 const SNIFF_LIMIT = 64 * 1024;
-
-export class CorruptSegmentError extends Error {
-    override readonly name = 'CorruptSegmentError' as const;
-}
 
 export function imageHeaderKind(buf: Buffer): 'png' | 'jpeg' | 'gif' | 'bmp' | undefined {
     if (buf.length >= 4 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47) return 'png';
@@ -76,9 +73,9 @@ export class SegmentInspector extends Transform {
 
     private finish(done: TransformCallback): void {
         if (this.isTs && this.emitted % TS_PACKET !== 0) {
-            return done(new CorruptSegmentError(`MPEG-TS body of ${this.emitted} bytes does not end on a 188-byte packet boundary (truncated?)`));
+            return done(new CorruptUnitError(`MPEG-TS body of ${this.emitted} bytes does not end on a 188-byte packet boundary (truncated?)`));
         }
-        if (this.emitted === 0) return done(new CorruptSegmentError('segment body is empty'));
+        if (this.emitted === 0) return done(new CorruptUnitError('segment body is empty'));
         done();
     }
 
@@ -122,7 +119,7 @@ export class SegmentInspector extends Transform {
         if (this.isTs) {
             // The sync byte of every packet that starts inside this chunk.
             for (let pos = (TS_PACKET - (this.emitted % TS_PACKET)) % TS_PACKET; pos < chunk.length; pos += TS_PACKET) {
-                if (chunk[pos] !== SYNC) return new CorruptSegmentError(`MPEG-TS sync byte missing at offset ${this.emitted + pos}`);
+                if (chunk[pos] !== SYNC) return new CorruptUnitError(`MPEG-TS sync byte missing at offset ${this.emitted + pos}`);
             }
         }
         this.emitted += chunk.length;

@@ -12,7 +12,7 @@
  * in its own request (whose retry fetches it again, and whose final failure reports it). A restarted
  * run re-queues missing units from the saved plan, and claims start over.
  */
-import type { UnitTask } from './segment-task.js';
+import type { UnitTask } from '../model.js';
 
 interface VideoUnits {
     /** Every unit offered, in playback order; `next` is where the search for an unclaimed one resumes. */

@@ -1,7 +1,7 @@
 /**
- * Joins a track's downloaded units into files, in playlist (= media sequence) order, one file per
- * discontinuity section, with each fMP4 init section written where the segments start needing it.
- * Byte concatenation is what an HLS player feeds its demuxer too; it keeps ffmpeg away from
+ * Joins a track's downloaded units into files, in plan order, one file per timeline section, with
+ * each init section written where the segments start needing it. Byte concatenation is what a
+ * player feeds its demuxer too (and, for the ranges of a plain file, gives the file back); it keeps ffmpeg away from
  * playlists and from opening every segment at once (its `concat:` protocol runs out of file
  * handles past ~1000 segments). Sections are joined later by ffmpeg's concat demuxer, which shifts
  * each section's restarted timestamps to follow the previous one.
@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { unitName, type TrackJob } from '../download/jobs.js';
+import { unitName, type TrackJob } from '../model.js';
 
 /** [start, end) segment index ranges of the track's discontinuity sections. Pure. */
 export function sections(track: TrackJob): [number, number][] {
@@ -23,7 +23,7 @@ export function concatOrder(track: TrackJob, from = 0, to = track.segments): str
     const order: string[] = [];
     let currentMap: number | null = null;
     for (let i = from; i < to; i++) {
-        const map = track.segmentMap?.[i] ?? null;
+        const map = track.segmentInit?.[i] ?? null;
         if (map !== null && map !== currentMap) order.push(unitName(track.name, 'init', map));
         currentMap = map;
         order.push(unitName(track.name, 'seg', i));

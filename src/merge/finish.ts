@@ -5,12 +5,14 @@
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '@crawlee/core';
-import type { VideoJob, VideoJobs } from '../download/jobs.js';
+import type { VideoJob } from '../model.js';
+import type { VideoJobs } from '../download/jobs.js';
 import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
 import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js';
 import { canRemuxLive, LiveRemux } from './live-remux.js';
 import { thumbnail } from './ffmpeg.js';
 import { archiveKeys, type Archive } from '../archive.js';
+import { errorCode } from '../errors.js';
 
 /** Merges are I/O-bound remuxes; two at a time keep the disk busy without starving downloads. */
 const MERGE_CONCURRENCY = 2;
@@ -106,6 +108,7 @@ export class VideoFinisher {
             status: 'failed',
             pageUrl: job.pageUrl,
             url: job.url,
+            format: job.format,
             title: job.title,
             variantUrl: job.variantUrl !== job.url ? job.variantUrl : undefined,
             width: job.width,
@@ -120,14 +123,19 @@ export class VideoFinisher {
             live?.stop();
             const seqs = missingSequences(job, failures.keys());
             const first = [...failures.values()][0];
-            const missing = seqs.length ? `missing ${seqs.length} of ${job.tracks.reduce((n, t) => n + t.segments, 0)} segments (media sequence ${seqs.slice(0, 20).join(', ')}${seqs.length > 20 ? ', …' : ''})` : 'an init section or key could not be fetched';
+            const total = job.tracks.reduce((n, t) => n + t.segments, 0);
+            const unit = job.format === 'file' ? 'byte ranges (numbers' : 'segments (media sequence';
+            const list = `${seqs.slice(0, 20).join(', ')}${seqs.length > 20 ? ', …' : ''}`;
+            const missing = seqs.length
+                ? `missing ${seqs.length} of ${total} ${unit} ${list})`
+                : 'an init section or key could not be fetched';
             await this.fail(job, { ...base, segments: counts.done, error: `${missing}: ${first}` });
             return;
         }
         const workDir = this.jobs.workDir(id);
         try {
             const merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
-            const key = await this.keys.allocate(keyFromText(job.title, 'video', job.url));
+            const key = await this.keys.allocate(keyFromText(job.title ?? job.nameHint, 'video', job.url));
             const thumb = path.join(workDir, 'thumb.png');
             const [sha256, thumbMade] = await Promise.all([
                 sha256File(merged.file),
@@ -136,17 +144,17 @@ export class VideoFinisher {
                     .then(() => true)
                     .catch(() => false),
             ]);
-            const fileUrl = await storeFile(key, merged.file, 'video/mp4');
+            const fileUrl = await storeFile(key, merged.file, merged.contentType);
             let thumbnailKey: string | undefined;
             if (thumbMade) {
                 thumbnailKey = await this.keys.allocate(`${key}-thumb`);
-                await storeFile(thumbnailKey, thumb, 'image/png');
+                await storeFile(thumbnailKey, thumb, 'image/png', { toOutputDir: false });
             }
             await pushItem({
                 ...base,
                 status: 'ok',
                 key,
-                contentType: 'video/mp4',
+                contentType: merged.contentType,
                 bytes: merged.bytes,
                 sha256,
                 width: merged.width ?? job.width,
@@ -162,7 +170,7 @@ export class VideoFinisher {
             log.info(`Video stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`);
             await rm(workDir, { recursive: true, force: true });
         } catch (error) {
-            await this.fail(job, { ...base, segments: counts.done, error: (error as Error).message });
+            await this.fail(job, { ...base, segments: counts.done, error: (error as Error).message, errorCode: errorCode(error) });
         }
     }
 

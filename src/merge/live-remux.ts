@@ -13,14 +13,21 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { VideoJob } from '../download/jobs.js';
+import type { VideoJob } from '../model.js';
 import { concatOrder, readHead, sections } from './concat.js';
 import { hasAacAudio, remux } from './ffmpeg.js';
 
 /** Whether a job can be remuxed while it downloads: one track, no init sections, no discontinuity. Pure. */
 export function canRemuxLive(job: VideoJob): boolean {
     const [track, ...others] = job.tracks;
-    return track !== undefined && others.length === 0 && track.maps === 0 && sections(track).length === 1;
+    return (
+        job.delivery === 'remux' &&
+        track !== undefined &&
+        track.bytes === 'segments' &&
+        others.length === 0 &&
+        track.inits === 0 &&
+        sections(track).length === 1
+    );
 }
 
 export class LiveRemux {

@@ -1,17 +1,20 @@
 /**
- * All units of a video on disk → one verified MP4 (remuxed, never re-encoded).
+ * All units of a video on disk → one verified file: an MP4 remuxed without re-encoding, or a plain
+ * file joined from its ranges byte for byte, as the plan's delivery says.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { VideoJob } from '../download/jobs.js';
-import { concatTrack } from './concat.js';
-import { containerOf, hasAacAudio, MergeError, probe, remux } from './ffmpeg.js';
+import type { VideoJob } from '../model.js';
+import { concatTrack, readHead } from './concat.js';
+import { MergeError, NotAVideoError } from '../errors.js';
+import { containerOf, hasAacAudio, probe, remux } from './ffmpeg.js';
 
 export interface MergedVideo {
     file: string;
+    contentType: string;
     bytes: number;
     durationSecs: number;
     width?: number;
@@ -22,6 +25,9 @@ export interface MergedVideo {
 /** The longest difference between the playlist's duration and the MP4's that still counts as complete. */
 export const DURATION_TOLERANCE_SECS = 1;
 
+/** Shorter than this is a preview or a teaser loop, not the video a person came for. */
+export const MIN_VIDEO_SECS = 1;
+
 export async function sha256File(file: string): Promise<string> {
     const hash = createHash('sha256');
     // 1 MiB reads: with the default 64 KiB, hashing a 90 MB MP4 took 0.4 s here.
@@ -29,9 +35,61 @@ export async function sha256File(file: string): Promise<string> {
     return hash.digest('hex');
 }
 
-/** All units of a video on disk → a verified MP4. */
+/** All units of a video on disk → a verified file, as the job's delivery says. */
 export async function mergeVideo(job: VideoJob, workDir: string): Promise<MergedVideo> {
-    return verifyMp4(job, await joinAndRemux(job, workDir));
+    switch (job.delivery) {
+        case 'remux':
+            return verifyMp4(job, await joinAndRemux(job, workDir));
+        case 'as-served':
+            return verifyAsServed(job, await joinFile(job, workDir));
+        case 'remux-or-as-served': {
+            const file = await joinFile(job, workDir);
+            const served = await verifyAsServed(job, file);
+            const out = path.join(workDir, 'video.mp4');
+            try {
+                const format = containerOf(await readHead(file));
+                await remux({ file, format }, undefined, out, await hasAacAudio(file, format));
+                return await verifyMp4(job, out, served.durationSecs);
+            } catch {
+                // The file as served is complete and verified; a remux that fails must not cost it.
+                await rm(out, { force: true });
+                return served;
+            }
+        }
+    }
+}
+
+/** The one track of a plain file, joined from its ranges: the file as served. */
+async function joinFile(job: VideoJob, workDir: string): Promise<string> {
+    const track = job.tracks[0];
+    if (!track) throw new MergeError('the job has no track');
+    const { files } = await concatTrack(track, workDir, path.join(workDir, 'joined-v'));
+    return files[0]!;
+}
+
+/** A plain file as served: its stated size, a video stream, and longer than a preview. */
+export async function verifyAsServed(job: VideoJob, file: string): Promise<MergedVideo> {
+    const info = await stat(file);
+    if (job.expectedBytes !== undefined && info.size !== job.expectedBytes) {
+        throw new MergeError(`the file is ${info.size} bytes but the server announced ${job.expectedBytes}`);
+    }
+    const result = await probe(file);
+    const video = result.streams.find((s) => s.type === 'video');
+    if (!video) throw new NotAVideoError('the file has no video stream');
+    const durationSecs = result.durationSecs ?? NaN;
+    if (!Number.isFinite(durationSecs)) throw new MergeError('ffmpeg cannot tell how long the file is');
+    if (durationSecs < MIN_VIDEO_SECS) {
+        throw new NotAVideoError(`a ${durationSecs.toFixed(2)} s clip is a preview, not a video`);
+    }
+    return {
+        file,
+        contentType: job.contentType ?? 'application/octet-stream',
+        bytes: info.size,
+        durationSecs: Math.round(durationSecs * 1000) / 1000,
+        width: video.width,
+        height: video.height,
+        hasAudio: result.streams.some((s) => s.type === 'audio'),
+    };
 }
 
 /** Joins each track's units and remuxes the tracks into `video.mp4`; resolves to its path. */
@@ -59,20 +117,22 @@ async function joinAndRemux(job: VideoJob, workDir: string): Promise<string> {
     return out;
 }
 
-/** Checks a remuxed MP4 against its job: one video stream, and the playlist's duration. */
-export async function verifyMp4(job: VideoJob, out: string): Promise<MergedVideo> {
+/** Checks a remuxed MP4 against its job: one video stream, and the source's duration. */
+export async function verifyMp4(job: VideoJob, out: string, expectedSecs = job.durationSecs): Promise<MergedVideo> {
     const result = await probe(out);
     const videoStreams = result.streams.filter((s) => s.type === 'video');
     if (videoStreams.length !== 1) throw new MergeError(`the MP4 has ${videoStreams.length} video streams, expected 1`);
     const durationSecs = result.durationSecs ?? NaN;
-    if (!Number.isFinite(durationSecs) || Math.abs(durationSecs - job.durationSecs) > DURATION_TOLERANCE_SECS) {
-        throw new MergeError(`the MP4 lasts ${durationSecs.toFixed(2)} s but the playlist promises ${job.durationSecs.toFixed(2)} s`);
+    if (!Number.isFinite(durationSecs) || Math.abs(durationSecs - expectedSecs) > DURATION_TOLERANCE_SECS) {
+        throw new MergeError(`the MP4 lasts ${durationSecs.toFixed(2)} s but the source promises ${expectedSecs.toFixed(2)} s`);
     }
+    if (durationSecs < MIN_VIDEO_SECS) throw new NotAVideoError(`a ${durationSecs.toFixed(2)} s clip is a preview, not a video`);
     const v = videoStreams[0];
     // Hashing is left to the caller, which overlaps it with the thumbnail.
     const info = await stat(out);
     return {
         file: out,
+        contentType: 'video/mp4',
         bytes: info.size,
         durationSecs: Math.round(durationSecs * 1000) / 1000,
         width: v?.width,

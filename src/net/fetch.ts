@@ -3,39 +3,12 @@
  * streamed by the download crawler instead.
  */
 import { GotScrapingHttpClient } from '@crawlee/core';
-import { isRetryableStatus, retryDelayMs, sleep } from './retry.js';
+import { HttpStatusError, isRetryable, ResponseTooLargeError } from '../errors.js';
+import { retryDelayMs, sleep } from './retry.js';
 import { withUserAgent, type Headers } from './headers.js';
 
-export class HttpStatusError extends Error {
-    override readonly name = 'HttpStatusError' as const;
-    constructor(
-        readonly url: string,
-        readonly statusCode: number,
-        readonly retryAfter?: string,
-    ) {
-        super(`HTTP ${statusCode} from ${redactUrl(url)}`);
-    }
-}
-
-export class ResponseTooLargeError extends Error {
-    override readonly name = 'ResponseTooLargeError' as const;
-    constructor(url: string, limit: number) {
-        super(`response from ${redactUrl(url)} is larger than ${limit} bytes`);
-    }
-}
-
-/** Query strings carry tokens: logs and errors show the path only. */
-export function redactUrl(url: string): string {
-    try {
-        const u = new URL(url);
-        if (u.protocol === 'data:') return 'data:…';
-        u.username = '';
-        u.password = '';
-        return u.search ? `${u.origin}${u.pathname}?…` : `${u.origin}${u.pathname}`;
-    } catch {
-        return url.slice(0, 100);
-    }
-}
+// The error classes live with the rest of the hierarchy; re-exported for the callers of this module.
+export { HttpStatusError, redactUrl, ResponseTooLargeError } from '../errors.js';
 
 export interface FetchOptions {
     headers?: Headers;
@@ -83,9 +56,7 @@ export async function fetchBytes(url: string, options: FetchOptions): Promise<Fe
             const ra = res.headers['retry-after'];
             throw new HttpStatusError(url, res.statusCode, Array.isArray(ra) ? ra[0] : ra);
         } catch (error) {
-            // Network errors and 408/429/5xx are worth another try; other statuses and oversize bodies are not.
-            const retryable = error instanceof HttpStatusError ? isRetryableStatus(error.statusCode) : !(error instanceof ResponseTooLargeError);
-            if (!retryable || attempt >= options.retries) throw error;
+            if (!isRetryable(error) || attempt >= options.retries) throw error;
             retryAfter = error instanceof HttpStatusError ? error.retryAfter : undefined;
         }
         await sleep(retryDelayMs(attempt + 1, retryAfter));

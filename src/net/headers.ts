@@ -2,7 +2,8 @@
  * Which of the browser's request headers travel with our own fetches of the same media. Keys and
  * segments are often refused (403) without the page's Referer, the browser's User-Agent or its cookies.
  */
-export type Headers = Record<string, string>;
+export type { Headers } from '../model.js';
+import type { Headers } from '../model.js';
 
 /**
  * For media reached without a page (a start URL that is a playlist): a plain desktop Chrome

@@ -1,25 +1,67 @@
 /**
  * What the page loads over the network, in every frame (Playwright page events include cross-origin
- * iframes): HLS playlists by URL or content type, with the headers the browser sent for them.
+ * iframes): manifests (HLS, DASH) by URL or content type, video files a player fetched, and images,
+ * with the headers the browser sent for them.
  */
 import type { Request as PwRequest, Response as PwResponse } from 'playwright';
+import type { SourceFormat } from '../model.js';
 import { forwardableHeaders, type Headers } from '../net/headers.js';
 
 const PLAYLIST_TYPES = /^(application\/(vnd\.apple\.mpegurl|x-mpegurl)|audio\/(x-)?mpegurl)/i;
+const MPD_TYPES = /^application\/dash\+xml/i;
+/** Progressive containers. MPEG-TS and `video/iso.segment` are left out: as responses they are segments. */
+const FILE_TYPES = /^video\/(mp4|webm|quicktime|x-flv|x-m4v|x-matroska|matroska)\b/i;
+/**
+ * A video response fetched by script (not by a `<video>` element) counts as a file only when it is
+ * at least this large, or FLV, or a ranged fetch from byte 0: MSE players fetch segments the same
+ * way, and a segment is not a video of its own.
+ */
+const SCRIPT_FILE_MIN_BYTES = 2 * 1024 * 1024;
 
-export function isPlaylistUrl(url: string): boolean {
+function httpPath(url: string): string | undefined {
     try {
         const u = new URL(url);
-        return (u.protocol === 'http:' || u.protocol === 'https:') && /\.m3u8?$/i.test(u.pathname);
+        return u.protocol === 'http:' || u.protocol === 'https:' ? u.pathname : undefined;
     } catch {
-        return false;
+        return undefined;
     }
 }
 
+export const isPlaylistUrl = (url: string): boolean => /\.m3u8?$/i.test(httpPath(url) ?? '');
+export const isMpdUrl = (url: string): boolean => /\.mpd$/i.test(httpPath(url) ?? '');
+export const isVideoFileUrl = (url: string): boolean => /\.(mp4|m4v|mov|webm|mkv|flv|f4v)$/i.test(httpPath(url) ?? '');
+
 export const isPlaylistContentType = (contentType: string | undefined): boolean => PLAYLIST_TYPES.test(contentType ?? '');
 
-export interface CapturedPlaylist {
+/** The manifest format a URL or content type names, if any. Pure. */
+export function manifestFormat(url: string, contentType?: string): 'hls' | 'dash' | undefined {
+    if (isPlaylistUrl(url) || PLAYLIST_TYPES.test(contentType ?? '')) return 'hls';
+    if (isMpdUrl(url) || MPD_TYPES.test(contentType ?? '')) return 'dash';
+    return undefined;
+}
+
+export interface VideoResponseFacts {
+    contentType: string;
+    resourceType: string;
+    status: number;
+    /** Total size: Content-Range's total for a 206, else Content-Length. */
+    totalBytes?: number;
+    /** The request's Range header. */
+    range?: string;
+}
+
+/** Whether a video response the page received is a video file of its own (not a segment). Pure. */
+export function isVideoFileResponse(f: VideoResponseFacts): boolean {
+    if (!FILE_TYPES.test(f.contentType) || f.status < 200 || f.status >= 300) return false;
+    if (f.resourceType === 'media') return true;
+    if (/^video\/x-flv/i.test(f.contentType)) return true;
+    if (f.range && /^bytes=0-/.test(f.range) && (f.totalBytes ?? 0) > 0) return (f.totalBytes ?? 0) >= 256 * 1024;
+    return (f.totalBytes ?? 0) >= SCRIPT_FILE_MIN_BYTES;
+}
+
+export interface CapturedMedia {
     url: string;
+    format: SourceFormat;
     headers: Headers;
     at: number;
 }
@@ -29,30 +71,67 @@ export interface CapturedImage {
     headers: Headers;
 }
 
+type PageLike = {
+    on(event: 'request', cb: (r: PwRequest) => void): unknown;
+    on(event: 'response', cb: (r: PwResponse) => void): unknown;
+};
+
+function totalBytes(headers: Record<string, string>): number | undefined {
+    const range = /\/(\d+)\s*$/.exec(headers['content-range'] ?? '');
+    const n = Number(range ? range[1] : headers['content-length']);
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
 export class NetworkCapture {
-    readonly playlists: CapturedPlaylist[] = [];
+    /** Manifests and video files, in the order the page requested them. */
+    readonly media: CapturedMedia[] = [];
     /** Images the page loaded, by URL: lazy loaders and scripts included. */
     readonly images = new Map<string, CapturedImage>();
+    /** When the page last requested something that is media (a manifest, a file, a segment, an image). */
+    lastMediaRequestAt = 0;
     private readonly seen = new Set<string>();
     private readonly pending = new Set<Promise<void>>();
 
-    attach(page: { on(event: 'request', cb: (r: PwRequest) => void): unknown; on(event: 'response', cb: (r: PwResponse) => void): unknown }): void {
+    get manifests(): CapturedMedia[] {
+        return this.media.filter((m) => m.format !== 'file');
+    }
+
+    attach(page: PageLike): void {
         page.on('request', (request) => {
-            if (isPlaylistUrl(request.url())) this.track(this.record(request));
+            const url = request.url();
+            const format = manifestFormat(url);
+            if (format) this.track(this.record(request, format));
+            if (['media', 'image', 'xhr', 'fetch'].includes(request.resourceType())) this.lastMediaRequestAt = Date.now();
         });
         page.on('response', (response) => {
             const url = response.url();
-            if (this.seen.has(url) || isPlaylistUrl(url) || !/^https?:/i.test(url)) return;
-            this.track(
-                response.headerValue('content-type').then(async (ct) => {
-                    if (isPlaylistContentType(ct ?? undefined)) return this.record(response.request());
-                    // Only what the page displays: players fetch segments disguised as images over XHR.
-                    if (/^image\//i.test(ct ?? '') && response.request().resourceType() === 'image' && response.ok() && !this.images.has(url)) {
-                        this.images.set(url, { url, headers: forwardableHeaders(await response.request().allHeaders()) });
-                    }
-                }),
-            );
+            if (this.seen.has(url) || manifestFormat(url) || !/^https?:/i.test(url)) return;
+            this.track(this.inspect(response));
         });
+    }
+
+    private async inspect(response: PwResponse): Promise<void> {
+        const url = response.url();
+        const headers = await response.allHeaders();
+        const ct = headers['content-type'] ?? '';
+        const request = response.request();
+        const format = manifestFormat(url, ct);
+        if (format) return this.record(request, format);
+        if (FILE_TYPES.test(ct)) {
+            const facts: VideoResponseFacts = {
+                contentType: ct,
+                resourceType: request.resourceType(),
+                status: response.status(),
+                totalBytes: totalBytes(headers),
+                range: (await request.allHeaders()).range,
+            };
+            if (isVideoFileResponse(facts)) return this.record(request, 'file');
+            return;
+        }
+        // Only what the page displays: players fetch segments disguised as images over XHR.
+        if (/^image\//i.test(ct) && request.resourceType() === 'image' && response.ok() && !this.images.has(url)) {
+            this.images.set(url, { url, headers: forwardableHeaders(await request.allHeaders()) });
+        }
     }
 
     /** Resolves once header look-ups in flight are recorded. */
@@ -65,13 +144,13 @@ export class NetworkCapture {
         this.pending.add(guarded);
     }
 
-    private async record(request: PwRequest): Promise<void> {
+    private async record(request: PwRequest, format: SourceFormat): Promise<void> {
         const url = request.url();
         if (this.seen.has(url)) return;
         this.seen.add(url);
         const at = Date.now();
         const headers = forwardableHeaders(await request.allHeaders());
-        this.playlists.push({ url, headers, at });
-        this.playlists.sort((a, b) => a.at - b.at);
+        this.media.push({ url, format, headers, at });
+        this.media.sort((a, b) => a.at - b.at);
     }
 }

@@ -7,36 +7,23 @@ import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/play
 import type { Page } from 'playwright';
 import { chromium } from 'playwright';
 import type { CrawlInput } from '../input.js';
+import type { FoundVideos, SourceFormat, VideoCandidate } from '../model.js';
 import { cookieHeader, type Headers } from '../net/headers.js';
 import { sleep } from '../net/retry.js';
 import { CHROMIUM_ARGS } from './browser.js';
-import { NetworkCapture } from './capture.js';
-import { findPlaylistUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
+import { isVideoFileUrl, manifestFormat, NetworkCapture } from './capture.js';
+import { findManifestUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
 import { clickPlay } from './click-play.js';
-import { isPlaylistUrl } from './capture.js';
 import { gatherImages, type PageImage } from './gather-images.js';
 import { resolveUrl } from '../urls.js';
-
-export interface PlaylistCandidate {
-    url: string;
-    headers: Headers;
-    source: 'network' | 'dom' | 'html';
-}
-
-/** A page's videos: handed on as soon as the player has shown them, so downloads start early. */
-export interface FoundVideos {
-    pageUrl: string;
-    title?: string;
-    playlists: PlaylistCandidate[];
-    /** The page's proxy session: its media go through the same proxy (IP-bound tokens keep working). */
-    proxySession?: string;
-}
 
 export interface FoundImages {
     pageUrl: string;
     images: PageImage[];
     /** Image references that will not be fetched (file: and other non-http schemes). */
     refusedImages: string[];
+    /** Images found and not taken (placeholders, smaller srcset candidates, …): once per URL, with the reason. */
+    skippedImages: { url: string; reason: string; alt?: string }[];
     proxySession?: string;
 }
 
@@ -58,29 +45,37 @@ const CLICK_AFTER_MS = 2500;
 /** A page with no player element and no playlist in its source is not waited on longer than this. */
 const NO_PLAYER_GIVE_UP_MS = 4000;
 
+type SourceCandidate = Omit<VideoCandidate, 'headers'>;
+
 async function scanFrames(page: Page): Promise<FrameScan[]> {
     const scans = await Promise.all(page.frames().map((f) => f.evaluate<FrameScan>(SCAN_FRAME).catch(() => undefined)));
     return scans.filter((s): s is FrameScan => s !== undefined);
 }
 
-function sourceCandidates(scans: FrameScan[]): { url: string; source: 'dom' | 'html' }[] {
-    const out: { url: string; source: 'dom' | 'html' }[] = [];
+/**
+ * Candidates from the DOM (`video`/`source` elements: manifests, files, or a URL whose first bytes
+ * will tell) and from page source text (manifests only).
+ */
+function sourceCandidates(scans: FrameScan[]): SourceCandidate[] {
+    const out: SourceCandidate[] = [];
     for (const scan of scans) {
         for (const src of scan.mediaSrcs) {
+            let url: string;
             try {
-                const url = resolveUrl(src, scan.url);
-                if (isPlaylistUrl(url)) out.push({ url, source: 'dom' });
+                url = resolveUrl(src, scan.url);
             } catch {
-                // non-http media source: never fetched
+                continue; // non-http media source: never fetched
             }
+            const format: SourceFormat | undefined = manifestFormat(url) ?? (isVideoFileUrl(url) ? 'file' : undefined);
+            out.push({ url, source: 'dom', format });
         }
-        for (const url of findPlaylistUrls(scan.html, scan.url)) out.push({ url, source: 'html' });
+        for (const url of findManifestUrls(scan.html, scan.url)) out.push({ url, source: 'html', format: manifestFormat(url) });
     }
     return out;
 }
 
-/** Waits for the player to request a playlist, clicking play if it does not start by itself. */
-async function waitForPlaylist(ctx: PlaywrightCrawlingContext, capture: NetworkCapture, waitSecs: number): Promise<FrameScan[]> {
+/** Waits for the player to request a manifest or file, clicking play if it does not start by itself. */
+async function waitForMedia(ctx: PlaywrightCrawlingContext, capture: NetworkCapture, waitSecs: number): Promise<FrameScan[]> {
     const { page } = ctx;
     const start = Date.now();
     const deadline = start + waitSecs * 1000;
@@ -88,7 +83,7 @@ async function waitForPlaylist(ctx: PlaywrightCrawlingContext, capture: NetworkC
     let scans: FrameScan[] = [];
     let lastScan = 0;
     while (Date.now() < deadline) {
-        if (capture.playlists.length > 0) break;
+        if (capture.media.length > 0) break;
         const elapsed = Date.now() - start;
         if (Date.now() - lastScan > 1000) {
             scans = await scanFrames(page);
@@ -115,8 +110,13 @@ async function pageHeaders(page: Page): Promise<Headers> {
     return headers;
 }
 
-async function playlistCandidates(page: Page, capture: NetworkCapture, scans: FrameScan[]): Promise<PlaylistCandidate[]> {
-    const candidates: PlaylistCandidate[] = capture.playlists.map((p) => ({ url: p.url, headers: p.headers, source: 'network' }));
+async function videoCandidates(page: Page, capture: NetworkCapture, scans: FrameScan[]): Promise<VideoCandidate[]> {
+    const candidates: VideoCandidate[] = capture.media.map((m) => ({
+        url: m.url,
+        headers: m.headers,
+        source: 'network',
+        format: m.format,
+    }));
     // What the player fetched is the video. URLs merely mentioned in the source (fallbacks,
     // other episodes, ads) count only when the player fetched nothing (the seed's pages).
     if (candidates.length) return candidates;
@@ -131,7 +131,8 @@ async function playlistCandidates(page: Page, capture: NetworkCapture, scans: Fr
  * decoding them) on the CPU and bandwidth our downloads need. Pause it and refuse its segment fetches.
  */
 async function stopPlayers(page: Page): Promise<void> {
-    await page.route(/\.(ts|m4s|m4a|m4v|aac|mp4)(\?|$)/i, (route) => route.abort()).catch(() => undefined);
+    const media = /\.(ts|m4s|m4a|m4v|aac|mp4|webm|flv|mov|mkv)(\?|$)/i;
+    await page.route(media, (route) => route.abort()).catch(() => undefined);
     await Promise.all(page.frames().map((f) => f.evaluate('document.querySelectorAll("video").forEach((v) => v.pause())').catch(() => undefined)));
 }
 
@@ -173,16 +174,17 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             const capture = captures.get(page) ?? new NetworkCapture();
             const deadline = Date.now() + input.pageWaitSecs * 1000;
             const proxySession = options.proxyConfiguration ? ctx.session?.id : undefined;
-            const scans = input.downloadVideos ? await waitForPlaylist(ctx, capture, input.pageWaitSecs) : await scanFrames(page);
+            const scans = input.downloadVideos ? await waitForMedia(ctx, capture, input.pageWaitSecs) : await scanFrames(page);
             const main = scans[0];
             const title = main?.title || main?.heading || undefined;
-            const playlists = input.downloadVideos ? await playlistCandidates(page, capture, scans) : [];
-            if (playlists.length) await stopPlayers(page);
-            const videos = await options.onVideos({ pageUrl: request.url, title, playlists, proxySession });
-            const { images, refused } = input.downloadImages ? await gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), await pageHeaders(page)) : { images: [], refused: [] };
-            if (images.length || refused.length) await options.onImages({ pageUrl: request.url, images, refusedImages: refused, proxySession });
+            const candidates = input.downloadVideos ? await videoCandidates(page, capture, scans) : [];
+            if (candidates.length) await stopPlayers(page);
+            const lang = main?.lang || undefined;
+            const videos = await options.onVideos({ pageUrl: request.url, title, lang, candidates, proxySession });
+            const { images, refused, skipped } = input.downloadImages ? await gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), await pageHeaders(page)) : { images: [], refused: [], skipped: [] };
+            if (images.length || refused.length || skipped.length) await options.onImages({ pageUrl: request.url, images, refusedImages: refused, skippedImages: skipped, proxySession });
             if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
-            if (videos === 0 && playlists.length === 0 && images.length === 0 && refused.length === 0) await options.onNothingFound(request.url, title);
+            if (videos === 0 && candidates.length === 0 && images.length === 0 && refused.length === 0) await options.onNothingFound(request.url, title);
         },
         async failedRequestHandler({ request }, error) {
             await options.onPageFailed(request.url, error.message.split('\n')[0] ?? String(error));

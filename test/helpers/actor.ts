@@ -52,7 +52,9 @@ export async function spawnActor(input: unknown, options: ActorOptions = {}): Pr
     const storage = options.storage ?? (await tempDir('run'));
     const kvDir = path.join(storage, 'key_value_stores', 'default');
     await mkdir(kvDir, { recursive: true });
-    if (input !== undefined) await writeFile(path.join(kvDir, 'INPUT.json'), JSON.stringify(input));
+    // Files that also land in the output folder land beside the run's storage, not in the repository.
+    const withOutput = input && typeof input === 'object' && !Array.isArray(input) && !('outputDir' in input) ? { ...input, outputDir: path.join(storage, 'downloads') } : input;
+    if (input !== undefined) await writeFile(path.join(kvDir, 'INPUT.json'), typeof input === 'string' ? input : JSON.stringify(withOutput));
     const started = Date.now();
     const entry = options.compiled ? [path.join(ROOT, 'dist', 'main.js')] : ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
     const child = spawn(process.execPath, [...NODE_FLAGS, ...entry, ...(options.args ?? [])], {

@@ -4,19 +4,20 @@ import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { findBrowser, BrowserNotFoundError } from '../../src/pages/browser.js';
 import { isPlaylistContentType, isPlaylistUrl } from '../../src/pages/capture.js';
-import { findPlaylistUrls } from '../../src/pages/dom-scan.js';
+import { findManifestUrls } from '../../src/pages/dom-scan.js';
 import { keyFromText, uniqueKey } from '../../src/output.js';
 import { isRetryableStatus, retryDelayMs, RETRY_CAP_MS } from '../../src/net/retry.js';
 import { forwardableHeaders, redactHeaders } from '../../src/net/headers.js';
 import { redactUrl } from '../../src/net/fetch.js';
-import { CorruptSegmentError, imageHeaderKind, rangeSlicer, SegmentInspector, tsPayloadOffset } from '../../src/download/segment-bytes.js';
+import { CorruptUnitError } from '../../src/errors.js';
+import { imageHeaderKind, rangeSlicer, SegmentInspector, tsPayloadOffset } from '../../src/download/segment-bytes.js';
 import { checkKey, KeyError } from '../../src/download/keys.js';
 import { concatOrder, sections } from '../../src/merge/concat.js';
 import { missingSequences } from '../../src/merge/finish.js';
 import { containerOf, parseMediaInfo } from '../../src/merge/ffmpeg.js';
-import type { VideoJob } from '../../src/download/jobs.js';
-import { continuationRequest, MAX_UNITS_PER_REQUEST, segmentRequests, unitsPerRequest } from '../../src/download/segment-task.js';
-import type { SegmentPlan, TrackPlan } from '../../src/sources/hls/plan.js';
+import type { VideoJob } from '../../src/model.js';
+import { continuationRequest, MAX_UNITS_PER_REQUEST, unitRequests, unitsPerRequest } from '../../src/download/unit-tasks.js';
+import type { SegmentPlan, TrackPlan, VideoPlan } from '../../src/model.js';
 
 test('key naming: safe characters, stable fallback, unique suffixes', () => {
     assert.equal(keyFromText('Big Buck Bunny: Episode 1 (HD)', 'video', 'u'), 'Big-Buck-Bunny-Episode-1-(HD)');
@@ -57,7 +58,7 @@ test('playlist URLs in page source: quoted, relative, JSON-escaped, never non-ht
     const html = `<script>var now="https://ikcdn01.test/20221015/ecMSO74h/index.m3u8";
 var cfg = {"src":"https:\\/\\/cdn.test\\/v\\/master.m3u8?sig=a&amp;e=1"};
 player.load('/rel/path/video.m3u8'); var bad = "file:///etc/x.m3u8"; var notme = "/a.mp4";</script>`;
-    assert.deepEqual(findPlaylistUrls(html, 'http://site.test/play/1.html'), [
+    assert.deepEqual(findManifestUrls(html, 'http://site.test/play/1.html'), [
         'https://ikcdn01.test/20221015/ecMSO74h/index.m3u8',
         'https://cdn.test/v/master.m3u8?sig=a&e=1',
         'http://site.test/rel/path/video.m3u8',
@@ -109,7 +110,7 @@ test('segment inspector strips disguises and rejects truncated or corrupt TS', a
     const body = ts(400);
     assert.deepEqual(await inspect(Buffer.concat([Buffer.from('ffd8ffe000104a464946', 'hex'), Buffer.alloc(200), body])), body);
     assert.deepEqual(await inspect(body, 7), body);
-    await assert.rejects(inspect(body.subarray(0, body.length - 10)), CorruptSegmentError);
+    await assert.rejects(inspect(body.subarray(0, body.length - 10)), CorruptUnitError);
     const broken = Buffer.from(body);
     broken[188 * 300] = 0;
     await assert.rejects(inspect(broken), /sync byte missing at offset 56400/);
@@ -131,15 +132,15 @@ test('AES keys must be 16 bytes', () => {
     assert.throws(() => checkKey(Buffer.from('<html>nope</html>'), 'text/html', 'http://k/key?t=1'), (e: Error) => e instanceof KeyError && /17 bytes \(text\/html\)/.test(e.message));
 });
 
-const job = (tracks: VideoJob['tracks']): VideoJob => ({ id: 'j', pageUrl: 'p', url: 'u', variantUrl: 'u', headers: {}, durationSecs: 1, live: false, tracks, status: 'downloading' });
+const job = (tracks: VideoJob['tracks']): VideoJob => ({ id: 'j', format: 'hls', pageUrl: 'p', url: 'u', variantUrl: 'u', headers: {}, durationSecs: 1, live: false, tracks, delivery: 'remux', status: 'downloading' });
 
 test('concat order: media sequence order with init sections where they change', () => {
-    assert.deepEqual(concatOrder({ name: 'v', playlistUrl: '', segments: 3, maps: 0, firstSeq: 0 }), ['v-seg-000000.bin', 'v-seg-000001.bin', 'v-seg-000002.bin']);
-    assert.deepEqual(concatOrder({ name: 'v', playlistUrl: '', segments: 3, maps: 2, segmentMap: [0, 0, 1], firstSeq: 0 }), ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin', 'v-init-000001.bin', 'v-seg-000002.bin']);
-    assert.deepEqual(sections({ name: 'v', playlistUrl: '', segments: 10, maps: 0, firstSeq: 0, discontinuities: [4, 7] }), [[0, 4], [4, 7], [7, 10]]);
-    assert.deepEqual(sections({ name: 'v', playlistUrl: '', segments: 3, maps: 0, firstSeq: 0 }), [[0, 3]]);
-    assert.deepEqual(concatOrder({ name: 'a', playlistUrl: '', segments: 4, maps: 1, segmentMap: [0, 0, 0, 0], firstSeq: 0 }, 2, 4), ['a-init-000000.bin', 'a-seg-000002.bin', 'a-seg-000003.bin']);
-    assert.deepEqual(missingSequences(job([{ name: 'v', playlistUrl: '', segments: 20, maps: 0, firstSeq: 100 }]), ['v-seg-000012.bin', 'v-seg-000003.bin']), [103, 112]);
+    assert.deepEqual(concatOrder({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 3, inits: 0, firstSeq: 0 }), ['v-seg-000000.bin', 'v-seg-000001.bin', 'v-seg-000002.bin']);
+    assert.deepEqual(concatOrder({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 3, inits: 2, segmentInit: [0, 0, 1], firstSeq: 0 }), ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin', 'v-init-000001.bin', 'v-seg-000002.bin']);
+    assert.deepEqual(sections({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 10, inits: 0, firstSeq: 0, discontinuities: [4, 7] }), [[0, 4], [4, 7], [7, 10]]);
+    assert.deepEqual(sections({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 3, inits: 0, firstSeq: 0 }), [[0, 3]]);
+    assert.deepEqual(concatOrder({ name: 'a', sourceUrl: '', bytes: 'segments', segments: 4, inits: 1, segmentInit: [0, 0, 0, 0], firstSeq: 0 }, 2, 4), ['a-init-000000.bin', 'a-seg-000002.bin', 'a-seg-000003.bin']);
+    assert.deepEqual(missingSequences(job([{ name: 'v', sourceUrl: '', bytes: 'segments', segments: 20, inits: 0, firstSeq: 100 }]), ['v-seg-000012.bin', 'v-seg-000003.bin']), [103, 112]);
 });
 
 test('ffmpeg input table parsing and container sniffing', () => {
@@ -196,12 +197,14 @@ test('download requests: about one per allowed connection, never fewer, in playb
     assert.equal(unitsPerRequest(330, 1), MAX_UNITS_PER_REQUEST);
     assert.equal(unitsPerRequest(0, 64), 1);
 
-    const seg = (i: number): SegmentPlan => ({ seq: 100 + i, uri: `https://cdn.example/v/${i}.m4s`, durationSecs: 2, discontinuity: false, map: 0 });
-    const main: TrackPlan = { playlistUrl: 'https://cdn.example/v.m3u8', segments: Array.from({ length: 7 }, (_, i) => seg(i)), maps: [{ uri: 'https://cdn.example/v/init.mp4' }], durationSecs: 14, live: false };
-    const audio: TrackPlan = { ...main, playlistUrl: 'https://cdn.example/a.m3u8', maps: [], segments: [seg(0), seg(1)] };
-    const video = { playlistUrl: main.playlistUrl, variantUrl: main.playlistUrl, main, audio, relatedUrls: [] };
+    const seg = (i: number): SegmentPlan => ({ seq: 100 + i, url: `https://cdn.example/v/${i}.m4s`, durationSecs: 2, discontinuity: false, init: 0 });
+    const segments = Array.from({ length: 7 }, (_, i) => seg(i));
+    const inits = [{ url: 'https://cdn.example/v/init.mp4' }];
+    const main: TrackPlan = { name: 'v', sourceUrl: 'https://cdn.example/v.m3u8', segments, inits, durationSecs: 14, live: false, bytes: 'segments' };
+    const audio: TrackPlan = { ...main, name: 'a', sourceUrl: 'https://cdn.example/a.m3u8', inits: [], segments: [seg(0), seg(1)] };
+    const video: VideoPlan = { format: 'hls', url: main.sourceUrl, variantUrl: main.sourceUrl, tracks: [main, audio], delivery: 'remux', relatedUrls: [] };
     // 8 video units + 2 audio units, ⌊10 / 3⌋ → 3 per request.
-    const requests = segmentRequests('vid', video, 3, 'sess');
+    const requests = unitRequests('vid', video, 3, 'sess');
     assert.deepEqual(requests.map((r) => r.userData?.units.map((u) => u.unit)), [
         ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin'],
         ['v-seg-000002.bin', 'v-seg-000003.bin', 'v-seg-000004.bin'],
@@ -214,7 +217,7 @@ test('download requests: about one per allowed connection, never fewer, in playb
 
 test('a request out of time hands back only what nobody stored or holds, as one new request', () => {
     const unit = (i: number) => ({ unit: `v-seg-00000${i}.bin`, url: `https://cdn.example/${i}.ts` });
-    const task = { kind: 'segments' as const, videoId: 'vid', units: [0, 1, 2, 3, 4].map(unit), proxySession: 'sess' };
+    const task = { kind: 'units' as const, videoId: 'vid', units: [0, 1, 2, 3, 4].map(unit), proxySession: 'sess' };
     const stored = new Set(['v-seg-000000.bin']);
     const holders = new Map([['v-seg-000001.bin', 'other'], ['v-seg-000003.bin', 'me']]);
     const request = continuationRequest(task, 'me', (u) => stored.has(u), (u) => holders.get(u));

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import HLS, { type types } from 'hls-parser';
 import { chooseVariant } from '../../src/sources/variant.js';
 import { DrmError, ivForSegment, planTrack } from '../../src/sources/hls/plan.js';
-import { parsePlaylist, PlaylistError, resolveVideo, type FetchText } from '../../src/sources/hls/resolve.js';
+import { ManifestError } from '../../src/errors.js';
+import type { ManifestFetcher } from '../../src/model.js';
+import { parsePlaylist, resolveHls } from '../../src/sources/hls/resolve.js';
 import { UnsafeUrlError } from '../../src/urls.js';
 
 const v = (height: number, bandwidth: number, extra: Partial<types.Variant> = {}) => ({ bandwidth, resolution: { width: Math.round((height * 16) / 9), height }, ...extra });
@@ -54,8 +56,8 @@ all.ts
         'https://cdn.test/v/720/index.m3u8?token=abc',
     );
     assert.deepEqual(plan.segments.map((s) => s.seq), [7, 8, 9, 10]);
-    assert.equal(plan.segments[0]!.uri, 'https://cdn.test/v/720/a.ts?tok=1');
-    assert.equal(plan.segments[1]!.uri, 'https://cdn.test/abs/b.ts');
+    assert.equal(plan.segments[0]!.url, 'https://cdn.test/v/720/a.ts?tok=1');
+    assert.equal(plan.segments[1]!.url, 'https://cdn.test/abs/b.ts');
     assert.deepEqual(plan.segments[0]!.key, { uri: 'https://cdn.test/v/720/keys/k1.bin', iv: '00000000000000000000000000000007' });
     assert.equal(plan.segments[1]!.key?.iv, '000102030405060708090a0b0c0d0e0f');
     assert.equal(plan.segments[2]!.key, undefined);
@@ -67,8 +69,8 @@ all.ts
 
 test('plan: fMP4 init sections are shared and indexed', () => {
     const plan = planTrack(media('#EXT-X-MAP:URI="init.mp4"\n#EXTINF:2,\n1.m4s\n#EXTINF:2,\n2.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init2.mp4"\n#EXTINF:2,\n3.m4s\n'), 'http://h.test/p.m3u8');
-    assert.equal(plan.maps.length, 2);
-    assert.deepEqual(plan.segments.map((s) => s.map), [0, 0, 1]);
+    assert.equal(plan.inits.length, 2);
+    assert.deepEqual(plan.segments.map((s) => s.init), [0, 0, 1]);
     assert.equal(plan.segments[2]!.discontinuity, true);
     assert.equal(plan.live, true);
 });
@@ -83,16 +85,20 @@ test('plan: DRM and unsafe URIs are refused', () => {
 });
 
 test('parsePlaylist names what it got instead of a playlist', () => {
-    assert.throws(() => parsePlaylist('<!doctype html><p>login', 'text/html; charset=utf-8'), (e: Error) => e instanceof PlaylistError && /not an HLS playlist \(text\/html/.test(e.message));
-    assert.throws(() => parsePlaylist('{"error":1}', 'application/json'), PlaylistError);
+    assert.throws(() => parsePlaylist('<!doctype html><p>login', 'text/html; charset=utf-8'), (e: Error) => e instanceof ManifestError && /not an HLS playlist \(text\/html/.test(e.message));
+    assert.throws(() => parsePlaylist('{"error":1}', 'application/json'), ManifestError);
 });
 
-function fakeFetch(files: Record<string, string>): FetchText {
-    return async (url) => {
-        const text = files[url];
-        if (text === undefined) throw new Error(`404 ${url}`);
-        return { text, url, contentType: 'application/vnd.apple.mpegurl' };
+function fakeFetch(files: Record<string, string>): ManifestFetcher {
+    const text = async (url: string) => {
+        const body = files[url];
+        if (body === undefined) throw new Error(`404 ${url}`);
+        return { text: body, url, contentType: 'application/vnd.apple.mpegurl' };
     };
+    const unused = (): never => {
+        throw new Error('not used by HLS');
+    };
+    return { text, range: unused, sniff: unused };
 }
 
 test('resolveVideo follows master → chosen variant and its audio rendition', async () => {
@@ -107,19 +113,21 @@ test('resolveVideo follows master → chosen variant and its audio rendition', a
         'http://h.test/720/index.m3u8': '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\na.ts\n#EXTINF:2,\nb.ts\n#EXT-X-ENDLIST\n',
         'http://h.test/audio/en.m3u8': '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\na.aac\n#EXTINF:2,\nb.aac\n#EXT-X-ENDLIST\n',
     };
-    const video = await resolveVideo('http://h.test/master.m3u8', fakeFetch(files), { kind: 'highest' }, 100);
+    const video = await resolveHls('http://h.test/master.m3u8', fakeFetch(files), { kind: 'highest' }, 100);
     assert.equal(video.variantUrl, 'http://h.test/720/index.m3u8');
     assert.equal(video.height, 720);
-    assert.deepEqual(video.main.segments.map((s) => s.uri), ['http://h.test/720/a.ts', 'http://h.test/720/b.ts']);
-    assert.equal(video.audio?.segments[0]?.uri, 'http://h.test/audio/a.aac');
+    assert.deepEqual(video.tracks[0]!.segments.map((s) => s.url), ['http://h.test/720/a.ts', 'http://h.test/720/b.ts']);
+    assert.equal(video.tracks[1]?.name, 'a');
+    assert.equal(video.tracks[1]?.segments[0]?.url, 'http://h.test/audio/a.aac');
+    assert.equal(video.format, 'hls');
     assert.ok(video.relatedUrls.includes('http://h.test/360/index.m3u8'));
 });
 
 test('resolveVideo refuses loops, empty playlists and absurd sizes', async () => {
     const loop = { 'http://h.test/a.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nb.m3u8\n', 'http://h.test/b.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n' };
-    await assert.rejects(resolveVideo('http://h.test/a.m3u8', fakeFetch(loop), { kind: 'highest' }, 100), /loop/);
+    await assert.rejects(resolveHls('http://h.test/a.m3u8', fakeFetch(loop), { kind: 'highest' }, 100), /loop/);
     const empty = { 'http://h.test/e.m3u8': '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-ENDLIST\n' };
-    await assert.rejects(resolveVideo('http://h.test/e.m3u8', fakeFetch(empty), { kind: 'highest' }, 100), /no segments/);
+    await assert.rejects(resolveHls('http://h.test/e.m3u8', fakeFetch(empty), { kind: 'highest' }, 100), /no segments/);
     const big = { 'http://h.test/b.m3u8': `#EXTM3U\n#EXT-X-TARGETDURATION:1\n${'#EXTINF:1,\ns.ts\n'.repeat(101)}` };
-    await assert.rejects(resolveVideo('http://h.test/b.m3u8', fakeFetch(big), { kind: 'highest' }, 100), /maxSegmentsPerVideo/);
+    await assert.rejects(resolveHls('http://h.test/b.m3u8', fakeFetch(big), { kind: 'highest' }, 100), /maxSegmentsPerVideo/);
 });

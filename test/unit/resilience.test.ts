@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import HLS, { type types } from 'hls-parser';
 import { archiveKeys } from '../../src/archive.js';
 import { faultFor } from '../../src/demo/server.js';
-import { freshUnitUrls } from '../../src/download/refresh.js';
+import { freshUnitUrls } from '../../src/sources/hls/refresh.js';
 import { UnitClaims } from '../../src/download/unit-claims.js';
-import type { VideoJob } from '../../src/download/jobs.js';
-import { archiveVideoId, videoId } from '../../src/sources/hls/submit.js';
+import type { VideoJob } from '../../src/model.js';
+import { archiveVideoId, videoId } from '../../src/video-submitter.js';
 
 test('archive ids ignore query tokens but not the page or the quality', () => {
     const q = { kind: 'highest' } as const;
@@ -19,7 +19,7 @@ test('archive ids ignore query tokens but not the page or the quality', () => {
 });
 
 test('fresh segment URLs are matched by media sequence number', () => {
-    const job = { variantUrl: 'https://cdn.test/v.m3u8', tracks: [{ name: 'v', playlistUrl: 'https://cdn.test/v.m3u8', segments: 3, maps: 0, firstSeq: 10 }] } as unknown as VideoJob;
+    const job = { variantUrl: 'https://cdn.test/v.m3u8', tracks: [{ name: 'v', sourceUrl: 'https://cdn.test/v.m3u8', segments: 3, inits: 0, firstSeq: 10 }] } as unknown as VideoJob;
     const refreshed = HLS.parse('#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:11\n#EXTINF:1,\ns11.ts?t=new\n#EXTINF:1,\ns12.ts?t=new\n') as types.MediaPlaylist;
     const urls = freshUnitUrls(job, new Map([['https://cdn.test/v.m3u8', refreshed]]));
     assert.equal(urls.get('v-seg-000000.bin'), undefined, 'sequence 10 left the window');

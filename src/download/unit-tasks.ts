@@ -1,6 +1,6 @@
 /**
  * The download requests of one video job. Each queued request carries a run of consecutive units
- * (segments and init sections) that one connection fetches one after another, and then helps
+ * (segments, init sections, ranges of a file) that one connection fetches one after another, and then helps
  * with the video's other units (see `unit-claims.ts`).
  *
  * Why not one request per segment: every queued request costs the queue a lock, a read and a write
@@ -11,26 +11,7 @@
  * and a unit stays the unit of progress: a retried or resumed request skips units already on disk.
  */
 import type { RequestOptions } from '@crawlee/core';
-import type { ResolvedVideo } from '../sources/hls/resolve.js';
-import type { ByteRange, SegmentKey, TrackPlan } from '../sources/hls/plan.js';
-import { unitName, type TrackJob, type TrackName } from './jobs.js';
-
-/** One file of the video: a media segment or an init section, stored under `unit` in the work folder. */
-export interface UnitTask {
-    unit: string;
-    url: string;
-    range?: ByteRange;
-    key?: SegmentKey;
-    /** Set once the unit was retried at a URL from a freshly fetched playlist (expired token). */
-    refreshed?: boolean;
-}
-
-export interface SegmentTask {
-    kind: 'segments';
-    videoId: string;
-    units: UnitTask[];
-    proxySession?: string;
-}
+import { unitName, type TrackJob, type TrackPlan, type UnitTask, type UnitsTask, type VideoPlan } from '../model.js';
 
 /**
  * Longest run of units in one request. A run is what the request answers for if nobody else takes
@@ -48,39 +29,51 @@ export function unitsPerRequest(units: number, maxConcurrency: number): number {
     return Math.max(1, Math.min(MAX_UNITS_PER_REQUEST, Math.floor(units / Math.max(1, maxConcurrency))));
 }
 
-export function trackJob(name: TrackName, plan: TrackPlan): TrackJob {
-    const multipleMaps = plan.maps.length > 1;
+/** What the job keeps of a track: counts and the init/section layout, not the unit list. Pure. */
+export function trackJob(plan: TrackPlan): TrackJob {
+    const multipleInits = plan.inits.length > 1;
     return {
-        name,
-        playlistUrl: plan.playlistUrl,
+        name: plan.name,
+        sourceUrl: plan.sourceUrl,
         segments: plan.segments.length,
-        maps: plan.maps.length,
-        segmentMap: plan.maps.length ? plan.segments.map((s) => (multipleMaps ? (s.map ?? null) : 0)) : undefined,
+        inits: plan.inits.length,
+        segmentInit: plan.inits.length ? plan.segments.map((s) => (multipleInits ? (s.init ?? null) : 0)) : undefined,
         firstSeq: plan.segments[0]?.seq ?? 0,
         discontinuities: plan.segments.flatMap((s, i) => (i > 0 && s.discontinuity ? [i] : [])),
+        bytes: plan.bytes,
     };
 }
 
-function* trackUnits(name: TrackName, plan: TrackPlan): Generator<UnitTask> {
-    for (const [i, m] of plan.maps.entries()) yield { unit: unitName(name, 'init', i), url: m.uri, range: m.range, key: m.key };
-    for (const [i, s] of plan.segments.entries()) yield { unit: unitName(name, 'seg', i), url: s.uri, range: s.range, key: s.key };
+function* trackUnits(plan: TrackPlan): Generator<UnitTask> {
+    const raw = plan.bytes === 'ranges' ? { raw: true } : {};
+    for (const [i, m] of plan.inits.entries()) {
+        yield { unit: unitName(plan.name, 'init', i), url: m.url, range: m.range, key: m.key, ...raw };
+    }
+    for (const [i, s] of plan.segments.entries()) {
+        yield { unit: unitName(plan.name, 'seg', i), url: s.url, range: s.range, key: s.key, ...raw };
+    }
 }
 
 /**
  * The video's requests, units in playback order (init sections first) so the earliest parts arrive
  * first. The page's headers live once in the video job, not in each queued request.
  */
-export function segmentRequests(videoId: string, video: ResolvedVideo, maxConcurrency: number, proxySession?: string): RequestOptions<SegmentTask>[] {
-    const units = [...trackUnits('v', video.main), ...(video.audio ? trackUnits('a', video.audio) : [])];
+export function unitRequests(
+    videoId: string,
+    plan: VideoPlan,
+    maxConcurrency: number,
+    proxySession?: string,
+): RequestOptions<UnitsTask>[] {
+    const units = plan.tracks.flatMap((t) => [...trackUnits(t)]);
     const size = unitsPerRequest(units.length, maxConcurrency);
-    const requests: RequestOptions<SegmentTask>[] = [];
+    const requests: RequestOptions<UnitsTask>[] = [];
     for (let i = 0; i < units.length; i += size) {
         const run = units.slice(i, i + size);
         requests.push({
             url: run[0]!.url,
             uniqueKey: `${videoId}:${run[0]!.unit}+${run.length}`,
             skipNavigation: true,
-            userData: { kind: 'segments', videoId, units: run, proxySession },
+            userData: { kind: 'units', videoId, units: run, proxySession },
         });
     }
     return requests;
@@ -92,11 +85,11 @@ export function segmentRequests(videoId: string, video: ResolvedVideo, maxConcur
  * nothing is left behind.
  */
 export function continuationRequest(
-    task: SegmentTask,
+    task: UnitsTask,
     holder: string,
     isDone: (unit: string) => boolean,
     holderOf: (unit: string) => string | undefined,
-): RequestOptions<SegmentTask> | undefined {
+): RequestOptions<UnitsTask> | undefined {
     const left = task.units.filter((u) => !isDone(u.unit) && holderOf(u.unit) === undefined);
     if (!left.length) return undefined;
     return {

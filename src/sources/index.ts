@@ -1,0 +1,89 @@
+/**
+ * The source stage's one entry: a captured URL (manifest or file) → the format-neutral plan.
+ * Each format is a small module beside this one; nothing downstream knows which one made a plan.
+ */
+import type { VideoQuality } from '../input.js';
+import type { ManifestFetcher, SourceFormat, VideoJob, VideoPlan } from '../model.js';
+import { looksLikeMpd, resolveDash } from './dash/resolve.js';
+import { resolveFile } from './file/resolve.js';
+import { refreshHlsUrls } from './hls/refresh.js';
+import { looksLikeHls, resolveHls } from './hls/resolve.js';
+
+const HLS_TYPES = /^(application\/(vnd\.apple\.mpegurl|x-mpegurl)|audio\/(x-)?mpegurl)/i;
+const DASH_TYPES = /^application\/dash\+xml/i;
+/** Progressive video containers; MPEG-TS is left out on purpose: as a response it is almost always an HLS segment. */
+const FILE_TYPES = /^video\/(mp4|webm|quicktime|x-flv|x-m4v|x-matroska|matroska)\b/i;
+
+function pathOf(url: string): string | undefined {
+    try {
+        const u = new URL(url);
+        return u.protocol === 'http:' || u.protocol === 'https:' ? u.pathname : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The format a URL's path names, if any. Pure. */
+export function formatFromUrl(url: string): SourceFormat | undefined {
+    const p = pathOf(url);
+    if (!p) return undefined;
+    if (/\.m3u8?$/i.test(p)) return 'hls';
+    if (/\.mpd$/i.test(p)) return 'dash';
+    if (/\.(mp4|m4v|mov|webm|mkv|flv|f4v)$/i.test(p)) return 'file';
+    return undefined;
+}
+
+/** The format a response's content type names, if any. Pure. */
+export function formatFromContentType(contentType: string | undefined): SourceFormat | undefined {
+    const ct = contentType ?? '';
+    if (HLS_TYPES.test(ct)) return 'hls';
+    if (DASH_TYPES.test(ct)) return 'dash';
+    if (FILE_TYPES.test(ct)) return 'file';
+    return undefined;
+}
+
+export interface PlanOptions {
+    quality: VideoQuality;
+    maxSegments: number;
+    maxConcurrency: number;
+    /** The page's language (`<html lang>`), for the audio track of a DASH video. */
+    preferredLang?: string;
+}
+
+/** What the first bytes of a URL with no telling name or type are. */
+async function sniffFormat(url: string, fetcher: ManifestFetcher): Promise<SourceFormat> {
+    const head = await fetcher.sniff(url, 4096);
+    const text = head.body.toString('utf8');
+    if (looksLikeHls(text)) return 'hls';
+    if (looksLikeMpd(text, head.contentType)) return 'dash';
+    return formatFromContentType(head.contentType) ?? 'file';
+}
+
+export async function resolvePlan(
+    candidate: { url: string; format?: SourceFormat },
+    fetcher: ManifestFetcher,
+    options: PlanOptions,
+): Promise<VideoPlan> {
+    const format = candidate.format ?? formatFromUrl(candidate.url) ?? (await sniffFormat(candidate.url, fetcher));
+    switch (format) {
+        case 'hls':
+            return resolveHls(candidate.url, fetcher, options.quality, options.maxSegments);
+        case 'dash':
+            return resolveDash(candidate.url, fetcher, options.quality, {
+                maxSegments: options.maxSegments,
+                preferredLang: options.preferredLang,
+            });
+        case 'file':
+            return resolveFile(candidate.url, fetcher, options.maxConcurrency);
+    }
+}
+
+/**
+ * Fresh URLs for a job's units after a refusal that smells of an expired token: HLS playlists are
+ * fetched again and matched by media sequence. DASH and files keep their URLs (their tokens, when
+ * any, usually sit on the MPD or the file and last the whole download).
+ */
+export async function refreshUnitUrls(job: VideoJob, fetcher: ManifestFetcher): Promise<Map<string, string>> {
+    if (job.format === 'hls') return refreshHlsUrls(job, fetcher);
+    return new Map();
+}

@@ -1,0 +1,202 @@
+/**
+ * Found videos → video jobs with their unit requests in the run's download queue. Wires the source
+ * stage (a candidate URL → a format-neutral plan) to the download stage; knows no format itself.
+ */
+import { createHash } from 'node:crypto';
+import type { ProxyConfiguration, RequestOptions, RequestProvider } from '@crawlee/core';
+import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from './archive.js';
+import type { VideoJobs } from './download/jobs.js';
+import { trackJob, unitRequests } from './download/unit-tasks.js';
+import { errorCode } from './errors.js';
+import type { CrawlInput } from './input.js';
+import { planDuration, type FoundVideos, type UnitsTask, type VideoCandidate, type VideoJob } from './model.js';
+import { MediaClient } from './net/media-client.js';
+import { nameFromUrl, pushItem } from './output.js';
+import { formatFromUrl, resolvePlan } from './sources/index.js';
+import { normalizeUrl } from './urls.js';
+
+export function videoId(url: string, quality: CrawlInput['videoQuality']): string {
+    return createHash('sha256').update(`${normalizeUrl(url)}|${JSON.stringify(quality)}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * What the archive remembers a video by: its page, the manifest's or file's path (query strings
+ * carry tokens that change from run to run) and the quality asked for. Pure.
+ */
+export function archiveVideoId(pageUrl: string, url: string, quality: CrawlInput['videoQuality']): string {
+    const u = new URL(url);
+    const id = `${normalizeUrl(pageUrl)}|${u.origin}${u.pathname}|${JSON.stringify(quality)}`;
+    return createHash('sha256').update(id).digest('hex').slice(0, 16);
+}
+
+const isManifest = (c: VideoCandidate): boolean => (c.format ?? formatFromUrl(c.url)) !== 'file';
+
+/**
+ * Which of a page's candidates to take on. A manifest is the video in every quality with its audio;
+ * a file a player fetched beside it is, on the pages seen, the same video (a `<source>` fallback)
+ * or one of a DASH video's single-file representations, which alone lack the audio. So files count
+ * only when the page showed no manifest. Pure.
+ */
+export function chooseCandidates(candidates: readonly VideoCandidate[]): VideoCandidate[] {
+    const manifests = candidates.filter(isManifest);
+    return manifests.length ? manifests : [...candidates];
+}
+
+const planKey = (id: string): string => `plan-${id}`;
+
+/** Requests queued before a video's download starts; the rest follow in the background. */
+const FIRST_BATCH = 16;
+
+export class VideoSubmitter {
+    /** Manifest or file URL (any variant or rendition of a video taken on) → the page that found it. */
+    private readonly covered = new Map<string, string>();
+
+    constructor(
+        private readonly input: CrawlInput,
+        private readonly jobs: VideoJobs,
+        private readonly queue: RequestProvider,
+        private readonly archive: Archive,
+        private readonly proxyConfiguration?: ProxyConfiguration,
+    ) {
+        for (const job of jobs.all()) {
+            for (const url of [job.url, job.variantUrl]) this.covered.set(normalizeUrl(url), job.pageUrl);
+        }
+    }
+
+    /** The media client of a job: the page's headers and proxy session, the input's retries. */
+    client(headers: VideoCandidate['headers'], proxySession?: string): MediaClient {
+        const proxy = this.proxyConfiguration;
+        return new MediaClient({
+            headers,
+            proxyUrl: proxy ? () => proxy.newUrl(proxySession) : undefined,
+            retries: this.input.maxRequestRetries,
+        });
+    }
+
+    /** Every video a page yielded; failures become `failed` video items, the page goes on. */
+    async submitPage(found: FoundVideos): Promise<number> {
+        let submitted = 0;
+        const failures: { candidate: VideoCandidate; error: Error }[] = [];
+        for (const candidate of chooseCandidates(found.candidates)) {
+            const coveredBy = this.covered.get(normalizeUrl(candidate.url));
+            if (coveredBy !== undefined) {
+                // Another page of this crawl shows the same video: one download, and a visible trace here.
+                if (coveredBy !== found.pageUrl) await this.pushSameVideo(found, candidate, coveredBy);
+                continue;
+            }
+            try {
+                if (await this.submit(candidate, found)) submitted++;
+            } catch (error) {
+                failures.push({ candidate, error: error as Error });
+            }
+        }
+        // What the player fetched is a real video; a URL merely mentioned in a script may be stale,
+        // so it is reported only when nothing better was found.
+        const reported = failures.filter((f) => f.candidate.source === 'network' || submitted === 0);
+        for (const { candidate, error } of submitted === 0 ? reported.slice(0, 1) : reported) {
+            await pushItem({
+                type: 'video',
+                status: 'failed',
+                pageUrl: found.pageUrl,
+                url: candidate.url,
+                format: candidate.format ?? formatFromUrl(candidate.url),
+                title: found.title,
+                error: error.message,
+                errorCode: errorCode(error),
+            });
+        }
+        return submitted;
+    }
+
+    private async pushSameVideo(found: FoundVideos, candidate: VideoCandidate, otherPage: string): Promise<void> {
+        await pushItem({
+            type: 'video',
+            status: 'skipped',
+            pageUrl: found.pageUrl,
+            url: candidate.url,
+            title: found.title,
+            error: `the same video as on ${otherPage}, downloaded once`,
+        });
+    }
+
+    private async submit(candidate: VideoCandidate, found: FoundVideos): Promise<boolean> {
+        const id = videoId(candidate.url, this.input.videoQuality);
+        const same = this.jobs.get(id);
+        if (same) {
+            if (same.pageUrl !== found.pageUrl) await this.pushSameVideo(found, candidate, same.pageUrl);
+            return false;
+        }
+        const archiveId = archiveVideoId(found.pageUrl, candidate.url, this.input.videoQuality);
+        const earlier = await this.archive.get(archiveKeys.video(archiveId));
+        if (earlier) {
+            this.covered.set(normalizeUrl(candidate.url), found.pageUrl);
+            await pushItem({
+                type: 'video',
+                status: 'skipped',
+                pageUrl: found.pageUrl,
+                url: candidate.url,
+                title: found.title,
+                error: `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})`,
+            });
+            return true;
+        }
+        const plan = await resolvePlan(candidate, this.client(candidate.headers, found.proxySession), {
+            quality: this.input.videoQuality,
+            maxSegments: this.input.maxSegmentsPerVideo,
+            maxConcurrency: this.input.maxConcurrency,
+            preferredLang: found.lang,
+        });
+        for (const url of [plan.url, plan.variantUrl, ...plan.relatedUrls]) {
+            this.covered.set(normalizeUrl(url), found.pageUrl);
+        }
+        const job: VideoJob = {
+            id,
+            format: plan.format,
+            pageUrl: found.pageUrl,
+            url: candidate.url,
+            variantUrl: plan.variantUrl,
+            title: found.title,
+            nameHint: found.title ? undefined : nameFromUrl(plan.variantUrl) ?? nameFromUrl(candidate.url),
+            headers: candidate.headers,
+            width: plan.width,
+            height: plan.height,
+            durationSecs: planDuration(plan),
+            live: plan.tracks.some((t) => t.live),
+            tracks: plan.tracks.map(trackJob),
+            delivery: plan.delivery,
+            contentType: plan.contentType,
+            expectedBytes: plan.expectedBytes,
+            status: 'downloading',
+            archiveId,
+            proxySession: found.proxySession,
+        };
+        const requests = unitRequests(id, plan, this.input.maxConcurrency, found.proxySession);
+        // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).
+        await this.jobs.savePlan(planKey(id), requests);
+        await this.jobs.add(job, requests.flatMap((r) => r.userData?.units ?? []));
+        // The first requests go in alone so downloading starts while the rest are written (locally each
+        // queued request is a file; 110 of them took 0.4 s). The queue reports itself unfinished until
+        // the background batches are in; a run killed meanwhile re-queues from the plan.
+        await this.queue.addRequestsBatched(requests, { batchSize: FIRST_BATCH, waitBetweenBatchesMillis: 0 });
+        return true;
+    }
+
+    /**
+     * Resume: puts back every unit of unfinished jobs that has no file yet. Units the queue already
+     * counts as handled (failed before, or done on a machine whose disk is gone) get a fresh key.
+     */
+    async requeueMissing(job: VideoJob): Promise<number> {
+        const plan = (await this.jobs.loadPlan(planKey(job.id))) as RequestOptions<UnitsTask>[] | undefined;
+        if (!plan) return 0;
+        const missing = plan.filter((r) => r.userData?.units.some((u) => !this.jobs.isDone(job.id, u.unit)));
+        if (!missing.length) return 0;
+        this.jobs.claims.offer(job.id, missing.flatMap((r) => r.userData?.units ?? []));
+        const result = await this.queue.addRequests(missing);
+        const handled = new Set(result.processedRequests.filter((p) => p.wasAlreadyHandled).map((p) => p.uniqueKey));
+        const again = missing
+            .filter((r) => handled.has(r.uniqueKey ?? ''))
+            .map((r) => ({ ...r, uniqueKey: `${r.uniqueKey}#${Date.now()}` }));
+        if (again.length) await this.queue.addRequests(again);
+        return missing.reduce((n, r) => n + (r.userData?.units.filter((u) => !this.jobs.isDone(job.id, u.unit)).length ?? 0), 0);
+    }
+}
