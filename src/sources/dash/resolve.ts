@@ -1,0 +1,211 @@
+/**
+ * Captured MPD URL → the VideoPlan to download: the chosen video Representation (and its separate
+ * audio) of every Period, joined in order, SegmentBase indexes fetched and read.
+ */
+import { ManifestError } from '../../errors.js';
+import type { VideoQuality } from '../../input.js';
+import type { ManifestFetcher, SegmentPlan, TrackName, TrackPlan, UnitSource, VideoPlan } from '../../model.js';
+import { looksLikeMpd, notAnMpd, parseMpd, type Representation } from './mpd.js';
+import { chooseAudio, chooseVideo, refuseDrm } from './select.js';
+import { representationSegments, tooManySegments, type RawSegment, type RepresentationSegments } from './segments.js';
+import { boxAt, readSidx, type SidxReference } from './sidx.js';
+
+export { looksLikeMpd } from './mpd.js';
+export { parseSidx } from './sidx.js';
+
+export interface DashOptions {
+    maxSegments: number;
+    /** The page's language (`<html lang>`): breaks a tie between audio tracks. */
+    preferredLang?: string;
+}
+
+interface Pick {
+    video: Representation;
+    audio?: Representation;
+}
+
+/** Hierarchical sidx: how deep references to further sidx boxes are followed. */
+const MAX_SIDX_DEPTH = 4;
+/** A child sidx is fetched with this many bytes first: enough for ~340 references. */
+const SIDX_PROBE = 4096;
+
+/** One pick per Period that has video; Periods without any media (empty, text only) are skipped. */
+function pickTracks(periods: Representation[][], quality: VideoQuality, preferredLang?: string): Pick[] {
+    const picks: Pick[] = [];
+    let audioOnly: number | undefined;
+    for (const [p, reps] of periods.entries()) {
+        const video = chooseVideo(reps, quality);
+        const audio = video?.muxedAudio ? undefined : chooseAudio(reps, preferredLang);
+        refuseDrm([reps], [audio]);
+        if (video) picks.push({ video, audio });
+        else if (audio) audioOnly ??= p;
+    }
+    if (picks.length === 0) {
+        const kinds = periods.flat().map((r) => r.kind);
+        const count = (k: string) => kinds.filter((x) => x === k).length;
+        throw new ManifestError(
+            `DASH MPD has no playable video (${count('audio')} audio, ${count('other')} other representations)`,
+        );
+    }
+    // The tracks are joined Period by Period: a gap in one of them would shift the other.
+    if (audioOnly !== undefined) throw new ManifestError(`DASH period ${audioOnly + 1} has audio but no video`);
+    const withAudio = picks.filter((p) => p.audio).length;
+    if (withAudio > 0 && withAudio < picks.length) {
+        throw new ManifestError('DASH MPD has separate audio in some periods only');
+    }
+    return picks;
+}
+
+/** The child sidx box a hierarchical reference points at; not the media after it, which the reference also spans. */
+async function childSidx(fetcher: ManifestFetcher, url: string, ref: SidxReference): Promise<Buffer> {
+    const head = await fetcher.range(url, { offset: ref.offset, length: Math.min(ref.length, SIDX_PROBE) });
+    const { type, size } = boxAt(head, 0);
+    if (type !== 'sidx') {
+        throw new ManifestError(`DASH index: a hierarchical reference points at a "${type}" box, not a sidx`);
+    }
+    if (size > ref.length) throw new ManifestError('DASH index: a child sidx is larger than its reference');
+    return size <= head.length ? head : fetcher.range(url, { offset: ref.offset, length: size });
+}
+
+async function mediaReferences(
+    refs: SidxReference[],
+    url: string,
+    fetcher: ManifestFetcher,
+    depth: number,
+    limit: (n: number) => void,
+): Promise<SidxReference[]> {
+    const out: SidxReference[] = [];
+    for (const ref of refs) {
+        if (!ref.hierarchical) {
+            out.push(ref);
+        } else if (depth >= MAX_SIDX_DEPTH) {
+            throw new ManifestError(`DASH index: sidx boxes nested more than ${MAX_SIDX_DEPTH} deep`);
+        } else {
+            const child = readSidx(await childSidx(fetcher, url, ref), ref.offset);
+            out.push(...(await mediaReferences(child, url, fetcher, depth + 1, (n) => limit(out.length + n))));
+        }
+        limit(out.length);
+    }
+    return out;
+}
+
+/** SegmentBase: the index range fetched, its sidx read (and followed when hierarchical) into ranges. */
+async function segmentsOf(
+    found: RepresentationSegments,
+    rep: Representation,
+    fetcher: ManifestFetcher,
+    maxSegments: number,
+): Promise<RawSegment[]> {
+    if (found.kind === 'list') return found.segments;
+    const box = await fetcher.range(found.url, found.indexRange);
+    const limit = (n: number) => {
+        if (n > maxSegments) throw tooManySegments(rep.id, n, maxSegments);
+    };
+    const refs = await mediaReferences(readSidx(box, found.indexRange.offset), found.url, fetcher, 1, limit);
+    return refs.map((r, i) => ({
+        url: found.url,
+        range: { offset: r.offset, length: r.length },
+        durationSecs: r.durationSecs,
+        number: i + 1,
+        ...(found.init ? { init: found.init } : {}),
+    }));
+}
+
+const unitKey = (u: UnitSource): string => `${u.url}#${u.range ? `${u.range.offset}-${u.range.length}` : ''}`;
+
+/**
+ * One Period's segments after another. `seq` counts on from the first segment's number without a
+ * break (merge/ reports a failed unit as firstSeq + its index); a Period after the first starts a
+ * discontinuity; each distinct init section is listed once.
+ */
+export function joinPeriods(parts: RawSegment[][]): { segments: SegmentPlan[]; inits: UnitSource[] } {
+    const inits: UnitSource[] = [];
+    const initIndex = new Map<string, number>();
+    const segments: SegmentPlan[] = [];
+    for (const part of parts) {
+        part.forEach((s, i) => {
+            let init: number | undefined;
+            if (s.init) {
+                const key = unitKey(s.init);
+                init = initIndex.get(key);
+                if (init === undefined) {
+                    init = inits.push(s.init) - 1;
+                    initIndex.set(key, init);
+                }
+            }
+            const first = segments[0]?.seq ?? s.number;
+            segments.push({
+                url: s.url,
+                ...(s.range ? { range: s.range } : {}),
+                seq: first + segments.length,
+                durationSecs: s.durationSecs,
+                ...(init !== undefined ? { init } : {}),
+                discontinuity: i === 0 && segments.length > 0,
+            });
+        });
+    }
+    return { segments, inits };
+}
+
+const representationUrl = (mpdUrl: string, rep: Representation): string =>
+    `${mpdUrl.replace(/#.*$/, '')}#${encodeURIComponent(rep.id)}`;
+
+async function track(
+    name: TrackName,
+    reps: Representation[],
+    ctx: { mpdUrl: string; manifestUrl: string; fetcher: ManifestFetcher; maxSegments: number; live: boolean },
+): Promise<TrackPlan> {
+    const first = reps[0]!;
+    const found = reps.map((rep) => representationSegments(rep, ctx.manifestUrl, ctx.maxSegments));
+    const parts: RawSegment[][] = [];
+    for (const [i, f] of found.entries()) parts.push(await segmentsOf(f, reps[i]!, ctx.fetcher, ctx.maxSegments));
+    const { segments, inits } = joinPeriods(parts);
+    if (segments.length === 0) throw new ManifestError(`DASH representation ${first.id} lists no segments`);
+    if (segments.length > ctx.maxSegments) throw tooManySegments(first.id, segments.length, ctx.maxSegments);
+    return {
+        name,
+        sourceUrl: representationUrl(ctx.mpdUrl, first),
+        segments,
+        inits,
+        durationSecs: segments.reduce((sum, s) => sum + s.durationSecs, 0),
+        live: ctx.live,
+        bytes: 'segments',
+        ...(first.lang ? { lang: first.lang } : {}),
+        ...(first.codecs ? { codecs: first.codecs } : {}),
+    };
+}
+
+/**
+ * Fetches and plans an MPD. A dynamic MPD is planned as far as it lists segments now (tracks marked
+ * `live`). Refuses DRM (`DrmError`), non-http(s) URLs (`UnsafeUrlError`) and anything unusable or
+ * longer than `maxSegments` per track (`ManifestError`), before any media is fetched (a SegmentBase
+ * index excepted: its segments are only known once it is read).
+ */
+export async function resolveDash(
+    mpdUrl: string,
+    fetcher: ManifestFetcher,
+    quality: VideoQuality,
+    options: DashOptions,
+): Promise<VideoPlan> {
+    const res = await fetcher.text(mpdUrl);
+    if (!looksLikeMpd(res.text)) throw notAnMpd(res.text, res.contentType);
+    const mpd = parseMpd(res.text, res.url);
+    const picks = pickTracks(mpd.periods, quality, options.preferredLang);
+    const ctx = { mpdUrl, manifestUrl: res.url, fetcher, maxSegments: options.maxSegments, live: mpd.dynamic };
+    const video = picks[0]!.video;
+    const videos = picks.map((p) => p.video);
+    const tracks = [await track('v', videos, ctx)];
+    // pickTracks made sure that either every Period has a separate audio or none has.
+    const audios = picks.flatMap((p) => (p.audio ? [p.audio] : []));
+    if (audios.length > 0) tracks.push(await track('a', audios, ctx));
+    return {
+        format: 'dash',
+        url: mpdUrl,
+        variantUrl: representationUrl(mpdUrl, video),
+        ...(video.resolution ? { width: video.resolution.width, height: video.resolution.height } : {}),
+        ...(video.bandwidth ? { bandwidth: video.bandwidth } : {}),
+        tracks,
+        delivery: 'remux',
+        relatedUrls: [],
+    };
+}
