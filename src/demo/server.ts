@@ -13,6 +13,8 @@ import { demoPages } from './pages.js';
 import { throttle } from './throttle.js';
 import { hostileRoute } from './hostile.js';
 import { bigGalleryPage, feedPage, galleryPage, syntheticBmp } from './gallery.js';
+import { PLAYER_PAGES, playerPageHtml, playerPagePath, vendorFile } from './player-pages.js';
+import type { PlayerKind, PlayerPageName } from './player-pages.js';
 
 export interface SegmentStart {
     at: number;
@@ -40,9 +42,17 @@ export interface DemoServer {
     origin: string;
     /** http://localhost:port: the "other origin" of iframe players. */
     altOrigin: string;
-    pages: Record<'api' | 'iframe' | 'seed' | 'noVideo' | 'missing' | 'htmlPlaylist' | 'gallerySeed' | 'galleryLazy' | 'galleryFeed' | 'galleryPage1' | 'click' | 'hidden' | 'fmp4', string>;
+    pages: Record<
+        | 'api' | 'iframe' | 'seed' | 'noVideo' | 'missing' | 'htmlPlaylist'
+        | 'gallerySeed' | 'galleryLazy' | 'galleryFeed' | 'galleryPage1' | 'click' | 'hidden' | 'fmp4'
+        // DASH and plain-file pages of the real player libraries (player-pages.ts).
+        | PlayerPageName,
+        string
+    >;
     /** A play page for any playlist of this server. */
     videoPage(src: string): string;
+    /** A page of one of the real player libraries (player-pages.ts) over `src`; `dual` also shows `mp4`. */
+    playerPage(kind: PlayerKind, src: string, mp4?: string): string;
     /** Requests per path. */
     hits: Map<string, number>;
     peakConnections: number;
@@ -63,6 +73,14 @@ const TYPES: Record<string, string> = {
     '.ts': 'video/mp2t',
     '.mp4': 'video/mp4',
     '.m4s': 'video/iso.segment',
+    '.m4a': 'audio/mp4',
+    '.m4v': 'video/x-m4v',
+    '.mpd': 'application/dash+xml',
+    '.webm': 'video/webm',
+    '.flv': 'video/x-flv',
+    '.mov': 'video/quicktime',
+    '.css': 'text/css',
+    '.svg': 'image/svg+xml',
     '.aac': 'audio/aac',
     '.key': 'application/octet-stream',
     '.vtt': 'text/vtt',
@@ -72,6 +90,9 @@ const TYPES: Record<string, string> = {
     '.webp': 'image/webp',
     '.js': 'text/javascript',
 };
+
+/** Files whose first request may fail (faults): segments, keys, plain videos, images; never playlists or MPDs. */
+const MEDIA_FAULTS = /\.(ts|m4s|key|aac|mp4|m4a|m4v|webm|flv|mov|jpe?g|png|gif|webp)$/;
 
 /** Which fault a path's first request gets: about a quarter each, by a hash of the path. Pure. */
 export function faultFor(pathname: string): 'busy' | 'cut' | undefined {
@@ -122,7 +143,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         }
         if (throttled && options.ttfbMs) await new Promise((r) => setTimeout(r, options.ttfbMs));
         const pathname = new URL(req.url ?? '/', origin).pathname;
-        const fault = options.faults && hits.get(pathname) === 1 && /\.(ts|m4s|key|aac|mp4|jpe?g|png|gif|webp)$/.test(file) ? faultFor(pathname) : undefined;
+        const faulty = options.faults && hits.get(pathname) === 1 && MEDIA_FAULTS.test(file);
+        const fault = faulty ? faultFor(pathname) : undefined;
         if (fault === 'busy') {
             res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('busy');
             return;
@@ -224,6 +246,13 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                 if (!hlsJs) return void res.writeHead(404).end();
                 return sendFile(req, res, hlsJs, false);
             }
+            if (p.startsWith('/vendor/')) {
+                const file = vendorFile(p.slice('/vendor/'.length));
+                if (!file) return void res.writeHead(404).end();
+                return sendFile(req, res, file, false);
+            }
+            const playerHtml = playerPageHtml(p, url.searchParams);
+            if (playerHtml) return html(playerHtml);
             if (p.startsWith('/media/')) {
                 // Key servers check where the request comes from.
                 if (p.endsWith('.key')) {
@@ -259,12 +288,15 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         click: `${origin}/play/click.html?src=${encodeURIComponent('/media/disguised/index.m3u8')}`,
         hidden: `${origin}/play/hidden.html`,
         fmp4: `${origin}/play/video.html?src=/media/fmp4/index.m3u8`,
+        ...(Object.fromEntries(Object.entries(PLAYER_PAGES).map(([k, v]) => [k, origin + v])) as
+            Record<PlayerPageName, string>),
     });
     return {
         origin,
         altOrigin,
         pages: server_pages(),
         videoPage: (src) => `${origin}/play/video.html?src=${encodeURIComponent(src)}`,
+        playerPage: (kind, src, mp4) => origin + playerPagePath(kind, src, mp4),
         hits,
         segmentStarts,
         playlistFetches,
