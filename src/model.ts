@@ -8,8 +8,8 @@
  * with an optional init section. Downloading and merging know nothing of m3u8 or MPD.
  */
 
-/** How a video was served (the dataset item's `format`). */
-export type SourceFormat = 'hls' | 'dash' | 'file';
+/** How a video was served (the dataset item's `format`; `mse`: captured from the page's MediaSource). */
+export type SourceFormat = 'hls' | 'dash' | 'file' | 'mse';
 
 export interface ByteRange {
     offset: number;
@@ -27,6 +27,11 @@ export interface UnitSource {
     url: string;
     range?: ByteRange;
     key?: UnitKey;
+    /**
+     * Bytes the page stage already holds in a file of its own (a MediaSource append no network
+     * response matched): the unit is moved from there instead of fetched. Never from page content.
+     */
+    localFile?: string;
 }
 
 /** A media segment (or a part of a plain file) of a track. */
@@ -40,7 +45,11 @@ export interface SegmentPlan extends UnitSource {
     discontinuity: boolean;
 }
 
-export type TrackName = 'v' | 'a';
+/** `v` video, `a` separate audio, `s0`, `s1`, … subtitle tracks. */
+export type TrackName = 'v' | 'a' | `s${number}`;
+
+/** Text formats of subtitle tracks; each is stored as WebVTT. */
+export type SubtitleFormat = 'webvtt' | 'ttml';
 
 /**
  * How a track's bytes arrive. `segments`: each unit is a self-contained segment (MPEG-TS ones are
@@ -62,6 +71,9 @@ export interface TrackPlan {
     bytes: UnitBytes;
     lang?: string;
     codecs?: string;
+    /** Subtitle tracks: the text format of their units, and the rendition's name. */
+    subtitles?: SubtitleFormat;
+    label?: string;
 }
 
 /**
@@ -110,6 +122,9 @@ export interface TrackJob {
     /** Indexes of segments that start a new timeline section. */
     discontinuities?: number[];
     bytes: UnitBytes;
+    lang?: string;
+    label?: string;
+    subtitles?: SubtitleFormat;
 }
 
 export type JobStatus = 'downloading' | 'merging' | 'done' | 'failed';
@@ -158,6 +173,13 @@ export interface UnitTask extends UnitSource {
     raw?: boolean;
     /** Set once the unit was retried at a URL from a freshly fetched manifest (expired token). */
     refreshed?: boolean;
+}
+
+/** A subtitle file stored beside a video (the item's `subtitles`). */
+export interface StoredSubtitle {
+    lang: string;
+    name?: string;
+    key: string;
 }
 
 export interface UnitsTask {
@@ -210,6 +232,10 @@ export interface MediaItem {
     localPath?: string;
     /** Videos: key of a PNG frame from the first second (the run report shows it). */
     thumbnailKey?: string;
+    /** Videos: subtitle files stored beside the video (also muxed into the MP4). */
+    subtitles?: StoredSubtitle[];
+    /** Live recordings: segments that left the stream's window before they could be fetched. */
+    gaps?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,9 +275,46 @@ export interface VideoCandidate {
     url: string;
     /** The headers the browser sent for it (Referer, User-Agent, cookies): keys and segments often need them. */
     headers: Headers;
-    source: 'network' | 'dom' | 'html';
+    source: 'network' | 'dom' | 'html' | 'page';
     /** Known from the response's content type or the URL; else the first bytes tell. */
     format?: SourceFormat;
+    /** A manifest the page built itself (a `blob:` or `data:` URL): its text, and the URL its references resolve against. */
+    inline?: { text: string; baseUrl: string };
+    /** `mse`: what the page appended to its MediaSource. */
+    mse?: MseCapture;
+}
+
+/** What a MediaSource-only player appended, per SourceBuffer, in append order. */
+export interface MseCapture {
+    /** The media element's duration when capture ended. */
+    durationSecs?: number;
+    /** Every appended byte is accounted for and the buffered ranges cover the whole duration. */
+    complete: boolean;
+    /** Why the capture is not complete. */
+    reason?: string;
+    buffers: MseBuffer[];
+}
+
+export interface MseBuffer {
+    /** As given to `addSourceBuffer`, e.g. `video/mp4; codecs="avc1.64001f"`. */
+    mimeType: string;
+    appends: MseAppend[];
+}
+
+export interface MseAppend {
+    bytes: number;
+    /** The network response these bytes were, when one matched (then the unit is fetched again from it). */
+    url?: string;
+    range?: ByteRange;
+    /** Else the bytes themselves, in a file the page stage wrote. */
+    localFile?: string;
+}
+
+/** `<track>` elements of a page: subtitle files for its video. */
+export interface PageSubtitle {
+    url: string;
+    lang: string;
+    label?: string;
 }
 
 /** A page's videos: handed on as soon as the player has shown them, so downloads start early. */
@@ -261,6 +324,8 @@ export interface FoundVideos {
     /** The page's language (`<html lang>`): picks a DASH audio track. */
     lang?: string;
     candidates: VideoCandidate[];
+    /** `<track kind="subtitles|captions">` files of the page's player. */
+    subtitles?: PageSubtitle[];
     /** The page's proxy session: its media go through the same proxy (IP-bound tokens keep working). */
     proxySession?: string;
 }

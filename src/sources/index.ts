@@ -2,6 +2,7 @@
  * The source stage's one entry: a captured URL (manifest or file) → the format-neutral plan.
  * Each format is a small module beside this one; nothing downstream knows which one made a plan.
  */
+import { ManifestError } from '../errors.js';
 import type { VideoQuality } from '../input.js';
 import type { ManifestFetcher, SourceFormat, VideoJob, VideoPlan } from '../model.js';
 import { looksLikeMpd, resolveDash } from './dash/resolve.js';
@@ -75,6 +76,8 @@ export async function resolvePlan(
             });
         case 'file':
             return resolveFile(candidate.url, fetcher, options.maxConcurrency);
+        case 'mse':
+            throw new ManifestError('a MediaSource capture needs its appends (not wired yet)');
     }
 }
 
