@@ -27,6 +27,7 @@ const OPTIONS = {
     workers: { field: 'workers', type: 'string', value: Number, help: 'worker processes sharing the crawl' },
     images: { field: 'downloadImages', type: 'boolean', help: '--no-images: skip images' },
     videos: { field: 'downloadVideos', type: 'boolean', help: '--no-videos: skip videos' },
+    subtitles: { field: 'subtitles', type: 'boolean', help: '--no-subtitles: skip subtitle tracks' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;

@@ -31,6 +31,8 @@ export interface CrawlInput {
     /** Local runs: folder every stored file also lands in (never deleted by a later run). */
     outputDir: string;
     workers: number;
+    /** Keep subtitle tracks: `.vtt` files beside the video and muxed into the MP4. */
+    subtitles: boolean;
 }
 
 /** Raised for input a person must fix; `field` names the offending field. */
@@ -59,6 +61,7 @@ export const DEFAULTS = {
     maxSegmentsPerVideo: 20_000,
     outputDir: 'downloads',
     workers: 1,
+    subtitles: true,
 } as const;
 
 type Raw = Record<string, unknown>;
@@ -81,7 +84,7 @@ function int(raw: Raw, field: keyof typeof DEFAULTS, min: number, max = Number.M
     return value;
 }
 
-function bool(raw: Raw, field: 'downloadVideos' | 'downloadImages'): boolean {
+function bool(raw: Raw, field: 'downloadVideos' | 'downloadImages' | 'subtitles'): boolean {
     const value = raw[field] ?? DEFAULTS[field];
     if (typeof value !== 'boolean') throw new InputError(field, `expected true or false, got ${JSON.stringify(value)}`);
     return value;
@@ -188,5 +191,6 @@ export function parseInput(rawInput: unknown): CrawlInput {
         maxSegmentsPerVideo: int(raw, 'maxSegmentsPerVideo', 1),
         outputDir: outputDir(raw),
         workers: workers(raw),
+        subtitles: bool(raw, 'subtitles'),
     };
 }

@@ -54,9 +54,9 @@ export type SubtitleFormat = 'webvtt' | 'ttml';
 /**
  * How a track's bytes arrive. `segments`: each unit is a self-contained segment (MPEG-TS ones are
  * checked packet by packet and may hide behind a fake image header). `ranges`: each unit is a
- * slice of one file, taken byte for byte.
+ * slice of one file, taken byte for byte. `text`: subtitle segments or files, taken as they come.
  */
-export type UnitBytes = 'segments' | 'ranges';
+export type UnitBytes = 'segments' | 'ranges' | 'text';
 
 export interface TrackPlan {
     /** `v`: the video (with its own audio when muxed); `a`: a separate audio track muxed into the MP4. */

@@ -12,7 +12,7 @@ import type { CrawlInput } from './input.js';
 import { planDuration, type FoundVideos, type UnitsTask, type VideoCandidate, type VideoJob } from './model.js';
 import { MediaClient } from './net/media-client.js';
 import { nameFromUrl, pushItem } from './output.js';
-import { formatFromUrl, resolvePlan } from './sources/index.js';
+import { formatFromUrl, resolvePlan, withPageSubtitles } from './sources/index.js';
 import { normalizeUrl } from './urls.js';
 
 export function videoId(url: string, quality: CrawlInput['videoQuality']): string {
@@ -140,12 +140,16 @@ export class VideoSubmitter {
             });
             return true;
         }
-        const plan = await resolvePlan(candidate, this.client(candidate.headers, found.proxySession), {
+        const resolved = await resolvePlan(candidate, this.client(candidate.headers, found.proxySession), {
             quality: this.input.videoQuality,
             maxSegments: this.input.maxSegmentsPerVideo,
             maxConcurrency: this.input.maxConcurrency,
             preferredLang: found.lang,
+            subtitles: this.input.subtitles,
         });
+        // The page's `<track>` files belong to its (first) video.
+        const firstOfPage = !this.jobs.all().some((j) => j.pageUrl === found.pageUrl);
+        const plan = firstOfPage && found.subtitles?.length ? withPageSubtitles(resolved, found.subtitles) : resolved;
         for (const url of [plan.url, plan.variantUrl, ...plan.relatedUrls]) {
             this.covered.set(normalizeUrl(url), found.pageUrl);
         }

@@ -41,11 +41,14 @@ export function trackJob(plan: TrackPlan): TrackJob {
         firstSeq: plan.segments[0]?.seq ?? 0,
         discontinuities: plan.segments.flatMap((s, i) => (i > 0 && s.discontinuity ? [i] : [])),
         bytes: plan.bytes,
+        lang: plan.lang,
+        label: plan.label,
+        subtitles: plan.subtitles,
     };
 }
 
 function* trackUnits(plan: TrackPlan): Generator<UnitTask> {
-    const raw = plan.bytes === 'ranges' ? { raw: true } : {};
+    const raw = plan.bytes === 'segments' ? {} : { raw: true };
     for (const [i, m] of plan.inits.entries()) {
         yield { unit: unitName(plan.name, 'init', i), url: m.url, range: m.range, key: m.key, ...raw };
     }

@@ -12,7 +12,7 @@ import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js'
 import { canRemuxLive, LiveRemux } from './live-remux.js';
 import { thumbnail } from './ffmpeg.js';
 import { archiveKeys, type Archive } from '../archive.js';
-import { errorCode } from '../errors.js';
+import { errorCode, NotAVideoError } from '../errors.js';
 
 /** Merges are I/O-bound remuxes; two at a time keep the disk busy without starving downloads. */
 const MERGE_CONCURRENCY = 2;
@@ -170,7 +170,10 @@ export class VideoFinisher {
             log.info(`Video stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`);
             await rm(workDir, { recursive: true, force: true });
         } catch (error) {
-            await this.fail(job, { ...base, segments: counts.done, error: (error as Error).message, errorCode: errorCode(error) });
+            // A preview clip or a file that is no video is not a failure of the crawl: it is skipped, with why.
+            const status = error instanceof NotAVideoError ? 'skipped' : 'failed';
+            const code = errorCode(error);
+            await this.fail(job, { ...base, status, segments: counts.done, error: (error as Error).message, errorCode: code });
         }
     }
 
@@ -187,7 +190,7 @@ export class VideoFinisher {
     private async fail(job: VideoJob, item: MediaItem): Promise<void> {
         await pushItem(item);
         await this.jobs.setStatus(job, 'failed');
-        log.warning(`Video from ${job.pageUrl} failed: ${item.error}`);
+        log.warning(`Video from ${job.pageUrl} ${item.status}: ${item.error}`);
         await rm(this.jobs.workDir(job.id), { recursive: true, force: true });
     }
 }

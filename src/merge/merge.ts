@@ -95,7 +95,8 @@ export async function verifyAsServed(job: VideoJob, file: string): Promise<Merge
 /** Joins each track's units and remuxes the tracks into `video.mp4`; resolves to its path. */
 async function joinAndRemux(job: VideoJob, workDir: string): Promise<string> {
     const joined = [];
-    for (const track of job.tracks) {
+    // Subtitle tracks are text, joined and muxed on their own (subtitles.ts).
+    for (const track of job.tracks.filter((t) => !t.subtitles)) {
         const { files, head } = await concatTrack(track, workDir, path.join(workDir, `joined-${track.name}`));
         const format = containerOf(head);
         if (files.length === 1) {

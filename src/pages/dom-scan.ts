@@ -32,6 +32,8 @@ export interface FrameScan {
     heading: string;
     html: string;
     mediaSrcs: string[];
+    /** `<track kind="subtitles|captions">` of video elements. */
+    tracks: { src: string; lang: string; label: string }[];
 }
 
 /**
@@ -44,6 +46,14 @@ export const SCAN_FRAME = `(() => {
         const s = el.currentSrc || el.src || el.getAttribute('src') || el.getAttribute('data-src');
         if (s && !s.startsWith('blob:')) srcs.push(s);
     }
+    const tracks = [];
+    for (const t of document.querySelectorAll('video track')) {
+        const kind = (t.getAttribute('kind') || 'subtitles').toLowerCase();
+        const src = t.getAttribute('src');
+        if (src && (kind === 'subtitles' || kind === 'captions')) {
+            tracks.push({ src, lang: t.getAttribute('srclang') || '', label: t.getAttribute('label') || '' });
+        }
+    }
     const h = document.querySelector('h1, h2, .title, [class*="title" i]');
     return {
         url: location.href,
@@ -52,5 +62,6 @@ export const SCAN_FRAME = `(() => {
         heading: (h ? h.textContent || '' : '').trim(),
         html: document.documentElement.outerHTML.slice(0, 5000000),
         mediaSrcs: srcs,
+        tracks,
     };
 })()`;

@@ -7,7 +7,7 @@ import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/play
 import type { Page } from 'playwright';
 import { chromium } from 'playwright';
 import type { CrawlInput } from '../input.js';
-import type { FoundVideos, SourceFormat, VideoCandidate } from '../model.js';
+import type { FoundVideos, PageSubtitle, SourceFormat, VideoCandidate } from '../model.js';
 import { cookieHeader, type Headers } from '../net/headers.js';
 import { sleep } from '../net/retry.js';
 import { CHROMIUM_ARGS } from './browser.js';
@@ -110,6 +110,23 @@ async function pageHeaders(page: Page): Promise<Headers> {
     return headers;
 }
 
+/** `<track>` subtitle files of the page's players, one per language, http(s) only. */
+function pageSubtitles(scans: FrameScan[]): PageSubtitle[] {
+    const byLang = new Map<string, PageSubtitle>();
+    for (const scan of scans) {
+        for (const t of scan.tracks ?? []) {
+            try {
+                const url = resolveUrl(t.src, scan.url);
+                const lang = (t.lang || 'und').toLowerCase();
+                if (!byLang.has(lang)) byLang.set(lang, { url, lang, label: t.label || undefined });
+            } catch {
+                // a non-http track source is never fetched
+            }
+        }
+    }
+    return [...byLang.values()];
+}
+
 async function videoCandidates(page: Page, capture: NetworkCapture, scans: FrameScan[]): Promise<VideoCandidate[]> {
     const candidates: VideoCandidate[] = capture.media.map((m) => ({
         url: m.url,
@@ -117,12 +134,14 @@ async function videoCandidates(page: Page, capture: NetworkCapture, scans: Frame
         source: 'network',
         format: m.format,
     }));
-    // What the player fetched is the video. URLs merely mentioned in the source (fallbacks,
-    // other episodes, ads) count only when the player fetched nothing (the seed's pages).
-    if (candidates.length) return candidates;
     const fromSource = sourceCandidates(scans);
-    if (!fromSource.length) return [];
-    const headers = await pageHeaders(page);
+    const headers = fromSource.length ? await pageHeaders(page) : {};
+    const seen = new Set(candidates.map((c) => c.url));
+    // What the player fetched is the video, and so is a file a `<video>`/`<source>` element names
+    // (a second player may not have fetched yet when the first one did). URLs merely mentioned in
+    // the source text (fallbacks, other episodes, ads) count only when nothing else was found.
+    const fromDom = fromSource.filter((c) => c.source === 'dom' && c.format === 'file' && !seen.has(c.url));
+    if (candidates.length) return [...candidates, ...new Map(fromDom.map((c) => [c.url, { ...c, headers }])).values()];
     return [...new Map(fromSource.map((c) => [c.url, { ...c, headers }])).values()];
 }
 
@@ -180,7 +199,8 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             const candidates = input.downloadVideos ? await videoCandidates(page, capture, scans) : [];
             if (candidates.length) await stopPlayers(page);
             const lang = main?.lang || undefined;
-            const videos = await options.onVideos({ pageUrl: request.url, title, lang, candidates, proxySession });
+            const subtitles = input.downloadVideos && input.subtitles ? pageSubtitles(scans) : [];
+            const videos = await options.onVideos({ pageUrl: request.url, title, lang, candidates, subtitles, proxySession });
             const { images, refused, skipped } = input.downloadImages ? await gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), await pageHeaders(page)) : { images: [], refused: [], skipped: [] };
             if (images.length || refused.length || skipped.length) await options.onImages({ pageUrl: request.url, images, refusedImages: refused, skippedImages: skipped, proxySession });
             if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });

@@ -4,7 +4,7 @@
  */
 import { ManifestError } from '../errors.js';
 import type { VideoQuality } from '../input.js';
-import type { ManifestFetcher, SourceFormat, VideoJob, VideoPlan } from '../model.js';
+import type { ManifestFetcher, PageSubtitle, SourceFormat, SubtitleFormat, TrackPlan, VideoJob, VideoPlan } from '../model.js';
 import { looksLikeMpd, resolveDash } from './dash/resolve.js';
 import { resolveFile } from './file/resolve.js';
 import { refreshHlsUrls } from './hls/refresh.js';
@@ -49,6 +49,8 @@ export interface PlanOptions {
     maxConcurrency: number;
     /** The page's language (`<html lang>`), for the audio track of a DASH video. */
     preferredLang?: string;
+    /** Plan subtitle tracks too. */
+    subtitles?: boolean;
 }
 
 /** What the first bytes of a URL with no telling name or type are. */
@@ -68,11 +70,12 @@ export async function resolvePlan(
     const format = candidate.format ?? formatFromUrl(candidate.url) ?? (await sniffFormat(candidate.url, fetcher));
     switch (format) {
         case 'hls':
-            return resolveHls(candidate.url, fetcher, options.quality, options.maxSegments);
+            return resolveHls(candidate.url, fetcher, options.quality, options.maxSegments, { subtitles: options.subtitles });
         case 'dash':
             return resolveDash(candidate.url, fetcher, options.quality, {
                 maxSegments: options.maxSegments,
                 preferredLang: options.preferredLang,
+                subtitles: options.subtitles,
             });
         case 'file':
             return resolveFile(candidate.url, fetcher, options.maxConcurrency);
@@ -86,6 +89,34 @@ export async function resolvePlan(
  * fetched again and matched by media sequence. DASH and files keep their URLs (their tokens, when
  * any, usually sit on the MPD or the file and last the whole download).
  */
+/**
+ * Subtitle files a page's `<track>` elements name, as tracks of its video: one text unit each,
+ * after the tracks the manifest already has (a language the manifest covers is not added twice).
+ */
+export function withPageSubtitles(plan: VideoPlan, subtitles: readonly PageSubtitle[]): VideoPlan {
+    const langs = new Set(plan.tracks.filter((t) => t.subtitles).map((t) => t.lang));
+    let n = plan.tracks.filter((t) => t.subtitles).length;
+    const added: TrackPlan[] = [];
+    for (const s of subtitles) {
+        if (langs.has(s.lang)) continue;
+        langs.add(s.lang);
+        const format: SubtitleFormat = /\.(ttml|dfxp|xml)(\?|$)/i.test(s.url) ? 'ttml' : 'webvtt';
+        added.push({
+            name: `s${n++}`,
+            sourceUrl: s.url,
+            segments: [{ seq: 0, url: s.url, durationSecs: 0, discontinuity: false }],
+            inits: [],
+            durationSecs: 0,
+            live: false,
+            bytes: 'text',
+            subtitles: format,
+            lang: s.lang,
+            label: s.label,
+        });
+    }
+    return added.length ? { ...plan, tracks: [...plan.tracks, ...added] } : plan;
+}
+
 export async function refreshUnitUrls(job: VideoJob, fetcher: ManifestFetcher): Promise<Map<string, string>> {
     if (job.format === 'hls') return refreshHlsUrls(job, fetcher);
     return new Map();

@@ -4,7 +4,7 @@
  */
 import { ManifestError } from '../../errors.js';
 import type { VideoQuality } from '../../input.js';
-import type { ManifestFetcher, SegmentPlan, TrackName, TrackPlan, UnitSource, VideoPlan } from '../../model.js';
+import type { ManifestFetcher, SegmentPlan, SubtitleFormat, TrackName, TrackPlan, UnitSource, VideoPlan } from '../../model.js';
 import { looksLikeMpd, notAnMpd, parseMpd, type Representation } from './mpd.js';
 import { chooseAudio, chooseVideo, refuseDrm } from './select.js';
 import { representationSegments, tooManySegments, type RawSegment, type RepresentationSegments } from './segments.js';
@@ -15,6 +15,8 @@ export { parseSidx } from './sidx.js';
 
 export interface DashOptions {
     maxSegments: number;
+    /** Plan the MPD's text tracks (WebVTT, TTML sidecar files or segments) too. */
+    subtitles?: boolean;
     /** The page's language (`<html lang>`): breaks a tie between audio tracks. */
     preferredLang?: string;
 }
@@ -147,6 +149,42 @@ export function joinPeriods(parts: RawSegment[][]): { segments: SegmentPlan[]; i
     return { segments, inits };
 }
 
+/** The subtitle format of a text representation we can read, if any (TTML inside MP4, `stpp`, is not). */
+function textFormat(rep: Representation): SubtitleFormat | undefined {
+    const mime = (rep.info.attributes.mimeType ?? '').toLowerCase();
+    const codecs = (rep.codecs ?? '').toLowerCase();
+    if (rep.kind !== 'other') return undefined;
+    if (mime === 'text/vtt' || codecs === 'wvtt' && !mime.includes('mp4')) return 'webvtt';
+    if (mime === 'application/ttml+xml' || (codecs.startsWith('stpp') && !mime.includes('mp4'))) return 'ttml';
+    return undefined;
+}
+
+/**
+ * One subtitle track per language from the first Period's text representations. Subtitles of a
+ * multi-Period MPD are left out: their times restart per Period and sidecar files rarely do.
+ * A text track that cannot be planned costs nothing but itself.
+ */
+async function textTracks(
+    periods: Representation[][],
+    ctx: Parameters<typeof track>[2],
+): Promise<TrackPlan[]> {
+    if (periods.length !== 1) return [];
+    const byLang = new Map<string, { rep: Representation; format: SubtitleFormat }>();
+    for (const rep of periods[0]!) {
+        const format = textFormat(rep);
+        const lang = (rep.lang ?? 'und').toLowerCase();
+        if (format && !byLang.has(lang)) byLang.set(lang, { rep, format });
+    }
+    const tracks: TrackPlan[] = [];
+    for (const [lang, { rep, format }] of byLang) {
+        const planned = await track(`s${tracks.length}`, [rep], ctx).catch(() => undefined);
+        const raw = rep.info.attributes.label;
+        const label = typeof raw === 'string' && raw.trim() ? raw.trim() : undefined;
+        if (planned) tracks.push({ ...planned, bytes: 'text', subtitles: format, lang, ...(label ? { label } : {}) });
+    }
+    return tracks;
+}
+
 const representationUrl = (mpdUrl: string, rep: Representation): string =>
     `${mpdUrl.replace(/#.*$/, '')}#${encodeURIComponent(rep.id)}`;
 
@@ -198,6 +236,7 @@ export async function resolveDash(
     // pickTracks made sure that either every Period has a separate audio or none has.
     const audios = picks.flatMap((p) => (p.audio ? [p.audio] : []));
     if (audios.length > 0) tracks.push(await track('a', audios, ctx));
+    if (options.subtitles) tracks.push(...(await textTracks(mpd.periods, ctx)));
     return {
         format: 'dash',
         url: mpdUrl,

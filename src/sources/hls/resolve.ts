@@ -4,7 +4,7 @@
 import HLS, { type types } from 'hls-parser';
 import { ManifestError } from '../../errors.js';
 import type { VideoQuality } from '../../input.js';
-import type { ManifestFetcher, TrackPlan, VideoPlan } from '../../model.js';
+import type { ManifestFetcher, SubtitleFormat, TrackName, TrackPlan, VideoPlan } from '../../model.js';
 import { resolveUrl } from '../../urls.js';
 import { chooseVariant } from '../variant.js';
 import { planTrack } from './plan.js';
@@ -35,7 +35,7 @@ export function chooseAudioRendition(variant: types.Variant): types.Rendition | 
     return withUri.find((r) => r.isDefault) ?? withUri.find((r) => r.autoselect) ?? withUri[0];
 }
 
-function checkedTrack(playlist: types.MediaPlaylist, url: string, maxSegments: number, name: 'v' | 'a'): TrackPlan {
+function checkedTrack(playlist: types.MediaPlaylist, url: string, maxSegments: number, name: TrackName): TrackPlan {
     if (playlist.segments.length === 0) throw new ManifestError('playlist has no segments');
     if (playlist.segments.length > maxSegments) {
         throw new ManifestError(
@@ -45,11 +45,32 @@ function checkedTrack(playlist: types.MediaPlaylist, url: string, maxSegments: n
     return planTrack(playlist, url, name);
 }
 
-async function mediaTrack(url: string, fetcher: ManifestFetcher, maxSegments: number): Promise<TrackPlan> {
+async function mediaTrack(url: string, fetcher: ManifestFetcher, maxSegments: number, name: TrackName): Promise<TrackPlan> {
     const res = await fetcher.text(url);
     const playlist = parsePlaylist(res.text, res.contentType);
     if (playlist.isMasterPlaylist) throw new ManifestError('a rendition playlist turned out to be a master playlist');
-    return checkedTrack(playlist, res.url, maxSegments, 'a');
+    return checkedTrack(playlist, res.url, maxSegments, name);
+}
+
+/**
+ * The variant's subtitle renditions, one track per language (the default or autoselect one first
+ * when a language is offered twice, e.g. forced and full). Segmented WebVTT; a rendition whose
+ * playlist cannot be read is left out rather than costing the video.
+ */
+async function subtitleTracks(variant: types.Variant, base: string, fetcher: ManifestFetcher, maxSegments: number): Promise<TrackPlan[]> {
+    const byLang = new Map<string, types.Rendition>();
+    const ranked = [...variant.subtitles].sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || Number(b.autoselect) - Number(a.autoselect));
+    for (const r of ranked) {
+        const lang = (r.language ?? r.name ?? 'und').toLowerCase();
+        if (r.uri && !r.forced && !byLang.has(lang)) byLang.set(lang, r);
+    }
+    const tracks: TrackPlan[] = [];
+    for (const [lang, r] of byLang) {
+        const format: SubtitleFormat = 'webvtt';
+        const track = await mediaTrack(resolveUrl(r.uri!, base), fetcher, maxSegments, `s${tracks.length}`).catch(() => undefined);
+        if (track) tracks.push({ ...track, bytes: 'text', subtitles: format, lang, label: r.name });
+    }
+    return tracks;
 }
 
 export async function resolveHls(
@@ -57,11 +78,13 @@ export async function resolveHls(
     fetcher: ManifestFetcher,
     quality: VideoQuality,
     maxSegments: number,
+    options: { subtitles?: boolean } = {},
 ): Promise<VideoPlan> {
     const seen = new Set<string>();
     let url = playlistUrl;
     let chosen: types.Variant | undefined;
     let audio: TrackPlan | undefined;
+    let subtitles: TrackPlan[] = [];
     const relatedUrls: string[] = [];
     for (let depth = 0; depth <= MAX_MASTER_DEPTH; depth++) {
         if (seen.has(url)) throw new ManifestError('master playlists refer to each other in a loop');
@@ -77,7 +100,7 @@ export async function resolveHls(
                 width: chosen?.resolution?.width,
                 height: chosen?.resolution?.height,
                 bandwidth: chosen?.bandwidth,
-                tracks: audio ? [main, audio] : [main],
+                tracks: [main, ...(audio ? [audio] : []), ...subtitles],
                 delivery: 'remux',
                 relatedUrls,
             };
@@ -89,7 +112,8 @@ export async function resolveHls(
         chosen = chooseVariant(playlist.variants, quality);
         if (!chosen) throw new ManifestError('master playlist lists no playable variant');
         const rendition = chooseAudioRendition(chosen);
-        if (rendition?.uri) audio = await mediaTrack(resolveUrl(rendition.uri, res.url), fetcher, maxSegments);
+        if (rendition?.uri) audio = await mediaTrack(resolveUrl(rendition.uri, res.url), fetcher, maxSegments, 'a');
+        if (options.subtitles) subtitles = await subtitleTracks(chosen, res.url, fetcher, maxSegments);
         url = resolveUrl(chosen.uri, res.url);
     }
     throw new ManifestError(`more than ${MAX_MASTER_DEPTH} nested master playlists`);
