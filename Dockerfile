@@ -1,16 +1,36 @@
-# Node 20 and Playwright 1.65.1, matching package.json (engines, playwright pin).
-FROM apify/actor-node-playwright-chrome:20-1.65.1 AS builder
+# Node 24 and Playwright 1.63.0: the newest apify/actor-node-playwright-chrome tag that public material
+# shows published (docs/deploy.md has the evidence; test/unit/actor-config.test.ts keeps the list).
+# - Apify builds no Node 20 images since apify/apify-actor-docker c83fc0f7 (2026-05-19, "drop Node 20").
+# - Node 24 is that repo's latestNodeVersion (.github/actions/version-matrix/src/shared/constants.ts).
+# - 24-1.63.0: apify/actor-templates PRs #935-#962 (2026-09-09..18, "Runtime Version 24, Module
+#   Version 1.63.0"), opened by apify-actor-docker's release workflow for that build.
+# - 24-1.65.1 (package.json's playwright pin) is not shown published by anything stored: the snapshots
+#   end before Playwright 1.64/1.65 (Oct/Nov 2026). package.json's playwright must equal the tag here.
+FROM apify/actor-node-playwright-chrome:24-1.63.0 AS builder
 COPY --chown=myuser package*.json ./
 RUN npm ci --include=dev --audit=false
 COPY --chown=myuser . ./
 RUN npm run build
 
-FROM apify/actor-node-playwright-chrome:20-1.65.1
+FROM apify/actor-node-playwright-chrome:24-1.63.0
+# Debian's ffmpeg (with ffprobe) instead of the bundled 2018 static build: media from any server is
+# parsed here, and Debian ships the demuxer security fixes. The base image runs as myuser.
+USER root
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg \
+    && rm -rf /var/lib/apt/lists/* \
+    && ffmpeg -version | head -n 1 && ffprobe -version | head -n 1
+USER myuser
+ENV FFMPEG_PATH=/usr/bin/ffmpeg FFPROBE_PATH=/usr/bin/ffprobe
 COPY --chown=myuser package*.json ./
-# Keep optional dependencies: the ffmpeg binary is @ffmpeg-installer/linux-x64, an optional one.
+# Keep optional dependencies: @ffmpeg-installer/linux-x64 (the zero-install ffmpeg) is an optional one.
 RUN npm ci --omit=dev --include=optional --audit=false \
-    && echo "Installed NPM packages:" && (npm list --omit=dev --all || true) \
-    && node -e "require('fs').accessSync(require('@ffmpeg-installer/ffmpeg').path, require('fs').constants.X_OK)"
+    && echo "Installed NPM packages:" && (npm list --omit=dev --all || true)
 COPY --from=builder --chown=myuser /home/myuser/dist ./dist
 COPY --chown=myuser .actor ./.actor
+# The crawler's own resolution must find both binaries (FFMPEG_PATH, FFPROBE_PATH) and run them.
+RUN node -e "import('./dist/merge/ffmpeg.js').then(async (m) => { \
+        const v = await m.toolVersions(); console.log(v); \
+        if (!m.ffprobePath || !/^ffmpeg version/.test(v.ffmpeg) || !/^ffprobe version/.test(v.ffprobe ?? '')) \
+            process.exit(1); })"
 CMD npm run start:prod --silent

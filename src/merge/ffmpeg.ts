@@ -1,19 +1,98 @@
 /**
- * The bundled ffmpeg binary behind fluent-ffmpeg. ffmpeg is only ever given files this program
- * wrote (`-protocol_whitelist file`), never a playlist text from the web.
+ * ffmpeg and ffprobe: which binaries, and the few things the crawler asks of them. ffmpeg is only
+ * ever given files this program wrote (`-protocol_whitelist file`), never a playlist text from the web.
  *
- * There is no ffprobe: @ffmpeg-installer ships none, and @ffprobe-installer's static build
- * segfaults on this machine's kind. `ffmpeg -i` prints the same stream table, parsed here.
+ * Binaries (`resolveTools`): `FFMPEG_PATH` and `FFPROBE_PATH` when set (the Docker image points them
+ * at Debian's maintained build), an `ffprobe` next to `FFMPEG_PATH`, else the 2018 static ffmpeg of
+ * `@ffmpeg-installer/ffmpeg` as the zero-install default. That one ships no ffprobe, so `probe` then
+ * parses the input table `ffmpeg -i` prints; with an ffprobe it reads ffprobe's JSON.
+ *
+ * fluent-ffmpeg (archived upstream) is used in this module only, so it stays swappable.
  */
 import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import ffmpeg from 'fluent-ffmpeg';
+import { MergeError } from '../errors.js';
 
-export const ffmpegPath: string = ffmpegInstaller.path;
+export { MergeError };
 
-export class MergeError extends Error {
-    override readonly name = 'MergeError' as const;
+export interface Tools {
+    ffmpeg: string;
+    ffprobe: string | undefined;
+}
+
+const isExecutable = (file: string): boolean => {
+    try {
+        accessSync(file, constants.X_OK);
+        return true;
+    } catch {
+        return false;
+    }
+};
+
+/** The bundled static ffmpeg, or undefined where its optional platform package is not installed. */
+function bundledFfmpeg(): string | undefined {
+    try {
+        return (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Which ffmpeg and ffprobe to run. Pure: the environment, the file check and the bundled binary are
+ * passed in. A variable that is set must name an executable: a typo must not fall back silently to
+ * the old bundled build.
+ */
+export function resolveTools(
+    env: NodeJS.ProcessEnv,
+    exists: (file: string) => boolean,
+    bundled: () => string | undefined,
+): Tools {
+    const given = (name: 'FFMPEG_PATH' | 'FFPROBE_PATH'): string | undefined => {
+        const value = env[name]?.trim();
+        if (!value) return undefined;
+        if (!exists(value)) throw new Error(`${name}=${value} is set, but no executable is there`);
+        return value;
+    };
+    const ffmpegFromEnv = given('FFMPEG_PATH');
+    const ffmpegBin = ffmpegFromEnv ?? bundled();
+    if (!ffmpegBin) {
+        throw new Error('No ffmpeg: @ffmpeg-installer has no binary here; set FFMPEG_PATH (e.g. /usr/bin/ffmpeg)');
+    }
+    let ffprobeBin = given('FFPROBE_PATH');
+    if (!ffprobeBin && ffmpegFromEnv) {
+        const name = path.basename(ffmpegFromEnv).replace(/ffmpeg/, 'ffprobe');
+        const sibling = path.join(path.dirname(ffmpegFromEnv), name);
+        if (sibling !== ffmpegFromEnv && exists(sibling)) ffprobeBin = sibling;
+    }
+    return { ffmpeg: ffmpegBin, ffprobe: ffprobeBin };
+}
+
+const tools = resolveTools(process.env, isExecutable, bundledFfmpeg);
+
+export const ffmpegPath: string = tools.ffmpeg;
+/** Undefined with the bundled ffmpeg alone: `probe` then parses `ffmpeg -i`. */
+export const ffprobePath: string | undefined = tools.ffprobe;
+
+const firstLine = (text: string): string => text.split('\n').filter(Boolean)[0]?.trim() ?? '';
+
+/** The first line of `-version` of each tool, for the run log. */
+export async function toolVersions(): Promise<{ ffmpeg: string; ffprobe?: string }> {
+    const version = (bin: string): Promise<string> =>
+        new Promise((resolve) => {
+            execFile(bin, ['-version'], { timeout: 10_000 }, (error, stdout) => {
+                resolve(error ? `${bin}: ${error.message.slice(0, 100)}` : `${firstLine(stdout)} (${bin})`);
+            });
+        });
+    const [ffmpegVersion, ffprobeVersion] = await Promise.all([
+        version(ffmpegPath),
+        ffprobePath ? version(ffprobePath) : undefined,
+    ]);
+    return ffprobeVersion ? { ffmpeg: ffmpegVersion, ffprobe: ffprobeVersion } : { ffmpeg: ffmpegVersion };
 }
 
 export type InputFormat = 'mpegts' | 'aac' | 'mov' | 'mp3';
@@ -23,7 +102,8 @@ export function containerOf(head: Buffer): InputFormat {
     if (head[0] === 0x47) return 'mpegts';
     const box = head.toString('latin1', 4, 8);
     if (['ftyp', 'styp', 'moof', 'sidx', 'moov'].includes(box)) return 'mov';
-    if (head.toString('latin1', 0, 3) === 'ID3' || (head[0] === 0xff && ((head[1] ?? 0) & 0xf6) === 0xf0)) return 'aac';
+    const adts = head[0] === 0xff && ((head[1] ?? 0) & 0xf6) === 0xf0;
+    if (head.toString('latin1', 0, 3) === 'ID3' || adts) return 'aac';
     if (head[0] === 0xff && ((head[1] ?? 0) & 0xe0) === 0xe0) return 'mp3';
     return 'mpegts';
 }
@@ -33,6 +113,8 @@ export interface StreamInfo {
     codec: string;
     width?: number;
     height?: number;
+    /** ISO 639 language tag of the stream, when the container names one (never "und"). */
+    lang?: string;
 }
 
 export interface MediaInfo {
@@ -40,29 +122,104 @@ export interface MediaInfo {
     streams: StreamInfo[];
 }
 
+const langOf = (tag: string | undefined): string | undefined => (tag && tag !== 'und' ? tag : undefined);
+
 /** The input table ffmpeg prints for `-i FILE` (its "Duration:" and "Stream #0:N" lines). Pure. */
 export function parseMediaInfo(stderr: string): MediaInfo {
     const d = /Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(stderr);
     const durationSecs = d ? Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]) : undefined;
     const streams: StreamInfo[] = [];
-    for (const m of stderr.matchAll(/Stream #\d+:\d+[^:]*: (Video|Audio|Data|Subtitle|Attachment): ([\w-]+)([^\n]*)/g)) {
-        const kind = m[1] === 'Video' ? 'video' : m[1] === 'Audio' ? 'audio' : 'other';
-        const size = kind === 'video' ? /, (\d{2,5})x(\d{2,5})[\s,[]/.exec(m[3] ?? '') : null;
-        streams.push({ type: kind, codec: m[2] ?? '', width: size ? Number(size[1]) : undefined, height: size ? Number(size[2]) : undefined });
+    const line =
+        /Stream #\d+:\d+(?:\[\w+\])?(?:\((\w+)\))?[^:]*: (Video|Audio|Data|Subtitle|Attachment): ([\w-]+)([^\n]*)/g;
+    for (const m of stderr.matchAll(line)) {
+        const type = m[2] === 'Video' ? 'video' : m[2] === 'Audio' ? 'audio' : 'other';
+        const size = type === 'video' ? /, (\d{2,5})x(\d{2,5})[\s,[]/.exec(m[4] ?? '') : null;
+        const [width, height] = size ? [Number(size[1]), Number(size[2])] : [];
+        streams.push(stream(type, m[3] ?? '', width, height, langOf(m[1])));
     }
     return { durationSecs, streams };
 }
 
-export function probe(file: string, format?: InputFormat): Promise<MediaInfo> {
+function stream(type: StreamInfo['type'], codec: string, width?: number, height?: number, lang?: string): StreamInfo {
+    const s: StreamInfo = { type, codec };
+    if (width !== undefined && height !== undefined) Object.assign(s, { width, height });
+    if (lang) s.lang = lang;
+    return s;
+}
+
+interface FfprobeJson {
+    format?: { duration?: string };
+    streams?: {
+        codec_type?: string;
+        codec_name?: string;
+        width?: number;
+        height?: number;
+        duration?: string;
+        tags?: { language?: string };
+    }[];
+}
+
+const seconds = (value: string | undefined): number | undefined => {
+    const n = value === undefined ? NaN : Number(value);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+};
+
+/**
+ * `ffprobe -print_format json -show_format -show_streams` output as `MediaInfo`, the shape
+ * `parseMediaInfo` gives. The duration is the container's, as in ffmpeg's "Duration:" line. Pure.
+ */
+export function mediaInfoFromFfprobe(json: string | FfprobeJson): MediaInfo {
+    const data: FfprobeJson = typeof json === 'string' ? (JSON.parse(json) as FfprobeJson) : json;
+    const streams = (data.streams ?? []).map((s) => {
+        const type = s.codec_type === 'video' ? 'video' : s.codec_type === 'audio' ? 'audio' : 'other';
+        const sized = type === 'video' && s.width && s.height;
+        const lang = langOf(s.tags?.language);
+        return stream(type, s.codec_name ?? 'none', sized ? s.width : undefined, sized ? s.height : undefined, lang);
+    });
+    const streamSecs = (data.streams ?? []).map((s) => seconds(s.duration)).filter((n) => n !== undefined);
+    const durationSecs = seconds(data.format?.duration) ?? (streamSecs.length ? Math.max(...streamSecs) : undefined);
+    return { durationSecs, streams };
+}
+
+const tail = (stderr: string): string => stderr.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 200);
+
+function probeWithFfprobe(ffprobeBin: string, file: string, format?: InputFormat): Promise<MediaInfo> {
+    const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams'];
+    args.push('-protocol_whitelist', 'file', ...(format ? ['-f', format] : []), file);
+    return new Promise((resolve, reject) => {
+        execFile(ffprobeBin, args, { maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+            let info: MediaInfo | undefined;
+            try {
+                info = error ? undefined : mediaInfoFromFfprobe(stdout);
+            } catch {
+                info = undefined;
+            }
+            if (info && info.streams.length > 0) resolve(info);
+            else reject(new MergeError(`ffprobe found no streams in ${file}: ${tail(stderr) || error?.message}`));
+        });
+    });
+}
+
+function probeWithFfmpeg(ffmpegBin: string, file: string, format?: InputFormat): Promise<MediaInfo> {
     const args = ['-hide_banner', '-protocol_whitelist', 'file', ...(format ? ['-f', format] : []), '-i', file];
     return new Promise((resolve, reject) => {
         // Without an output ffmpeg exits 1 after printing the input table; that is the expected path.
-        execFile(ffmpegPath, args, { maxBuffer: 4 * 1024 * 1024 }, (_error, _stdout, stderr) => {
+        execFile(ffmpegBin, args, { maxBuffer: 4 * 1024 * 1024 }, (_error, _stdout, stderr) => {
             const info = parseMediaInfo(stderr);
-            if (info.streams.length === 0) reject(new MergeError(`ffmpeg found no streams in ${file}: ${stderr.split('\n').slice(-2).join(' ').slice(0, 200)}`));
-            else resolve(info);
+            if (info.streams.length > 0) resolve(info);
+            else reject(new MergeError(`ffmpeg found no streams in ${file}: ${tail(stderr)}`));
         });
     });
+}
+
+/** `probe` with the binaries given: ffprobe's JSON when there is an ffprobe, else the `ffmpeg -i` table. */
+export function probeWith(bins: Tools, file: string, format?: InputFormat): Promise<MediaInfo> {
+    return bins.ffprobe ? probeWithFfprobe(bins.ffprobe, file, format) : probeWithFfmpeg(bins.ffmpeg, file, format);
+}
+
+/** Duration and streams of a local file, with the configured binaries (see `resolveTools`). */
+export function probe(file: string, format?: InputFormat): Promise<MediaInfo> {
+    return probeWith(tools, file, format);
 }
 
 /** Whether a source's audio is AAC, which `remux` must be told (ADTS headers need converting for MP4). */
@@ -70,7 +227,7 @@ export async function hasAacAudio(file: string, format: InputFormat): Promise<bo
     return (await probe(file, format)).streams.some((s) => s.type === 'audio' && s.codec === 'aac');
 }
 
-const firstLine = (error: Error): string => error.message.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
+const lastLines = (error: Error): string => error.message.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
 
 export interface RemuxInput {
     /** A local file, or a stream of the track's bytes (fed while the video downloads). */
@@ -88,17 +245,24 @@ const inputOptions = (input: RemuxInput): string[] =>
  * `-c copy` into MP4: video from the first input, audio from the second if given, else the first.
  * `signal` kills ffmpeg (the promise then rejects).
  */
-export function remux(video: RemuxInput, audio: RemuxInput | undefined, out: string, audioIsAac: boolean, signal?: AbortSignal): Promise<void> {
+export function remux(
+    video: RemuxInput,
+    audio: RemuxInput | undefined,
+    out: string,
+    audioIsAac: boolean,
+    signal?: AbortSignal,
+): Promise<void> {
     return new Promise((resolve, reject) => {
         const cmd = ffmpeg().setFfmpegPath(ffmpegPath);
         cmd.input(video.file).inputOptions(inputOptions(video));
         if (audio) cmd.input(audio.file).inputOptions(inputOptions(audio));
-        const options = ['-map', '0:v:0', '-map', audio ? '1:a:0' : '0:a?', '-c', 'copy', '-movflags', '+faststart'];
+        const map = ['-map', '0:v:0', '-map', audio ? '1:a:0' : '0:a?'];
+        const options = [...map, '-c', 'copy', '-movflags', '+faststart'];
         // ADTS AAC (TS, packed audio) needs its headers turned into an AudioSpecificConfig for MP4.
         if (audioIsAac) options.push('-bsf:a', 'aac_adtstoasc');
         cmd.outputOptions(options)
             .format('mp4')
-            .on('error', (error: Error) => reject(new MergeError(`ffmpeg remux failed: ${firstLine(error)}`)))
+            .on('error', (error: Error) => reject(new MergeError(`ffmpeg remux failed: ${lastLines(error)}`)))
             .on('end', () => resolve())
             .save(out);
         signal?.addEventListener('abort', () => cmd.kill('SIGKILL'), { once: true });
@@ -113,7 +277,7 @@ export function thumbnail(file: string, out: string, secs: number): Promise<void
             .inputOptions(['-protocol_whitelist', 'file'])
             .seekInput(secs)
             .outputOptions(['-frames:v', '1', '-vf', 'scale=320:-2'])
-            .on('error', (error: Error) => reject(new MergeError(`thumbnail failed: ${firstLine(error)}`)))
+            .on('error', (error: Error) => reject(new MergeError(`thumbnail failed: ${lastLines(error)}`)))
             .on('end', () => resolve())
             .save(out);
     });

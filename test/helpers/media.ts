@@ -1,4 +1,8 @@
-/** Checks on media files with the real ffmpeg: decoded frame hashes, streams, file hashes. */
+/**
+ * Checks on media files with the real ffmpeg: decoded frame hashes, streams, file hashes. They run
+ * the binaries the crawler resolved (FFMPEG_PATH / FFPROBE_PATH, else the bundled ffmpeg), so a test
+ * run under either binary checks its output with that same binary.
+ */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -9,7 +13,8 @@ const run = promisify(execFile);
 
 /** MD5 of every decoded video frame, in order (timestamps left out: remuxing may shift them). */
 export async function frameHashes(file: string): Promise<string[]> {
-    const { stdout } = await run(ffmpegPath, ['-v', 'error', '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-'], { maxBuffer: 256 * 1024 * 1024 });
+    const args = ['-v', 'error', '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-'];
+    const { stdout } = await run(ffmpegPath, args, { maxBuffer: 256 * 1024 * 1024 });
     return stdout
         .split('\n')
         .filter((l) => l && !l.startsWith('#'))
