@@ -1,16 +1,36 @@
 /**
  * The demo site's galleries: every way real galleries hide their images (the seed's data-backup
  * behind a loading.gif, IntersectionObserver lazy loading, srcset, <picture>, CSS backgrounds, an
- * infinite feed, pagination, a hotlink-protected host, duplicates, icons), with images made by ffmpeg.
+ * infinite feed, pagination, a hotlink-protected host, duplicates, icons, photos whose names sound
+ * like placeholders, one 1×1 GIF in front of a whole gallery), with images made by ffmpeg.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ffmpegPath } from '../merge/ffmpeg.js';
 
 const run = promisify(execFile);
+
+/** Real photos whose names an old rule took for placeholders (issue "Your files are safe"). */
+export const NAMED_PHOTOS = [
+    'gray-whale.jpg',
+    'lazy-sunday.webp',
+    'pixel-art-castle.png',
+    'empty-beach-at-dawn.jpg',
+    'loading-dock-7.jpg',
+    'blank-canvas-painting.png',
+];
+
+/** How many lazy images of the `pixel-lazy` gallery one 1×1 transparent GIF stands in for. */
+export const PIXEL_LAZY_COUNT = 12;
+/** That GIF, under a name that says nothing: only its place in the page and its content tell. */
+export const PIXEL_PLACEHOLDER = 'still/cover.gif';
+/** The images behind that GIF. */
+const tiles = (): string[] => Array.from({ length: PIXEL_LAZY_COUNT }, (_, i) => `tile-${i + 1}.jpg`);
+/** The smallest transparent GIF (1×1, 43 bytes), as lazy loaders ship it. */
+const TRANSPARENT_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 /** name → [width, height]; the extension picks the format. */
 export const GALLERY_IMAGES: Record<string, [number, number]> = {
@@ -23,12 +43,18 @@ export const GALLERY_IMAGES: Record<string, [number, number]> = {
     'bg.jpg': [800, 600], 'hot.jpg': [640, 480], 'lie.png': [300, 300],
     ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`feed-${i + 1}.jpg`, [240, 180] as [number, number]])),
     ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`pg-${i + 1}.png`, [200, 200] as [number, number]])),
+    ...Object.fromEntries(NAMED_PHOTOS.map((n) => [`named/${n}`, [320, 240] as [number, number]])),
+    ...Object.fromEntries(tiles().map((n) => [n, [240, 160] as [number, number]])),
+    // Written as bytes, not by ffmpeg (see makeGalleryImages).
+    [PIXEL_PLACEHOLDER]: [1, 1],
 };
 
 /** Images a correct crawl of all galleries stores (each exactly once). */
 export const EXPECTED_STORED = ['g1.jpg', 'g2.jpg', 'g3.png', 'g4.webp', 'io-1.jpg', 'io-2.jpg', 'io-3.png', 'io-4.webp', 'anim.gif', 's-1280.jpg', 'x2.png', 'c,w_800/photo.jpg', 'p-large.webp', 'bg.jpg', 'hot.jpg', 'lie.png', ...Array.from({ length: 12 }, (_, i) => `feed-${i + 1}.jpg`), ...Array.from({ length: 6 }, (_, i) => `pg-${i + 1}.png`)];
 /** Images that must never be stored: placeholders, icons, smaller srcset candidates. */
 export const NEVER_STORED = ['loading.gif', 'icon16.png', 's-320.jpg', 'x1.png', 'c,w_200/photo.jpg', 'p-small.webp', 'p-fallback.jpg'];
+/** What a crawl of the `names` and `pixel-lazy` galleries stores: each once, byte-identical. */
+export const EXPECTED_STORED_NAMED = [...NAMED_PHOTOS.map((n) => `named/${n}`), ...tiles()];
 
 export async function makeGalleryImages(dir: string): Promise<void> {
     let i = 0;
@@ -38,6 +64,7 @@ export async function makeGalleryImages(dir: string): Promise<void> {
             const t = i++;
             if (existsSync(file)) return;
             await mkdir(path.dirname(file), { recursive: true });
+            if (name === PIXEL_PLACEHOLDER) return writeFile(file, TRANSPARENT_GIF);
             // A distinct picture per file (testsrc at another second), so no two files share content.
             const src = name === 'loading.gif' ? `color=c=gray:size=${w}x${h}` : `testsrc=size=${w}x${h}:rate=1`;
             const format = name.endsWith('.webp') ? ['-c:v', 'libwebp'] : name.endsWith('.jpg') ? ['-q:v', '4'] : [];
@@ -71,6 +98,28 @@ export function galleryPage(name: string, origin: string): string | undefined {
 <script>
 const io = new IntersectionObserver((entries) => entries.forEach((e) => {
   if (!e.isIntersecting) return; const img = e.target; img.src = img.dataset.src; img.removeAttribute('data-src'); io.unobserve(img);
+}));
+document.querySelectorAll('img.lazy').forEach((img) => io.observe(img));
+</script>`);
+        case 'names':
+            // Photos whose names contain gray, lazy, pixel, empty, loading, blank: photos all the same.
+            return page(
+                'Photos with unlucky names',
+                NAMED_PHOTOS.map((n) => `<img src="/img/named/${n}" alt="${n.replace(/\.\w+$/, '')}">`).join('\n'),
+            );
+        case 'pixel-lazy':
+            // One 1×1 transparent GIF in front of every image until it scrolls into view; the loader
+            // then drops data-src, so only a look before scrolling sees which URL stood in for which.
+            // The first tile starts below the fold: every element still shows the GIF at that look.
+            return page('Lazy gallery behind one pixel', `<div style="height:1600px">Scroll down</div>
+${tiles()
+    .map((n, i) => `<div style="height:700px"><img class="lazy" src="/img/${PIXEL_PLACEHOLDER}" data-src="/img/${n}"
+  width="240" height="160" alt="tile ${i + 1}"></div>`)
+    .join('\n')}
+<script>
+const io = new IntersectionObserver((entries) => entries.forEach((e) => {
+  if (!e.isIntersecting) return;
+  const img = e.target; img.src = img.dataset.src; img.removeAttribute('data-src'); io.unobserve(img);
 }));
 document.querySelectorAll('img.lazy').forEach((img) => io.observe(img));
 </script>`);

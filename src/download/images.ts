@@ -1,10 +1,12 @@
 /**
  * Images: one download per normalized URL per run, stored byte-for-byte under their real content
- * type, one stored file per content (sha256), small ones skipped by their own header's dimensions.
+ * type, one stored file per content (sha256); small ones and placeholders (1×1, an SVG that draws
+ * nothing) skipped by their own content, never by their name. Inline `data:` images whose content
+ * is a real picture are stored the same way, without a download.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,23 +16,15 @@ import { fileTypeFromBuffer } from 'file-type';
 import { imageSizeFromFile } from 'image-size/fromFile';
 import type { CrawlInput } from '../input.js';
 import type { Headers } from '../net/headers.js';
-import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
+import { keyFromText, pushItem, storeFile, type KeyAllocator } from '../output.js';
+import type { ImageTask, MediaItem } from '../model.js';
 import { normalizeUrl } from '../urls.js';
 import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../archive.js';
-import { CorruptSegmentError } from './segment-bytes.js';
+import { CorruptUnitError, NotAnImageError } from '../errors.js';
+import { decodeDataUri, inlineLabel, placeholderByContent } from '../pages/images.js';
 import type { StreamedResponse } from './download-crawler.js';
 
-export interface ImageTask {
-    kind: 'image';
-    pageUrl: string;
-    alt?: string;
-    proxySession?: string;
-}
-
-export class NotAnImageError extends Error {
-    override readonly name = 'NotAnImageError' as const;
-    readonly permanent = true;
-}
+export type { ImageTask };
 
 const IMAGE_EXT = /\.(jpe?g|png|gif|webp|avif|bmp|svg)$/i;
 
@@ -42,8 +36,15 @@ export const isImageUrl = (url: string): boolean => {
     }
 };
 
-export function imageRequest(url: string, pageUrl: string, headers: Headers, alt?: string, proxySession?: string): RequestOptions<ImageTask> {
-    return { url, uniqueKey: `img:${normalizeUrl(url)}`, headers, skipNavigation: true, userData: { kind: 'image', pageUrl, alt, proxySession } };
+export function imageRequest(
+    url: string,
+    pageUrl: string,
+    headers: Headers,
+    alt?: string,
+    proxySession?: string,
+): RequestOptions<ImageTask> {
+    const userData: ImageTask = { kind: 'image', pageUrl, alt, proxySession };
+    return { url, uniqueKey: `img:${normalizeUrl(url)}`, headers, skipNavigation: true, userData };
 }
 
 /**
@@ -64,6 +65,40 @@ export function imageKeyBase(url: string): string {
 }
 
 const HEAD_BYTES = 4100;
+
+/** A file just received (downloaded or decoded from inline data), to be judged and stored. */
+interface Received {
+    file: string;
+    /** What the dataset item shows as `url` (inline data: shortened). */
+    url: string;
+    pageUrl: string;
+    alt?: string;
+    bytes: number;
+    sha256: string;
+    head: Buffer;
+    /** The type the server (or the data: URI) declared. */
+    served: string;
+    keyBase: string;
+    /** Archive record of the URL, for http(s) images only. */
+    archiveUrl?: string;
+}
+
+/**
+ * Why an image's own content means it is not stored as a picture, or undefined. Pure.
+ * The whole SVG text is only known when the file fits in the head.
+ */
+export function imageSkipReason(
+    size: { width: number; height: number } | undefined,
+    min: { width: number; height: number },
+    svgText?: string,
+): string | undefined {
+    const placeholder = placeholderByContent(size, svgText);
+    if (placeholder) return placeholder;
+    if (size && (size.width < min.width || size.height < min.height)) {
+        return `smaller than ${min.width}×${min.height} px (${size.width}×${size.height})`;
+    }
+    return undefined;
+}
 
 export class ImageSaver {
     /** sha256 → key of the stored file (a promise while the first copy is being stored). */
@@ -87,14 +122,28 @@ export class ImageSaver {
         });
     }
 
-    async enqueue(queue: RequestProvider, pageUrl: string, images: { url: string; alt?: string; headers: Headers }[], proxySession?: string): Promise<void> {
+    async enqueue(
+        queue: RequestProvider,
+        pageUrl: string,
+        images: { url: string; alt?: string; headers: Headers }[],
+        proxySession?: string,
+    ): Promise<void> {
         const fresh = [];
         for (const image of images) {
+            if (/^data:/i.test(image.url)) {
+                await this.storeInline(pageUrl, image.url, image.alt);
+                continue;
+            }
             const earlier = await this.archive.get(archiveKeys.imageUrl(image.url));
-            if (earlier) await pushItem({ type: 'image', status: 'skipped', pageUrl, url: image.url, title: image.alt, error: `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})` });
-            else fresh.push(image);
+            if (!earlier) {
+                fresh.push(image);
+                continue;
+            }
+            const error = `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})`;
+            await pushItem({ type: 'image', status: 'skipped', pageUrl, url: image.url, title: image.alt, error });
         }
-        if (fresh.length) await queue.addRequests(fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt, proxySession)));
+        if (!fresh.length) return;
+        await queue.addRequests(fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt, proxySession)));
     }
 
     /** Downloads, checks and stores one image (or reports why not); resolves to the bytes received. */
@@ -119,42 +168,106 @@ export class ImageSaver {
         try {
             await pipeline(res.stream, tap, createWriteStream(tmp));
             const declared = Number(res.headers['content-length']);
-            if (Number.isFinite(declared) && declared > 0 && declared !== bytes) throw new CorruptSegmentError(`received ${bytes} of ${declared} bytes`);
-            const served = String(res.headers['content-type'] ?? '');
-            const contentType = imageContentType((await fileTypeFromBuffer(head))?.mime, served);
-            if (!contentType) throw new NotAnImageError(`not an image (${served.split(';')[0] || 'no content type'}, ${bytes} bytes)`);
-            const sha256 = hash.digest('hex');
-            const size = await imageSizeFromFile(tmp).catch(() => undefined);
-            const base: MediaItem = { type: 'image', status: 'skipped', pageUrl: task.pageUrl, url, title: task.alt, contentType, bytes, sha256, width: size?.width, height: size?.height };
-            if (size && (size.width < this.input.minImageWidth || size.height < this.input.minImageHeight)) {
-                await pushItem({ ...base, error: `smaller than ${this.input.minImageWidth}×${this.input.minImageHeight} px (${size.width}×${size.height})` });
-                return bytes;
+            if (Number.isFinite(declared) && declared > 0 && declared !== bytes) {
+                throw new CorruptUnitError(`received ${bytes} of ${declared} bytes`);
             }
-            const earlier = this.stored.get(sha256);
-            if (earlier) {
-                await pushItem({ ...base, error: `same content as the image stored as "${(await earlier) ?? 'another copy'}"` });
-                return bytes;
-            }
-            const archived = await this.archive.get(archiveKeys.imageSha(sha256));
-            if (archived) {
-                await pushItem({ ...base, error: `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})` });
-                return bytes;
-            }
-            const storing = this.keys.allocate(imageKeyBase(url));
-            this.stored.set(sha256, storing);
-            const key = await storing;
-            const fileUrl = await storeFile(key, tmp, contentType);
-            await this.state?.setValue(`sha-${sha256.slice(0, 40)}`, { sha256, key });
-            await pushItem({ ...base, status: 'ok', key, fileUrl });
-            await this.archive.put([archiveKeys.imageUrl(url), archiveKeys.imageSha(sha256)], { key, sha256 });
+            await this.keep({
+                file: tmp,
+                url,
+                pageUrl: task.pageUrl,
+                alt: task.alt,
+                bytes,
+                sha256: hash.digest('hex'),
+                head,
+                served: String(res.headers['content-type'] ?? ''),
+                keyBase: imageKeyBase(url),
+                archiveUrl: url,
+            });
             return bytes;
         } finally {
             await rm(tmp, { force: true });
         }
     }
 
+    /**
+     * An inline `data:` image the page stage judged to be a picture (a small or empty one never
+     * gets here): stored like a downloaded one, with the same size and duplicate checks. A page
+     * that inlines a photo shows that photo; dropping it would lose an image the page really has.
+     */
+    async storeInline(pageUrl: string, uri: string, alt?: string): Promise<void> {
+        const label = inlineLabel(uri);
+        const decoded = decodeDataUri(uri);
+        if (!decoded) {
+            const error = 'inline data: URI that cannot be decoded';
+            await pushItem({ type: 'image', status: 'skipped', pageUrl, url: label, title: alt, error });
+            return;
+        }
+        const dir = path.join(this.workRoot, 'images');
+        await mkdir(dir, { recursive: true });
+        const tmp = path.join(dir, `${randomUUID()}.part`);
+        try {
+            await writeFile(tmp, decoded.bytes);
+            const sha256 = createHash('sha256').update(decoded.bytes).digest('hex');
+            const keyBase = keyFromText(alt ? `inline ${alt}` : undefined, 'inline', sha256);
+            const head = decoded.bytes.subarray(0, HEAD_BYTES);
+            const bytes = decoded.bytes.length;
+            const served = decoded.mime;
+            await this.keep({ file: tmp, url: label, pageUrl, alt, bytes, sha256, head, served, keyBase });
+        } catch (error) {
+            const message = (error as Error).message;
+            await pushItem({ type: 'image', status: 'failed', pageUrl, url: label, title: alt, error: message });
+        } finally {
+            await rm(tmp, { force: true });
+        }
+    }
+
+    /** Judges a received file by its content and stores it, or pushes the item saying why not. */
+    private async keep(r: Received): Promise<void> {
+        const contentType = imageContentType((await fileTypeFromBuffer(r.head))?.mime, r.served);
+        if (!contentType) {
+            const served = r.served.split(';')[0] || 'no content type';
+            throw new NotAnImageError(`not an image (${served}, ${r.bytes} bytes)`);
+        }
+        const size = await imageSizeFromFile(r.file).catch(() => undefined);
+        const base: MediaItem = {
+            type: 'image',
+            status: 'skipped',
+            pageUrl: r.pageUrl,
+            url: r.url,
+            title: r.alt,
+            contentType,
+            bytes: r.bytes,
+            sha256: r.sha256,
+            width: size?.width,
+            height: size?.height,
+        };
+        const svgText = contentType === 'image/svg+xml' && r.bytes <= HEAD_BYTES ? r.head.toString('utf8') : undefined;
+        const min = { width: this.input.minImageWidth, height: this.input.minImageHeight };
+        const tooSmall = imageSkipReason(size, min, svgText);
+        if (tooSmall) return pushItem({ ...base, error: tooSmall });
+        const earlier = this.stored.get(r.sha256);
+        if (earlier) {
+            const error = `same content as the image stored as "${(await earlier) ?? 'another copy'}"`;
+            return pushItem({ ...base, error });
+        }
+        const archived = await this.archive.get(archiveKeys.imageSha(r.sha256));
+        if (archived) {
+            const error = `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})`;
+            return pushItem({ ...base, error });
+        }
+        const storing = this.keys.allocate(r.keyBase);
+        this.stored.set(r.sha256, storing);
+        const key = await storing;
+        const fileUrl = await storeFile(key, r.file, contentType);
+        await this.state?.setValue(`sha-${r.sha256.slice(0, 40)}`, { sha256: r.sha256, key });
+        await pushItem({ ...base, status: 'ok', key, fileUrl });
+        const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];
+        await this.archive.put(records, { key, sha256: r.sha256 });
+    }
+
     async failed(ctx: FileDownloadCrawlingContext, error: Error): Promise<void> {
         const task = ctx.request.userData as ImageTask;
-        await pushItem({ type: 'image', status: 'failed', pageUrl: task.pageUrl, url: ctx.request.url, title: task.alt, error: error.message });
+        const item = { pageUrl: task.pageUrl, url: ctx.request.url, title: task.alt, error: error.message };
+        await pushItem({ type: 'image', status: 'failed', ...item });
     }
 }

@@ -2,17 +2,35 @@
  * Finding a gallery's real images: lazy attributes, the largest srcset candidate, <picture>
  * sources, CSS backgrounds; and telling placeholders and smaller srcset candidates apart so they
  * are never downloaded.
+ *
+ * A file's name never decides anything: `gray-whale.jpg` and `loading-dock-7.jpg` are photos. What
+ * decides is the page's structure (an element whose lazy attribute names another URL shows its
+ * `src` only until that URL loads) and content: what the browser rendered (1×1, fully transparent)
+ * and what inline `data:` URIs decode to. Whatever is found and not taken is reported as skipped,
+ * with its reason, once per URL.
  */
+import { imageSize } from 'image-size';
 import { parseSrcset, type SrcSetDefinition } from 'srcset';
 import { resolveUrl } from '../urls.js';
 
+/** What the browser shows for an element's `currentSrc`, once it has loaded. */
+export interface RenderedImage {
+    width: number;
+    height: number;
+    /** Every pixel has alpha 0; undefined when it could not be read (cross-origin, too large). */
+    transparent?: boolean;
+}
+
 export interface ImageElementScan {
+    /** The element's identity in its frame, stable across scans (a placeholder's elements are counted once). */
+    id?: number;
     src: string;
     currentSrc: string;
     srcsets: string[];
     lazy: string[];
     urlAttrs: string[];
     alt: string;
+    rendered?: RenderedImage;
 }
 
 export interface ImageScan {
@@ -22,19 +40,68 @@ export interface ImageScan {
 }
 
 export interface FoundImage {
+    /** http(s) URL, or a `data:` URI whose content is a real image (stored like any other). */
     url: string;
     alt?: string;
 }
 
-/** Lazy-loading attributes seen in the wild, most specific first; data-backup is the seed's site. */
-export const LAZY_ATTRS = ['data-src', 'data-original', 'data-backup', 'data-lazy-src', 'data-lazy', 'data-url', 'data-full', 'data-hi-res'];
+/** An image reference that was found and will not be downloaded, and why. */
+export interface SkippedImage {
+    url: string;
+    reason: string;
+    alt?: string;
+}
 
-/** Runs inside each frame (source text: see dom-scan.ts for why). */
+/** Lazy-loading attributes seen in the wild, most specific first; data-backup is the seed's site. */
+export const LAZY_ATTRS = [
+    'data-src',
+    'data-original',
+    'data-backup',
+    'data-lazy-src',
+    'data-lazy',
+    'data-url',
+    'data-full',
+    'data-hi-res',
+];
+
+/**
+ * Runs inside each frame (source text: see dom-scan.ts for why). Elements get an id kept in a
+ * WeakMap across calls, so the scan before scrolling and the one after describe the same elements.
+ * Transparency is read from a ≤64×64 high-quality downscale (area averaging keeps any visible
+ * content above alpha 0), only for loaded images of at most 4 megapixels and 400 distinct URLs per
+ * scan: a real transparent placeholder is never larger, and decoding thousands of photos costs seconds.
+ */
 export const SCAN_IMAGES = `(() => {
     const LAZY = ${JSON.stringify(LAZY_ATTRS)};
     const IMG_URL = /\\.(jpe?g|png|gif|webp|avif|bmp)([?#]|$)/i;
+    const KEY = Symbol.for('media-crawler.image-ids');
+    const ids = window[KEY] || (window[KEY] = { next: 1, map: new WeakMap() });
+    const canvas = document.createElement('canvas');
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    const alphaOf = new Map();
+    const transparent = (img) => {
+        const url = img.currentSrc;
+        if (alphaOf.has(url)) return alphaOf.get(url);
+        let result;
+        if (ctx && alphaOf.size < 400 && img.naturalWidth * img.naturalHeight <= 4e6) {
+            try {
+                canvas.width = Math.min(64, img.naturalWidth);
+                canvas.height = Math.min(64, img.naturalHeight);
+                ctx.imageSmoothingQuality = 'high';
+                ctx.clearRect(0, 0, canvas.width, canvas.height);
+                ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+                const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+                result = true;
+                for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) { result = false; break; }
+            } catch (e) { result = undefined; }
+        }
+        alphaOf.set(url, result);
+        return result;
+    };
     const images = [];
     for (const img of document.querySelectorAll('img')) {
+        let id = ids.map.get(img);
+        if (!id) { id = ids.next++; ids.map.set(img, id); }
         const srcsets = [img.getAttribute('srcset'), img.getAttribute('data-srcset')].filter(Boolean);
         const picture = img.parentElement && img.parentElement.tagName === 'PICTURE' ? img.parentElement : null;
         if (picture) for (const s of picture.querySelectorAll('source')) {
@@ -43,8 +110,16 @@ export const SCAN_IMAGES = `(() => {
         }
         const lazy = LAZY.map((a) => img.getAttribute(a)).filter(Boolean);
         const urlAttrs = [];
-        for (const a of img.attributes) if (a.name !== 'src' && !LAZY.includes(a.name) && IMG_URL.test(a.value) && !/srcset/.test(a.name)) urlAttrs.push(a.value);
-        images.push({ src: img.getAttribute('src') || '', currentSrc: img.currentSrc || '', srcsets, lazy, urlAttrs, alt: (img.getAttribute('alt') || '').trim() });
+        for (const a of img.attributes) {
+            const other = a.name !== 'src' && !LAZY.includes(a.name) && !/srcset/.test(a.name);
+            if (other && IMG_URL.test(a.value)) urlAttrs.push(a.value);
+        }
+        const loaded = img.complete && img.naturalWidth > 0 && img.currentSrc;
+        const rendered = loaded
+            ? { width: img.naturalWidth, height: img.naturalHeight, transparent: transparent(img) }
+            : undefined;
+        images.push({ id, src: img.getAttribute('src') || '', currentSrc: img.currentSrc || '', srcsets, lazy, urlAttrs,
+            alt: (img.getAttribute('alt') || '').trim(), rendered });
     }
     const backgrounds = [];
     const all = document.querySelectorAll('body *');
@@ -55,75 +130,323 @@ export const SCAN_IMAGES = `(() => {
     return { url: location.href, images, backgrounds };
 })()`;
 
-const PLACEHOLDER_NAME = /(^|[/_.-])(loading|loader|placeholder|blank|spacer|lazy|grey|gray|pixel|transparent|dummy|empty)[^/]*\.(gif|png|svg|jpe?g|webp)([?#]|$)/i;
+// ---------------------------------------------------------------------------------------------
+// Content rules: the same for inline data, rendered images and downloaded files.
 
-export function isPlaceholderUrl(url: string): boolean {
-    return url === '' || /^data:/i.test(url) || /^about:/i.test(url) || PLACEHOLDER_NAME.test(url);
+/** Elements that put something on an SVG's canvas (a <g> or <defs> alone draws nothing). */
+const SVG_DRAWS = /<(path|rect|circle|ellipse|line|polyline|polygon|text|image|use|foreignObject)\b/i;
+
+/** An SVG document that draws nothing: lazy loaders' favourite inline placeholder. Pure. */
+export function svgDrawsNothing(text: string): boolean {
+    if (!/<svg\b/i.test(text)) return false;
+    const visible = text
+        .replace(/<!--[\s\S]*?-->/g, '')
+        .replace(/<(defs|title|desc|metadata|style)\b[\s\S]*?<\/\1\s*>/gi, '');
+    return !SVG_DRAWS.test(visible);
 }
+
+/**
+ * Why an image's content makes it a placeholder rather than a picture, or undefined. Pure.
+ * Below the configured minimum size is judged where the file is stored (the input knows the
+ * minimum); these rules hold whatever the minimum is: a 1×1 image is a spacer or a tracking pixel.
+ */
+export function placeholderByContent(
+    size: { width: number; height: number } | undefined,
+    svgText?: string,
+): string | undefined {
+    if (size && size.width * size.height <= 1) {
+        return `${size.width}×${size.height} px: a spacer or tracking pixel, not a picture`;
+    }
+    if (svgText !== undefined && svgDrawsNothing(svgText)) return 'an SVG that draws nothing: a placeholder';
+    return undefined;
+}
+
+/** Why what the browser rendered is a placeholder, or undefined. Pure. */
+export function placeholderByRender(rendered: RenderedImage): string | undefined {
+    const bySize = placeholderByContent(rendered);
+    if (bySize) return `${bySize} (as rendered)`;
+    if (rendered.transparent === true) {
+        return `fully transparent as rendered (${rendered.width}×${rendered.height} px): a placeholder`;
+    }
+    return undefined;
+}
+
+/** The bytes and media type of a `data:` URI (base64 or percent-encoded), or undefined. Pure. */
+export function decodeDataUri(uri: string): { mime: string; bytes: Buffer } | undefined {
+    const m = /^data:([^,]*?),([\s\S]*)$/i.exec(uri.trim());
+    if (!m) return undefined;
+    const params = (m[1] ?? '').split(';').map((p) => p.trim());
+    const mime = (params[0] || 'text/plain').toLowerCase();
+    const body = m[2] ?? '';
+    try {
+        if (params.slice(1).some((p) => p.toLowerCase() === 'base64')) {
+            return { mime, bytes: Buffer.from(body.replace(/\s+/g, ''), 'base64') };
+        }
+        return { mime, bytes: Buffer.from(decodeURIComponent(body), 'utf8') };
+    } catch {
+        return undefined;
+    }
+}
+
+export type InlineVerdict =
+    | { image: true; width: number; height: number; bytes: Buffer; mime: string }
+    | { image: false; reason: string };
+
+/**
+ * What an inline `data:` image is, judged by its decoded content. Pure.
+ * A tiny or empty one is a placeholder; a real image (an inline photo) is handed on to be stored
+ * like any downloaded one, where the minimum size and duplicate content are checked as usual.
+ */
+export function judgeInline(uri: string): InlineVerdict {
+    const decoded = decodeDataUri(uri);
+    if (!decoded || decoded.bytes.length === 0) {
+        return { image: false, reason: 'an inline data: URI with nothing decodable in it' };
+    }
+    const looksSvg = /^\s*(<\?xml|<svg)/i.test(decoded.bytes.subarray(0, 100).toString('latin1'));
+    const svgText = decoded.mime === 'image/svg+xml' || looksSvg ? decoded.bytes.toString('utf8') : undefined;
+    let size: { width: number; height: number } | undefined;
+    try {
+        size = imageSize(decoded.bytes);
+    } catch {
+        size = undefined;
+    }
+    if (svgText !== undefined && svgDrawsNothing(svgText)) {
+        return { image: false, reason: 'an inline SVG that draws nothing: a placeholder' };
+    }
+    if (!size || !size.width || !size.height) {
+        // An SVG without intrinsic size still draws: stored, as a downloaded one would be.
+        const { bytes, mime } = decoded;
+        if (svgText !== undefined) return { image: true, width: 0, height: 0, bytes, mime: 'image/svg+xml' };
+        return { image: false, reason: `inline data that is not an image (${mime}, ${bytes.length} bytes)` };
+    }
+    const placeholder = placeholderByContent(size);
+    if (placeholder) return { image: false, reason: `an inline image of ${placeholder}` };
+    return { image: true, width: size.width, height: size.height, bytes: decoded.bytes, mime: decoded.mime };
+}
+
+/** A `data:` URI short enough for a dataset item; other URLs unchanged. Pure. */
+export function inlineLabel(url: string): string {
+    if (!/^data:/i.test(url) || url.length <= 100) return url;
+    return `${url.slice(0, 80)}… (${url.length} characters)`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structure rules.
 
 /** The largest candidate of parsed srcsets: by width descriptor, else by density. Pure. */
 export function pickLargest(candidates: readonly SrcSetDefinition[]): SrcSetDefinition | undefined {
     const score = (c: SrcSetDefinition): number => c.width ?? (c.density ?? 1) * 1e-3;
-    return candidates.reduce<SrcSetDefinition | undefined>((best, c) => (!best || score(c) > score(best) ? c : best), undefined);
+    return candidates.reduce<SrcSetDefinition | undefined>(
+        (best, c) => (!best || score(c) > score(best) ? c : best),
+        undefined,
+    );
 }
 
-/** http(s) URL, or undefined; other schemes than the harmless in-page ones are noted in `refused`. */
+/**
+ * How many elements must show the same `src` while naming another image URL in some attribute for
+ * that `src` to count as their shared placeholder. A photo shown twice is plausible; the same
+ * picture standing in front of three or more different images is a lazy loader we do not know.
+ */
+export const SHARED_PLACEHOLDER_MIN = 3;
+
+/**
+ * A reference as it will be handled: an http(s) URL, a `data:` URI (judged by content), a `blob:`
+ * URL (exists only inside the page), or undefined for "no image" (empty, about:, javascript:).
+ * Other schemes (file:, ftp:) are noted in `refused`.
+ */
 function resolver(refused: Set<string>): (url: string, base: string) => string | undefined {
-    return (url, base) => {
-        if (!url || /^(data|blob|javascript|about):/i.test(url.trim())) return undefined;
+    return (raw, base) => {
+        const url = raw.trim();
+        if (!url || /^(javascript|about):/i.test(url)) return undefined;
+        if (/^(data|blob):/i.test(url)) return url;
         try {
             return resolveUrl(url, base);
         } catch {
-            refused.add(url.trim().slice(0, 500));
+            refused.add(url.slice(0, 500));
             return undefined;
         }
     };
+}
+
+type SkipKind = 'lazy' | 'shared' | 'srcset' | 'fallback' | 'content' | 'blob' | 'attr';
+
+interface Skip {
+    url: string;
+    kind: SkipKind;
+    /** Elements it was found on (placeholders: the lazy images it stood in for). */
+    elements: Set<string>;
+    /** The URL that was taken instead, for the reason text. */
+    taken?: string;
+    detail?: string;
+    alt?: string;
+}
+
+/** The reason text of a skipped reference. Pure. */
+function reasonOf(skip: Skip): string {
+    const n = skip.elements.size;
+    const taken = skip.taken ? inlineLabel(skip.taken) : '';
+    switch (skip.kind) {
+        case 'lazy':
+            return n === 1
+                ? `a placeholder: it stood in for a lazy image whose own URL was taken: ${taken}`
+                : `a placeholder: it stood in for ${n} lazy images whose own URLs were taken (e.g. ${taken})`;
+        case 'shared':
+            return (
+                `a placeholder: the same image on ${n} elements that each name another image URL, ` +
+                `which were taken (e.g. ${taken})`
+            );
+        case 'srcset':
+            return `a smaller candidate of the srcset; the largest was taken: ${taken}`;
+        case 'fallback':
+            return `the fallback src of an image with a srcset; the largest candidate was taken: ${taken}`;
+        case 'blob':
+            return 'a blob: URL exists only inside the page and cannot be downloaded';
+        case 'attr':
+            return taken
+                ? `named in another attribute of an image whose own image was taken: ${taken}`
+                : 'named in another attribute of an image';
+        case 'content':
+            return n > 1 ? `${skip.detail} (on ${n} elements)` : (skip.detail ?? 'a placeholder');
+    }
 }
 
 export interface ImageSelection {
     images: FoundImage[];
     /** URLs that are placeholders or smaller candidates of a srcset: never media, even if loaded. */
     excluded: Set<string>;
+    /** Everything found and not taken, once per URL, with its reason. */
+    skipped: SkippedImage[];
     /** Image references with a scheme that is never fetched (file:, ftp:, …), to be reported. */
     refused: string[];
 }
 
-/** Decides which URL of each image element is the real, largest image. Pure. */
+/**
+ * Decides which URL of each image element is the real, largest image, and why each other one is
+ * not. Scans of the same frame at different times (before and after scrolling) may be passed
+ * together: an element seen twice counts once. Pure.
+ */
 export function selectImages(scans: readonly ImageScan[]): ImageSelection {
     const images = new Map<string, FoundImage>();
-    const excluded = new Set<string>();
+    const skips = new Map<string, Skip>();
     const refused = new Set<string>();
     const resolve = resolver(refused);
-    const add = (url: string | undefined, alt?: string): void => {
-        if (url && !images.has(url)) images.set(url, { url, alt: alt || undefined });
+    const verdicts = new Map<string, InlineVerdict>();
+    const inline = (uri: string): InlineVerdict => {
+        let v = verdicts.get(uri);
+        if (!v) verdicts.set(uri, (v = judgeInline(uri)));
+        return v;
     };
+    /** A reference that can be an image of its own: http(s), or inline data whose content is a picture. */
+    const usable = (url: string | undefined): url is string =>
+        url !== undefined && !/^blob:/i.test(url) && (!/^data:/i.test(url) || inline(url).image);
+    const skip = (url: string | undefined, kind: SkipKind, element: string, extra: Partial<Skip> = {}): void => {
+        if (!url) return;
+        let s = skips.get(url);
+        // 'attr' only informs: any rule that excludes the URL replaces it.
+        if (!s || (s.kind === 'attr' && kind !== 'attr')) {
+            skips.set(url, (s = { url, kind, elements: new Set(), ...extra }));
+        }
+        // The first reason found for a URL is its reason; later elements of the same kind add to its count.
+        if (s.kind === kind) s.elements.add(element);
+    };
+    const take = (url: string | undefined, element: string, alt?: string): void => {
+        if (!url) return;
+        if (/^blob:/i.test(url)) return skip(url, 'blob', element);
+        if (/^data:/i.test(url)) {
+            const v = inline(url);
+            if (!v.image) return skip(url, 'content', element, { detail: v.reason, alt });
+        }
+        if (!images.has(url)) images.set(url, { url, alt: alt || undefined });
+    };
+
+    // Pass 1: which srcs are shown by many elements that each name another image URL.
+    const sharedBy = new Map<string, Set<string>>();
+    let anonymous = 0;
+    const keyOf = (scan: ImageScan, img: ImageElementScan): string => `${scan.url}#${img.id ?? `anon-${++anonymous}`}`;
+    const keys = new Map<ImageElementScan, string>();
     for (const scan of scans) {
         for (const img of scan.images) {
-            const candidates = img.srcsets.flatMap((s) => parseSrcset(s)).map((c) => ({ ...c, url: resolve(c.url, scan.url) ?? '' })).filter((c) => c.url);
+            const key = keyOf(scan, img);
+            keys.set(img, key);
+            if (img.srcsets.length || img.lazy.length) continue;
             const src = resolve(img.src, scan.url);
-            const current = resolve(img.currentSrc, scan.url);
-            const lazy = img.lazy.map((u) => resolve(u, scan.url)).find((u) => u && !isPlaceholderUrl(u));
-            let best: string | undefined;
-            if (candidates.length) {
-                best = pickLargest(candidates)?.url;
-                for (const c of candidates) if (c.url !== best) excluded.add(c.url);
-                for (const u of [src, current]) if (u && u !== best) excluded.add(u);
-            } else if (lazy) {
-                best = lazy;
-                for (const u of [src, current]) if (u && u !== lazy) excluded.add(u);
-            } else if (src && !isPlaceholderUrl(img.src)) {
-                best = src;
-            } else {
-                best = img.urlAttrs.map((u) => resolve(u, scan.url)).find((u) => u && !isPlaceholderUrl(u));
-                if (src) excluded.add(src);
-            }
-            add(best, img.alt);
-        }
-        for (const bg of scan.backgrounds) {
-            const url = resolve(bg, scan.url);
-            if (url && !isPlaceholderUrl(url)) add(url);
+            const others = img.urlAttrs.map((u) => resolve(u, scan.url)).filter((u) => u && u !== src);
+            if (!src || !others.length) continue;
+            let set = sharedBy.get(src);
+            if (!set) sharedBy.set(src, (set = new Set()));
+            set.add(key);
         }
     }
+
+    // Pass 2: each element's image, and the reason for each of its other references.
+    for (const scan of scans) {
+        for (const img of scan.images) {
+            const el = keys.get(img)!;
+            const alt = img.alt || undefined;
+            const candidates = img.srcsets
+                .flatMap((s) => parseSrcset(s))
+                .map((c) => ({ ...c, url: resolve(c.url, scan.url) ?? '' }))
+                .filter((c) => usable(c.url));
+            const src = resolve(img.src, scan.url);
+            const current = resolve(img.currentSrc, scan.url);
+            const lazy = img.lazy.map((u) => resolve(u, scan.url)).find(usable);
+            const others = img.urlAttrs
+                .map((u) => resolve(u, scan.url))
+                .filter((u): u is string => usable(u) && u !== src);
+            // What the browser rendered belongs to currentSrc only (a swapped src may still be loading).
+            const renderedVerdict = img.rendered && current ? placeholderByRender(img.rendered) : undefined;
+            const ownVerdict = (url: string): string | undefined => {
+                if (/^data:/i.test(url)) {
+                    const v = inline(url);
+                    return v.image ? undefined : v.reason;
+                }
+                return url === current ? renderedVerdict : undefined;
+            };
+            let chosen: string | undefined;
+            if (candidates.length) {
+                chosen = pickLargest(candidates)!.url;
+                for (const c of candidates) if (c.url !== chosen) skip(c.url, 'srcset', el, { taken: chosen });
+                // With a lazy attribute as well (lazysizes: data-srcset + data-src), src is the placeholder.
+                for (const u of [src, current]) {
+                    if (!u || u === chosen || u === lazy) continue;
+                    skip(u, lazy ? 'lazy' : 'fallback', el, { taken: lazy ?? chosen, alt });
+                }
+                if (lazy && lazy !== chosen) skip(lazy, 'fallback', el, { taken: chosen });
+            } else if (lazy) {
+                // Structure: the lazy attribute names the image; whatever src shows until then is its placeholder.
+                chosen = lazy;
+                for (const u of [src, current]) if (u && u !== lazy) skip(u, 'lazy', el, { taken: lazy, alt });
+            } else if (src) {
+                const verdict = ownVerdict(src);
+                const shared = (sharedBy.get(src)?.size ?? 0) >= SHARED_PLACEHOLDER_MIN;
+                if (verdict) skip(src, 'content', el, { detail: verdict, alt });
+                if ((verdict || shared) && others.length) {
+                    chosen = others[0];
+                    if (!verdict) skip(src, 'shared', el, { taken: chosen });
+                } else if (!verdict) {
+                    chosen = src;
+                }
+            } else {
+                chosen = others[0];
+            }
+            take(chosen, el, alt);
+            // Other image URLs the element names (zoom, "large image" attributes): reported, not fetched.
+            for (const u of others) if (u !== chosen) skip(u, 'attr', el, { taken: chosen });
+        }
+        for (const bg of scan.backgrounds) take(resolve(bg, scan.url), `${scan.url}#background`);
+    }
+
+    // A reference that is another element's image is not skipped; one that is an excluded kind is never taken.
+    const excluded = new Set<string>();
+    for (const s of skips.values()) {
+        if (s.kind === 'attr' && images.has(s.url)) skips.delete(s.url);
+        else if (s.kind !== 'attr') excluded.add(s.url);
+    }
     for (const url of excluded) images.delete(url);
-    return { images: [...images.values()], excluded, refused: [...refused] };
+    const skipped = [...skips.values()].map((s) => ({
+        url: inlineLabel(s.url),
+        reason: reasonOf(s),
+        ...(s.alt && s.elements.size === 1 ? { alt: s.alt } : {}),
+    }));
+    return { images: [...images.values()], excluded, skipped, refused: [...refused] };
 }
