@@ -68,6 +68,10 @@ export interface TrackPlan {
     durationSecs: number;
     /** The source may still grow (HLS without ENDLIST, dynamic MPD). */
     live: boolean;
+    /** Live without a promised end (a sliding window, not an HLS EVENT playlist): recorded up to `maxLiveSecs`. */
+    endless?: boolean;
+    /** How often a live source is looked at again (the playlist's target duration). */
+    refreshSecs?: number;
     bytes: UnitBytes;
     lang?: string;
     codecs?: string;
@@ -145,6 +149,18 @@ export interface VideoJob {
     height?: number;
     durationSecs: number;
     live: boolean;
+    /** A live recording still following its source: the job is not finished when its units are. */
+    liveOpen?: boolean;
+    /** The live source has no promised end: recording stops after `maxLiveSecs`. */
+    liveEndless?: boolean;
+    /** When the live recording started (ms since the epoch): the `maxLiveSecs` clock survives a restart. */
+    liveSince?: number;
+    /** Live: seconds between looks at the source. */
+    liveRefreshSecs?: number;
+    /** Live: segments that left the source's window before they could be fetched. */
+    gaps?: number;
+    /** Live: why the recording stopped (the source ended, maxLiveSecs, the source stalled). */
+    liveEnd?: string;
     tracks: TrackJob[];
     delivery: Delivery;
     contentType?: string;

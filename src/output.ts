@@ -91,6 +91,7 @@ const EXTENSIONS: Record<string, string> = {
     'image/bmp': 'bmp',
     'image/svg+xml': 'svg',
     'text/html': 'html',
+    'text/vtt': 'vtt',
 };
 
 /** The file extension Crawlee's local storage gives a record of this content type. */

@@ -3,13 +3,13 @@
  * stage (a candidate URL → a format-neutral plan) to the download stage; knows no format itself.
  */
 import { createHash } from 'node:crypto';
-import type { ProxyConfiguration, RequestOptions, RequestProvider } from '@crawlee/core';
+import type { ProxyConfiguration, RequestProvider } from '@crawlee/core';
 import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from './archive.js';
 import type { VideoJobs } from './download/jobs.js';
 import { trackJob, unitRequests } from './download/unit-tasks.js';
 import { errorCode } from './errors.js';
 import type { CrawlInput } from './input.js';
-import { planDuration, type FoundVideos, type UnitsTask, type VideoCandidate, type VideoJob } from './model.js';
+import { planDuration, type FoundVideos, type VideoCandidate, type VideoJob } from './model.js';
 import { MediaClient } from './net/media-client.js';
 import { nameFromUrl, pushItem } from './output.js';
 import { formatFromUrl, resolvePlan, withPageSubtitles } from './sources/index.js';
@@ -41,8 +41,6 @@ export function chooseCandidates(candidates: readonly VideoCandidate[]): VideoCa
     const manifests = candidates.filter(isManifest);
     return manifests.length ? manifests : [...candidates];
 }
-
-const planKey = (id: string): string => `plan-${id}`;
 
 /** Requests queued before a video's download starts; the rest follow in the background. */
 const FIRST_BATCH = 16;
@@ -176,7 +174,7 @@ export class VideoSubmitter {
         };
         const requests = unitRequests(id, plan, this.input.maxConcurrency, found.proxySession);
         // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).
-        await this.jobs.savePlan(planKey(id), requests);
+        await this.jobs.savePlan(id, requests);
         await this.jobs.add(job, requests.flatMap((r) => r.userData?.units ?? []));
         // The first requests go in alone so downloading starts while the rest are written (locally each
         // queued request is a file; 110 of them took 0.4 s). The queue reports itself unfinished until
@@ -190,8 +188,8 @@ export class VideoSubmitter {
      * counts as handled (failed before, or done on a machine whose disk is gone) get a fresh key.
      */
     async requeueMissing(job: VideoJob): Promise<number> {
-        const plan = (await this.jobs.loadPlan(planKey(job.id))) as RequestOptions<UnitsTask>[] | undefined;
-        if (!plan) return 0;
+        const plan = await this.jobs.loadPlan(job.id);
+        if (!plan.length) return 0;
         const missing = plan.filter((r) => r.userData?.units.some((u) => !this.jobs.isDone(job.id, u.unit)));
         if (!missing.length) return 0;
         this.jobs.claims.offer(job.id, missing.flatMap((r) => r.userData?.units ?? []));

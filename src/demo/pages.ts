@@ -55,5 +55,12 @@ ${playerScript(`play(new URLSearchParams(location.search).get('src'));`)}`),
         layout('Demo video', `<h1>Demo video</h1><video controls muted></video>
 ${playerScript(`play(new URLSearchParams(location.search).get('src'));`)}`),
 
+    /** A plain `<video src>` with a `<track>` sidecar: `?src=&vtt=&lang=&label=`. */
+    tracks: (q: URLSearchParams): string => {
+        const a = (name: string): string => (q.get(name) ?? '').replace(/[<>"&]/g, '');
+        const track = `<track kind="subtitles" src="${a('vtt')}" srclang="${a('lang')}" label="${a('label')}" default>`;
+        return layout('Movie with captions', `<h1>Movie with captions</h1><video controls muted src="${a('src')}">${track}</video>`);
+    },
+
     noVideo: (): string => layout('Nothing to see', '<h1>Nothing to see</h1><p>This page has no video.</p>'),
 };

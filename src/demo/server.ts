@@ -196,6 +196,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             if (p === '/play/seed.html') return html(demoPages.seed(`${origin}/media/seed/index.m3u8`));
             if (p === '/play/novideo.html') return html(demoPages.noVideo());
             if (p === '/play/video.html') return html(demoPages.video());
+            if (p === '/play/tracks.html') return html(demoPages.tracks(url.searchParams));
             if (p === '/play/click.html') return html(demoPages.click());
             if (p === '/play/hidden.html') return html(demoPages.hidden());
             if (p === '/broken/key.html') return html('<!doctype html><title>Forbidden</title><p>Session expired</p>');

@@ -5,8 +5,8 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { KeyValueStore } from '@crawlee/core';
-import { totalUnits, unitName, type JobStatus, type UnitTask, type VideoJob } from '../model.js';
+import type { KeyValueStore, RequestOptions } from '@crawlee/core';
+import { totalUnits, unitName, type JobStatus, type UnitsTask, type UnitTask, type VideoJob } from '../model.js';
 import { UnitClaims } from './unit-claims.js';
 
 interface Progress {
@@ -62,12 +62,29 @@ export class VideoJobs {
         await this.persist(job);
     }
 
-    async savePlan(key: string, plan: unknown): Promise<void> {
-        await this.store.setValue(key, plan);
+    /** The queued requests of a video, kept so a resumed run can re-queue units whose files were lost. */
+    async savePlan(id: string, requests: RequestOptions<UnitsTask>[]): Promise<void> {
+        await this.store.setValue(`plan-${id}`, requests);
     }
 
-    async loadPlan(key: string): Promise<unknown> {
-        return (await this.store.getValue(key)) ?? undefined;
+    async loadPlan(id: string): Promise<RequestOptions<UnitsTask>[]> {
+        return (await this.store.getValue<RequestOptions<UnitsTask>[]>(`plan-${id}`)) ?? [];
+    }
+
+    /** A live recording's new units: offered to the video's requests and counted. */
+    async extend(job: VideoJob, units: readonly UnitTask[]): Promise<void> {
+        this.claims.offer(job.id, units);
+        await this.persist(job);
+    }
+
+    /** Saves a job whose fields changed (a live recording's counts, its end). */
+    async save(job: VideoJob): Promise<void> {
+        await this.persist(job);
+    }
+
+    /** Every unit of the job is stored or failed for good, and nothing more is coming. */
+    isSettled(id: string): boolean {
+        return this.settled(id);
     }
 
     isDone(id: string, unit: string): boolean {
@@ -127,6 +144,8 @@ export class VideoJobs {
     }
 
     private settled(id: string): boolean {
+        // A live recording is not finished while it still follows its source.
+        if (this.jobs.get(id)?.liveOpen) return false;
         const c = this.counts(id);
         return c.done + c.failed >= c.total;
     }

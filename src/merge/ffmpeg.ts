@@ -95,11 +95,12 @@ export async function toolVersions(): Promise<{ ffmpeg: string; ffprobe?: string
     return ffprobeVersion ? { ffmpeg: ffmpegVersion, ffprobe: ffprobeVersion } : { ffmpeg: ffmpegVersion };
 }
 
-export type InputFormat = 'mpegts' | 'aac' | 'mov' | 'mp3';
+export type InputFormat = 'mpegts' | 'aac' | 'mov' | 'mp3' | 'flv';
 
 /** Container of a track from its first bytes; ffmpeg is told it rather than left to guess. */
 export function containerOf(head: Buffer): InputFormat {
     if (head[0] === 0x47) return 'mpegts';
+    if (head.toString('latin1', 0, 3) === 'FLV') return 'flv';
     const box = head.toString('latin1', 4, 8);
     if (['ftyp', 'styp', 'moof', 'sidx', 'moov'].includes(box)) return 'mov';
     const adts = head[0] === 0xff && ((head[1] ?? 0) & 0xf6) === 0xf0;
@@ -119,6 +120,8 @@ export interface StreamInfo {
 
 export interface MediaInfo {
     durationSecs?: number;
+    /** When the earliest stream starts (MPEG-TS from ffmpeg starts at 1.4 s): subtitles are placed against it. */
+    startSecs?: number;
     streams: StreamInfo[];
 }
 
@@ -137,7 +140,8 @@ export function parseMediaInfo(stderr: string): MediaInfo {
         const [width, height] = size ? [Number(size[1]), Number(size[2])] : [];
         streams.push(stream(type, m[3] ?? '', width, height, langOf(m[1])));
     }
-    return { durationSecs, streams };
+    const start = /Duration: [^\n]*?, start: (-?\d+(?:\.\d+)?)/.exec(stderr);
+    return { durationSecs, startSecs: start ? Number(start[1]) : undefined, streams };
 }
 
 function stream(type: StreamInfo['type'], codec: string, width?: number, height?: number, lang?: string): StreamInfo {
@@ -148,7 +152,7 @@ function stream(type: StreamInfo['type'], codec: string, width?: number, height?
 }
 
 interface FfprobeJson {
-    format?: { duration?: string };
+    format?: { duration?: string; start_time?: string };
     streams?: {
         codec_type?: string;
         codec_name?: string;
@@ -178,7 +182,8 @@ export function mediaInfoFromFfprobe(json: string | FfprobeJson): MediaInfo {
     });
     const streamSecs = (data.streams ?? []).map((s) => seconds(s.duration)).filter((n) => n !== undefined);
     const durationSecs = seconds(data.format?.duration) ?? (streamSecs.length ? Math.max(...streamSecs) : undefined);
-    return { durationSecs, streams };
+    const start = Number(data.format?.start_time);
+    return { durationSecs, startSecs: Number.isFinite(start) ? start : undefined, streams };
 }
 
 const tail = (stderr: string): string => stderr.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 200);
@@ -266,6 +271,39 @@ export function remux(
             .on('end', () => resolve())
             .save(out);
         signal?.addEventListener('abort', () => cmd.kill('SIGKILL'), { once: true });
+    });
+}
+
+export interface SubtitleInput {
+    /** A WebVTT file this program wrote. */
+    file: string;
+    /** ISO 639 tag as the page or manifest gave it; stored as the stream's language. */
+    lang: string;
+    title?: string;
+}
+
+/**
+ * Copies an MP4 with each subtitle file added as a `mov_text` stream tagged with its language.
+ * The files' times count from the video's first frame; `offsetSecs` is where that frame sits on
+ * the MP4's own timeline, so the cues land where a player shows them.
+ */
+export function addSubtitles(mp4: string, subtitles: readonly SubtitleInput[], offsetSecs: number, out: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const cmd = ffmpeg().setFfmpegPath(ffmpegPath);
+        cmd.input(mp4).inputOptions(['-protocol_whitelist', 'file']);
+        const offset = offsetSecs ? ['-itsoffset', offsetSecs.toFixed(3)] : [];
+        for (const s of subtitles) cmd.input(s.file).inputOptions([...offset, '-protocol_whitelist', 'file', '-f', 'webvtt']);
+        const options = ['-map', '0:v', '-map', '0:a?', ...subtitles.flatMap((_, i) => ['-map', `${i + 1}:0`])];
+        options.push('-c', 'copy', '-c:s', 'mov_text', '-movflags', '+faststart');
+        subtitles.forEach((s, i) => {
+            options.push(`-metadata:s:s:${i}`, `language=${s.lang.replace(/[^a-zA-Z-]/g, '').slice(0, 16) || 'und'}`);
+            if (s.title) options.push(`-metadata:s:s:${i}`, `title=${s.title.replace(/[\r\n]/g, ' ').slice(0, 100)}`);
+        });
+        cmd.outputOptions(options)
+            .format('mp4')
+            .on('error', (error: Error) => reject(new MergeError(`ffmpeg could not add subtitles: ${lastLines(error)}`)))
+            .on('end', () => resolve())
+            .save(out);
     });
 }
 

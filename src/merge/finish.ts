@@ -13,6 +13,8 @@ import { canRemuxLive, LiveRemux } from './live-remux.js';
 import { thumbnail } from './ffmpeg.js';
 import { archiveKeys, type Archive } from '../archive.js';
 import { errorCode, NotAVideoError } from '../errors.js';
+import type { StoredSubtitle } from '../model.js';
+import { muxSubtitles, writeSubtitles } from './subtitle-files.js';
 
 /** Merges are I/O-bound remuxes; two at a time keep the disk busy without starving downloads. */
 const MERGE_CONCURRENCY = 2;
@@ -27,6 +29,12 @@ export function missingSequences(job: VideoJob, failedUnits: Iterable<string>): 
         if (track) seqs.push(track.firstSeq + Number(m[3]));
     }
     return seqs.sort((a, b) => a - b);
+}
+
+/** Subtitle tracks (`s0`, `s1`, …) that have a failed unit. Pure. */
+export function subtitleTracksWithFailures(job: VideoJob, failedUnits: Iterable<string>): Set<string> {
+    const subtitleNames = new Set(job.tracks.filter((t) => t.subtitles).map((t) => t.name as string));
+    return new Set([...failedUnits].map((u) => u.split('-')[0]!).filter((name) => subtitleNames.has(name)));
 }
 
 export class VideoFinisher {
@@ -115,7 +123,11 @@ export class VideoFinisher {
             height: job.height,
             live: job.live || undefined,
         };
-        const failures = this.jobs.failures(id);
+        const allFailures = this.jobs.failures(id);
+        // A subtitle that could not be fetched costs its own track, not the video.
+        const lostSubtitles = subtitleTracksWithFailures(job, allFailures.keys());
+        const failures = new Map([...allFailures].filter(([unit]) => !lostSubtitles.has(unit.split('-')[0]!)));
+        for (const name of lostSubtitles) log.warning(`Subtitle track ${name} of ${job.pageUrl} left out: a part of it could not be fetched`);
         const counts = this.jobs.counts(id);
         const live = this.live.get(id);
         this.live.delete(id);
@@ -134,8 +146,14 @@ export class VideoFinisher {
         }
         const workDir = this.jobs.workDir(id);
         try {
-            const merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
+            let merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
             const key = await this.keys.allocate(keyFromText(job.title ?? job.nameHint, 'video', job.url));
+            const subtitleTracks = job.tracks.filter((t) => t.subtitles && !lostSubtitles.has(t.name));
+            const subtitles = subtitleTracks.length ? await writeSubtitles(job, subtitleTracks, workDir) : [];
+            // A file stored as served stays byte for byte what the server sent: its subtitles sit beside it.
+            if (subtitles.length && merged.contentType === 'video/mp4' && job.delivery !== 'as-served') {
+                merged = await muxSubtitles(merged, subtitles, workDir);
+            }
             const thumb = path.join(workDir, 'thumb.png');
             const [sha256, thumbMade] = await Promise.all([
                 sha256File(merged.file),
@@ -149,6 +167,12 @@ export class VideoFinisher {
             if (thumbMade) {
                 thumbnailKey = await this.keys.allocate(`${key}-thumb`);
                 await storeFile(thumbnailKey, thumb, 'image/png', { toOutputDir: false });
+            }
+            const stored: StoredSubtitle[] = [];
+            for (const sub of subtitles) {
+                const subKey = await this.keys.allocate(`${key}.${sub.lang.replace(/[^a-zA-Z0-9-]/g, '') || 'und'}`);
+                await storeFile(subKey, sub.file, 'text/vtt');
+                stored.push({ lang: sub.lang, ...(sub.title ? { name: sub.title } : {}), key: subKey });
             }
             await pushItem({
                 ...base,
@@ -164,6 +188,8 @@ export class VideoFinisher {
                 hasAudio: merged.hasAudio,
                 fileUrl,
                 thumbnailKey,
+                ...(stored.length ? { subtitles: stored } : {}),
+                ...(job.live ? { gaps: job.gaps ?? 0 } : {}),
             });
             if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256 });
             await this.jobs.setStatus(job, 'done');

@@ -94,3 +94,32 @@ test('one retry decision for every error', () => {
     assert.equal(errorCode(new KeyError('k')), 'KEY');
     assert.equal(errorCode(new Error('x')), undefined);
 });
+
+test('DASH text adaptation sets become subtitle tracks (WebVTT and TTML sidecars), one per language', async () => {
+    const { resolveDash } = await import('../../src/sources/dash/resolve.js');
+    const mpd = `<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT4S" minBufferTime="PT1S" profiles="urn:mpeg:dash:profile:isoff-live:2011">
+ <Period>
+  <AdaptationSet contentType="video" mimeType="video/mp4">
+   <SegmentTemplate timescale="1000" duration="2000" initialization="v-init.mp4" media="v-$Number$.m4s" startNumber="1"/>
+   <Representation id="v" bandwidth="500000" width="640" height="360" codecs="avc1.42c01e"/>
+  </AdaptationSet>
+  <AdaptationSet contentType="text" mimeType="text/vtt" lang="en"><Representation id="en" bandwidth="1"><BaseURL>subs/en.vtt</BaseURL></Representation></AdaptationSet>
+  <AdaptationSet contentType="text" mimeType="text/vtt" lang="en"><Representation id="en2" bandwidth="1"><BaseURL>subs/en-forced.vtt</BaseURL></Representation></AdaptationSet>
+  <AdaptationSet contentType="text" mimeType="application/ttml+xml" lang="fr"><Representation id="fr" bandwidth="1"><BaseURL>subs/fr.ttml</BaseURL></Representation></AdaptationSet>
+ </Period>
+</MPD>`;
+    const unused = (): never => {
+        throw new Error('not fetched');
+    };
+    const fetcher = { text: async (url: string) => ({ text: mpd, url, contentType: 'application/dash+xml' }), range: unused, sniff: unused };
+    const url = 'https://cdn.test/v/manifest.mpd';
+    const plan = await resolveDash(url, fetcher, { kind: 'highest' }, { maxSegments: 100, subtitles: true });
+    const subs = plan.tracks.filter((t) => t.subtitles);
+    assert.deepEqual(subs.map((t) => [t.name, t.lang, t.subtitles, t.bytes, t.segments.map((s) => s.url)]), [
+        ['s0', 'en', 'webvtt', 'text', ['https://cdn.test/v/subs/en.vtt']],
+        ['s1', 'fr', 'ttml', 'text', ['https://cdn.test/v/subs/fr.ttml']],
+    ]);
+    const without = await resolveDash(url, fetcher, { kind: 'highest' }, { maxSegments: 100 });
+    assert.equal(without.tracks.filter((t) => t.subtitles).length, 0);
+});

@@ -75,6 +75,9 @@ export function planTrack(playlist: types.MediaPlaylist, playlistUrl: string, na
         inits,
         durationSecs: segments.reduce((sum, s) => sum + s.durationSecs, 0),
         live: !playlist.endlist,
+        // An EVENT playlist only grows and will end; anything else without ENDLIST is a sliding window.
+        endless: !playlist.endlist && playlist.playlistType !== 'EVENT',
+        refreshSecs: playlist.targetDuration || undefined,
         bytes: 'segments',
     };
 }
