@@ -24,6 +24,7 @@ const OPTIONS = {
     'max-pages': { field: 'maxPagesPerCrawl', type: 'string', value: Number, help: 'cap on rendered pages (0 = none)' },
     'page-wait': { field: 'pageWaitSecs', type: 'string', value: Number, help: 'longest wait on a page, seconds' },
     'link-glob': { field: 'linkGlobs', type: 'string', value: (v: string) => v, help: 'follow links matching (repeatable)' },
+    'max-live-secs': { field: 'maxLiveSecs', type: 'string', value: Number, help: 'longest live recording (0 = none)' },
     workers: { field: 'workers', type: 'string', value: Number, help: 'worker processes sharing the crawl' },
     images: { field: 'downloadImages', type: 'boolean', help: '--no-images: skip images' },
     videos: { field: 'downloadVideos', type: 'boolean', help: '--no-videos: skip videos' },

@@ -14,7 +14,9 @@ import { VideoJobs } from './download/jobs.js';
 import { TransferStats } from './download/stats.js';
 import { VideoFinisher } from './merge/finish.js';
 import { KeyAllocator, pushItem } from './output.js';
-import { formatFromUrl, refreshUnitUrls } from './sources/index.js';
+import { formatFromUrl, pollTrack, refreshUnitUrls } from './sources/index.js';
+import { LiveRecorder } from './live/recorder.js';
+import type { VideoJob } from './model.js';
 import { VideoSubmitter } from './video-submitter.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
@@ -57,14 +59,25 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     const finisher = new VideoFinisher(jobs, keys, archive);
     const images = new ImageSaver(input, keys, workRoot(), archive);
     await images.load(storages.state);
-    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, proxyConfiguration);
+    const client = (job: VideoJob) => submitter.client(job.headers, job.proxySession);
+    const recorder = new LiveRecorder({
+        jobs,
+        queue: storages.downloads,
+        maxLiveSecs: input.maxLiveSecs,
+        retries: input.maxRequestRetries,
+        client,
+        poll: pollTrack,
+        onSettled: (id) => finisher.settle(id),
+        onQueued: () => void downloader.autoscaledPool?.notify(),
+    });
+    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, proxyConfiguration, (job) => recorder.follow(job));
     const downloader = createDownloadCrawler({
         input,
         queue: storages.downloads,
         jobs,
         stats,
         proxyConfiguration,
-        refreshUrls: (job) => refreshUnitUrls(job, submitter.client(job.headers, job.proxySession)),
+        refreshUrls: (job) => refreshUnitUrls(job, client(job)),
         handlers: {
             onUnitStored: (id) => finisher.unitStored(id),
             onVideoSettled: (id) => finisher.settle(id),
@@ -77,7 +90,8 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         if (job.status === 'merging') job.status = 'downloading';
         if (job.status !== 'downloading') continue;
         const requeued = await submitter.requeueMissing(job);
-        log.info(`Resuming video from ${job.pageUrl}: ${requeued} units still to fetch`);
+        log.info(`Resuming video from ${job.pageUrl}: ${requeued} units still to fetch${job.liveOpen ? ', still recording' : ''}`);
+        recorder.follow(job);
         if (requeued === 0) finisher.settle(job.id);
     }
 
@@ -129,10 +143,11 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         for (let idleChecks = 0; ; ) {
             const queueDone = await storages.downloads.isFinished();
             if (jobs.unfinished().length === 0 && finisher.idle() && queueDone) break;
-            // Nothing queued, nothing merging, yet a job waits: some unit can no longer arrive.
-            idleChecks = queueDone && finisher.idle() ? idleChecks + 1 : 0;
+            // Nothing queued, nothing merging, yet a job waits that no live recording feeds: some unit can no longer arrive.
+            const stuck = jobs.unfinished().filter((j) => j.status === 'downloading' && !j.liveOpen);
+            idleChecks = queueDone && finisher.idle() && stuck.length ? idleChecks + 1 : 0;
             if (idleChecks > 10) {
-                for (const job of jobs.unfinished()) {
+                for (const job of stuck) {
                     jobs.failUnaccounted(job.id, 'the download queue has no request left for it');
                     finisher.settle(job.id);
                 }
@@ -141,6 +156,7 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         }
         await finisher.drain();
     } finally {
+        await recorder.stop();
         progress.stop();
         downloader.stop();
         await downloading;

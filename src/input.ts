@@ -33,6 +33,8 @@ export interface CrawlInput {
     workers: number;
     /** Keep subtitle tracks: `.vtt` files beside the video and muxed into the MP4. */
     subtitles: boolean;
+    /** Longest recording of a live stream with no end (0: none); streams that end are followed to it. */
+    maxLiveSecs: number;
 }
 
 /** Raised for input a person must fix; `field` names the offending field. */
@@ -62,6 +64,7 @@ export const DEFAULTS = {
     outputDir: 'downloads',
     workers: 1,
     subtitles: true,
+    maxLiveSecs: 600,
 } as const;
 
 type Raw = Record<string, unknown>;
@@ -192,5 +195,6 @@ export function parseInput(rawInput: unknown): CrawlInput {
         outputDir: outputDir(raw),
         workers: workers(raw),
         subtitles: bool(raw, 'subtitles'),
+        maxLiveSecs: int(raw, 'maxLiveSecs', 0, 86_400),
     };
 }

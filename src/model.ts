@@ -123,6 +123,8 @@ export interface TrackJob {
     segmentInit?: (number | null)[];
     /** `seq` of the first segment, for reporting gaps by sequence. */
     firstSeq: number;
+    /** `seq` of the last segment taken: a live track grows after it (with gaps, not firstSeq + count). */
+    lastSeq?: number;
     /** Indexes of segments that start a new timeline section. */
     discontinuities?: number[];
     bytes: UnitBytes;

@@ -55,6 +55,8 @@ export class VideoSubmitter {
         private readonly queue: RequestProvider,
         private readonly archive: Archive,
         private readonly proxyConfiguration?: ProxyConfiguration,
+        /** A live video was taken on: someone must follow its source. */
+        private readonly onLive?: (job: VideoJob) => void,
     ) {
         for (const job of jobs.all()) {
             for (const url of [job.url, job.variantUrl]) this.covered.set(normalizeUrl(url), job.pageUrl);
@@ -75,11 +77,11 @@ export class VideoSubmitter {
     async submitPage(found: FoundVideos): Promise<number> {
         let submitted = 0;
         const failures: { candidate: VideoCandidate; error: Error }[] = [];
+        const shownElsewhere: { candidate: VideoCandidate; page: string }[] = [];
         for (const candidate of chooseCandidates(found.candidates)) {
             const coveredBy = this.covered.get(normalizeUrl(candidate.url));
             if (coveredBy !== undefined) {
-                // Another page of this crawl shows the same video: one download, and a visible trace here.
-                if (coveredBy !== found.pageUrl) await this.pushSameVideo(found, candidate, coveredBy);
+                if (coveredBy !== found.pageUrl) shownElsewhere.push({ candidate, page: coveredBy });
                 continue;
             }
             try {
@@ -88,6 +90,9 @@ export class VideoSubmitter {
                 failures.push({ candidate, error: error as Error });
             }
         }
+        // Another page of this crawl shows the same video: one download, and a visible trace here
+        // when this page has no video of its own (else the trace is noise: a preview, a trailer).
+        if (submitted === 0) for (const { candidate, page } of shownElsewhere) await this.pushSameVideo(found, candidate, page);
         // What the player fetched is a real video; a URL merely mentioned in a script may be stale,
         // so it is reported only when nothing better was found.
         const reported = failures.filter((f) => f.candidate.source === 'network' || submitted === 0);
@@ -151,6 +156,23 @@ export class VideoSubmitter {
         for (const url of [plan.url, plan.variantUrl, ...plan.relatedUrls]) {
             this.covered.set(normalizeUrl(url), found.pageUrl);
         }
+        const live = plan.tracks.some((t) => t.live);
+        const endless = Boolean(plan.tracks[0]?.endless);
+        if (live && endless && this.input.maxLiveSecs === 0) {
+            await pushItem({
+                type: 'video',
+                status: 'skipped',
+                pageUrl: found.pageUrl,
+                url: candidate.url,
+                format: plan.format,
+                title: found.title,
+                live: true,
+                error: 'a live stream with no end, and maxLiveSecs is 0',
+            });
+            return true;
+        }
+        // Only HLS playlists are followed; a dynamic MPD is recorded as far as it lists segments now.
+        const follow = live && plan.format === 'hls';
         const job: VideoJob = {
             id,
             format: plan.format,
@@ -163,7 +185,10 @@ export class VideoSubmitter {
             width: plan.width,
             height: plan.height,
             durationSecs: planDuration(plan),
-            live: plan.tracks.some((t) => t.live),
+            live,
+            ...(follow
+                ? { liveOpen: true, liveEndless: endless, liveSince: Date.now(), liveRefreshSecs: plan.tracks[0]?.refreshSecs, gaps: 0 }
+                : {}),
             tracks: plan.tracks.map(trackJob),
             delivery: plan.delivery,
             contentType: plan.contentType,
@@ -180,6 +205,7 @@ export class VideoSubmitter {
         // queued request is a file; 110 of them took 0.4 s). The queue reports itself unfinished until
         // the background batches are in; a run killed meanwhile re-queues from the plan.
         await this.queue.addRequestsBatched(requests, { batchSize: FIRST_BATCH, waitBetweenBatchesMillis: 0 });
+        if (job.liveOpen) this.onLive?.(job);
         return true;
     }
 

@@ -11,7 +11,7 @@
  * and a unit stays the unit of progress: a retried or resumed request skips units already on disk.
  */
 import type { RequestOptions } from '@crawlee/core';
-import { unitName, type TrackJob, type TrackPlan, type UnitTask, type UnitsTask, type VideoPlan } from '../model.js';
+import { unitName, type SegmentPlan, type TrackJob, type TrackPlan, type UnitSource, type UnitTask, type UnitsTask, type VideoPlan } from '../model.js';
 
 /**
  * Longest run of units in one request. A run is what the request answers for if nobody else takes
@@ -39,6 +39,7 @@ export function trackJob(plan: TrackPlan): TrackJob {
         inits: plan.inits.length,
         segmentInit: plan.inits.length ? plan.segments.map((s) => (multipleInits ? (s.init ?? null) : 0)) : undefined,
         firstSeq: plan.segments[0]?.seq ?? 0,
+        lastSeq: plan.segments.at(-1)?.seq,
         discontinuities: plan.segments.flatMap((s, i) => (i > 0 && s.discontinuity ? [i] : [])),
         bytes: plan.bytes,
         lang: plan.lang,
@@ -47,13 +48,16 @@ export function trackJob(plan: TrackPlan): TrackJob {
     };
 }
 
+/** A unit whose bytes the page stage already holds keeps its file (see `UnitSource.localFile`). */
+const local = (u: UnitSource): { localFile?: string } => (u.localFile ? { localFile: u.localFile } : {});
+
 function* trackUnits(plan: TrackPlan): Generator<UnitTask> {
     const raw = plan.bytes === 'segments' ? {} : { raw: true };
     for (const [i, m] of plan.inits.entries()) {
-        yield { unit: unitName(plan.name, 'init', i), url: m.url, range: m.range, key: m.key, ...raw };
+        yield { unit: unitName(plan.name, 'init', i), url: m.url, range: m.range, key: m.key, ...raw, ...local(m) };
     }
     for (const [i, s] of plan.segments.entries()) {
-        yield { unit: unitName(plan.name, 'seg', i), url: s.url, range: s.range, key: s.key, ...raw };
+        yield { unit: unitName(plan.name, 'seg', i), url: s.url, range: s.range, key: s.key, ...raw, ...local(s) };
     }
 }
 
@@ -68,7 +72,16 @@ export function unitRequests(
     proxySession?: string,
 ): RequestOptions<UnitsTask>[] {
     const units = plan.tracks.flatMap((t) => [...trackUnits(t)]);
-    const size = unitsPerRequest(units.length, maxConcurrency);
+    return groupRequests(videoId, units, unitsPerRequest(units.length, maxConcurrency), proxySession);
+}
+
+/** Units in runs of `size`, one queued request per run. Pure. */
+export function groupRequests(
+    videoId: string,
+    units: readonly UnitTask[],
+    size: number,
+    proxySession?: string,
+): RequestOptions<UnitsTask>[] {
     const requests: RequestOptions<UnitsTask>[] = [];
     for (let i = 0; i < units.length; i += size) {
         const run = units.slice(i, i + size);
@@ -80,6 +93,59 @@ export function unitRequests(
         });
     }
     return requests;
+}
+
+const initKey = (u: UnitSource): string => `${u.url}#${u.range ? `${u.range.offset}-${u.range.length}` : ''}`;
+
+/**
+ * A live track grows: `fresh` segments (of a newer look at the source, whose init sections are
+ * `inits`) become units after the ones it has. Init sections already known (`knownInits`, init key
+ * → index, updated here) are not fetched again; a segment after a gap starts a new section. Pure
+ * but for `knownInits`.
+ */
+export function extendTrack(
+    track: TrackJob,
+    fresh: readonly SegmentPlan[],
+    inits: readonly UnitSource[],
+    knownInits: Map<string, number>,
+): { track: TrackJob; units: UnitTask[]; durationSecs: number } {
+    const next: TrackJob = {
+        ...track,
+        segmentInit: track.segmentInit ? [...track.segmentInit] : undefined,
+        discontinuities: [...(track.discontinuities ?? [])],
+    };
+    const raw = track.bytes === 'segments' ? {} : { raw: true };
+    const units: UnitTask[] = [];
+    let durationSecs = 0;
+    for (const s of fresh) {
+        const index = next.segments++;
+        if (s.init !== undefined && inits[s.init]) {
+            const init = inits[s.init]!;
+            let at = knownInits.get(initKey(init));
+            if (at === undefined) {
+                at = next.inits++;
+                knownInits.set(initKey(init), at);
+                units.push({ unit: unitName(track.name, 'init', at), url: init.url, range: init.range, key: init.key, ...raw });
+            }
+            next.segmentInit ??= Array.from({ length: index }, () => (track.inits ? 0 : null));
+            next.segmentInit[index] = at;
+        } else if (next.segmentInit) {
+            next.segmentInit[index] = null;
+        }
+        if (s.discontinuity && index > 0) next.discontinuities!.push(index);
+        units.push({ unit: unitName(track.name, 'seg', index), url: s.url, range: s.range, key: s.key, ...raw });
+        durationSecs += s.durationSecs;
+        next.lastSeq = s.seq;
+    }
+    return { track: next, units, durationSecs };
+}
+
+/** Init key → index of the init units a track already has (from its saved requests). Pure. */
+export function knownInitsOf(trackName: string, units: readonly UnitTask[]): Map<string, number> {
+    const known = new Map<string, number>();
+    const prefix = `${trackName}-init-`;
+    for (const u of units) if (u.unit.startsWith(prefix)) known.set(initKey(u), Number(u.unit.slice(prefix.length, -4)));
+    return known;
 }
 
 /**

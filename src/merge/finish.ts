@@ -67,7 +67,8 @@ export class VideoFinisher {
     /** Called when every unit of a job is on disk or failed for good. Idempotent. */
     settle(id: string): void {
         const job = this.jobs.get(id);
-        if (!job || job.status !== 'downloading') return;
+        // A live recording still following its source is settled by the recorder when it ends.
+        if (!job || job.status !== 'downloading' || job.liveOpen) return;
         job.status = 'merging';
         this.waiting.push(id);
         this.pump();

@@ -31,7 +31,8 @@ export function canRemuxLive(job: VideoJob): boolean {
 }
 
 export class LiveRemux {
-    private readonly order: string[];
+    private cachedOrder: string[] = [];
+    private orderFor = -1;
     private next = 0;
     private pumping?: Promise<void>;
     private input?: PassThrough;
@@ -42,12 +43,25 @@ export class LiveRemux {
     readonly out: string;
 
     constructor(
-        job: VideoJob,
+        private readonly job: VideoJob,
         private readonly workDir: string,
         private readonly isStored: (unit: string) => boolean,
     ) {
-        this.order = concatOrder(job.tracks[0]!);
         this.out = path.join(workDir, 'live.mp4');
+    }
+
+    /**
+     * The units in the order ffmpeg must read them. A live recording's track grows while this runs,
+     * so the order is built again when its length changed; a gap (a second section) ends this path.
+     */
+    private get order(): string[] {
+        const track = this.job.tracks[0]!;
+        if (this.orderFor !== track.segments) {
+            if (!canRemuxLive(this.job)) this.stop();
+            this.cachedOrder = concatOrder(track);
+            this.orderFor = track.segments;
+        }
+        return this.cachedOrder;
     }
 
     /** A unit was stored: feed whatever now continues the fed prefix. */

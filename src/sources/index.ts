@@ -4,11 +4,22 @@
  */
 import { ManifestError } from '../errors.js';
 import type { VideoQuality } from '../input.js';
-import type { ManifestFetcher, PageSubtitle, SourceFormat, SubtitleFormat, TrackPlan, VideoJob, VideoPlan } from '../model.js';
+import type {
+    ManifestFetcher,
+    PageSubtitle,
+    SourceFormat,
+    SubtitleFormat,
+    TrackJob,
+    TrackPlan,
+    VideoCandidate,
+    VideoJob,
+    VideoPlan,
+} from '../model.js';
 import { looksLikeMpd, resolveDash } from './dash/resolve.js';
 import { resolveFile } from './file/resolve.js';
-import { refreshHlsUrls } from './hls/refresh.js';
+import { pollHlsTrack, refreshHlsUrls } from './hls/refresh.js';
 import { looksLikeHls, resolveHls } from './hls/resolve.js';
+import { planMse } from './mse/plan.js';
 
 const HLS_TYPES = /^(application\/(vnd\.apple\.mpegurl|x-mpegurl)|audio\/(x-)?mpegurl)/i;
 const DASH_TYPES = /^application\/dash\+xml/i;
@@ -62,11 +73,46 @@ async function sniffFormat(url: string, fetcher: ManifestFetcher): Promise<Sourc
     return formatFromContentType(head.contentType) ?? 'file';
 }
 
+/**
+ * A manifest the page built (`blob:` / `data:` URL): its own URL reads as the captured text, with
+ * `baseUrl` (the page) as the URL its relative references resolve against; everything else it
+ * names goes to the real fetcher. The `blob:` URL itself is never fetched (`resolveUrl` refuses it).
+ * (hls.js resolves a blob playlist's relative URIs against the `blob:` URL, which yields URLs it
+ * cannot load: pages that play such playlists list absolute URIs, which resolve the same here.)
+ */
+export function inlineFetcher(
+    url: string,
+    inline: { text: string; baseUrl: string },
+    format: SourceFormat,
+    fetcher: ManifestFetcher,
+): ManifestFetcher {
+    const contentType = format === 'dash' ? 'application/dash+xml' : 'application/vnd.apple.mpegurl';
+    return {
+        text: async (u) => (u === url ? { text: inline.text, url: inline.baseUrl, contentType } : fetcher.text(u)),
+        range: (u, r) => fetcher.range(u, r),
+        sniff: (u, n) => fetcher.sniff(u, n),
+    };
+}
+
+/** An inline manifest's plan names the page-built URL, not the page it resolved against. Pure. */
+function namedInline(plan: VideoPlan, url: string, baseUrl: string): VideoPlan {
+    const own = (u: string): string => (u === baseUrl ? url : u);
+    const tracks = plan.tracks.map((t) => ({ ...t, sourceUrl: own(t.sourceUrl) }));
+    return { ...plan, variantUrl: own(plan.variantUrl), tracks };
+}
+
 export async function resolvePlan(
-    candidate: { url: string; format?: SourceFormat },
+    candidate: Pick<VideoCandidate, 'url' | 'format' | 'inline' | 'mse'>,
     fetcher: ManifestFetcher,
     options: PlanOptions,
 ): Promise<VideoPlan> {
+    const { inline } = candidate;
+    if (inline) {
+        const format = candidate.format ?? (looksLikeHls(inline.text) ? 'hls' : 'dash');
+        const fetch = inlineFetcher(candidate.url, inline, format, fetcher);
+        const plan = await resolvePlan({ url: candidate.url, format }, fetch, options);
+        return namedInline(plan, candidate.url, inline.baseUrl);
+    }
     const format = candidate.format ?? formatFromUrl(candidate.url) ?? (await sniffFormat(candidate.url, fetcher));
     switch (format) {
         case 'hls':
@@ -80,7 +126,8 @@ export async function resolvePlan(
         case 'file':
             return resolveFile(candidate.url, fetcher, options.maxConcurrency);
         case 'mse':
-            throw new ManifestError('a MediaSource capture needs its appends (not wired yet)');
+            if (!candidate.mse) throw new ManifestError('a MediaSource video needs its captured appends');
+            return planMse(candidate.url, candidate.mse);
     }
 }
 
@@ -115,6 +162,16 @@ export function withPageSubtitles(plan: VideoPlan, subtitles: readonly PageSubti
         });
     }
     return added.length ? { ...plan, tracks: [...plan.tracks, ...added] } : plan;
+}
+
+/**
+ * A fresh look at one track of a live video: its current window as a plan. HLS media playlists
+ * are fetched again; a dynamic DASH MPD is not followed yet (its video is recorded as far as it
+ * listed segments when found).
+ */
+export async function pollTrack(job: VideoJob, track: TrackJob, fetcher: ManifestFetcher): Promise<TrackPlan> {
+    if (job.format !== 'hls') throw new ManifestError(`following a live ${job.format} source is not supported yet`);
+    return pollHlsTrack(track, fetcher);
 }
 
 export async function refreshUnitUrls(job: VideoJob, fetcher: ManifestFetcher): Promise<Map<string, string>> {

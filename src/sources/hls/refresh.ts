@@ -4,7 +4,8 @@
  * matched to its fresh URL by media sequence number.
  */
 import type { types } from 'hls-parser';
-import { unitName, type ManifestFetcher, type VideoJob } from '../../model.js';
+import { ManifestError } from '../../errors.js';
+import { unitName, type ManifestFetcher, type TrackJob, type TrackPlan, type VideoJob } from '../../model.js';
 import { planTrack } from './plan.js';
 import { parsePlaylist } from './resolve.js';
 
@@ -33,4 +34,12 @@ export async function refreshHlsUrls(job: VideoJob, fetcher: ManifestFetcher): P
         if (!parsed.isMasterPlaylist) playlists.set(track.sourceUrl, parsed);
     }
     return freshUnitUrls(job, playlists);
+}
+
+/** The current window of a live track's media playlist. */
+export async function pollHlsTrack(track: TrackJob, fetcher: ManifestFetcher): Promise<TrackPlan> {
+    const res = await fetcher.text(track.sourceUrl);
+    const parsed = parsePlaylist(res.text, res.contentType);
+    if (parsed.isMasterPlaylist) throw new ManifestError('a live media playlist turned into a master playlist');
+    return planTrack(parsed, res.url, track.name);
 }

@@ -1,0 +1,135 @@
+/**
+ * Live recordings: a video whose source still grows is followed, beside the rest of the crawl, by
+ * looking at its tracks again every target duration. New segments become units of the same job
+ * (queued like any other, remuxed as they arrive when the video allows), segments that left the
+ * window before they were seen are counted as gaps, and the job is finished when the source ends
+ * (HLS ENDLIST: a complete recording), when `maxLiveSecs` have been recorded of a source without a
+ * promised end, or when the source stops changing. The job and its requests are saved after every
+ * look, so a restarted run picks the recording up where it stopped.
+ */
+import type { RequestProvider } from '@crawlee/core';
+import { log } from '@crawlee/core';
+import type { VideoJobs } from '../download/jobs.js';
+import { extendTrack, groupRequests, knownInitsOf } from '../download/unit-tasks.js';
+import type { ManifestFetcher, TrackJob, TrackPlan, VideoJob } from '../model.js';
+import { sleep } from '../net/retry.js';
+import { refreshDelayMs, stallLimitMs, windowUpdate } from './window.js';
+
+/** An HLS EVENT playlist will end; this bounds a broken one that never does. */
+const EVENT_CAP_MS = 6 * 3600_000;
+/** Units per queued request of a live recording: a look brings a few segments per track. */
+const LIVE_RUN = 4;
+
+export interface LiveRecorderOptions {
+    jobs: VideoJobs;
+    queue: RequestProvider;
+    maxLiveSecs: number;
+    /** Failed looks in a row before the recording ends. */
+    retries: number;
+    client(job: VideoJob): ManifestFetcher;
+    poll(job: VideoJob, track: TrackJob, fetcher: ManifestFetcher): Promise<TrackPlan>;
+    /** The job's units are all accounted for and it follows its source no more. */
+    onSettled(id: string): void;
+    /** New units were queued. */
+    onQueued(): void;
+}
+
+export class LiveRecorder {
+    private readonly running = new Map<string, Promise<void>>();
+    private stopping = false;
+
+    constructor(private readonly options: LiveRecorderOptions) {}
+
+    /** Follows a live job until its recording ends; a job already followed is left alone. */
+    follow(job: VideoJob): void {
+        if (this.running.has(job.id) || !job.liveOpen) return;
+        const run = this.record(job)
+            .catch((error: Error) => log.exception(error, `Live recording of ${job.pageUrl} stopped unexpectedly`))
+            .finally(() => this.running.delete(job.id));
+        this.running.set(job.id, run);
+    }
+
+    /** Recordings still following their source. */
+    active(): number {
+        return this.running.size;
+    }
+
+    /** Ends every recording at its next look (the crawl is aborted) and waits for them. */
+    async stop(): Promise<void> {
+        this.stopping = true;
+        await Promise.allSettled([...this.running.values()]);
+    }
+
+    private async record(job: VideoJob): Promise<void> {
+        const { jobs, maxLiveSecs } = this.options;
+        const fetcher = this.options.client(job);
+        const plan = await jobs.loadPlan(job.id);
+        const units = plan.flatMap((r) => r.userData?.units ?? []);
+        const knownInits = new Map(job.tracks.map((t) => [t.name, knownInitsOf(t.name, units)]));
+        const bound = job.liveEndless ? maxLiveSecs * 1000 : EVENT_CAP_MS;
+        const since = job.liveSince ?? Date.now();
+        let lastNew = Date.now();
+        let failedLooks = 0;
+        let end: string | undefined;
+        log.info(`Recording a live stream from ${job.pageUrl}${job.liveEndless ? ` for up to ${maxLiveSecs} s` : ' until it ends'}`);
+        while (!end) {
+            const delay = refreshDelayMs(job.liveRefreshSecs);
+            await sleep(delay);
+            if (this.stopping) {
+                end = 'the crawl was stopped';
+                break;
+            }
+            if (Date.now() - since >= bound) {
+                end = job.liveEndless ? `recorded for maxLiveSecs (${maxLiveSecs} s)` : 'followed for 6 hours';
+                break;
+            }
+            let ended = true;
+            let grew = false;
+            let error: Error | undefined;
+            for (const [i, track] of job.tracks.entries()) {
+                let current: TrackPlan;
+                try {
+                    current = await this.options.poll(job, track, fetcher);
+                } catch (e) {
+                    // Only the video's own playlist decides; a subtitle or audio playlist that fails costs that look.
+                    if (track.name === 'v') {
+                        error = e as Error;
+                        ended = false;
+                    }
+                    continue;
+                }
+                const update = windowUpdate(track.lastSeq ?? track.firstSeq + track.segments - 1, current);
+                if (!update.ended) ended = false;
+                if (track.name === 'v' && current.refreshSecs) job.liveRefreshSecs = current.refreshSecs;
+                if (!update.fresh.length) continue;
+                grew = true;
+                const known = knownInits.get(track.name) ?? new Map<string, number>();
+                const grown = extendTrack(track, update.fresh, current.inits, known);
+                job.tracks[i] = grown.track;
+                if (track.name === 'v') {
+                    job.durationSecs += grown.durationSecs;
+                    job.gaps = (job.gaps ?? 0) + update.gaps;
+                }
+                const requests = groupRequests(job.id, grown.units, LIVE_RUN, job.proxySession);
+                plan.push(...requests);
+                await jobs.extend(job, grown.units);
+                await this.options.queue.addRequests(requests);
+                this.options.onQueued();
+            }
+            failedLooks = error ? failedLooks + 1 : 0;
+            if (error && failedLooks > this.options.retries) end = `the stream could not be read any more: ${error.message}`;
+            else if (ended) end = 'the stream ended';
+            if (grew) {
+                lastNew = Date.now();
+                await jobs.savePlan(job.id, plan);
+            } else if (!end && Date.now() - lastNew > stallLimitMs(delay)) {
+                end = 'the stream stopped updating';
+            }
+        }
+        job.liveOpen = false;
+        job.liveEnd = end;
+        await jobs.save(job);
+        log.info(`Live recording of ${job.pageUrl} ends: ${end} (${job.durationSecs.toFixed(1)} s, ${job.gaps ?? 0} gaps)`);
+        if (jobs.isSettled(job.id)) this.options.onSettled(job.id);
+    }
+}
