@@ -1,107 +1,370 @@
 /**
- * `npm run bench`: throughput against a CDN-like local server (100 ms to first byte, 1.5 MB/s per
- * connection). Times the actor on the m3u8 URL, the actor on a play page, and the bundled ffmpeg's
- * own `-i URL -c copy` as the baseline. `npm run bench -- --many` measures a 3,600-segment playlist
- * for memory and per-request overhead instead. Prints a Markdown table for the README.
+ * `npm run bench`: the actor as a user runs it (`npm start -- URL`) against a CDN-like local server
+ * (100 ms to first byte, 1.5 MB/s per connection), next to the practical limit of the same machine
+ * and server: a raw fetch of the same segments over 64 connections with no merge (Debian's aria2c
+ * when installed, else bench/raw-fetch.mjs). Cases run in rounds, one of each per round, so that
+ * the machine's drift (~30 % from minute to minute here) hits every case alike; ratios are taken
+ * within a round. Prints a Markdown table for the README.
+ *
+ * `-- --runs N` rounds (default 3); `-- --ffmpeg` adds the bundled ffmpeg's `-i URL -c copy` (50 s);
+ * `-- --fetcher` uses the bench's own fetcher even when aria2c is installed.
+ * `-- --many`: a 3,600-segment playlist, for memory and per-request overhead.
+ * `-- --crawl`: 30 play and gallery pages of the demo site in one run: pages per minute, and per page
+ * the time from its own last new media request to the end of its page handler.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
+import { makeDashMedia } from '../src/demo/dash-media.js';
+import { makeFileMedia } from '../src/demo/file-media.js';
+import { makeGalleryImages } from '../src/demo/gallery.js';
+import { makeDemoMedia, makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { ffmpegPath } from '../src/merge/ffmpeg.js';
 import { storageDir } from '../src/storage.js';
-import { runActor, tempDir, type ActorRun } from '../test/helpers/actor.js';
+import { ROOT, tempDir } from '../test/helpers/actor.js';
+import { npmRun, type NpmRun } from './npm-run.js';
 
 const run = promisify(execFile);
 const TTFB_MS = 100;
 const BYTES_PER_SEC = 1_500_000;
+const CONNECTIONS = 64;
+const SERVER = `server: ${TTFB_MS} ms to first byte, ${BYTES_PER_SEC / 1e6} MB/s per connection`;
 
-interface Row {
-    what: string;
+const argValue = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const flag = (name: string): boolean => process.argv.includes(name);
+
+interface Sample {
     secs: number;
     peak: number;
-    rampSecs?: number;
+    /** When the actor's own first segment request reached the server, seconds after the command started. */
+    firstSegmentSecs?: number;
     rssMb?: number;
-    note?: string;
 }
 
-/**
- * Seconds from the actor's first segment request until the server first saw 90 % of its peak. On
- * a play page the page's own player fetches the playlist and a segment before we stop it; the clock
- * starts at the first segment after the last playlist fetch (the actor's own, when it resolves it).
- */
-function rampUp(server: DemoServer, from: number, since: number): number | undefined {
+interface Case {
+    name: string;
+    go: () => Promise<{ ms: number; rssMb?: number }>;
+    samples: Sample[];
+}
+
+const fmt = (n: number | undefined, digits = 1): string => (n === undefined ? '–' : n.toFixed(digits));
+const spread = (xs: number[], digits = 1, unit = ''): string =>
+    xs.length < 2 ? '–' : `${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)}${unit}`;
+
+/** The actor's segments: those after the last playlist fetch (a play page's own player fetches one first). */
+function firstActorSegment(server: DemoServer, from: number, since: number): number | undefined {
     const lastPlaylist = Math.max(0, ...server.playlistFetches.filter((t) => t >= since));
-    const starts = server.segmentStarts.slice(from).filter((s) => s.at >= lastPlaylist);
-    if (!starts.length) return undefined;
-    const peak = Math.max(...starts.map((s) => s.active));
-    const reached = starts.find((s) => s.active >= peak * 0.9);
-    return reached ? (reached.at - starts[0]!.at) / 1000 : undefined;
+    const first = server.segmentStarts.slice(from).find((s) => s.at >= lastPlaylist);
+    return first ? (first.at - since) / 1000 : undefined;
 }
 
-async function measure(server: DemoServer, what: string, go: () => Promise<ActorRun | { ms: number; note?: string }>): Promise<Row> {
+async function measure(server: DemoServer, c: Case): Promise<Sample> {
     const from = server.segmentStarts.length;
     const since = Date.now();
-    const result = await go();
-    // Open responses seen at each segment request of this case only.
+    const result = await c.go();
     const peak = Math.max(0, ...server.segmentStarts.slice(from).map((s) => s.active));
-    const actorRun = 'items' in result ? result : undefined;
-    const failed = actorRun?.items.filter((i) => i.status !== 'ok');
-    if (failed?.length) throw new Error(`${what}: ${JSON.stringify(failed)}`);
-    return { what, secs: result.ms / 1000, peak, rampSecs: rampUp(server, from, since), rssMb: actorRun?.peakRssMb, note: 'note' in result ? result.note : undefined };
+    const sample = {
+        secs: result.ms / 1000,
+        peak,
+        firstSegmentSecs: firstActorSegment(server, from, since),
+        rssMb: result.rssMb,
+    };
+    c.samples.push(sample);
+    return sample;
 }
 
-function table(rows: Row[], baseline?: Row): string {
-    const lines = ['| case | time (s) | vs ffmpeg | peak parallel connections | ramp to 90 % of peak (s) | peak RSS (MB) |', '|---|---|---|---|---|---|'];
-    for (const r of rows) {
-        const speedup = baseline && r !== baseline ? `${(baseline.secs / r.secs).toFixed(1)}×` : '1×';
-        lines.push(`| ${r.what} | ${r.secs.toFixed(1)} | ${baseline ? speedup : '–'} | ${r.peak} | ${r.rampSecs?.toFixed(2) ?? '–'} | ${r.rssMb ?? '–'} |`);
+/** Every item ok, one video among them, its file in the store and as long as reported. */
+async function verified(what: string, r: NpmRun): Promise<NpmRun> {
+    const bad = r.items.filter((i) => i.status !== 'ok');
+    const video = r.items.find((i) => i.type === 'video');
+    if (r.code !== 0 || bad.length || !video) {
+        const tail = r.lines
+            .slice(-30)
+            .map((l) => l.text)
+            .join('\n');
+        throw new Error(`${what}: exit ${r.code}, ${JSON.stringify(bad.length ? bad : r.items)}\n${tail}`);
+    }
+    const size = (await stat(path.join(r.kvDir, `${video.key}.mp4`))).size;
+    if (size !== video.bytes || !video.sha256)
+        throw new Error(`${what}: stored ${size} bytes, item says ${video.bytes}`);
+    await rm(r.storage, { recursive: true, force: true });
+    return r;
+}
+
+async function actor(
+    what: string,
+    url: string,
+    script = 'start',
+    env?: Record<string, string>,
+): Promise<{ ms: number; rssMb: number }> {
+    const storage = await tempDir('bench-out');
+    const r = await verified(what, await npmRun(['--output-dir', storage, url], { script, env }));
+    await rm(storage, { recursive: true, force: true });
+    return { ms: r.ms, rssMb: r.nodeRssMb };
+}
+
+/** Segment URLs of a media playlist, resolved against it. */
+async function segmentUrls(playlistFile: string, playlistUrl: string): Promise<string[]> {
+    const text = await readFile(playlistFile, 'utf8');
+    return text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => new URL(l, playlistUrl).href);
+}
+
+function aria2c(): string | undefined {
+    if (flag('--fetcher')) return undefined;
+    for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+        if (dir && existsSync(path.join(dir, 'aria2c'))) return path.join(dir, 'aria2c');
+    }
+    return undefined;
+}
+
+async function rawFetch(urls: string[], tool: string | undefined): Promise<{ ms: number }> {
+    const dir = await tempDir('bench-raw');
+    const list = path.join(dir, 'urls.txt');
+    await writeFile(list, urls.join('\n') + '\n');
+    const out = path.join(dir, 'out');
+    await mkdir(out);
+    const t = Date.now();
+    if (tool) {
+        // -j: downloads at once, one connection each; no preallocation (the actor does not preallocate either).
+        await run(tool, [
+            '-q',
+            '-j',
+            String(CONNECTIONS),
+            '--file-allocation=none',
+            '--allow-overwrite=true',
+            '-d',
+            out,
+            '-i',
+            list,
+        ]);
+    } else {
+        await run(process.execPath, [path.join(ROOT, 'bench', 'raw-fetch.mjs'), String(CONNECTIONS), out, list]);
+    }
+    const ms = Date.now() - t;
+    await rm(dir, { recursive: true, force: true });
+    return { ms };
+}
+
+function table(cases: Case[], raw: Case, runs: number): string {
+    const lines = [
+        `| case | time (s), latest | spread over ${runs} runs (s) | × raw fetch, latest (spread) ` +
+            "| peak parallel connections | actor's first segment at (s) | peak RSS (MB) |",
+        '|---|---|---|---|---|---|---|',
+    ];
+    for (const c of cases) {
+        const last = c.samples.at(-1)!;
+        const ratios = c.samples.map((s, i) => s.secs / raw.samples[i]!.secs);
+        const ratio = c === raw ? '1×' : `${fmt(ratios.at(-1), 2)}× (${spread(ratios, 2, '×')})`;
+        const rss = c.samples.map((s) => s.rssMb).filter((x): x is number => x !== undefined);
+        lines.push(
+            `| ${c.name} | ${fmt(last.secs)} | ${spread(c.samples.map((s) => s.secs))} | ${ratio} | ${last.peak} | ` +
+                `${fmt(last.firstSegmentSecs, 2)} | ${rss.length ? `${rss.at(-1)} (${spread(rss, 0)})` : '–'} |`,
+        );
     }
     return lines.join('\n');
 }
 
-async function long(): Promise<void> {
+async function long(runs: number): Promise<void> {
     const dir = path.join(storageDir(), 'bench-media');
     // 330 one-second segments at ~2.2 Mbit/s: > 300 segments and > 80 MB.
-    const video: HlsVideo = await makeHlsVideo(path.join(dir, 'long-noise'), { width: 640, height: 360, secs: 330, segSecs: 1, videoKbps: 2100, noise: true });
+    const video: HlsVideo = await makeHlsVideo(path.join(dir, 'long-noise'), {
+        width: 640,
+        height: 360,
+        secs: 330,
+        segSecs: 1,
+        videoKbps: 2100,
+        noise: true,
+    });
     const size = (await run('sh', ['-c', `cat ${video.dir}/*.ts | wc -c`])).stdout.trim();
     const server = await startDemoServer({ mediaDir: dir, ttfbMs: TTFB_MS, bytesPerSec: BYTES_PER_SEC });
     const src = '/media/long-noise/index.m3u8';
-    console.log(`Media: ${video.segments} segments, ${(Number(size) / 1e6).toFixed(0)} MB of segments; server: ${TTFB_MS} ms to first byte, ${BYTES_PER_SEC / 1e6} MB/s per connection`);
+    const m3u8 = server.origin + src;
+    const urls = await segmentUrls(path.join(video.dir, 'index.m3u8'), m3u8);
+    const tool = aria2c();
+    console.log(
+        `Media: ${video.segments} segments, ${(Number(size) / 1e6).toFixed(0)} MB of segments; ${SERVER}; ` +
+            `raw fetch: ${tool ? 'aria2c' : 'bench/raw-fetch.mjs'}; ${runs} rounds`,
+    );
+    const raw: Case = {
+        name: `raw fetch, ${tool ? 'aria2c' : 'bench fetcher'} ${CONNECTIONS} connections, no merge`,
+        go: () => rawFetch(urls, tool),
+        samples: [],
+    };
+    const start: Case = { name: 'actor: `npm start`, m3u8 URL', go: () => actor('npm start, m3u8', m3u8), samples: [] };
+    const prod: Case = {
+        name: 'actor: `npm run start:prod`, m3u8 URL',
+        go: () => actor('start:prod, m3u8', m3u8, 'start:prod'),
+        samples: [],
+    };
+    const page: Case = {
+        name: 'actor: `npm start`, play page',
+        go: () => actor('npm start, play page', server.videoPage(src)),
+        samples: [],
+    };
+    const cases = [raw, start, prod, page];
     try {
-        const rows: Row[] = [];
-        rows.push(await measure(server, 'actor, m3u8 URL', () => runActor({ startUrls: [{ url: server.origin + src }] }, { compiled: true })));
-        rows.push(await measure(server, 'actor, play page', () => runActor({ startUrls: [{ url: server.videoPage(src) }] }, { compiled: true })));
-        const out = path.join(await tempDir('bench'), 'ffmpeg.mp4');
-        const baseline = await measure(server, 'ffmpeg -i URL -c copy', async () => {
+        for (let round = 1; round <= runs; round++) {
+            for (const c of cases) {
+                const s = await measure(server, c);
+                console.log(`round ${round}: ${c.name}: ${s.secs.toFixed(2)} s, peak ${s.peak} connections`);
+            }
+        }
+        console.log(`\n${table(cases, raw, runs)}\n`);
+        const over = page.samples.map((s, i) => s.secs - start.samples[i]!.secs);
+        console.log(
+            `Play page over the m3u8 URL (same round): latest +${fmt(over.at(-1))} s, spread ${spread(over)} s.`,
+        );
+        if (flag('--ffmpeg')) {
+            const out = path.join(await tempDir('bench'), 'ffmpeg.mp4');
             const t = Date.now();
-            await run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', '-i', server.origin + src, '-c', 'copy', '-bsf:a', 'aac_adtstoasc', out], { maxBuffer: 64 * 1024 * 1024 });
-            const bytes = (await stat(out)).size;
+            await run(
+                ffmpegPath,
+                ['-hide_banner', '-loglevel', 'error', '-y', '-i', m3u8, '-c', 'copy', '-bsf:a', 'aac_adtstoasc', out],
+                { maxBuffer: 64 * 1024 * 1024 },
+            );
             await rm(out);
-            return { ms: Date.now() - t, note: `${bytes} bytes` };
-        });
-        rows.push(baseline);
-        console.log(`\n${table(rows, baseline)}\n`);
+            console.log(`ffmpeg -i URL -c copy: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+        }
     } finally {
         await server.close();
     }
 }
 
-async function many(): Promise<void> {
+async function many(runs: number): Promise<void> {
     const dir = path.join(storageDir(), 'bench-media');
-    const video = await makeHlsVideo(path.join(dir, 'many'), { width: 160, height: 90, secs: 3600, segSecs: 1, fps: 10, videoKbps: 100 });
+    const video = await makeHlsVideo(path.join(dir, 'many'), {
+        width: 160,
+        height: 90,
+        secs: 3600,
+        segSecs: 1,
+        fps: 10,
+        videoKbps: 100,
+    });
     const server = await startDemoServer({ mediaDir: dir });
-    console.log(`Media: ${video.segments} small segments; server: no added latency (per-request overhead)`);
+    console.log(
+        `Media: ${video.segments} small segments; server: no added latency (per-request overhead); ${runs} rounds`,
+    );
+    const url = `${server.origin}/media/many/index.m3u8`;
+    const c: Case = { name: 'actor: `npm start`, 3,600-segment m3u8', go: () => actor('many', url), samples: [] };
     try {
-        const row = await measure(server, 'actor, 3,600-segment m3u8', () => runActor({ startUrls: [{ url: `${server.origin}/media/many/index.m3u8` }] }, { timeoutMs: 900_000, compiled: true }));
-        console.log(`\n${table([row])}\n\nPer segment: ${((row.secs * 1000) / video.segments).toFixed(1)} ms of wall time, end to end.\n`);
+        for (let round = 1; round <= runs; round++) {
+            const s = await measure(server, c);
+            console.log(
+                `round ${round}: ${s.secs.toFixed(2)} s, ${((s.secs * 1000) / video.segments).toFixed(1)} ms ` +
+                    `per segment, peak RSS ${s.rssMb} MB`,
+            );
+        }
+        const secs = c.samples.map((s) => s.secs);
+        const rss = c.samples.map((s) => s.rssMb ?? 0);
+        console.log(
+            `\n3,600 segments: ${spread(secs)} s (latest ${fmt(secs.at(-1))}), ` +
+                `peak RSS ${spread(rss, 0)} MB (latest ${rss.at(-1)}).`,
+        );
     } finally {
         await server.close();
     }
 }
 
-// The actor is measured as deployed: compiled JavaScript, not TypeScript through tsx.
+/** The per-page line of src/pages/page-crawler.ts. */
+const PAGE_LINE = /Page done in ([\d.]+) s, ([\d.]+) s after its last new media request: (\S+)/;
+
+async function crawlPages(runs: number): Promise<void> {
+    const dir = path.join(storageDir(), 'bench-media', 'demo');
+    const imagesDir = path.join(dir, 'images');
+    await Promise.all([makeDemoMedia(dir), makeGalleryImages(imagesDir), makeDashMedia(dir), makeFileMedia(dir)]);
+    const server = await startDemoServer({ mediaDir: dir, imagesDir, ttfbMs: TTFB_MS, bytesPerSec: BYTES_PER_SEC });
+    const p = server.pages;
+    const hls = [
+        'api/index.m3u8',
+        'enc/index.m3u8',
+        'seed/index.m3u8',
+        'range/index.m3u8',
+        'disc/index.m3u8',
+        'alt-audio/master.m3u8',
+        'iframe-enc/master.m3u8',
+        'live/index.m3u8',
+    ];
+    const play = [
+        p.api,
+        p.iframe,
+        p.seed,
+        p.click,
+        p.hidden,
+        p.fmp4,
+        ...hls.map((m) => server.videoPage(`/media/${m}`)),
+    ];
+    const players = [p.dashShaka, p.dashJs, p.plyrMp4, p.webm, p.flv, p.dashAndMp4, p.preview];
+    const galleries = [
+        p.gallerySeed,
+        p.galleryLazy,
+        p.galleryFeed,
+        p.galleryPage1,
+        ...['page2', 'page3', 'names', 'pixel-lazy'].map((g) => `${server.origin}/gallery/${g}.html`),
+    ];
+    const urls = [...play, ...players, ...galleries];
+    console.log(
+        `${urls.length} pages (${play.length + players.length} play, ${galleries.length} gallery); ${SERVER}; ` +
+            `${runs} rounds`,
+    );
+    const summaries: string[] = [];
+    try {
+        for (let round = 1; round <= runs; round++) {
+            const out = await tempDir('bench-out');
+            const r = await npmRun(['--output-dir', out, ...urls], { treeMemory: true });
+            await rm(out, { recursive: true, force: true });
+            if (r.code !== 0)
+                throw new Error(
+                    `crawl: exit ${r.code}\n${r.lines
+                        .slice(-30)
+                        .map((l) => l.text)
+                        .join('\n')}`,
+                );
+            const pages = r.lines.flatMap((l) => {
+                const m = PAGE_LINE.exec(l.text);
+                return m ? [{ at: l.at / 1000, secs: Number(m[1]), beyond: Number(m[2]), url: m[3]! }] : [];
+            });
+            const failed = r.items.filter((i) => i.status === 'failed');
+            console.log(
+                `\nround ${round}: ${pages.length} pages rendered, ${r.items.length} items, ${failed.length} failed`,
+            );
+            for (const f of failed) console.log(`  failed ${f.type} ${f.pageUrl}: ${f.error}`);
+            for (const pg of [...pages].sort((a, b) => b.beyond - a.beyond)) {
+                console.log(
+                    `  ${pg.beyond.toFixed(2).padStart(5)} s beyond, ${pg.secs.toFixed(1).padStart(4)} s in all  ` +
+                        pg.url.replace(server.origin, ''),
+                );
+            }
+            // Page stage: from the first page's start to the last page's end, as the actor logged them.
+            const stage = Math.max(...pages.map((x) => x.at)) - Math.min(...pages.map((x) => x.at - x.secs));
+            const beyond = pages.map((x) => x.beyond).sort((a, b) => a - b);
+            const median = beyond[Math.floor(beyond.length / 2)] ?? 0;
+            const summary =
+                `${pages.length} pages: ${((pages.length / stage) * 60).toFixed(0)} pages/min over the page stage ` +
+                `(${stage.toFixed(1)} s), ${((pages.length / r.ms) * 60_000).toFixed(0)} per min over the whole run ` +
+                `(${(r.ms / 1000).toFixed(1)} s); beyond the last media request: median ${median.toFixed(2)} s, ` +
+                `max ${Math.max(...beyond).toFixed(2)} s; peak RSS of the actor's Node ` +
+                `${r.nodeRssMb} MB, peak PSS of Node + Chromium ${r.treePssMb} MB`;
+            summaries.push(summary);
+            console.log(summary);
+            await rm(r.storage, { recursive: true, force: true });
+        }
+        console.log(`\n${summaries.map((s, i) => `round ${i + 1}: ${s}`).join('\n')}`);
+    } finally {
+        await server.close();
+    }
+}
+
+// `npm start` builds dist/ itself when it is stale; build here so that no round pays for a build.
 execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
-await (process.argv.includes('--many') ? many() : long());
+const runs = Number(argValue('--runs') ?? (flag('--crawl') ? 2 : flag('--many') ? 2 : 3));
+await (flag('--many') ? many(runs) : flag('--crawl') ? crawlPages(runs) : long(runs));

@@ -2,7 +2,7 @@
  * The page stage: renders play and gallery pages in Chromium and reports what media they hold.
  * It knows nothing of downloading: it hands a `FoundPage` to whoever wired it.
  */
-import { NonRetryableError, type ProxyConfiguration } from '@crawlee/core';
+import { log, NonRetryableError, type ProxyConfiguration } from '@crawlee/core';
 import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/playwright';
 import type { Page } from 'playwright';
 import { chromium } from 'playwright';
@@ -10,6 +10,7 @@ import type { CrawlInput } from '../input.js';
 import type { FoundVideos, PageSubtitle, SourceFormat, VideoCandidate } from '../model.js';
 import { cookieHeader, type Headers } from '../net/headers.js';
 import { sleep } from '../net/retry.js';
+import { activityOf, trackActivity } from './activity.js';
 import { CHROMIUM_ARGS } from './browser.js';
 import { isVideoFileUrl, manifestFormat, NetworkCapture } from './capture.js';
 import { findManifestUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
@@ -177,6 +178,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             async ({ page }, gotoOptions) => {
                 // Our own waits follow (players, lazy content); the load event may never come on media pages.
                 if (gotoOptions) gotoOptions.waitUntil = 'domcontentloaded';
+                trackActivity(page);
                 const capture = new NetworkCapture();
                 capture.attach(page);
                 captures.set(page, capture);
@@ -205,6 +207,12 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             if (images.length || refused.length || skipped.length) await options.onImages({ pageUrl: request.url, images, refusedImages: refused, skippedImages: skipped, proxySession });
             if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
             if (videos === 0 && candidates.length === 0 && images.length === 0 && refused.length === 0) await options.onNothingFound(request.url, title);
+            // What a user waits for per page beyond the page itself (`npm run bench -- --crawl` reads this line).
+            const activity = activityOf(page);
+            const done = Date.now();
+            const beyond = (done - (activity.lastNewMediaRequestAt || activity.startedAt)) / 1000;
+            const secs = ((done - activity.startedAt) / 1000).toFixed(1);
+            log.info(`Page done in ${secs} s, ${beyond.toFixed(2)} s after its last new media request: ${request.url}`);
         },
         async failedRequestHandler({ request }, error) {
             await options.onPageFailed(request.url, error.message.split('\n')[0] ?? String(error));

@@ -1,0 +1,135 @@
+/**
+ * Runs the actor the way a user does, `npm start -- [options] URL…` (or another npm script), with
+ * its own storage folder, and samples the memory of everything it started: the actor's Node
+ * process (RSS, the figure of earlier benchmark rounds) and, on request, the proportional set size
+ * of the whole process tree (npm, Node and Chromium: shared pages counted once).
+ */
+import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { MediaItem } from '../src/model.js';
+import { readItems, ROOT, tempDir } from '../test/helpers/actor.js';
+
+export interface NpmRun {
+    code: number | null;
+    /** Wall time from spawning npm to its exit. */
+    ms: number;
+    /** Output lines with their arrival time (ms since spawn). */
+    lines: { at: number; text: string }[];
+    items: MediaItem[];
+    storage: string;
+    kvDir: string;
+    /** Peak RSS of the biggest Node process under npm: the actor. */
+    nodeRssMb: number;
+    /** Peak summed PSS of the whole tree, when `treeMemory` was asked for. */
+    treePssMb?: number;
+}
+
+export interface NpmOptions {
+    script?: string;
+    env?: Record<string, string>;
+    /** Also sample the PSS of every process in the tree (Chromium included); costs more per sample. */
+    treeMemory?: boolean;
+    timeoutMs?: number;
+}
+
+interface Proc {
+    pid: number;
+    ppid: number;
+    comm: string;
+}
+
+async function processes(): Promise<Proc[]> {
+    const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+    const all = await Promise.all(
+        pids.map(async (pid) => {
+            const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+            // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+            const close = stat.lastIndexOf(')');
+            if (close < 0) return undefined;
+            const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+            return { pid: Number(pid), ppid, comm: stat.slice(stat.indexOf('(') + 1, close) };
+        }),
+    );
+    return all.filter((p): p is Proc => p !== undefined);
+}
+
+function descendants(all: Proc[], root: number): Proc[] {
+    const out: Proc[] = [];
+    const todo = [root];
+    while (todo.length) {
+        const pid = todo.pop()!;
+        for (const p of all) {
+            if (p.ppid === pid) {
+                out.push(p);
+                todo.push(p.pid);
+            }
+        }
+    }
+    return out;
+}
+
+const kbField = (text: string, field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? 0);
+
+/** `npm <script> -- ...args` in the repository, as a user types it. */
+export async function npmRun(args: string[], options: NpmOptions = {}): Promise<NpmRun> {
+    const storage = await tempDir('bench-run');
+    const kvDir = path.join(storage, 'key_value_stores', 'default');
+    const script = options.script ?? 'start';
+    const npmArgs = script === 'start' ? ['start', '--', ...args] : ['run', script, '--', ...args];
+    const started = Date.now();
+    const child = spawn('npm', npmArgs, {
+        cwd: ROOT,
+        env: { ...process.env, CRAWLEE_STORAGE_DIR: storage, APIFY_LOG_LEVEL: 'INFO', ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: NpmRun['lines'] = [];
+    for (const stream of [child.stdout, child.stderr]) {
+        let rest = '';
+        stream.on('data', (d: Buffer) => {
+            const at = Date.now() - started;
+            const parts = (rest + d.toString()).split('\n');
+            rest = parts.pop() ?? '';
+            for (const text of parts) lines.push({ at, text: text.replace(/\x1b\[[0-9;]*m/g, '') });
+        });
+        stream.on('end', () => rest && lines.push({ at: Date.now() - started, text: rest }));
+    }
+    let nodeRssKb = 0;
+    let treePssKb = 0;
+    let tree: Proc[] = [];
+    let sampling = false;
+    let samples = 0;
+    const sampler = setInterval(() => {
+        if (sampling) return;
+        sampling = true;
+        void (async () => {
+            // The tree changes slowly (npm → sh → node → Chromium): look it up every 5th sample.
+            if (samples++ % 5 === 0) tree = descendants(await processes(), child.pid!);
+            let pss = 0;
+            for (const p of tree) {
+                if (p.comm === 'node') {
+                    const status = await readFile(`/proc/${p.pid}/status`, 'utf8').catch(() => '');
+                    nodeRssKb = Math.max(nodeRssKb, kbField(status, 'VmRSS'));
+                }
+                if (options.treeMemory)
+                    pss += kbField(await readFile(`/proc/${p.pid}/smaps_rollup`, 'utf8').catch(() => ''), 'Pss');
+            }
+            treePssKb = Math.max(treePssKb, pss);
+        })().finally(() => (sampling = false));
+    }, 100);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const ms = Date.now() - started;
+    clearTimeout(timer);
+    clearInterval(sampler);
+    return {
+        code,
+        ms,
+        lines,
+        items: await readItems(storage),
+        storage,
+        kvDir,
+        nodeRssMb: Math.round(nodeRssKb / 1024),
+        treePssMb: options.treeMemory ? Math.round(treePssKb / 1024) : undefined,
+    };
+}
