@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ffmpegPath } from '../merge/ffmpeg.js';
-import type { HlsVideo } from './media.js';
+import type { HlsVideo } from './hls-video.js';
 
 const run = promisify(execFile);
 const ff = (args: string[]): Promise<unknown> => run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { maxBuffer: 16 * 1024 * 1024 });

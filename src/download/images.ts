@@ -21,7 +21,7 @@ import type { ImageTask, MediaItem } from '../model.js';
 import { normalizeUrl } from '../urls.js';
 import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../archive.js';
 import { CorruptUnitError, NotAnImageError } from '../errors.js';
-import { decodeDataUri, inlineLabel, placeholderByContent } from '../pages/images.js';
+import { decodeDataUri, inlineLabel, placeholderByContent } from '../image-content.js';
 import type { StreamedResponse } from './download-crawler.js';
 
 export type { ImageTask };

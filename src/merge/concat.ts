@@ -2,7 +2,7 @@
  * Joins a track's downloaded units into files, in plan order, one file per timeline section, with
  * each init section written where the segments start needing it. Byte concatenation is what a
  * player feeds its demuxer too (and, for the ranges of a plain file, gives the file back); it keeps ffmpeg away from
- * playlists and from opening every segment at once (its `concat:` protocol runs out of file
+ * manifests and from opening every segment at once (its `concat:` protocol runs out of file
  * handles past ~1000 segments). Sections are joined later by ffmpeg's concat demuxer, which shifts
  * each section's restarted timestamps to follow the previous one.
  */

@@ -1,6 +1,6 @@
 /**
  * ffmpeg and ffprobe: which binaries, and the few things the crawler asks of them. ffmpeg is only
- * ever given files this program wrote (`-protocol_whitelist file`), never a playlist text from the web.
+ * ever given files this program wrote (`-protocol_whitelist file`), never a manifest text from the web.
  *
  * Binaries (`resolveTools`): `FFMPEG_PATH` and `FFPROBE_PATH` when set (the Docker image points them
  * at Debian's maintained build), an `ffprobe` next to `FFMPEG_PATH`, else the 2018 static ffmpeg of
@@ -141,7 +141,7 @@ export function parseMediaInfo(stderr: string): MediaInfo {
         streams.push(stream(type, m[3] ?? '', width, height, langOf(m[1])));
     }
     const start = /Duration: [^\n]*?, start: (-?\d+(?:\.\d+)?)/.exec(stderr);
-    return { durationSecs, startSecs: start ? Number(start[1]) : undefined, streams };
+    return { durationSecs, ...(start ? { startSecs: Number(start[1]) } : {}), streams };
 }
 
 function stream(type: StreamInfo['type'], codec: string, width?: number, height?: number, lang?: string): StreamInfo {
@@ -182,8 +182,8 @@ export function mediaInfoFromFfprobe(json: string | FfprobeJson): MediaInfo {
     });
     const streamSecs = (data.streams ?? []).map((s) => seconds(s.duration)).filter((n) => n !== undefined);
     const durationSecs = seconds(data.format?.duration) ?? (streamSecs.length ? Math.max(...streamSecs) : undefined);
-    const start = Number(data.format?.start_time);
-    return { durationSecs, startSecs: Number.isFinite(start) ? start : undefined, streams };
+    const start = data.format?.start_time === undefined ? NaN : Number(data.format.start_time);
+    return { durationSecs, ...(Number.isFinite(start) ? { startSecs: start } : {}), streams };
 }
 
 const tail = (stderr: string): string => stderr.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 200);

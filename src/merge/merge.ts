@@ -22,7 +22,7 @@ export interface MergedVideo {
     hasAudio: boolean;
 }
 
-/** The longest difference between the playlist's duration and the MP4's that still counts as complete. */
+/** The longest difference between the source's stated duration and the MP4's that still counts as complete. */
 export const DURATION_TOLERANCE_SECS = 1;
 
 /** Shorter than this is a preview or a teaser loop, not the video a person came for. */

@@ -1,8 +1,8 @@
 /**
- * Subtitle tracks → one WebVTT file per language. Segmented WebVTT (HLS) is joined with each
- * segment's `X-TIMESTAMP-MAP` applied, cues repeated across segments dropped; TTML (DASH) is
- * converted. Times end up relative to the video's first frame, as a player shows them beside the
- * stored MP4. Pure but for `joinSubtitleTrack`.
+ * Subtitle tracks → one WebVTT file per language. Segmented WebVTT is joined with each segment's
+ * `X-TIMESTAMP-MAP` applied, cues repeated across segments dropped; TTML is converted. Times end
+ * up relative to the video's first frame, as a player shows them beside the stored MP4. Pure but
+ * for `joinSubtitleTrack`.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
