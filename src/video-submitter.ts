@@ -171,8 +171,8 @@ export class VideoSubmitter {
             });
             return true;
         }
-        // Only HLS playlists are followed; a dynamic MPD is recorded as far as it lists segments now.
-        const follow = live && plan.format === 'hls';
+        // HLS playlists and dynamic MPDs are followed; other sources are taken as they are.
+        const follow = live && (plan.format === 'hls' || plan.format === 'dash');
         const job: VideoJob = {
             id,
             format: plan.format,

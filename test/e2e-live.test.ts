@@ -7,17 +7,20 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { makeDashMedia, type DashMedia } from '../src/demo/dash-media.js';
 import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, spawnActor, tempDir } from './helpers/actor.js';
-import { frameHashes } from './helpers/media.js';
+import { frameHashes, mediaInfo } from './helpers/media.js';
 
 let server: DemoServer;
 let video: HlsVideo;
+let dash: DashMedia;
 
 before(async () => {
     const dir = await tempDir('live');
     video = await makeHlsVideo(path.join(dir, 'live'), { width: 320, height: 180, secs: 20, segSecs: 2, toneHz: 330 });
+    dash = await makeDashMedia(dir);
     server = await startDemoServer({ mediaDir: dir, faults: true });
 });
 after(() => server?.close());
@@ -91,4 +94,20 @@ test('a run killed with SIGKILL mid-recording goes on recording when started aga
     assert.equal(item.status, 'ok', item.error);
     assert.equal(item.gaps, 0);
     assert.deepEqual(await frameHashes(path.join(again.kvDir, `${item.key}.mp4`)), await frameHashes(video.source));
+});
+
+test('a dynamic MPD is followed until it turns static: every frame of the chosen representation', async () => {
+    const url = `${server.origin}/live/dash.mpd?dir=dash/timeline&s=dash-1&start=2`;
+    const run = await runActor({ startUrls: [{ url }] }, { timeoutMs: 120_000 });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    assert.equal(run.items.length, 1, JSON.stringify(run.items, null, 1));
+    const item = run.items[0]!;
+    assert.equal(item.status, 'ok', item.error);
+    assert.equal(item.format, 'dash');
+    assert.equal(item.live, true);
+    assert.equal(item.gaps, 0);
+    assert.match(run.output, /the stream ended/);
+    const file = path.join(run.kvDir, `${item.key}.mp4`);
+    assert.deepEqual(await frameHashes(file), await frameHashes(dash.timeline.sources.high!));
+    assert.ok((await mediaInfo(file)).streams.some((s) => s.type === 'audio'), 'audio recorded too');
 });

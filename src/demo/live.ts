@@ -40,3 +40,41 @@ export function livePlaylist(o: LiveOptions): string {
     if (o.kind === 'event' && end === o.segments.length) lines.push('#EXT-X-ENDLIST');
     return `${lines.join('\n')}\n`;
 }
+
+/**
+ * A static MPD with SegmentTimelines as a live one at a moment: `dynamic` while it grows by one
+ * second of media per second of clock (from `startSecs` of media), each timeline cut to what
+ * exists; static again once all of it is out. Segments are fetched from `base` (a BaseURL).
+ */
+export function liveMpd(staticMpd: string, elapsedSecs: number, startSecs: number, base: string, clockStart: Date): string {
+    const availableSecs = startSecs + elapsedSecs;
+    let complete = true;
+    const cut = staticMpd.replace(
+        /(<SegmentTemplate[^>]*\btimescale="(\d+)"[^>]*>\s*<SegmentTimeline>)([\s\S]*?)(<\/SegmentTimeline>)/g,
+        (_m, open: string, timescale: string, body: string, close: string) => {
+            const scale = Number(timescale);
+            const kept: string[] = [];
+            let t = 0;
+            for (const s of body.matchAll(/<S\b([^>]*)\/>/g)) {
+                const attr = (name: string): number | undefined => {
+                    const v = new RegExp(`\\b${name}="(\\d+)"`).exec(s[1] ?? '')?.[1];
+                    return v === undefined ? undefined : Number(v);
+                };
+                t = attr('t') ?? t;
+                const d = attr('d') ?? 0;
+                for (let i = 0; i <= (attr('r') ?? 0); i++, t += d) {
+                    // A segment exists once all of it has been "broadcast".
+                    if ((t + d) / scale <= availableSecs + 1e-6) kept.push(`<S t="${t}" d="${d}" />`);
+                    else complete = false;
+                }
+            }
+            return `${open}\n${kept.join('\n')}\n${close}`;
+        },
+    );
+    const withBase = cut.replace(/(<MPD\b[^>]*>)/, `$1\n<BaseURL>${base}</BaseURL>`);
+    if (complete) return withBase;
+    return withBase.replace(
+        /type="static"/,
+        `type="dynamic" availabilityStartTime="${clockStart.toISOString()}" minimumUpdatePeriod="PT1S" publishTime="${new Date().toISOString()}"`,
+    );
+}

@@ -15,7 +15,7 @@ import type {
     VideoJob,
     VideoPlan,
 } from '../model.js';
-import { looksLikeMpd, resolveDash } from './dash/resolve.js';
+import { looksLikeMpd, pollDashTrack, resolveDash } from './dash/resolve.js';
 import { resolveFile } from './file/resolve.js';
 import { pollHlsTrack, refreshHlsUrls } from './hls/refresh.js';
 import { looksLikeHls, resolveHls } from './hls/resolve.js';
@@ -63,6 +63,9 @@ export interface PlanOptions {
     /** Plan subtitle tracks too. */
     subtitles?: boolean;
 }
+
+/** A look at a live source lists at most this many segments per track (a long DVR window). */
+const MAX_LIVE_SEGMENTS = 100_000;
 
 /** What the first bytes of a URL with no telling name or type are. */
 async function sniffFormat(url: string, fetcher: ManifestFetcher): Promise<SourceFormat> {
@@ -166,12 +169,12 @@ export function withPageSubtitles(plan: VideoPlan, subtitles: readonly PageSubti
 
 /**
  * A fresh look at one track of a live video: its current window as a plan. HLS media playlists
- * are fetched again; a dynamic DASH MPD is not followed yet (its video is recorded as far as it
- * listed segments when found).
+ * are fetched again; so is a dynamic MPD, the track's Representation planned as it stands now.
  */
 export async function pollTrack(job: VideoJob, track: TrackJob, fetcher: ManifestFetcher): Promise<TrackPlan> {
-    if (job.format !== 'hls') throw new ManifestError(`following a live ${job.format} source is not supported yet`);
-    return pollHlsTrack(track, fetcher);
+    if (job.format === 'hls') return pollHlsTrack(track, fetcher);
+    if (job.format === 'dash') return pollDashTrack(job.url, track.sourceUrl, track.name, fetcher, MAX_LIVE_SEGMENTS);
+    throw new ManifestError(`following a live ${job.format} source is not supported`);
 }
 
 export async function refreshUnitUrls(job: VideoJob, fetcher: ManifestFetcher): Promise<Map<string, string>> {

@@ -46,6 +46,10 @@ export interface Representation {
 
 export interface ParsedMpd {
     dynamic: boolean;
+    /** Dynamic with no stated duration: a stream with no promised end. */
+    endless: boolean;
+    /** MPD@minimumUpdatePeriod in seconds: how often a dynamic MPD is looked at again. */
+    refreshSecs?: number;
     /** Representations of each Period, in document order. */
     periods: Representation[][];
 }
@@ -243,5 +247,12 @@ export function parseMpd(text: string, manifestUrl: string, now = Date.now()): P
         const rep = representation(info, key, domFacts.get(key)!);
         byPeriod[rep.period]!.push(rep);
     }
-    return { dynamic: mpd.getAttribute('type') === 'dynamic', periods: byPeriod };
+    const dynamic = mpd.getAttribute('type') === 'dynamic';
+    return {
+        dynamic,
+        // A dynamic MPD that states no presentation duration promises no end: a live channel.
+        endless: dynamic && !mpd.getAttribute('mediaPresentationDuration'),
+        refreshSecs: isoSeconds(mpd.getAttribute('minimumUpdatePeriod')),
+        periods: byPeriod,
+    };
 }

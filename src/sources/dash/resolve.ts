@@ -191,7 +191,15 @@ const representationUrl = (mpdUrl: string, rep: Representation): string =>
 async function track(
     name: TrackName,
     reps: Representation[],
-    ctx: { mpdUrl: string; manifestUrl: string; fetcher: ManifestFetcher; maxSegments: number; live: boolean },
+    ctx: {
+        mpdUrl: string;
+        manifestUrl: string;
+        fetcher: ManifestFetcher;
+        maxSegments: number;
+        live: boolean;
+        endless?: boolean;
+        refreshSecs?: number;
+    },
 ): Promise<TrackPlan> {
     const first = reps[0]!;
     const found = reps.map((rep) => representationSegments(rep, ctx.manifestUrl, ctx.maxSegments));
@@ -207,6 +215,7 @@ async function track(
         inits,
         durationSecs: segments.reduce((sum, s) => sum + s.durationSecs, 0),
         live: ctx.live,
+        ...(ctx.live ? { endless: Boolean(ctx.endless), ...(ctx.refreshSecs ? { refreshSecs: ctx.refreshSecs } : {}) } : {}),
         bytes: 'segments',
         ...(first.lang ? { lang: first.lang } : {}),
         ...(first.codecs ? { codecs: first.codecs } : {}),
@@ -229,7 +238,15 @@ export async function resolveDash(
     if (!looksLikeMpd(res.text)) throw notAnMpd(res.text, res.contentType);
     const mpd = parseMpd(res.text, res.url);
     const picks = pickTracks(mpd.periods, quality, options.preferredLang);
-    const ctx = { mpdUrl, manifestUrl: res.url, fetcher, maxSegments: options.maxSegments, live: mpd.dynamic };
+    const ctx = {
+        mpdUrl,
+        manifestUrl: res.url,
+        fetcher,
+        maxSegments: options.maxSegments,
+        live: mpd.dynamic,
+        endless: mpd.endless,
+        refreshSecs: mpd.refreshSecs,
+    };
     const video = picks[0]!.video;
     const videos = picks.map((p) => p.video);
     const tracks = [await track('v', videos, ctx)];
@@ -247,4 +264,26 @@ export async function resolveDash(
         delivery: 'remux',
         relatedUrls: [],
     };
+}
+
+/**
+ * A fresh look at one track of a dynamic MPD: the MPD fetched again and the same Representation
+ * (by its id, which the track's source URL carries) planned as it stands now. `live` turns false
+ * when the MPD has become static: the recording is then complete.
+ */
+export async function pollDashTrack(
+    mpdUrl: string,
+    trackSourceUrl: string,
+    name: TrackName,
+    fetcher: ManifestFetcher,
+    maxSegments: number,
+): Promise<TrackPlan> {
+    const res = await fetcher.text(mpdUrl);
+    if (!looksLikeMpd(res.text)) throw notAnMpd(res.text, res.contentType);
+    const mpd = parseMpd(res.text, res.url);
+    const id = decodeURIComponent(trackSourceUrl.replace(/^[^#]*#/, ''));
+    const reps = mpd.periods.flatMap((period) => period.filter((r) => r.id === id));
+    if (!reps.length) throw new ManifestError(`DASH representation ${id} is no longer in the MPD`);
+    const ctx = { mpdUrl, manifestUrl: res.url, fetcher, maxSegments, live: mpd.dynamic, endless: mpd.endless, refreshSecs: mpd.refreshSecs };
+    return track(name, reps, ctx);
 }
