@@ -15,6 +15,7 @@ import { hostileRoute } from './hostile.js';
 import { bigGalleryPage, feedPage, galleryPage, syntheticBmp } from './gallery.js';
 import { PLAYER_PAGES, playerPageHtml, playerPagePath, vendorFile } from './player-pages.js';
 import type { PlayerKind, PlayerPageName } from './player-pages.js';
+import { HIDDEN_PAGES, hiddenRoute, type HiddenPageName } from './hidden-pages.js';
 
 export interface SegmentStart {
     at: number;
@@ -46,7 +47,9 @@ export interface DemoServer {
         | 'api' | 'iframe' | 'seed' | 'noVideo' | 'missing' | 'htmlPlaylist'
         | 'gallerySeed' | 'galleryLazy' | 'galleryFeed' | 'galleryPage1' | 'click' | 'hidden' | 'fmp4'
         // DASH and plain-file pages of the real player libraries (player-pages.ts).
-        | PlayerPageName,
+        | PlayerPageName
+        // Sources with no URL: a blob: playlist, MediaSource players (hidden-pages.ts).
+        | HiddenPageName,
         string
     >;
     /** A play page for any playlist of this server. */
@@ -252,6 +255,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                 if (!file) return void res.writeHead(404).end();
                 return sendFile(req, res, file, false);
             }
+            if (await hiddenRoute(req, res, url, options.mediaDir)) return;
             const playerHtml = playerPageHtml(p, url.searchParams);
             if (playerHtml) return html(playerHtml);
             if (p.startsWith('/media/')) {
@@ -291,6 +295,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         fmp4: `${origin}/play/video.html?src=/media/fmp4/index.m3u8`,
         ...(Object.fromEntries(Object.entries(PLAYER_PAGES).map(([k, v]) => [k, origin + v])) as
             Record<PlayerPageName, string>),
+        ...(Object.fromEntries(Object.entries(HIDDEN_PAGES).map(([k, v]) => [k, origin + v])) as
+            Record<HiddenPageName, string>),
     });
     return {
         origin,

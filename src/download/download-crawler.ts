@@ -6,13 +6,21 @@
  */
 import { createDecipheriv } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ProxyConfiguration, RequestProvider } from '@crawlee/core';
 import { FileDownload, type FileDownloadCrawlingContext } from '@crawlee/http';
-import { CorruptUnitError, HttpStatusError, isRetryable, KeyError, redactUrl, UnitsFailedError } from '../errors.js';
+import {
+    CorruptUnitError,
+    HttpStatusError,
+    isRetryable,
+    KeyError,
+    PermanentMediaError,
+    redactUrl,
+    UnitsFailedError,
+} from '../errors.js';
 import type { CrawlInput } from '../input.js';
 import type { UnitsTask, UnitTask, VideoJob } from '../model.js';
 import { httpClient } from '../net/fetch.js';
@@ -65,6 +73,24 @@ const header = (h: StreamedResponse['headers'], name: string): string | undefine
     return Array.isArray(v) ? v[0] : v;
 };
 
+/**
+ * Moves a unit file the page stage wrote (`UnitSource.localFile`) to `final`; resolves to its size.
+ * Only files under the run's work root are taken: a unit never names any other file to move.
+ */
+export async function moveLocalUnit(file: string, root: string, final: string): Promise<number> {
+    const from = path.resolve(file);
+    if (!from.startsWith(path.resolve(root) + path.sep)) {
+        throw new PermanentMediaError('UNSAFE_URL', `refused to take a unit from ${file}: it is outside the work folder`);
+    }
+    const { size } = await stat(from);
+    await rename(from, final).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EXDEV') throw error;
+        await copyFile(from, final);
+        await rm(from, { force: true });
+    });
+    return size;
+}
+
 export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDownload {
     const { input, queue, jobs, stats, handlers } = options;
     const keys = new KeyCache({ retries: input.maxRequestRetries });
@@ -103,8 +129,20 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         return { stream: res.stream, statusCode: res.statusCode, headers: res.headers };
     }
 
+    /** Bytes the page stage took out of a MediaSource: moved into place and counted like a fetched unit. */
+    async function storeLocalUnit(job: VideoJob, unit: UnitTask, file: string): Promise<number> {
+        const dir = jobs.workDir(job.id);
+        await mkdir(dir, { recursive: true });
+        const bytes = await moveLocalUnit(file, jobs.workRoot, path.join(dir, unit.unit));
+        const settled = jobs.unitDone(job.id, unit.unit);
+        handlers.onUnitStored?.(job.id);
+        if (settled) handlers.onVideoSettled(job.id);
+        return bytes;
+    }
+
     /** Fetches one segment or init section to the work folder; resolves to the bytes received. */
     async function fetchUnit(ctx: FileDownloadCrawlingContext, job: VideoJob, unit: UnitTask): Promise<number> {
+        if (unit.localFile) return storeLocalUnit(job, unit, unit.localFile);
         const key = unit.key ? await keys.get(unit.key.uri, job.headers, await sessionProxy(job.proxySession)) : undefined;
         const sendHeaders = { ...job.headers, ...(unit.range ? { range: `bytes=${unit.range.offset}-${unit.range.offset + unit.range.length - 1}` } : {}) };
         const res = await open(ctx, unit.url, sendHeaders, job.proxySession).catch(async (error: Error) => {

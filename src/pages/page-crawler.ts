@@ -16,6 +16,9 @@ import { isVideoFileUrl, manifestFormat, NetworkCapture } from './capture.js';
 import { findManifestUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
 import { clickPlay } from './click-play.js';
 import { gatherImages, type PageImage } from './gather-images.js';
+import { withHiddenSources } from './hidden-sources.js';
+import { installHooks, prepareContext, type PageHooks } from './hooks.js';
+import { MSE_MAX_EXTRA_SECS } from './mse-rules.js';
 import { resolveUrl } from '../urls.js';
 
 export interface FoundImages {
@@ -76,7 +79,12 @@ function sourceCandidates(scans: FrameScan[]): SourceCandidate[] {
 }
 
 /** Waits for the player to request a manifest or file, clicking play if it does not start by itself. */
-async function waitForMedia(ctx: PlaywrightCrawlingContext, capture: NetworkCapture, waitSecs: number): Promise<FrameScan[]> {
+async function waitForMedia(
+    ctx: PlaywrightCrawlingContext,
+    capture: NetworkCapture,
+    waitSecs: number,
+    hooks?: PageHooks,
+): Promise<FrameScan[]> {
     const { page } = ctx;
     const start = Date.now();
     const deadline = start + waitSecs * 1000;
@@ -84,7 +92,8 @@ async function waitForMedia(ctx: PlaywrightCrawlingContext, capture: NetworkCapt
     let scans: FrameScan[] = [];
     let lastScan = 0;
     while (Date.now() < deadline) {
-        if (capture.media.length > 0) break;
+        // A page-built manifest or a fed MediaSource is as telling as a manifest request (hooks.ts).
+        if (capture.media.length > 0 || hooks?.ready()) break;
         const elapsed = Date.now() - start;
         if (Date.now() - lastScan > 1000) {
             scans = await scanFrames(page);
@@ -159,6 +168,7 @@ async function stopPlayers(page: Page): Promise<void> {
 export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawler {
     const { input } = options;
     const captures = new WeakMap<Page, NetworkCapture>();
+    const hookSets = new WeakMap<Page, PageHooks>();
     return new PlaywrightCrawler({
         proxyConfiguration: options.proxyConfiguration,
         maxRequestsPerCrawl: input.maxPagesPerCrawl > 0 ? input.maxPagesPerCrawl : undefined,
@@ -166,13 +176,20 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
         maxConcurrency: 4,
         // A page whose HTML never finishes must not hold a browser tab for minutes.
         navigationTimeoutSecs: Math.min(60, Math.max(15, input.pageWaitSecs * 3)),
-        requestHandlerTimeoutSecs: input.pageWaitSecs + 90,
+        // A MediaSource-only video is played through on the page: up to its duration / 8 more.
+        requestHandlerTimeoutSecs: input.pageWaitSecs + 90 + MSE_MAX_EXTRA_SECS,
         launchContext: {
             launcher: chromium,
             launchOptions: { executablePath: options.executablePath, headless: true, args: CHROMIUM_ARGS },
         },
         // The browser's real User-Agent is what we forward to media hosts; a generated fingerprint would differ.
-        browserPoolOptions: { useFingerprints: false },
+        browserPoolOptions: {
+            useFingerprints: false,
+            // The in-page hooks' binding, on each browser's context before its first page (hooks.ts).
+            postLaunchHooks: [
+                async (_id, controller) => void (await Promise.all(controller.browser.contexts().map(prepareContext))),
+            ],
+        },
         preNavigationHooks: [
             // Listeners must exist before navigation: a player's first XHRs are otherwise missed (crawlee #1611).
             async ({ page }, gotoOptions) => {
@@ -182,6 +199,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 const capture = new NetworkCapture();
                 capture.attach(page);
                 captures.set(page, capture);
+                hookSets.set(page, await installHooks(page, { mayNeedMse: () => capture.media.length === 0 }));
             },
         ],
         async requestHandler(ctx) {
@@ -195,10 +213,21 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             const capture = captures.get(page) ?? new NetworkCapture();
             const deadline = Date.now() + input.pageWaitSecs * 1000;
             const proxySession = options.proxyConfiguration ? ctx.session?.id : undefined;
-            const scans = input.downloadVideos ? await waitForMedia(ctx, capture, input.pageWaitSecs) : await scanFrames(page);
+            const hooks = hookSets.get(page);
+            const scans = input.downloadVideos
+                ? await waitForMedia(ctx, capture, input.pageWaitSecs, hooks)
+                : await scanFrames(page);
             const main = scans[0];
             const title = main?.title || main?.heading || undefined;
-            const candidates = input.downloadVideos ? await videoCandidates(page, capture, scans) : [];
+            let candidates = input.downloadVideos ? await videoCandidates(page, capture, scans) : [];
+            // Sources with no URL: page-built manifests, else (nothing found at all) the MediaSource's appends.
+            if (input.downloadVideos && hooks) {
+                const hardDeadline = deadline + (60 + MSE_MAX_EXTRA_SECS) * 1000;
+                const { pageWaitSecs } = input;
+                const headers = () => pageHeaders(page);
+                const hidden = { pageUrl: request.url, pageWaitSecs, hardDeadline, headers };
+                candidates = await withHiddenSources(page, hooks, candidates, hidden);
+            }
             if (candidates.length) await stopPlayers(page);
             const lang = main?.lang || undefined;
             const subtitles = input.downloadVideos && input.subtitles ? pageSubtitles(scans) : [];

@@ -1,0 +1,116 @@
+/**
+ * Sources with no URL, end to end: the actor renders pages whose video the network never shows as
+ * a manifest or a file — a `blob:` playlist built from a POST API's JSON, and a custom MediaSource
+ * player fed from its own JSON list (one part of it only by POST; one that stops halfway) — from a
+ * server whose CDN fails the first request of media paths. Frames must equal the sources'.
+ */
+import assert from 'node:assert/strict';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { makeHiddenMedia, type HiddenMedia } from '../src/demo/hidden-pages.js';
+import { makeDemoMedia } from '../src/demo/media.js';
+import { startDemoServer, type DemoServer } from '../src/demo/server.js';
+import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
+import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
+
+type Item = ActorRun['items'][number] & { format?: string };
+
+let mediaDir: string;
+let demo: Awaited<ReturnType<typeof makeDemoMedia>>;
+let hidden: HiddenMedia;
+const servers: DemoServer[] = [];
+const PAGE_WAIT_SECS = 10;
+
+before(async () => {
+    mediaDir = await tempDir('hidden-media');
+    [demo, hidden] = await Promise.all([makeDemoMedia(mediaDir), makeHiddenMedia(mediaDir)]);
+});
+after(() => Promise.all(servers.map((s) => s.close())));
+
+/** A server per test: faults hit the first request of a path, and that request should be this test's. */
+async function server(): Promise<DemoServer> {
+    const s = await startDemoServer({ mediaDir, faults: true });
+    servers.push(s);
+    return s;
+}
+
+function videoOf(run: ActorRun, pageUrl: string): Item {
+    const videos = run.items.filter((i) => i.pageUrl === pageUrl && i.type === 'video');
+    const all = JSON.stringify(run.items.map((i) => [i.pageUrl, i.type, i.status, i.error]), null, 1);
+    assert.equal(videos.length, 1, `${pageUrl}: want one video item, got\n${all}\n${run.output.slice(-3000)}`);
+    return videos[0]!;
+}
+
+/** An `ok` MP4 whose decoded frames equal `source`'s, with audio. */
+async function assertVideo(run: ActorRun, item: Item, source: string, format: string): Promise<void> {
+    assert.equal(item.status, 'ok', `${item.error}\n${run.output.slice(-3000)}`);
+    assert.equal(item.format, format);
+    assert.equal(item.contentType, 'video/mp4');
+    const file = path.join(run.kvDir, `${item.key}.mp4`);
+    assert.equal((await stat(file)).size, item.bytes);
+    assert.equal(await sha256(file), item.sha256);
+    const [got, want] = await Promise.all([frameHashes(file), frameHashes(source)]);
+    assert.ok(want.length > 50);
+    assert.deepEqual(got, want, 'decoded frames differ from the source');
+    const info = await mediaInfo(file);
+    assert.ok(info.streams.some((s) => s.type === 'audio' && s.codec === 'aac'), 'audio missing');
+    const sourceInfo = await mediaInfo(source);
+    const off = Math.abs((info.durationSecs ?? 0) - (sourceInfo.durationSecs ?? 0));
+    assert.ok(off < 0.1, `lasts ${info.durationSecs} s, the source ${sourceInfo.durationSecs} s`);
+}
+
+/** The page stage's own account of a MediaSource capture: seconds taken and the bound, from the log. */
+function captureTiming(run: ActorRun, pageUrl: string): { took: number; bound: number; line: string } {
+    const line = run.output.split('\n').find((l) => l.includes(`MSE capture of ${pageUrl}:`));
+    assert.ok(line, `no MSE capture logged for ${pageUrl}\n${run.output.slice(-3000)}`);
+    const m = /in ([\d.]+) s \(bound ([\d.]+) s\)/.exec(line)!;
+    return { took: Number(m[1]), bound: Number(m[2]), line };
+}
+
+test('a blob: playlist the page built from a POST API is downloaded as HLS', async () => {
+    const s = await server();
+    const page = s.pages.blobPlaylist;
+    const run = await runActor({ startUrls: [{ url: page }], pageWaitSecs: PAGE_WAIT_SECS });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    const item = videoOf(run, page);
+    await assertVideo(run, item, demo.api.source, 'hls');
+    assert.match(item.url, /^blob:http:\/\/127\.0\.0\.1:\d+\//, 'the captured URL is the blob: URL');
+    assert.equal(item.title, 'Blob Playlist Episode');
+});
+
+test('MediaSource players with their own part lists are captured as format "mse"', async () => {
+    const s = await server();
+    const { mseParts, msePost } = s.pages;
+    const run = await runActor({ startUrls: [{ url: mseParts }, { url: msePost }], pageWaitSecs: PAGE_WAIT_SECS });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    for (const page of [mseParts, msePost]) {
+        const item = videoOf(run, page);
+        await assertVideo(run, item, hidden.mseSource, 'mse');
+        assert.equal(item.title, 'MediaSource Parts Player');
+        const { took, bound, line } = captureTiming(run, page);
+        assert.ok(took <= bound, line);
+        assert.ok(bound <= PAGE_WAIT_SECS + hidden.mseSecs / 8 + 0.01, line);
+    }
+    // The POSTed part can only come out of the page; all others are fetched again from the CDN.
+    assert.match(captureTiming(run, msePost).line, /25 from network responses, 1 from the page/);
+    assert.match(captureTiming(run, mseParts).line, /26 from network responses, 0 from the page/);
+    const posts = s.hits.get('/api/part') ?? 0;
+    assert.equal(posts, 1, 'the POSTed part was requested by the page alone');
+});
+
+test('a MediaSource player that stops halfway gives a failed video with the reason and no file', async () => {
+    const s = await server();
+    const page = s.pages.mseHalf;
+    const run = await runActor({ startUrls: [{ url: page }], pageWaitSecs: PAGE_WAIT_SECS });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    const item = videoOf(run, page);
+    assert.equal(item.status, 'failed');
+    assert.equal(item.format, 'mse');
+    assert.match(item.error ?? '', /got 6\.\d s of 12\.0 s and no end of stream/);
+    assert.equal(item.key, undefined);
+    const stored = (await readdir(run.kvDir)).filter((n) => n.endsWith('.mp4'));
+    assert.deepEqual(stored, []);
+    const { took, bound, line } = captureTiming(run, page);
+    assert.ok(took <= bound, line);
+});
