@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { DASH_PATHS, makeDashMedia, type DashMedia } from '../src/demo/dash-media.js';
 import { FILE_PATHS, makeFileMedia, type FileMedia } from '../src/demo/file-media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
-import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
+import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
 
 type Item = ActorRun['items'][number] & { format?: string };
@@ -176,4 +176,26 @@ test('a DRM MPD fails naming DRM; a 0.5 s preview clip is never an ok video', as
     const main = videoOf(run, page);
     assert.equal(main.status, 'ok', main.error);
     assert.match(main.url, /clip\.webm$/);
+});
+
+test('a file download killed with SIGKILL is resumed range by range and stored byte-identical', async () => {
+    // 1 MB/s per connection: the 10 MB MP4's 4 MiB ranges take seconds each, so the kill lands mid-file.
+    const s = await startDemoServer({ mediaDir, faults: true, ttfbMs: 50, bytesPerSec: 1_000_000 });
+    servers.push(s);
+    const storage = await tempDir('file-kill');
+    const url = direct(s, FILE_PATHS.mp4);
+    const first = await spawnActor({ startUrls: [{ url }] }, { storage });
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    first.child.kill('SIGKILL');
+    const dead = await first.done;
+    assert.equal(dead.items.length, 0, 'killed before anything was reported');
+    const rangesBefore = s.hits.get(`/media/${FILE_PATHS.mp4}`) ?? 0;
+    const again = await runActor(undefined, { storage, env: { CRAWLEE_PURGE_ON_START: '0' } });
+    assert.equal(again.code, 0, again.output.slice(-3000));
+    const item = videoOf(again, url);
+    assert.equal(item.status, 'ok', item.error);
+    assert.equal(item.format, 'file');
+    assert.equal(item.sha256, await sha256(files.mp4));
+    assert.equal(await sha256(path.join(again.kvDir, `${item.key}.mp4`)), item.sha256);
+    assert.ok(rangesBefore > 0, 'the first run had started');
 });
