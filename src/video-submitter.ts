@@ -9,7 +9,7 @@ import type { VideoJobs } from './download/jobs.js';
 import { trackJob, unitRequests } from './download/unit-tasks.js';
 import { errorCode } from './errors.js';
 import type { CrawlInput } from './input.js';
-import { planDuration, type FoundVideos, type VideoCandidate, type VideoJob } from './model.js';
+import { planDuration, type FoundVideos, type MediaItem, type VideoCandidate, type VideoJob } from './model.js';
 import { MediaClient } from './net/media-client.js';
 import { nameFromUrl, pushItem } from './output.js';
 import { formatFromUrl, resolvePlan, withPageSubtitles } from './sources/index.js';
@@ -27,6 +27,27 @@ export function archiveVideoId(pageUrl: string, url: string, quality: CrawlInput
     const u = new URL(url);
     const id = `${normalizeUrl(pageUrl)}|${u.origin}${u.pathname}|${JSON.stringify(quality)}`;
     return createHash('sha256').update(id).digest('hex').slice(0, 16);
+}
+
+/** The item of a video that was not stored: found on this page, with why. Pure. */
+export function videoNote(
+    found: FoundVideos,
+    candidate: VideoCandidate,
+    status: 'failed' | 'skipped',
+    error: string,
+    extra: Partial<MediaItem> = {},
+): MediaItem {
+    const format = candidate.format ?? formatFromUrl(candidate.url);
+    return {
+        type: 'video',
+        status,
+        pageUrl: found.pageUrl,
+        url: candidate.url,
+        ...(format ? { format } : {}),
+        ...(found.title ? { title: found.title } : {}),
+        error,
+        ...extra,
+    };
 }
 
 const isManifest = (c: VideoCandidate): boolean => (c.format ?? formatFromUrl(c.url)) !== 'file';
@@ -97,29 +118,13 @@ export class VideoSubmitter {
         // so it is reported only when nothing better was found.
         const reported = failures.filter((f) => f.candidate.source === 'network' || submitted === 0);
         for (const { candidate, error } of submitted === 0 ? reported.slice(0, 1) : reported) {
-            await pushItem({
-                type: 'video',
-                status: 'failed',
-                pageUrl: found.pageUrl,
-                url: candidate.url,
-                format: candidate.format ?? formatFromUrl(candidate.url),
-                title: found.title,
-                error: error.message,
-                errorCode: errorCode(error),
-            });
+            await pushItem(videoNote(found, candidate, 'failed', error.message, { errorCode: errorCode(error) }));
         }
         return submitted;
     }
 
     private async pushSameVideo(found: FoundVideos, candidate: VideoCandidate, otherPage: string): Promise<void> {
-        await pushItem({
-            type: 'video',
-            status: 'skipped',
-            pageUrl: found.pageUrl,
-            url: candidate.url,
-            title: found.title,
-            error: `the same video as on ${otherPage}, downloaded once`,
-        });
+        await pushItem(videoNote(found, candidate, 'skipped', `the same video as on ${otherPage}, downloaded once`));
     }
 
     private async submit(candidate: VideoCandidate, found: FoundVideos): Promise<boolean> {
@@ -133,14 +138,8 @@ export class VideoSubmitter {
         const earlier = await this.archive.get(archiveKeys.video(archiveId));
         if (earlier) {
             this.covered.set(normalizeUrl(candidate.url), found.pageUrl);
-            await pushItem({
-                type: 'video',
-                status: 'skipped',
-                pageUrl: found.pageUrl,
-                url: candidate.url,
-                title: found.title,
-                error: `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})`,
-            });
+            const why = `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})`;
+            await pushItem(videoNote(found, candidate, 'skipped', why));
             return true;
         }
         const resolved = await resolvePlan(candidate, this.client(candidate.headers, found.proxySession), {
@@ -159,16 +158,8 @@ export class VideoSubmitter {
         const live = plan.tracks.some((t) => t.live);
         const endless = Boolean(plan.tracks[0]?.endless);
         if (live && endless && this.input.maxLiveSecs === 0) {
-            await pushItem({
-                type: 'video',
-                status: 'skipped',
-                pageUrl: found.pageUrl,
-                url: candidate.url,
-                format: plan.format,
-                title: found.title,
-                live: true,
-                error: 'a live stream with no end, and maxLiveSecs is 0',
-            });
+            const why = 'a live stream with no end, and maxLiveSecs is 0';
+            await pushItem(videoNote(found, candidate, 'skipped', why, { format: plan.format, live: true }));
             return true;
         }
         // HLS playlists and dynamic MPDs are followed; other sources are taken as they are.

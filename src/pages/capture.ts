@@ -5,12 +5,9 @@
  */
 import type { Request as PwRequest, Response as PwResponse } from 'playwright';
 import type { SourceFormat } from '../model.js';
+import { FILE_TYPES, manifestFormat } from '../formats.js';
 import { forwardableHeaders, type Headers } from '../net/headers.js';
 
-const PLAYLIST_TYPES = /^(application\/(vnd\.apple\.mpegurl|x-mpegurl)|audio\/(x-)?mpegurl)/i;
-const MPD_TYPES = /^application\/dash\+xml/i;
-/** Progressive containers. MPEG-TS and `video/iso.segment` are left out: as responses they are segments. */
-const FILE_TYPES = /^video\/(mp4|webm|quicktime|x-flv|x-m4v|x-matroska|matroska)\b/i;
 /**
  * A video response fetched by script (not by a `<video>` element) counts as a file only when it is
  * at least this large, or FLV, or a ranged fetch from byte 0: MSE players fetch segments the same
@@ -18,27 +15,7 @@ const FILE_TYPES = /^video\/(mp4|webm|quicktime|x-flv|x-m4v|x-matroska|matroska)
  */
 const SCRIPT_FILE_MIN_BYTES = 2 * 1024 * 1024;
 
-function httpPath(url: string): string | undefined {
-    try {
-        const u = new URL(url);
-        return u.protocol === 'http:' || u.protocol === 'https:' ? u.pathname : undefined;
-    } catch {
-        return undefined;
-    }
-}
-
-export const isPlaylistUrl = (url: string): boolean => /\.m3u8?$/i.test(httpPath(url) ?? '');
-export const isMpdUrl = (url: string): boolean => /\.mpd$/i.test(httpPath(url) ?? '');
-export const isVideoFileUrl = (url: string): boolean => /\.(mp4|m4v|mov|webm|mkv|flv|f4v)$/i.test(httpPath(url) ?? '');
-
-export const isPlaylistContentType = (contentType: string | undefined): boolean => PLAYLIST_TYPES.test(contentType ?? '');
-
-/** The manifest format a URL or content type names, if any. Pure. */
-export function manifestFormat(url: string, contentType?: string): 'hls' | 'dash' | undefined {
-    if (isPlaylistUrl(url) || PLAYLIST_TYPES.test(contentType ?? '')) return 'hls';
-    if (isMpdUrl(url) || MPD_TYPES.test(contentType ?? '')) return 'dash';
-    return undefined;
-}
+export { isMpdUrl, isPlaylistContentType, isPlaylistUrl, isVideoFileUrl, manifestFormat } from '../formats.js';
 
 export interface VideoResponseFacts {
     contentType: string;

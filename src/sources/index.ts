@@ -3,6 +3,7 @@
  * Each format is a small module beside this one; nothing downstream knows which one made a plan.
  */
 import { ManifestError } from '../errors.js';
+import { formatFromContentType, formatFromUrl } from '../formats.js';
 import type { VideoQuality } from '../input.js';
 import type {
     ManifestFetcher,
@@ -21,38 +22,8 @@ import { pollHlsTrack, refreshHlsUrls } from './hls/refresh.js';
 import { looksLikeHls, resolveHls } from './hls/resolve.js';
 import { planMse } from './mse/plan.js';
 
-const HLS_TYPES = /^(application\/(vnd\.apple\.mpegurl|x-mpegurl)|audio\/(x-)?mpegurl)/i;
-const DASH_TYPES = /^application\/dash\+xml/i;
-/** Progressive video containers; MPEG-TS is left out on purpose: as a response it is almost always an HLS segment. */
-const FILE_TYPES = /^video\/(mp4|webm|quicktime|x-flv|x-m4v|x-matroska|matroska)\b/i;
-
-function pathOf(url: string): string | undefined {
-    try {
-        const u = new URL(url);
-        return u.protocol === 'http:' || u.protocol === 'https:' ? u.pathname : undefined;
-    } catch {
-        return undefined;
-    }
-}
-
-/** The format a URL's path names, if any. Pure. */
-export function formatFromUrl(url: string): SourceFormat | undefined {
-    const p = pathOf(url);
-    if (!p) return undefined;
-    if (/\.m3u8?$/i.test(p)) return 'hls';
-    if (/\.mpd$/i.test(p)) return 'dash';
-    if (/\.(mp4|m4v|mov|webm|mkv|flv|f4v)$/i.test(p)) return 'file';
-    return undefined;
-}
-
-/** The format a response's content type names, if any. Pure. */
-export function formatFromContentType(contentType: string | undefined): SourceFormat | undefined {
-    const ct = contentType ?? '';
-    if (HLS_TYPES.test(ct)) return 'hls';
-    if (DASH_TYPES.test(ct)) return 'dash';
-    if (FILE_TYPES.test(ct)) return 'file';
-    return undefined;
-}
+// Where a URL or a content type names a format: shared with the page stage (src/formats.ts).
+export { formatFromContentType, formatFromUrl } from '../formats.js';
 
 export interface PlanOptions {
     quality: VideoQuality;

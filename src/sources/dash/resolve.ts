@@ -5,7 +5,7 @@
 import { ManifestError } from '../../errors.js';
 import type { VideoQuality } from '../../input.js';
 import type { ManifestFetcher, SegmentPlan, SubtitleFormat, TrackName, TrackPlan, UnitSource, VideoPlan } from '../../model.js';
-import { looksLikeMpd, notAnMpd, parseMpd, type Representation } from './mpd.js';
+import { looksLikeMpd, notAnMpd, parseMpd, type ParsedMpd, type Representation } from './mpd.js';
 import { chooseAudio, chooseVideo, refuseDrm } from './select.js';
 import { representationSegments, tooManySegments, type RawSegment, type RepresentationSegments } from './segments.js';
 import { boxAt, readSidx, type SidxReference } from './sidx.js';
@@ -185,6 +185,13 @@ async function textTracks(
     return tracks;
 }
 
+type TrackContext = Parameters<typeof track>[2];
+
+function contextOf(mpdUrl: string, manifestUrl: string, fetcher: ManifestFetcher, maxSegments: number, mpd: ParsedMpd): TrackContext {
+    const { dynamic: live, endless, refreshSecs } = mpd;
+    return { mpdUrl, manifestUrl, fetcher, maxSegments, live, endless, refreshSecs };
+}
+
 const representationUrl = (mpdUrl: string, rep: Representation): string =>
     `${mpdUrl.replace(/#.*$/, '')}#${encodeURIComponent(rep.id)}`;
 
@@ -238,15 +245,7 @@ export async function resolveDash(
     if (!looksLikeMpd(res.text)) throw notAnMpd(res.text, res.contentType);
     const mpd = parseMpd(res.text, res.url);
     const picks = pickTracks(mpd.periods, quality, options.preferredLang);
-    const ctx = {
-        mpdUrl,
-        manifestUrl: res.url,
-        fetcher,
-        maxSegments: options.maxSegments,
-        live: mpd.dynamic,
-        endless: mpd.endless,
-        refreshSecs: mpd.refreshSecs,
-    };
+    const ctx = contextOf(mpdUrl, res.url, fetcher, options.maxSegments, mpd);
     const video = picks[0]!.video;
     const videos = picks.map((p) => p.video);
     const tracks = [await track('v', videos, ctx)];
@@ -284,6 +283,5 @@ export async function pollDashTrack(
     const id = decodeURIComponent(trackSourceUrl.replace(/^[^#]*#/, ''));
     const reps = mpd.periods.flatMap((period) => period.filter((r) => r.id === id));
     if (!reps.length) throw new ManifestError(`DASH representation ${id} is no longer in the MPD`);
-    const ctx = { mpdUrl, manifestUrl: res.url, fetcher, maxSegments, live: mpd.dynamic, endless: mpd.endless, refreshSecs: mpd.refreshSecs };
-    return track(name, reps, ctx);
+    return track(name, reps, contextOf(mpdUrl, res.url, fetcher, maxSegments, mpd));
 }
