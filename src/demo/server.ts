@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { demoPages } from './pages.js';
 import { throttle } from './throttle.js';
 import { hostileRoute } from './hostile.js';
+import { liveMpd, livePlaylist } from './live.js';
 import { bigGalleryPage, feedPage, galleryPage, syntheticBmp } from './gallery.js';
 import { PLAYER_PAGES, playerPageHtml, playerPagePath, vendorFile } from './player-pages.js';
 import type { PlayerKind, PlayerPageName } from './player-pages.js';
@@ -124,6 +125,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     const transferDone = new WeakMap<http.ServerResponse, () => void>();
     // Signed segment URLs whose token is replaced after three segments have been served.
     const token = { current: 'tokA', served: 0 };
+    /** Live sessions: when each was first requested. */
+    const liveClocks = new Map<string, number>();
     const hlsJs = hlsJsPath();
     let origin = '';
     let altOrigin = '';
@@ -232,6 +235,41 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                 return sendFile(req, res, file, false, name === 'lie.png' ? 'application/octet-stream' : undefined);
             }
             if (p.startsWith('/hostile/') && hostileRoute(p, origin, res)) return;
+            if (p === '/live/event.m3u8' || p === '/live/window.m3u8') {
+                // Live from a VOD fixture and a clock that starts at the session's first request.
+                const q = url.searchParams;
+                const dir = (q.get('dir') ?? 'live').replace(/[^a-z0-9_-]/gi, '');
+                const vod = await readFile(path.join(options.mediaDir, dir, 'index.m3u8'), 'utf8');
+                const segments = vod.split('\n').filter((l) => l.endsWith('.ts'));
+                const segmentSecs = Number(/#EXTINF:([\d.]+)/.exec(vod)?.[1] ?? 2);
+                const session = `${p}|${q.get('s') ?? ''}`;
+                if (!liveClocks.has(session)) liveClocks.set(session, Date.now());
+                const num = (name: string): number | undefined => (q.has(name) ? Number(q.get(name)) : undefined);
+                const text = livePlaylist({
+                    kind: p === '/live/event.m3u8' ? 'event' : 'window',
+                    elapsedSecs: (Date.now() - liveClocks.get(session)!) / 1000,
+                    segments,
+                    segmentSecs: Math.round(segmentSecs),
+                    windowSize: num('window'),
+                    jumpAtSecs: num('jumpAt'),
+                    jumpBy: num('jumpBy'),
+                    base: `/media/${dir}/`,
+                });
+                res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache' }).end(text);
+                return;
+            }
+            if (p === '/live/dash.mpd') {
+                // A DASH fixture as a live MPD that grows with the session's clock, then turns static.
+                const q = url.searchParams;
+                const dir = (q.get('dir') ?? 'dash/timeline').replace(/[^a-z0-9_/-]/gi, '').replace(/\.\./g, '');
+                const text = await readFile(path.join(options.mediaDir, dir, 'manifest.mpd'), 'utf8');
+                const session = `${p}|${q.get('s') ?? ''}`;
+                if (!liveClocks.has(session)) liveClocks.set(session, Date.now());
+                const started = liveClocks.get(session)!;
+                const mpd = liveMpd(text, (Date.now() - started) / 1000, Number(q.get('start') ?? 2), `/media/${dir}/`, new Date(started));
+                res.writeHead(200, { 'content-type': 'application/dash+xml', 'cache-control': 'no-cache' }).end(mpd);
+                return;
+            }
             if (p === '/token/index.m3u8') {
                 const text = await readFile(path.join(options.mediaDir, 'api', 'index.m3u8'), 'utf8');
                 res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(text.replace(/^(seg_\d+\.ts)$/gm, `/token/$1?t=${token.current}`));
