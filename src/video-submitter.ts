@@ -50,6 +50,15 @@ export function videoNote(
     };
 }
 
+/**
+ * What a video is known by across runs: its URL, or for a manifest the page built itself (a
+ * `blob:` URL is new on every load) the hash of its text, so resume and the archive recognise it.
+ */
+export function identityUrl(candidate: VideoCandidate): string {
+    if (!candidate.inline) return candidate.url;
+    return `inline:${createHash('sha256').update(candidate.inline.text).digest('hex').slice(0, 32)}`;
+}
+
 const isManifest = (c: VideoCandidate): boolean => (c.format ?? formatFromUrl(c.url)) !== 'file';
 
 /**
@@ -128,13 +137,14 @@ export class VideoSubmitter {
     }
 
     private async submit(candidate: VideoCandidate, found: FoundVideos): Promise<boolean> {
-        const id = videoId(candidate.url, this.input.videoQuality);
+        const key = identityUrl(candidate);
+        const id = videoId(key, this.input.videoQuality);
         const same = this.jobs.get(id);
         if (same) {
             if (same.pageUrl !== found.pageUrl) await this.pushSameVideo(found, candidate, same.pageUrl);
             return false;
         }
-        const archiveId = archiveVideoId(found.pageUrl, candidate.url, this.input.videoQuality);
+        const archiveId = archiveVideoId(found.pageUrl, key, this.input.videoQuality);
         const earlier = await this.archive.get(archiveKeys.video(archiveId));
         if (earlier) {
             this.covered.set(normalizeUrl(candidate.url), found.pageUrl);

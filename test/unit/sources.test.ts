@@ -123,3 +123,15 @@ test('DASH text adaptation sets become subtitle tracks (WebVTT and TTML sidecars
     const without = await resolveDash(url, fetcher, { kind: 'highest' }, { maxSegments: 100 });
     assert.equal(without.tracks.filter((t) => t.subtitles).length, 0);
 });
+
+test('a manifest the page built is known by its text, not by its blob: URL (new on every load)', async () => {
+    const { archiveVideoId, identityUrl } = await import('../../src/video-submitter.js');
+    const inline = { text: '#EXTM3U\n#EXTINF:1,\nhttps://c.test/a.ts\n', baseUrl: 'https://p.test/watch' };
+    const a = { url: 'blob:https://p.test/1b2c', headers: {}, source: 'page' as const, inline };
+    const b = { ...a, url: 'blob:https://p.test/9f8e' };
+    assert.equal(identityUrl(a), identityUrl(b));
+    const q = { kind: 'highest' } as const;
+    assert.equal(archiveVideoId('https://p.test/watch', identityUrl(a), q), archiveVideoId('https://p.test/watch', identityUrl(b), q));
+    assert.notEqual(identityUrl({ ...a, inline: { ...inline, text: '#EXTM3U\n' } }), identityUrl(a));
+    assert.equal(identityUrl({ url: 'https://c.test/v.m3u8', headers: {}, source: 'network' }), 'https://c.test/v.m3u8');
+});
