@@ -20,7 +20,8 @@ import type { VideoJob } from './model.js';
 import { VideoSubmitter } from './video-submitter.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
-import { ProgressReporter } from './progress.js';
+import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
+import { directHeaders, openStartRequests, startSites } from './start-requests.js';
 import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
 
 export interface CrawlSummary {
@@ -30,6 +31,15 @@ export interface CrawlSummary {
     peakConnections: number;
     bytes: number;
     secs: number;
+    /** The crawl was told to stop before it was done (the platform's `aborting`, the run timeout). */
+    stopped: boolean;
+}
+
+export interface CrawlOptions {
+    /** Aborted when the run must stop early: the crawl winds down, unfinished work is left. */
+    signal?: AbortSignal;
+    /** True once the run is migrating: the resumed run continues from the named storages. */
+    keepStorages?: () => boolean;
 }
 
 async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefined> {
@@ -38,12 +48,17 @@ async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefin
     return (await Actor.createProxyConfiguration(p)) ?? undefined;
 }
 
-export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
+export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Promise<CrawlSummary> {
     const started = Date.now();
+    const { signal } = options;
+    const proxyConfiguration = await proxyFor(input);
+    // Remote URL lists are fetched here; the input's cookies and headers go to these URLs' sites.
+    const starts = await openStartRequests(input, proxyConfiguration);
+    const access = { cookies: input.cookies, headers: input.headers, sites: startSites(starts) };
     // Manifests and video files named by their URL are downloaded without rendering a page.
-    const directVideos = input.startUrls.filter((u) => formatFromUrl(u) !== undefined);
-    const directImages = input.startUrls.filter((u) => !formatFromUrl(u) && isImageUrl(u));
-    const pageUrls = input.startUrls.filter((u) => !formatFromUrl(u) && !isImageUrl(u));
+    const directVideos = starts.filter((s) => formatFromUrl(s.url) !== undefined);
+    const directImages = starts.filter((s) => !formatFromUrl(s.url) && isImageUrl(s.url));
+    const pageUrls = starts.filter((s) => !formatFromUrl(s.url) && !isImageUrl(s.url));
     // The page stage (Playwright, browser pool) costs a second of start-up and ~60 MB: load it only for pages.
     const pagesStage = pageUrls.length ? await import('./pages/page-crawler.js') : undefined;
     // Fail before anything is downloaded if pages need a browser and there is none.
@@ -52,7 +67,6 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     const storages = await openRunStorages();
     const jobs = new VideoJobs(storages.state, workRoot());
     const resumed = await jobs.load();
-    const proxyConfiguration = await proxyFor(input);
     const stats = new TransferStats();
     const archive = await Archive.open(input.archiveName);
     const keys = new KeyAllocator();
@@ -95,6 +109,7 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         if (requeued === 0) finisher.settle(job.id);
     }
 
+    silenceCrawlerStatus(downloader);
     const downloading = downloader.run();
     // The pool looks at an empty queue again only after its interval; new segment requests should not wait for it.
     const wakeDownloads = async (): Promise<void> => downloader.autoscaledPool?.notify();
@@ -103,17 +118,23 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
     progress.start();
 
     try {
-        for (const url of directVideos) {
-            const candidates = [{ url, headers: {}, source: 'network' as const, format: formatFromUrl(url) }];
+        for (const { url, headers: own } of directVideos) {
+            if (signal?.aborted) break;
+            const headers = directHeaders(url, own, input);
+            const candidates = [{ url, headers, source: 'network' as const, format: formatFromUrl(url) }];
             await submitter.submitPage({ pageUrl: url, candidates });
             await wakeDownloads();
         }
-        for (const url of directImages) await images.enqueue(storages.downloads, url, [{ url, headers: {} }]);
-        if (pagesStage) {
+        for (const { url, headers: own } of directImages) {
+            const headers = directHeaders(url, own, input);
+            if (!signal?.aborted) await images.enqueue(storages.downloads, url, [{ url, headers }]);
+        }
+        if (pagesStage && !signal?.aborted) {
             const pageCrawler = pagesStage.createPageCrawler({
                 input,
                 executablePath,
                 proxyConfiguration,
+                access,
                 async onVideos(found) {
                     counters.pages++;
                     const submitted = await submitter.submitPage(found);
@@ -137,10 +158,14 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
                     await pushItem({ type: 'page', status: 'failed', pageUrl, url: pageUrl, error: `page could not be rendered: ${reason}` });
                 },
             });
-            await pageCrawler.run(pageUrls.map((url) => ({ url })));
+            silenceCrawlerStatus(pageCrawler);
+            const stopPages = () => void pageCrawler.autoscaledPool?.abort();
+            signal?.addEventListener('abort', stopPages, { once: true });
+            await pageCrawler.run(pageUrls.map(({ url, headers }) => ({ url, headers })));
+            signal?.removeEventListener('abort', stopPages);
         }
         // Pages are done; wait for the last segment and the last merge.
-        for (let idleChecks = 0; ; ) {
+        for (let idleChecks = 0; !signal?.aborted; ) {
             const queueDone = await storages.downloads.isFinished();
             if (jobs.unfinished().length === 0 && finisher.idle() && queueDone) break;
             // Nothing queued, nothing merging, yet a job waits that no live recording feeds: some unit can no longer arrive.
@@ -154,14 +179,17 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
             }
             await Promise.race([sleep(200), finisher.nextFinish()]);
         }
-        await finisher.drain();
+        // Stopping early: merges in progress are left; the platform kills the run 30 s after `aborting`.
+        if (!signal?.aborted) await finisher.drain();
     } finally {
         await recorder.stop();
         progress.stop();
-        downloader.stop();
+        // A graceful stop lets running requests finish (a run of segments, up to a minute); an abort does not wait.
+        if (signal?.aborted) await downloader.autoscaledPool?.abort();
+        else downloader.stop();
         await downloading;
     }
-    await dropRunStorages(storages);
+    if (!options.keepStorages?.()) await dropRunStorages(storages);
     const all = jobs.all();
     return {
         pages: counters.pages,
@@ -170,5 +198,6 @@ export async function crawl(input: CrawlInput): Promise<CrawlSummary> {
         peakConnections: stats.peakActive,
         bytes: stats.bytes,
         secs: (Date.now() - started) / 1000,
+        stopped: signal?.aborted ?? false,
     };
 }

@@ -12,8 +12,35 @@ export interface ProxyInput {
     proxyUrls?: string[];
 }
 
+/** Header name → value, names lower-cased (the form the rest of the crawler uses). */
+export type HeaderMap = Record<string, string>;
+
+/**
+ * One source of Apify's `requestListSources` editor, as Crawlee's `RequestList` reads it: a URL, or a
+ * remote text file of URLs (`requestsFromUrl`, also what an uploaded file becomes); `headers` travel
+ * with every URL of the source.
+ */
+export type StartSource = { url: string; headers?: HeaderMap } | { requestsFromUrl: string; headers?: HeaderMap };
+
+/** A cookie in the shape Playwright's `addCookies` takes; `hostOnly` cookies match their domain only. */
+export interface CookieInput {
+    name: string;
+    value: string;
+    domain: string;
+    path: string;
+    hostOnly: boolean;
+    /** Unix time in seconds; absent for a session cookie. */
+    expires?: number;
+    httpOnly?: boolean;
+    secure?: boolean;
+    sameSite?: 'Strict' | 'Lax' | 'None';
+}
+
 export interface CrawlInput {
-    startUrls: string[];
+    startUrls: StartSource[];
+    /** Sent to the start URLs' sites with every page and media request (sites behind a login). */
+    cookies: CookieInput[];
+    headers: HeaderMap;
     linkGlobs: string[];
     maxPagesPerCrawl: number;
     downloadVideos: boolean;
@@ -75,7 +102,10 @@ export function parseVideoQuality(value: unknown): VideoQuality {
         const m = /^(\d{2,5})p$/.exec(value);
         if (m) return { kind: 'maxHeight', height: Number(m[1]) };
     }
-    throw new InputError('videoQuality', `expected "highest", "lowest" or a height such as "720p", got ${JSON.stringify(value)}`);
+    throw new InputError(
+        'videoQuality',
+        `expected "highest", "lowest" or a height such as "720p", got ${JSON.stringify(value)}`,
+    );
 }
 
 function int(raw: Raw, field: keyof typeof DEFAULTS, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -94,7 +124,8 @@ function bool(raw: Raw, field: 'downloadVideos' | 'downloadImages' | 'subtitles'
 }
 
 function httpUrl(value: unknown, field: string): string {
-    if (typeof value !== 'string' || value.trim() === '') throw new InputError(field, `expected a URL string, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'string' || value.trim() === '')
+        throw new InputError(field, `expected a URL string, got ${JSON.stringify(value)}`);
     let url: URL;
     try {
         url = new URL(value.trim());
@@ -107,15 +138,113 @@ function httpUrl(value: unknown, field: string): string {
     return url.href;
 }
 
-function startUrls(raw: Raw): string[] {
+// RFC 9110 token; values may not break the header block.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Set by the HTTP client or the browser for each request: a user's value would break the request.
+const CRAWLER_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade']);
+
+function headerMap(value: unknown, field: string): HeaderMap {
+    if (value === undefined || value === null) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) {
+        throw new InputError(field, 'expected an object of header names and values, e.g. { "Authorization": "…" }');
+    }
+    const out: HeaderMap = {};
+    for (const [name, v] of Object.entries(value as Raw)) {
+        if (!HEADER_NAME.test(name)) throw new InputError(`${field}.${name}`, 'not a valid HTTP header name');
+        if (CRAWLER_HEADERS.has(name.toLowerCase())) {
+            throw new InputError(`${field}.${name}`, 'this header is set by the crawler for each request');
+        }
+        if ((typeof v !== 'string' && typeof v !== 'number') || /[\r\n\0]/.test(String(v))) {
+            throw new InputError(`${field}.${name}`, `expected a one-line string value, got ${JSON.stringify(v)}`);
+        }
+        out[name.toLowerCase()] = String(v);
+    }
+    return out;
+}
+
+function startUrls(raw: Raw): StartSource[] {
     const value = raw.startUrls;
     if (!Array.isArray(value) || value.length === 0) {
-        throw new InputError('startUrls', 'at least one start URL is required, e.g. [{ "url": "https://example.com/play/1.html" }]');
+        throw new InputError(
+            'startUrls',
+            'at least one start URL is required, e.g. [{ "url": "https://example.com/play/1.html" }]',
+        );
     }
-    // Apify's requestListSources editor gives { url }, scripts often give plain strings: accept both.
-    return value.map((entry, i) => {
-        const url = typeof entry === 'object' && entry !== null ? (entry as Raw).url : entry;
-        return httpUrl(url, `startUrls[${i}].url`);
+    // Apify's requestListSources editor gives { url } (a list), { requestsFromUrl } (a remote text file or an
+    // upload), either with `headers`; scripts often give plain strings: accept all three.
+    return value.map((entry, i): StartSource => {
+        if (typeof entry !== 'object' || entry === null) return { url: httpUrl(entry, `startUrls[${i}].url`) };
+        const e = entry as Raw;
+        const headers = headerMap(e.headers, `startUrls[${i}].headers`);
+        const withHeaders = Object.keys(headers).length ? { headers } : {};
+        if (e.url === undefined && e.requestsFromUrl !== undefined) {
+            return { requestsFromUrl: httpUrl(e.requestsFromUrl, `startUrls[${i}].requestsFromUrl`), ...withHeaders };
+        }
+        return { url: httpUrl(e.url, `startUrls[${i}].url`), ...withHeaders };
+    });
+}
+
+const SAME_SITE: Record<string, CookieInput['sameSite']> = {
+    strict: 'Strict',
+    lax: 'Lax',
+    none: 'None',
+    no_restriction: 'None',
+};
+
+/**
+ * Cookies as the console's users paste them: the "EditThisCookie"/Cookie-Editor export (`expirationDate`,
+ * `hostOnly`, `sameSite: "no_restriction"`) or Playwright's own shape (`expires`, `sameSite: "Lax"`).
+ */
+function cookies(raw: Raw): CookieInput[] {
+    const value = raw.cookies ?? [];
+    if (!Array.isArray(value)) {
+        throw new InputError('cookies', 'expected an array of cookies such as [{ "name", "value", "domain" }]');
+    }
+    return value.map((entry, i): CookieInput => {
+        const field = `cookies[${i}]`;
+        if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+            throw new InputError(field, 'expected an object with "name", "value" and "domain"');
+        }
+        const c = entry as Raw;
+        if (typeof c.name !== 'string' || !HEADER_NAME.test(c.name)) {
+            throw new InputError(`${field}.name`, `not a valid cookie name: ${JSON.stringify(c.name)}`);
+        }
+        if (typeof c.value !== 'string' || /[;\r\n\0]/.test(c.value)) {
+            throw new InputError(`${field}.value`, 'expected a string without ";" or line breaks');
+        }
+        if (typeof c.domain !== 'string' || !/^\.?[a-z0-9.-]+$/i.test(c.domain) || !/[a-z0-9]/i.test(c.domain)) {
+            const got = JSON.stringify(c.domain);
+            throw new InputError(`${field}.domain`, `expected a host name such as ".example.com", got ${got}`);
+        }
+        const path = c.path ?? '/';
+        if (typeof path !== 'string' || !path.startsWith('/')) {
+            throw new InputError(`${field}.path`, 'expected a path starting with "/"');
+        }
+        const expires = c.expirationDate ?? c.expires;
+        if (expires !== undefined && expires !== null && (typeof expires !== 'number' || !Number.isFinite(expires))) {
+            throw new InputError(`${field}.expirationDate`, 'expected Unix time in seconds');
+        }
+        const sameSiteRaw = c.sameSite;
+        let sameSite: CookieInput['sameSite'];
+        if (typeof sameSiteRaw === 'string' && sameSiteRaw !== 'unspecified') {
+            sameSite = SAME_SITE[sameSiteRaw.toLowerCase()];
+            const expected = 'expected "Strict", "Lax" or "None"';
+            if (!sameSite) throw new InputError(`${field}.sameSite`, `${expected}, got "${sameSiteRaw}"`);
+        }
+        for (const flag of ['secure', 'httpOnly', 'hostOnly'] as const) {
+            if (c[flag] !== undefined && typeof c[flag] !== 'boolean') {
+                throw new InputError(`${field}.${flag}`, 'expected true or false');
+            }
+        }
+        // A cookie exported with hostOnly (or written without a leading dot by hand) matches that host only.
+        const hostOnly = c.hostOnly === true || (c.hostOnly === undefined && !c.domain.startsWith('.'));
+        const cookie: CookieInput = { name: c.name, value: c.value, domain: c.domain.toLowerCase(), path, hostOnly };
+        // A session cookie (EditThisCookie's `session: true`, or -1 from Playwright) has no expiry.
+        if (typeof expires === 'number' && expires > 0 && c.session !== true) cookie.expires = expires;
+        if (c.secure !== undefined) cookie.secure = c.secure as boolean;
+        if (c.httpOnly !== undefined) cookie.httpOnly = c.httpOnly as boolean;
+        if (sameSite) cookie.sameSite = sameSite;
+        return cookie;
     });
 }
 
@@ -125,7 +254,8 @@ function stringList(raw: Raw, field: 'linkGlobs'): string[] {
     return value.map((v, i) => {
         // Apify's globs editor gives { glob }, scripts give strings.
         const s = typeof v === 'object' && v !== null ? (v as Raw).glob : v;
-        if (typeof s !== 'string' || s === '') throw new InputError(`${field}[${i}]`, 'expected a non-empty glob string');
+        if (typeof s !== 'string' || s === '')
+            throw new InputError(`${field}[${i}]`, 'expected a non-empty glob string');
         return s;
     });
 }
@@ -137,7 +267,8 @@ function proxy(raw: Raw): ProxyInput {
     }
     const p = value as Raw;
     if (p.proxyUrls !== undefined) {
-        if (!Array.isArray(p.proxyUrls)) throw new InputError('proxyConfiguration.proxyUrls', 'expected an array of proxy URLs');
+        if (!Array.isArray(p.proxyUrls))
+            throw new InputError('proxyConfiguration.proxyUrls', 'expected an array of proxy URLs');
         p.proxyUrls.forEach((u, i) => {
             try {
                 new URL(String(u));
@@ -161,7 +292,8 @@ function workers(raw: Raw): number {
     const n = int(raw, 'workers', 1, 64);
     // Splitting a crawl across processes or runs is planned (shared request queue), not built yet:
     // saying so beats silently running one worker while the user waits for four.
-    if (n > 1) throw new InputError('workers', `more than one worker is not available in this version yet, got ${n}; use 1`);
+    if (n > 1)
+        throw new InputError('workers', `more than one worker is not available in this version yet, got ${n}; use 1`);
     return n;
 }
 
@@ -179,6 +311,8 @@ export function parseInput(rawInput: unknown): CrawlInput {
     }
     return {
         startUrls: startUrls(raw),
+        cookies: cookies(raw),
+        headers: headerMap(raw.headers, 'headers'),
         linkGlobs: stringList(raw, 'linkGlobs'),
         maxPagesPerCrawl: int(raw, 'maxPagesPerCrawl', 0),
         downloadVideos: bool(raw, 'downloadVideos'),

@@ -17,8 +17,10 @@ import { InputError, parseInput, type CrawlInput } from './input.js';
 import { InputFileError, readLocalInput } from './local-input.js';
 import type { MediaItem } from './model.js';
 import { getOutputDir, setOutputDir } from './output.js';
-import { defaultKvDir, storageDir } from './storage.js';
+import { defaultKvDir, dropRunStorages, storageDir } from './storage.js';
 import { writeReport } from './report.js';
+import { RunLifecycle } from './lifecycle.js';
+import { runStatus, summaryMessage } from './progress.js';
 import { installLogRedaction } from './net/redact-log.js';
 
 const SUMMARY_LINES = 40;
@@ -64,8 +66,25 @@ if (!atHome) {
     }
 }
 
-await Actor.init();
+// The platform's `aborting` and `migrating` are handled in lifecycle.ts: the SDK's own handlers would
+// exit on `aborting` without a report and with the run's named storages left behind.
+await Actor.init({ gracefulShutdown: false });
+const lifecycle = new RunLifecycle();
+lifecycle.install();
 let demo: DemoServer | undefined;
+
+async function readItems(): Promise<MediaItem[]> {
+    const { items } = await (await Dataset.open()).getData({ clean: true });
+    return items as MediaItem[];
+}
+
+const stopNotice = (): string | undefined =>
+    lifecycle.reason === 'aborting'
+        ? 'The run was aborted: this report shows what was stored until then; downloads in progress were dropped.'
+        : lifecycle.reason === 'timeout'
+          ? 'The run stopped before its timeout: this report shows what was stored; downloads in progress were dropped.'
+          : undefined;
+
 try {
     let input: CrawlInput;
     if (localInput) input = localInput;
@@ -77,16 +96,28 @@ try {
         log.info(`No input given: crawling the bundled demo site at ${demo.origin}`);
     } else input = parseInput(mergeInput((await Actor.getInput<Record<string, unknown>>()) ?? undefined, cli));
     setOutputDir(atHome ? undefined : input.outputDir);
+    await runStatus.update(`Starting: ${input.startUrls.length} start URL source(s)`);
 
-    const summary = await crawl(input);
-    const { items } = await (await Dataset.open()).getData({ clean: true });
-    const all = items as MediaItem[];
+    const crawling = crawl(input, { signal: lifecycle.signal, keepStorages: () => lifecycle.migrating });
+    // After a stop the crawl gets WIND_DOWN_MS; the report and the drop must happen before the platform kills the run.
+    const summary = await Promise.race([crawling, lifecycle.windDownOver().then(() => undefined)]);
+    if (lifecycle.migrating) await lifecycle.migrated();
+    if (!summary) {
+        log.warning('The crawl did not wind down in time: reporting what was stored so far');
+        crawling.catch(() => undefined);
+        await dropRunStorages();
+    }
+    const all = await readItems();
     const byStatus = (s: string): number => all.filter((i) => i.status === s).length;
-    log.info(
-        `Done in ${summary.secs.toFixed(1)} s: ${byStatus('ok')} ok, ${byStatus('failed')} failed, ` +
-            `${byStatus('skipped')} skipped; ${(summary.bytes / 1e6).toFixed(1)} MB downloaded, ` +
-            `up to ${summary.peakConnections} connections at once.`,
-    );
+    const outcome = {
+        ok: byStatus('ok'),
+        failed: byStatus('failed'),
+        skipped: byStatus('skipped'),
+        secs: summary?.secs ?? process.uptime(),
+        bytes: summary?.bytes ?? 0,
+        stopped: lifecycle.reason,
+    };
+    log.info(`${summaryMessage(outcome)}${summary ? ` Up to ${summary.peakConnections} connections at once.` : ''}`);
     // Failures first: they are what a person has to act on.
     const ordered = [...all].sort((a, b) => Number(a.status === 'ok') - Number(b.status === 'ok'));
     for (const item of ordered.slice(0, SUMMARY_LINES)) {
@@ -96,21 +127,32 @@ try {
     if (ordered.length > SUMMARY_LINES) {
         log.info(`  … and ${ordered.length - SUMMARY_LINES} more items in the dataset and the report`);
     }
-    const report = await writeReport(all);
+    const report = await writeReport(all, stopNotice());
     if (atHome) log.info(`Report: ${report}`);
     else {
         const dataset = path.join(storageDir(), 'datasets', 'default');
         log.info(`Files: ${getOutputDir()} (kept across runs; also in ${defaultKvDir()})`);
         log.info(`Dataset: ${dataset}  Report: ${path.join(defaultKvDir(), report)}`);
     }
+    await runStatus.finish(summaryMessage(outcome), lifecycle.reason ? 'WARNING' : 'INFO');
     await demo?.close();
+    lifecycle.dispose();
     await Actor.exit();
 } catch (error) {
     await demo?.close();
-    if (error instanceof InputError) {
-        await Actor.fail(error.message);
-    } else {
+    const message =
+        error instanceof InputError ? error.message : `The crawl could not run: ${(error as Error).message}`;
+    // On the platform the SDK logs the status message; locally nothing else prints it.
+    if (error instanceof InputError && !atHome) log.error(message);
+    if (!(error instanceof InputError)) {
         log.exception(error as Error, 'The crawl could not run');
-        await Actor.fail(`The crawl could not run: ${(error as Error).message}`);
+        // A failed run leaves nothing behind on the platform but what it stored, and says what that was.
+        if (!lifecycle.migrating) await dropRunStorages().catch((e: Error) => log.warning(`Drop failed: ${e.message}`));
+        await readItems()
+            .then(async (items) => items.length && writeReport(items, `The crawl failed: ${message}`))
+            .catch((e: Error) => log.warning(`No report: ${e.message}`));
     }
+    await runStatus.finish(message, 'ERROR');
+    lifecycle.dispose();
+    await Actor.exit({ exitCode: 1 });
 }

@@ -6,8 +6,11 @@ import { createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { Actor } from 'apify';
-import { Dataset, KeyValueStore } from '@crawlee/core';
+import { Dataset, KeyValueStore, log } from '@crawlee/core';
+import { HttpStatusError, isRetryable } from './errors.js';
+import { sleep } from './net/retry.js';
 import { defaultKvDir } from './storage.js';
 
 export type { ItemStatus, MediaItem, MediaType } from './model.js';
@@ -127,7 +130,7 @@ export async function storeFile(
 ): Promise<string | undefined> {
     if (Actor.isAtHome()) {
         const store = await KeyValueStore.open();
-        await store.setValue(key, createReadStream(file), { contentType });
+        await uploadWithRetry((body) => store.setValue(key, body, { contentType }), file);
         return store.getPublicUrl(key);
     }
     const dest = path.join(defaultKvDir(), `${key}.${extensionFor(contentType)}`);
@@ -140,6 +143,56 @@ export async function storeFile(
     }
     if (options.toOutputDir !== false) await copyToOutputDir(dest);
     return undefined;
+}
+
+/** Local file errors no second attempt fixes. */
+const FILE_ERRORS = new Set(['ENOENT', 'EISDIR', 'EACCES', 'EPERM']);
+
+/**
+ * Whether a failed upload is worth another attempt: the API's HTTP status decides as for any fetch
+ * (429 and 5xx yes; 400 a bad key, 403 no permission: no), a local file error never, anything else
+ * (a connection reset mid-body, a timeout) yes. Pure.
+ */
+export function uploadRetryable(error: unknown): boolean {
+    const { statusCode, code } = (error ?? {}) as { statusCode?: unknown; code?: unknown };
+    if (typeof code === 'string' && FILE_ERRORS.has(code)) return false;
+    const asHttp = typeof statusCode === 'number' ? new HttpStatusError('key-value store record', statusCode) : error;
+    return isRetryable(asHttp);
+}
+
+export interface UploadRetryOptions {
+    attempts?: number;
+    /** Waits 1×, 2×, 4×, … this between attempts. */
+    baseDelayMs?: number;
+}
+
+/**
+ * Uploads a file with `put`, opening it afresh for every attempt. The API client retries its own
+ * requests, but not one whose body is a stream (apify-client http_client.js: "Request body was a stream
+ * - retrying will not work"), and a stream half sent cannot be sent again: so a 503 or a reset connection
+ * in the middle of a 2 GB video would fail a video that was complete on disk. Five attempts with waits of
+ * 1, 2, 4 and 8 s ride out a ~15 s API hiccup.
+ */
+export async function uploadWithRetry(
+    put: (body: Readable) => Promise<unknown>,
+    file: string,
+    { attempts = 5, baseDelayMs = 1000 }: UploadRetryOptions = {},
+): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+        const body = createReadStream(file);
+        try {
+            await put(body);
+            return;
+        } catch (error) {
+            body.destroy();
+            if (attempt >= attempts || !uploadRetryable(error)) throw error;
+            const delay = baseDelayMs * 2 ** (attempt - 1);
+            const why = (error as Error).message?.split('\n')[0];
+            const next = `attempt ${attempt + 1} of ${attempts} in ${delay} ms`;
+            log.warning(`Upload of ${path.basename(file)} failed (${why}); ${next}`);
+            await sleep(delay);
+        }
+    }
 }
 
 let outputDir: string | undefined;

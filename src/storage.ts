@@ -17,7 +17,9 @@ export function storageDir(): string {
 
 /** The run's scope: the platform run id, or `local`, which a purge-on-start run clears. */
 export function runScope(): string {
-    return (process.env.ACTOR_RUN_ID ?? process.env.APIFY_ACTOR_RUN_ID ?? 'local').toLowerCase().replace(/[^a-z0-9-]/g, '-');
+    return (process.env.ACTOR_RUN_ID ?? process.env.APIFY_ACTOR_RUN_ID ?? 'local')
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-');
 }
 
 export function purgeOnStart(): boolean {
@@ -51,28 +53,53 @@ export interface RunStorages {
     state: KeyValueStore;
 }
 
+/** The names of the run's own storages; on the platform they would outlive the run unless dropped. */
+export const runStorageNames = (scope = runScope()): { downloads: string; state: string } => ({
+    downloads: `downloads-${scope}`,
+    state: `state-${scope}`,
+});
+
+/** The storages this process opened: a run that stops early or fails drops them without a handle. */
+let opened: RunStorages | undefined;
+const dropped = new WeakSet<RunStorages>();
+
 /**
  * Opens the run's named download queue and state store. Locally, unless purging is switched off,
  * leftovers of an earlier run are dropped first (named storages are not purged by Crawlee).
  */
 export async function openRunStorages(): Promise<RunStorages> {
     const scope = runScope();
+    const names = runStorageNames(scope);
     if (scope === 'local' && purgeOnStart()) {
-        await (await RequestQueue.open(`downloads-${scope}`)).drop();
-        await (await KeyValueStore.open(`state-${scope}`)).drop();
+        await (await RequestQueue.open(names.downloads)).drop();
+        await (await KeyValueStore.open(names.state)).drop();
         await rm(workRoot(), { recursive: true, force: true });
     }
-    const downloads = await RequestQueue.open(`downloads-${scope}`);
+    const downloads = await RequestQueue.open(names.downloads);
     if (scope === 'local' && !purgeOnStart()) {
-        await releaseLocks(downloads, `downloads-${scope}`);
+        await releaseLocks(downloads, names.downloads);
         await releaseLocks(await RequestQueue.open(), 'default');
     }
-    return { downloads, state: await KeyValueStore.open(`state-${scope}`) };
+    opened = { downloads, state: await KeyValueStore.open(names.state) };
+    return opened;
 }
 
-/** Named storages outlive the run on the platform: drop them once everything is delivered. */
-export async function dropRunStorages(storages: RunStorages): Promise<void> {
-    await storages.downloads.drop();
-    await storages.state.drop();
+async function openByName(): Promise<RunStorages> {
+    const names = runStorageNames();
+    return { downloads: await RequestQueue.open(names.downloads), state: await KeyValueStore.open(names.state) };
+}
+
+/**
+ * Named storages outlive the run on the platform (and cost storage there): drop them once everything is
+ * delivered, and when the run stops early or fails. Never while migrating: the resumed run needs them.
+ * Dropping twice is harmless; with no argument it drops the run's storages by name.
+ */
+export async function dropRunStorages(storages?: RunStorages): Promise<void> {
+    // A run that fails before it opened them may still have them from before a migration.
+    storages ??= opened ?? (await openByName());
+    if (!dropped.has(storages)) {
+        dropped.add(storages);
+        await Promise.all([storages.downloads.drop(), storages.state.drop()]);
+    }
     await rm(workRoot(), { recursive: true, force: true });
 }

@@ -20,6 +20,7 @@ import { withHiddenSources } from './hidden-sources.js';
 import { installHooks, prepareContext, type PageHooks } from './hooks.js';
 import { MSE_MAX_EXTRA_SECS } from './mse-rules.js';
 import { resolveUrl } from '../urls.js';
+import { applySiteAccess, type SiteAccess } from '../start-requests.js';
 
 export interface FoundImages {
     pageUrl: string;
@@ -35,6 +36,8 @@ export interface PageCrawlerOptions {
     input: CrawlInput;
     executablePath: string;
     proxyConfiguration?: ProxyConfiguration;
+    /** The input's cookies and headers for the start URLs' sites (sites behind a login). */
+    access?: SiteAccess;
     /** Returns how many videos were taken on (found on the page and accepted). */
     onVideos(found: FoundVideos): Promise<number>;
     onImages(found: FoundImages): Promise<void>;
@@ -191,6 +194,8 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             ],
         },
         preNavigationHooks: [
+            // Cookies into the context, the start sites' headers onto this page's requests (start-requests.ts).
+            async ({ page, request }) => options.access && applySiteAccess(page, request, options.access),
             // Listeners must exist before navigation: a player's first XHRs are otherwise missed (crawlee #1611).
             async ({ page }, gotoOptions) => {
                 // Our own waits follow (players, lazy content); the load event may never come on media pages.
