@@ -63,6 +63,8 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const pagesStage = pageUrls.length ? await import('./pages/page-crawler.js') : undefined;
     // Fail before anything is downloaded if pages need a browser and there is none.
     const executablePath = pageUrls.length ? (await import('./pages/browser.js')).findBrowser() : '';
+    // Chromium starts (another process, ~0.5 s) while storages open and the download crawler starts.
+    pagesStage?.startBrowser(executablePath, input);
 
     const storages = await openRunStorages();
     const jobs = new VideoJobs(storages.state, workRoot());

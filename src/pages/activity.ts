@@ -71,8 +71,9 @@ export class PageActivity {
     async look(page: Page): Promise<boolean> {
         const signature = String(await page.evaluate(DOM_SIGNATURE).catch(() => this.signature));
         if (signature === this.signature) return false;
+        // The first look only learns the signature: what came before it, the network already showed.
+        if (this.signature) this.lastChangeAt = Date.now();
         this.signature = signature;
-        this.lastChangeAt = Date.now();
         return true;
     }
 

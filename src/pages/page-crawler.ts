@@ -5,22 +5,23 @@
 import { log, NonRetryableError, type ProxyConfiguration } from '@crawlee/core';
 import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/playwright';
 import type { Page } from 'playwright';
-import { chromium } from 'playwright';
 import type { CrawlInput } from '../input.js';
 import type { FoundVideos, PageSubtitle, SourceFormat, VideoCandidate } from '../model.js';
 import { cookieHeader, type Headers } from '../net/headers.js';
 import { sleep } from '../net/retry.js';
 import { activityOf, trackActivity } from './activity.js';
-import { CHROMIUM_ARGS } from './browser.js';
 import { isVideoFileUrl, manifestFormat, NetworkCapture } from './capture.js';
 import { findManifestUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
 import { clickPlay } from './click-play.js';
+import { pageLaunchContext } from './early-browser.js';
 import { gatherImages, type PageImage } from './gather-images.js';
 import { withHiddenSources } from './hidden-sources.js';
 import { installHooks, prepareContext, type PageHooks } from './hooks.js';
 import { MSE_MAX_EXTRA_SECS } from './mse-rules.js';
 import { resolveUrl } from '../urls.js';
 import { applySiteAccess, type SiteAccess } from '../start-requests.js';
+
+export { startBrowser } from './early-browser.js';
 
 export interface FoundImages {
     pageUrl: string;
@@ -45,12 +46,19 @@ export interface PageCrawlerOptions {
     onPageFailed(pageUrl: string, reason: string): Promise<void>;
 }
 
-/** How long a page with a playlist only in its source (no player) is given before we move on. */
+/*
+ * The waits end when the page is quiet (activity.ts): no new request, nothing in flight that can add
+ * content, no DOM change for 0.5 s. These only bound pages that never go quiet (the fixed waits they
+ * were: a page with no player waited 4 s, the seed's kind 1.5 s, a click came after 2.5 s).
+ */
+/** A page with a playlist only in its source (no player) is given at most this long. */
 const SOURCE_ONLY_GRACE_MS = 1500;
-/** How long a player gets to start on its own before we click play. */
+/** A player that has not started by then is clicked, sooner once the page is quiet. */
 const CLICK_AFTER_MS = 2500;
 /** A page with no player element and no playlist in its source is not waited on longer than this. */
 const NO_PLAYER_GIVE_UP_MS = 4000;
+/** How often the waits look at the page (the old loop's 200 ms cost ~0.1 s per page on average). */
+const POLL_MS = 50;
 
 type SourceCandidate = Omit<VideoCandidate, 'headers'>;
 
@@ -81,7 +89,10 @@ function sourceCandidates(scans: FrameScan[]): SourceCandidate[] {
     return out;
 }
 
-/** Waits for the player to request a manifest or file, clicking play if it does not start by itself. */
+/**
+ * Waits for the player to request a manifest or file, clicking play if it does not start by itself;
+ * a page without a player is done once it is quiet.
+ */
 async function waitForMedia(
     ctx: PlaywrightCrawlingContext,
     capture: NetworkCapture,
@@ -89,28 +100,42 @@ async function waitForMedia(
     hooks?: PageHooks,
 ): Promise<FrameScan[]> {
     const { page } = ctx;
+    const activity = activityOf(page);
     const start = Date.now();
     const deadline = start + waitSecs * 1000;
-    let clicked = false;
+    let clicks = 0;
+    let clickedAt = 0;
     let scans: FrameScan[] = [];
     let lastScan = 0;
+    let scannedChange = -1;
+    let hasPlayer = false;
+    let inSource = false;
     while (Date.now() < deadline) {
         // A page-built manifest or a fed MediaSource is as telling as a manifest request (hooks.ts).
         if (capture.media.length > 0 || hooks?.ready()) break;
         const elapsed = Date.now() - start;
-        if (Date.now() - lastScan > 1000) {
+        const quiet = await activity.quiet(page);
+        // Look at the page once it is quiet (again only when its DOM changed), and every second regardless.
+        if ((quiet && scannedChange !== activity.lastChangeAt) || Date.now() - lastScan > 1000) {
             scans = await scanFrames(page);
             lastScan = Date.now();
-            const hasPlayer = scans.some((s) => /<(video|iframe)\b/i.test(s.html));
-            const inSource = sourceCandidates(scans).length > 0;
-            if (!hasPlayer && inSource && elapsed > SOURCE_ONLY_GRACE_MS) break;
-            if (!hasPlayer && !inSource && elapsed > NO_PLAYER_GIVE_UP_MS) break;
+            scannedChange = activity.lastChangeAt;
+            hasPlayer = scans.some((s) => /<(video|iframe)\b/i.test(s.html));
+            inSource = sourceCandidates(scans).length > 0;
         }
-        if (!clicked && elapsed > CLICK_AFTER_MS) {
-            clicked = true;
+        if (!hasPlayer && (quiet || elapsed > (inSource ? SOURCE_ONLY_GRACE_MS : NO_PLAYER_GIVE_UP_MS))) break;
+        // A player that requested nothing by the time the page is quiet is clicked; once more at
+        // CLICK_AFTER_MS when that click brought nothing new (a control not wired up yet).
+        const clickDue =
+            clicks === 0
+                ? quiet || elapsed > CLICK_AFTER_MS
+                : clicks === 1 && elapsed > CLICK_AFTER_MS && activity.lastNewRequestAt < clickedAt;
+        if (hasPlayer && clickDue) {
+            clicks++;
+            clickedAt = Date.now();
             await clickPlay(page).catch(() => undefined);
         }
-        await sleep(200);
+        await sleep(POLL_MS);
     }
     await capture.settle();
     return scanFrames(page);
@@ -171,6 +196,24 @@ async function stopPlayers(page: Page): Promise<void> {
 export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawler {
     const { input } = options;
     const captures = new WeakMap<Page, NetworkCapture>();
+    // Pages showing the same URL hand their videos over one after the other. The submitter resolves a
+    // plan before it records the job; since pages finish in well under a second, two of them showing
+    // the same video often did so at once, and both took it on (one ok item, no "same video" trace).
+    const handing = new Map<string, Promise<number>>();
+    const handOver = async (found: FoundVideos): Promise<number> => {
+        const urls = found.candidates.map((c) => c.url);
+        for (let busy = urls.flatMap((u) => handing.get(u) ?? []); busy.length; ) {
+            await Promise.allSettled(busy);
+            busy = urls.flatMap((u) => handing.get(u) ?? []);
+        }
+        const taken = options.onVideos(found);
+        for (const u of urls) handing.set(u, taken);
+        try {
+            return await taken;
+        } finally {
+            for (const u of urls) if (handing.get(u) === taken) handing.delete(u);
+        }
+    };
     const hookSets = new WeakMap<Page, PageHooks>();
     return new PlaywrightCrawler({
         proxyConfiguration: options.proxyConfiguration,
@@ -181,10 +224,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
         navigationTimeoutSecs: Math.min(60, Math.max(15, input.pageWaitSecs * 3)),
         // A MediaSource-only video is played through on the page: up to its duration / 8 more.
         requestHandlerTimeoutSecs: input.pageWaitSecs + 90 + MSE_MAX_EXTRA_SECS,
-        launchContext: {
-            launcher: chromium,
-            launchOptions: { executablePath: options.executablePath, headless: true, args: CHROMIUM_ARGS },
-        },
+        launchContext: pageLaunchContext(options.executablePath),
         // The browser's real User-Agent is what we forward to media hosts; a generated fingerprint would differ.
         browserPoolOptions: {
             useFingerprints: false,
@@ -236,7 +276,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             if (candidates.length) await stopPlayers(page);
             const lang = main?.lang || undefined;
             const subtitles = input.downloadVideos && input.subtitles ? pageSubtitles(scans) : [];
-            const videos = await options.onVideos({ pageUrl: request.url, title, lang, candidates, subtitles, proxySession });
+            const videos = await handOver({ pageUrl: request.url, title, lang, candidates, subtitles, proxySession });
             const { images, refused, skipped } = input.downloadImages ? await gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), await pageHeaders(page)) : { images: [], refused: [], skipped: [] };
             if (images.length || refused.length || skipped.length) await options.onImages({ pageUrl: request.url, images, refusedImages: refused, skippedImages: skipped, proxySession });
             if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
