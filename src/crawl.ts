@@ -6,7 +6,7 @@
  */
 import { Actor } from 'apify';
 import { Archive } from './archive.js';
-import { log, type ProxyConfiguration } from '@crawlee/core';
+import { log, type AutoscaledPool, type ProxyConfiguration } from '@crawlee/core';
 import type { CrawlInput } from './input.js';
 import { createDownloadCrawler } from './download/download-crawler.js';
 import { ImageSaver, isImageUrl } from './download/images.js';
@@ -40,6 +40,34 @@ export interface CrawlOptions {
     signal?: AbortSignal;
     /** True once the run is migrating: the resumed run continues from the named storages. */
     keepStorages?: () => boolean;
+}
+
+/**
+ * Stopping early: videos still downloading stop taking units (their requests end after the unit in hand)
+ * and become failed items that say how far they got, so the dataset and the report account for them.
+ */
+async function abandonDownloads(jobs: VideoJobs, reason: unknown): Promise<void> {
+    const why = reason === 'timeout' ? 'the run stopped before its timeout' : 'the run was aborted';
+    for (const job of jobs.unfinished()) {
+        if (job.status !== 'downloading') continue;
+        const { done, total } = jobs.counts(job.id);
+        job.status = 'failed';
+        const { pageUrl, url, format, title } = job;
+        const error = `${why} with ${done} of ${total} segments downloaded`;
+        await pushItem({ type: 'video', status: 'failed', pageUrl, url, format, title, error });
+    }
+}
+
+/**
+ * Lets the requests in flight end before the storages they report to are dropped: after
+ * `abandonDownloads` each ends with the unit in hand. No new request starts (Crawlee pauses its pools on
+ * `aborting` too, but not at the run timeout).
+ */
+async function quiesce(pool: AutoscaledPool | undefined, ms: number): Promise<void> {
+    if (!pool) return;
+    void pool.pause(ms).catch(() => undefined);
+    const deadline = Date.now() + ms;
+    while (pool.currentConcurrency > 0 && Date.now() < deadline) await sleep(50);
 }
 
 async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefined> {
@@ -182,13 +210,16 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
             await Promise.race([sleep(200), finisher.nextFinish()]);
         }
         // Stopping early: merges in progress are left; the platform kills the run 30 s after `aborting`.
-        if (!signal?.aborted) await finisher.drain();
+        if (signal?.aborted) await abandonDownloads(jobs, signal.reason);
+        else await finisher.drain();
     } finally {
         await recorder.stop();
         progress.stop();
         // A graceful stop lets running requests finish (a run of segments, up to a minute); an abort does not wait.
-        if (signal?.aborted) await downloader.autoscaledPool?.abort();
-        else downloader.stop();
+        if (signal?.aborted) {
+            await quiesce(downloader.autoscaledPool, 5_000);
+            await downloader.autoscaledPool?.abort();
+        } else downloader.stop();
         await downloading;
     }
     if (!options.keepStorages?.()) await dropRunStorages(storages);

@@ -15,6 +15,7 @@
  */
 import { Actor } from 'apify';
 import { log } from '@crawlee/core';
+import { releaseLocksForMigration } from './storage.js';
 
 export type StopReason = 'aborting' | 'timeout';
 
@@ -81,8 +82,11 @@ export class RunLifecycle {
         if (this.migrating) return;
         this.migrating = true;
         log.info('The run is migrating to another server: state kept, it resumes there');
-        // Persists every listener's state (Crawlee pauses its crawlers on `migrating`), then restarts the run.
-        Actor.reboot().catch((error: Error) => log.warning(`Reboot for the migration failed: ${error.message}`));
+        void (async () => {
+            await releaseLocksForMigration();
+            // Persists every listener's state (Crawlee pauses its crawlers on `migrating`), then restarts the run.
+            await Actor.reboot();
+        })().catch((error: Error) => log.warning(`Preparing the migration failed: ${error.message}`));
     }
 
     /** Resolves when the crawl has had its time to wind down after a stop; never without a stop. */

@@ -137,7 +137,11 @@ try {
     await runStatus.finish(summaryMessage(outcome), lifecycle.reason ? 'WARNING' : 'INFO');
     await demo?.close();
     lifecycle.dispose();
-    await Actor.exit();
+    // After a stop, Crawlee's own `aborting` handler may wait up to 20 s for requests in flight, and
+    // `Actor.exit` waits for every listener before its own timeout starts; everything that matters
+    // (items, report, drop, status) is done by now, so the run ends within 5 s whatever is left.
+    if (lifecycle.reason) setTimeout(() => process.exit(0), 5_000).unref();
+    await Actor.exit({ timeoutSecs: lifecycle.reason ? 5 : 30 });
 } catch (error) {
     await demo?.close();
     const message =

@@ -84,6 +84,21 @@ export async function openRunStorages(): Promise<RunStorages> {
     return opened;
 }
 
+/**
+ * Before a migration: gives back every request this process holds. A download request stays locked for
+ * the handler timeout plus 5 s (305 s, crawlee basic-crawler.js `requestLockSecs`) under this process's
+ * client key, which the resumed run does not have: without this it would wait five minutes for them.
+ * The platform stops this process before it starts the resumed one, so no request is worked on twice.
+ */
+export async function releaseLocksForMigration(): Promise<void> {
+    const queues = [opened?.downloads, await RequestQueue.open()];
+    for (const queue of queues) {
+        // apify-client's RequestQueueClient has it (POST requests/unlock); local storage has no lock owners.
+        const client = queue?.client as { unlockRequests?: () => Promise<unknown> } | undefined;
+        await client?.unlockRequests?.();
+    }
+}
+
 async function openByName(): Promise<RunStorages> {
     const names = runStorageNames();
     return { downloads: await RequestQueue.open(names.downloads), state: await KeyValueStore.open(names.state) };
