@@ -292,7 +292,7 @@ async function crawlPages(runs: number): Promise<void> {
         'disc/index.m3u8',
         'alt-audio/master.m3u8',
         'iframe-enc/master.m3u8',
-        'live/index.m3u8',
+        'disguised/index.m3u8',
     ];
     const play = [
         p.api,
@@ -310,6 +310,7 @@ async function crawlPages(runs: number): Promise<void> {
         p.galleryFeed,
         p.galleryPage1,
         ...['page2', 'page3', 'names', 'pixel-lazy'].map((g) => `${server.origin}/gallery/${g}.html`),
+        `${server.origin}/gallery/big.html?n=60`,
     ];
     const urls = [...play, ...players, ...galleries];
     console.log(

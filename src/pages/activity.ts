@@ -11,9 +11,10 @@ import { sleep } from '../net/retry.js';
 /**
  * How long nothing new must happen before a page counts as settled. The demo's slowest chain (a
  * script that fetches data, then adds images that load) has gaps under 100 ms between one step's
- * end and the next one's request; 0.5 s leaves room for a busy machine.
+ * end and the next one's request; 0.4 s leaves room for a busy machine. A script that runs long
+ * does not end a quiet period early: the DOM is read in the page, after it.
  */
-export const QUIET_MS = 500;
+export const QUIET_MS = 400;
 
 /** What the page-timing figures count as a media request (as `NetworkCapture.lastMediaRequestAt`). */
 const MEDIA_TYPES = new Set(['media', 'image', 'xhr', 'fetch']);

@@ -83,8 +83,8 @@ export async function scrollForImages(page: Page, deadline: number, loadedImages
     let state = await scroll(page, 'stay');
     while (Date.now() < deadline) {
         if (!state.scrollable) {
-            // Fits its window: nothing to reveal. Done once quiet, unless it grows meanwhile.
-            await settle(page, activity, Date.now(), deadline);
+            // Fits its window: nothing to reveal, and nothing to react to. Done once quiet, unless it grew.
+            await settle(page, activity, steps ? Date.now() : 0, deadline);
             state = await scroll(page, 'stay');
             if (!state.scrollable) break;
             continue;
