@@ -250,6 +250,8 @@ export interface MediaItem {
     localPath?: string;
     /** Videos: key of a PNG frame from the first second (the run report shows it). */
     thumbnailKey?: string;
+    /** Videos: public URL of that frame (on the Apify platform), for the dataset's overview. */
+    thumbnailUrl?: string;
     /** Videos: subtitle files stored beside the video (also muxed into the MP4). */
     subtitles?: StoredSubtitle[];
     /** Live recordings: segments that left the stream's window before they could be fetched. */

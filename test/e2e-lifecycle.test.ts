@@ -7,9 +7,11 @@
  * them). The resumed run also meets an upload that fails halfway and is sent again.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { Ajv } from 'ajv';
 import { makeGalleryImages } from '../src/demo/gallery.js';
 import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
@@ -64,8 +66,16 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, timeout
 const segmentHits = (): number =>
     [...server.hits].filter(([p]) => p.startsWith('/media/long/') && p.endsWith('.ts')).reduce((n, [, c]) => n + c, 0);
 
+// The platform validates pushed items against the dataset schema's `fields`: so does this test.
+const datasetSchema = JSON.parse(
+    readFileSync(path.join(import.meta.dirname, '..', '.actor', 'dataset_schema.json'), 'utf8'),
+);
+const validItem = new Ajv({ strict: false }).compile(datasetSchema.fields);
+
 async function items(runId: string): Promise<MediaItem[]> {
-    return (await platform.storage.dataset(`ds-${runId}`).listItems()).items as unknown as MediaItem[];
+    const all = (await platform.storage.dataset(`ds-${runId}`).listItems()).items as unknown as MediaItem[];
+    for (const item of all) assert.ok(validItem(item), `${JSON.stringify(item)}: ${JSON.stringify(validItem.errors)}`);
+    return all;
 }
 
 async function record(runId: string, key: string): Promise<Buffer | undefined> {
@@ -169,6 +179,8 @@ test('migrating: state kept, the run rebooted; the resumed run on an empty disk 
     assert.match(run.output, /Resuming video/);
     const [item] = await items(runId);
     assert.equal(item?.status, 'ok', item?.error);
+    assert.ok(item.thumbnailUrl?.endsWith(`/records/${item.thumbnailKey}`), 'the overview shows the thumbnail');
+    assert.ok(await record(runId, item.thumbnailKey!), 'the thumbnail is stored');
     const mp4 = await record(runId, item.key!);
     assert.equal(mp4?.length, item.bytes);
     const file = path.join(await tempDir('migrated'), 'video.mp4');

@@ -165,9 +165,11 @@ export class VideoFinisher {
             ]);
             const fileUrl = await storeFile(key, merged.file, merged.contentType);
             let thumbnailKey: string | undefined;
+            let thumbnailUrl: string | undefined;
             if (thumbMade) {
-                thumbnailKey = await this.keys.allocate(`${key}-thumb`);
-                await storeFile(thumbnailKey, thumb, 'image/png', { toOutputDir: false });
+                // `thumb-`: the "thumbnails" collection of .actor/key_value_store_schema.json.
+                thumbnailKey = await this.keys.allocate(`thumb-${key}`);
+                thumbnailUrl = await storeFile(thumbnailKey, thumb, 'image/png', { toOutputDir: false });
             }
             const stored: StoredSubtitle[] = [];
             for (const sub of subtitles) {
@@ -189,6 +191,7 @@ export class VideoFinisher {
                 hasAudio: merged.hasAudio,
                 fileUrl,
                 thumbnailKey,
+                thumbnailUrl,
                 ...(stored.length ? { subtitles: stored } : {}),
                 ...(job.live ? { gaps: job.gaps ?? 0 } : {}),
             });

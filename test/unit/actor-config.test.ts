@@ -10,8 +10,10 @@ import {
     getActorSchemaValidator,
     getDatasetSchemaValidator,
     getInputSchemaValidator,
+    getKeyValueStoreSchemaValidator,
     getOutputSchemaValidator,
 } from '@apify/json_schemas';
+import { Ajv } from 'ajv';
 import { DEFAULTS } from '../../src/input.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -22,19 +24,58 @@ function valid(validator: ReturnType<typeof getActorSchemaValidator>, value: unk
     assert.ok(validator(value), `${name}: ${JSON.stringify(validator.errors, null, 1)}`);
 }
 
+/**
+ * The same validators `apify validate-schema` (apify-cli 1.10.0) runs, offline: that command needs the CLI from
+ * the registry (`npx apify-cli validate-schema`, which passed on these files), this test needs nothing.
+ */
 test('.actor files validate against Apify JSON schemas', () => {
     const actor = json('.actor/actor.json');
     valid(getActorSchemaValidator(), actor, 'actor.json');
     valid(getInputSchemaValidator(), json('.actor/input_schema.json'), 'input_schema.json');
     valid(getDatasetSchemaValidator(), json('.actor/dataset_schema.json'), 'dataset_schema.json');
     valid(getOutputSchemaValidator(), json('.actor/output_schema.json'), 'output_schema.json');
+    valid(getKeyValueStoreSchemaValidator(), json('.actor/key_value_store_schema.json'), 'key_value_store_schema.json');
+    assert.match(String(actor.$schema), /^https:\/\/apify\.com\/schemas\/v1\/actor/);
+    const storages = actor.storages as Record<string, string>;
     for (const ref of [
         actor.input,
         actor.output,
-        (actor.storages as Record<string, string>).dataset,
+        storages.dataset,
+        storages.keyValueStore,
         actor.dockerfile,
+        actor.readme,
+        actor.changelog,
     ] as string[]) {
-        assert.ok(existsSync(path.join(ROOT, '.actor', ref)), `actor.json refers to a missing ${ref}`);
+        assert.ok(ref && existsSync(path.join(ROOT, '.actor', ref)), `actor.json refers to a missing ${ref}`);
+    }
+});
+
+/**
+ * Memory, measured (docs/development.md, "Memory"): the bundled demo site (7 pages: 5 video players, 2
+ * galleries) peaks at 722–740 MB PSS for Node and Chromium together (14 processes), the Node process alone at
+ * 239–245 MB RSS: Chromium and its helpers take the other ~495 MB. The V8 heap limit of the start scripts
+ * must fit the smallest memory a user can pick together with that Chromium share, or a heap near its limit
+ * is killed by the platform instead of failing with a message.
+ */
+const CHROMIUM_PEAK_MB = 495;
+
+test('memory limits: sized from measurements, and the heap flag fits the smallest memory allowed', () => {
+    const actor = json('.actor/actor.json') as {
+        minMemoryMbytes: number;
+        maxMemoryMbytes: number;
+        defaultMemoryMbytes: number;
+    };
+    const { scripts } = json('package.json') as { scripts: Record<string, string> };
+    const heap = Number(/--max-old-space-size=(\d+)/.exec(scripts['start:prod']!)?.[1]);
+    assert.ok(heap > 0, 'start:prod sets the heap limit');
+    assert.ok(
+        heap + CHROMIUM_PEAK_MB <= actor.minMemoryMbytes,
+        `heap ${heap} MB + Chromium ${CHROMIUM_PEAK_MB} MB must fit minMemoryMbytes ${actor.minMemoryMbytes}`,
+    );
+    assert.ok(actor.minMemoryMbytes <= actor.defaultMemoryMbytes && actor.defaultMemoryMbytes <= actor.maxMemoryMbytes);
+    // Apify offers powers of two.
+    for (const mb of [actor.minMemoryMbytes, actor.defaultMemoryMbytes, actor.maxMemoryMbytes]) {
+        assert.equal(Math.log2(mb) % 1, 0, `${mb} MB is not a memory size Apify offers`);
     }
 });
 
@@ -57,6 +98,12 @@ test('input schema agrees with the contract and the validator, field for field',
         'pageWaitSecs',
         'proxyConfiguration',
         'archiveName',
+        'maxLiveSecs',
+        'subtitles',
+        'cookies',
+        'headers',
+        'outputDir',
+        'workers',
     ];
     for (const field of contract) assert.ok(schema.properties[field], `input schema misses ${field}`);
     assert.deepEqual(schema.required, ['startUrls']);
@@ -70,14 +117,124 @@ test('input schema agrees with the contract and the validator, field for field',
     assert.equal(schema.properties.startUrls?.editor, 'requestListSources');
     assert.equal(schema.properties.proxyConfiguration?.editor, 'proxy');
     assert.equal(schema.properties.videoQuality?.editor, 'select');
+    assert.equal(schema.properties.linkGlobs?.editor, 'globs');
+    for (const secret of ['cookies', 'headers']) {
+        const p = schema.properties[secret] as { editor?: string; isSecret?: boolean };
+        assert.deepEqual([p.editor, p.isSecret], ['json', true], `${secret}: a JSON field stored encrypted`);
+    }
 });
 
-test('the dataset view shows the overview columns', () => {
-    const view = (
-        json('.actor/dataset_schema.json') as { views: { overview: { transformation: { fields: string[] } } } }
-    ).views.overview;
-    for (const f of ['type', 'status', 'title', 'pageUrl', 'fileUrl', 'bytes', 'durationSecs', 'width', 'height'])
-        assert.ok(view.transformation.fields.includes(f), f);
+/** MediaItem's fields, read from the source: the dataset schema must declare every one. */
+function mediaItemFields(): string[] {
+    const model = readFileSync(path.join(ROOT, 'src', 'model.ts'), 'utf8');
+    const body = /export interface MediaItem \{([\s\S]*?)\n\}/.exec(model)?.[1] ?? '';
+    return [...body.matchAll(/^ {4}(\w+)\??:/gm)].map((m) => m[1]!);
+}
+
+interface DatasetSchema {
+    fields: { properties: Record<string, { type?: string; description?: string }> };
+    views: Record<
+        string,
+        { transformation: { fields: string[] }; display: { properties: Record<string, { format?: string }> } }
+    >;
+}
+
+test('the dataset schema declares every item field with a type and a description', () => {
+    const { fields } = json('.actor/dataset_schema.json') as unknown as DatasetSchema;
+    const declared = fields.properties;
+    const model = mediaItemFields();
+    assert.ok(model.length >= 20, `MediaItem parsed: ${model.join(', ')}`);
+    for (const field of model) {
+        assert.ok(declared[field], `dataset schema misses ${field}`);
+        assert.ok(declared[field].type && declared[field].description, `${field} needs a type and a description`);
+    }
+    assert.deepEqual(
+        Object.keys(declared).filter((f) => !model.includes(f)),
+        [],
+        'fields no item has',
+    );
+});
+
+test('real items pass the dataset schema (the platform validates pushed items against it)', () => {
+    const { fields } = json('.actor/dataset_schema.json') as unknown as DatasetSchema;
+    const validate = new Ajv({ strict: false }).compile(fields);
+    const page = 'https://example.com/play/1.html';
+    const items = [
+        {
+            type: 'video',
+            status: 'ok',
+            pageUrl: page,
+            url: 'https://cdn.example.com/v/master.m3u8',
+            format: 'hls',
+            title: 'Episode 1',
+            key: 'Episode-1',
+            contentType: 'video/mp4',
+            bytes: 93_100_000,
+            sha256: 'ab'.repeat(32),
+            width: 1280,
+            height: 720,
+            durationSecs: 330.2,
+            segments: 330,
+            hasAudio: true,
+            fileUrl: 'https://api/x',
+            variantUrl: 'https://cdn.example.com/v/720.m3u8',
+            thumbnailKey: 'thumb-Episode-1',
+            thumbnailUrl: 'https://api/t',
+            subtitles: [{ lang: 'en', name: 'English', key: 'Episode-1.en' }],
+            live: true,
+            gaps: 0,
+            localPath: '/d/x.mp4',
+        },
+        { type: 'page', status: 'failed', pageUrl: page, url: page, error: 'page could not be rendered: HTTP 404' },
+        {
+            type: 'image',
+            status: 'skipped',
+            pageUrl: page,
+            url: 'https://example.com/s.gif',
+            error: 'a placeholder',
+            errorCode: 'NOT_AN_IMAGE',
+        },
+    ];
+    for (const item of items) assert.ok(validate(item), `${JSON.stringify(item)}: ${JSON.stringify(validate.errors)}`);
+    assert.ok(
+        !validate({ type: 'video', status: 'done', pageUrl: page, url: page }),
+        'a status outside the contract is refused',
+    );
+});
+
+test('views: an overview with a thumbnail image, and the failures; the output schema links what exists', () => {
+    const { views } = json('.actor/dataset_schema.json') as unknown as DatasetSchema;
+    const overview = views.overview!;
+    const columns = [
+        'thumbnailUrl',
+        'title',
+        'type',
+        'format',
+        'status',
+        'durationSecs',
+        'bytes',
+        'pageUrl',
+        'fileUrl',
+    ];
+    for (const f of columns) assert.ok(overview.transformation.fields.includes(f), f);
+    assert.equal(overview.display.properties.thumbnailUrl?.format, 'image');
+    for (const f of ['status', 'error', 'errorCode', 'url'])
+        assert.ok(views.failures!.transformation.fields.includes(f), f);
+    for (const view of Object.values(views)) {
+        for (const f of Object.keys(view.display.properties)) assert.ok(view.transformation.fields.includes(f), f);
+    }
+    const kvs = json('.actor/key_value_store_schema.json') as { collections: Record<string, { key?: string }> };
+    assert.equal(kvs.collections.report?.key, 'REPORT');
+    const output = json('.actor/output_schema.json') as { properties: Record<string, { template: string }> };
+    const templates = Object.values(output.properties).map((p) => p.template);
+    assert.ok(templates.includes('{{links.apiDefaultKeyValueStoreUrl}}/records/REPORT'), 'the report');
+    assert.ok(templates.includes('{{links.apiDefaultKeyValueStoreUrl}}/keys'), 'the files');
+    for (const t of templates) {
+        const view = /[?&]view=(\w+)/.exec(t)?.[1];
+        if (view) assert.ok(views[view], `output links a view that does not exist: ${view}`);
+        const collection = /[?&]collection=(\w+)/.exec(t)?.[1];
+        if (collection) assert.ok(kvs.collections[collection], `output links a missing collection: ${collection}`);
+    }
 });
 
 /**
