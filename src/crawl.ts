@@ -21,7 +21,7 @@ import { VideoSubmitter } from './video-submitter.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
-import { directHeaders, openStartRequests, startSites } from './start-requests.js';
+import { directHeaders, openStartRequests, startSites, withSiteHeaders } from './start-requests.js';
 import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
 
 export interface CrawlSummary {
@@ -83,6 +83,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     // Remote URL lists are fetched here; the input's cookies and headers go to these URLs' sites.
     const starts = await openStartRequests(input, proxyConfiguration);
     const access = { cookies: input.cookies, headers: input.headers, sites: startSites(starts) };
+    const pageOf = (url: string) => ({ url, headers: starts.find((s) => s.url === url)?.headers ?? {} });
     // Manifests and video files named by their URL are downloaded without rendering a page.
     const directVideos = starts.filter((s) => formatFromUrl(s.url) !== undefined);
     const directImages = starts.filter((s) => !formatFromUrl(s.url) && isImageUrl(s.url));
@@ -167,12 +168,14 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                 access,
                 async onVideos(found) {
                     counters.pages++;
-                    const submitted = await submitter.submitPage(found);
+                    const candidates = withSiteHeaders(found.candidates, pageOf(found.pageUrl), access);
+                    const submitted = await submitter.submitPage({ ...found, candidates });
                     await wakeDownloads();
                     return submitted;
                 },
                 async onImages(found) {
-                    await images.enqueue(storages.downloads, found.pageUrl, found.images, found.proxySession);
+                    const pageImages = withSiteHeaders(found.images, pageOf(found.pageUrl), access);
+                    await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
                     for (const url of found.refusedImages) {
                         await pushItem({ type: 'image', status: 'failed', pageUrl: found.pageUrl, url, error: new UnsafeUrlError(url).message });
                     }

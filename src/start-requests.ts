@@ -56,7 +56,10 @@ export function cookiesFor(url: string, cookies: readonly CookieInput[], nowSecs
     });
 }
 
-/** The input's cookies as Playwright's `addCookies` takes them: a leading dot means "and subdomains". Pure. */
+/**
+ * The input's cookies as Playwright's `addCookies` takes them: a leading dot means "and subdomains".
+ * `SameSite=None` without `Secure` is left to the browser's default (Lax): Chromium would drop the cookie. Pure.
+ */
 export function browserCookies(cookies: readonly CookieInput[]): Parameters<BrowserContext['addCookies']>[0] {
     return cookies.map((c) => {
         const bare = c.domain.replace(/^\./, '');
@@ -68,7 +71,8 @@ export function browserCookies(cookies: readonly CookieInput[]): Parameters<Brow
             expires: c.expires ?? -1,
             ...(c.httpOnly !== undefined && { httpOnly: c.httpOnly }),
             ...(c.secure !== undefined && { secure: c.secure }),
-            ...(c.sameSite && { sameSite: c.sameSite }),
+            // Chromium drops a SameSite=None cookie that is not Secure; exports of http sites carry such.
+            ...(c.sameSite && (c.sameSite !== 'None' || c.secure) && { sameSite: c.sameSite }),
         };
     });
 }
@@ -132,6 +136,22 @@ export function pageRequestHeaders(
         ...(onSites(requestUrl, sites) ? global : {}),
         ...(pageHost && onSites(requestUrl, [siteOf(pageHost)]) ? page.headers : {}),
     };
+}
+
+/**
+ * Media a page led to, with the headers the input gives their URLs added: the browser's own request
+ * headers already carry them, but a URL found in the DOM or the page source was never fetched by the
+ * browser and has only the page's Referer, User-Agent and cookies. The browser's headers win. Pure.
+ */
+export function withSiteHeaders<T extends { url: string; headers: HeaderMap }>(
+    found: readonly T[],
+    page: { url: string; headers: HeaderMap },
+    access: Pick<SiteAccess, 'headers' | 'sites'>,
+): T[] {
+    return found.map((f) => ({
+        ...f,
+        headers: { ...pageRequestHeaders(f.url, page, access.headers, access.sites), ...f.headers },
+    }));
 }
 
 export interface SiteAccess {

@@ -11,6 +11,7 @@ import {
     openStartRequests,
     pageRequestHeaders,
     startSites,
+    withSiteHeaders,
 } from '../../src/start-requests.js';
 
 const fieldOf = (fn: () => unknown): string => {
@@ -153,13 +154,16 @@ test('cookies: the EditThisCookie export the console users paste, and the Playwr
         { name: 'pw', value: 'x', domain: 'site.test', path: '/a', hostOnly: true, sameSite: 'Lax' },
     ]);
     assert.deepEqual(
-        browserCookies(cookies).map((c) => [c.name, c.domain, c.expires]),
+        browserCookies(cookies).map((c) => [c.name, c.domain, c.expires, c.sameSite]),
         [
-            ['session', '.site.test', 4102444800],
-            ['pref', 'www.site.test', -1],
-            ['pw', 'site.test', -1],
+            ['session', '.site.test', 4102444800, 'None'],
+            ['pref', 'www.site.test', -1, undefined],
+            ['pw', 'site.test', -1, 'Lax'],
         ],
     );
+    // Chromium drops SameSite=None without Secure: such a cookie gets the browser's default instead.
+    const [insecure] = browserCookies([{ ...cookies[0]!, secure: false }]);
+    assert.equal(insecure?.sameSite, undefined);
 });
 
 const cookie = (over: Partial<CookieInput>): CookieInput => ({
@@ -212,6 +216,27 @@ test("the input's headers go to the start URLs' sites only; a source's headers t
         'x-own': 'y',
         cookie: 'sid=v',
     });
+});
+
+test("media found in a page's DOM get the input's headers for their site; the browser's own headers win", () => {
+    const access = { headers: { 'x-token': 't', referer: 'input' }, sites: ['site.test'] };
+    const page = { url: 'https://site.test/p', headers: { 'x-page': '1' } };
+    const found = withSiteHeaders(
+        [
+            { url: 'https://cdn.site.test/v.m3u8', headers: { referer: 'https://site.test/p' }, source: 'dom' },
+            { url: 'https://other.test/v.m3u8', headers: {}, source: 'html' },
+        ],
+        page,
+        access,
+    );
+    assert.deepEqual(found, [
+        {
+            url: 'https://cdn.site.test/v.m3u8',
+            headers: { 'x-token': 't', referer: 'https://site.test/p', 'x-page': '1' },
+            source: 'dom',
+        },
+        { url: 'https://other.test/v.m3u8', headers: {}, source: 'html' },
+    ]);
 });
 
 test('openStartRequests: a RequestList of the sources, each URL with its headers', async () => {
