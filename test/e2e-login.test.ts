@@ -71,7 +71,7 @@ before(async () => {
 });
 after(() => server?.close());
 
-test('cookies and headers reach a members-only page, its video and image, and a direct playlist; no other host', async () => {
+test('cookies, headers reach a members-only page, its video and image, a direct playlist, no other site', async () => {
     const origin = `http://127.0.0.1:${port}`;
     const run = await runActor({
         startUrls: [
