@@ -221,14 +221,11 @@ test("the input's headers go to the start URLs' sites only; a source's headers t
 test("media found in a page's DOM get the input's headers for their site; the browser's own headers win", () => {
     const access = { headers: { 'x-token': 't', referer: 'input' }, sites: ['site.test'] };
     const page = { url: 'https://site.test/p', headers: { 'x-page': '1' } };
-    const found = withSiteHeaders(
-        [
-            { url: 'https://cdn.site.test/v.m3u8', headers: { referer: 'https://site.test/p' }, source: 'dom' },
-            { url: 'https://other.test/v.m3u8', headers: {}, source: 'html' },
-        ],
-        page,
-        access,
-    );
+    const media: { url: string; headers: Record<string, string>; source: string }[] = [
+        { url: 'https://cdn.site.test/v.m3u8', headers: { referer: 'https://site.test/p' }, source: 'dom' },
+        { url: 'https://other.test/v.m3u8', headers: {}, source: 'html' },
+    ];
+    const found = withSiteHeaders(media, page, access);
     assert.deepEqual(found, [
         {
             url: 'https://cdn.site.test/v.m3u8',
