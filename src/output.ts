@@ -70,6 +70,25 @@ export function nameFromUrl(url: string): string | undefined {
     return folders.length ? folders.join('-') : undefined;
 }
 
+/**
+ * Key prefixes of the stored files: the key-value store schema's collections (videos, images,
+ * thumbnails) select records by prefix. The output folder drops the video and image ones: there a
+ * file is named for what it is.
+ */
+export const KEY_PREFIX = { video: 'video-', image: 'image-', thumbnail: 'thumb-' } as const;
+
+/** `base` under the collection's prefix (a base that already has it is left as it is). Pure. */
+export function collectionKey(kind: keyof typeof KEY_PREFIX, base: string): string {
+    const prefix = KEY_PREFIX[kind];
+    return base.startsWith(prefix) ? base : `${prefix}${base}`;
+}
+
+/** The name a stored record gets in the output folder: its key without a video or image prefix. Pure. */
+export function outputName(key: string, ext: string): string {
+    const bare = key.replace(/^(video|image)-(?=.)/, '');
+    return `${bare}.${ext}`;
+}
+
 /** First of `base`, `base-2`, `base-3`, ... that `isTaken` rejects. */
 export function uniqueKey(base: string, isTaken: (key: string) => boolean): string {
     if (!isTaken(base)) return base;
@@ -141,7 +160,7 @@ export async function storeFile(
         await copyFile(file, dest);
         await rm(file, { force: true });
     }
-    if (options.toOutputDir !== false) await copyToOutputDir(dest);
+    if (options.toOutputDir !== false) await copyToOutputDir(dest, outputName(key, extensionFor(contentType)));
     return undefined;
 }
 
@@ -229,10 +248,10 @@ async function sha256OfFile(file: string): Promise<string> {
  * copy of a large video), else a copy. Never overwrites: a name taken by other content gets a
  * suffix, a name holding the same content is left as it is. Resolves to the path there.
  */
-export async function copyToOutputDir(stored: string): Promise<string | undefined> {
+export async function copyToOutputDir(stored: string, name = path.basename(stored)): Promise<string | undefined> {
     if (!outputDir) return undefined;
     await mkdir(outputDir, { recursive: true });
-    const base = path.basename(stored);
+    const base = name;
     for (let n = 1; ; n++) {
         const dest = path.join(outputDir, suffixedName(base, n));
         try {

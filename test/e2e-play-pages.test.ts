@@ -52,7 +52,7 @@ test('three fixture play pages yield three verified MP4s', async () => {
     const iframeItem = run.items.find((i) => i.pageUrl === iframe)!;
     assert.match(iframeItem.url, /master\.m3u8$/, 'the captured URL is the master playlist');
     assert.equal(iframeItem.title, 'Iframe Episode 1');
-    assert.equal(iframeItem.key, 'Iframe-Episode-1');
+    assert.equal(iframeItem.key, 'video-Iframe-Episode-1');
 });
 
 test('videoQuality "lowest" takes the small variant of the master', async () => {

@@ -16,7 +16,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import { imageSizeFromFile } from 'image-size/fromFile';
 import type { CrawlInput } from '../input.js';
 import type { Headers } from '../net/headers.js';
-import { keyFromText, pushItem, storeFile, type KeyAllocator } from '../output.js';
+import { collectionKey, keyFromText, pushItem, storeFile, type KeyAllocator } from '../output.js';
 import type { ImageTask, MediaItem } from '../model.js';
 import { normalizeUrl } from '../urls.js';
 import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../archive.js';
@@ -255,7 +255,7 @@ export class ImageSaver {
             const error = `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})`;
             return pushItem({ ...base, error });
         }
-        const storing = this.keys.allocate(r.keyBase);
+        const storing = this.keys.allocate(collectionKey('image', r.keyBase));
         this.stored.set(r.sha256, storing);
         const key = await storing;
         const fileUrl = await storeFile(key, r.file, contentType);

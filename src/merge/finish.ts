@@ -7,7 +7,7 @@ import path from 'node:path';
 import { log } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
 import type { VideoJobs } from '../download/jobs.js';
-import { keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
+import { collectionKey, keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
 import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js';
 import { canRemuxLive, LiveRemux } from './live-remux.js';
 import { thumbnail } from './ffmpeg.js';
@@ -148,7 +148,7 @@ export class VideoFinisher {
         const workDir = this.jobs.workDir(id);
         try {
             let merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
-            const key = await this.keys.allocate(keyFromText(job.title ?? job.nameHint, 'video', job.url));
+            const key = await this.keys.allocate(collectionKey('video', keyFromText(job.title ?? job.nameHint, 'video', job.url)));
             const subtitleTracks = job.tracks.filter((t) => t.subtitles && !lostSubtitles.has(t.name));
             const subtitles = subtitleTracks.length ? await writeSubtitles(job, subtitleTracks, workDir) : [];
             // A file stored as served stays byte for byte what the server sent: its subtitles sit beside it.
@@ -168,7 +168,7 @@ export class VideoFinisher {
             let thumbnailUrl: string | undefined;
             if (thumbMade) {
                 // `thumb-`: the "thumbnails" collection of .actor/key_value_store_schema.json.
-                thumbnailKey = await this.keys.allocate(`thumb-${key}`);
+                thumbnailKey = await this.keys.allocate(collectionKey('thumbnail', key));
                 thumbnailUrl = await storeFile(thumbnailKey, thumb, 'image/png', { toOutputDir: false });
             }
             const stored: StoredSubtitle[] = [];

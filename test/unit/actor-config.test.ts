@@ -167,7 +167,7 @@ test('real items pass the dataset schema (the platform validates pushed items ag
             url: 'https://cdn.example.com/v/master.m3u8',
             format: 'hls',
             title: 'Episode 1',
-            key: 'Episode-1',
+            key: 'video-Episode-1',
             contentType: 'video/mp4',
             bytes: 93_100_000,
             sha256: 'ab'.repeat(32),
@@ -178,9 +178,9 @@ test('real items pass the dataset schema (the platform validates pushed items ag
             hasAudio: true,
             fileUrl: 'https://api/x',
             variantUrl: 'https://cdn.example.com/v/720.m3u8',
-            thumbnailKey: 'thumb-Episode-1',
+            thumbnailKey: 'thumb-video-Episode-1',
             thumbnailUrl: 'https://api/t',
-            subtitles: [{ lang: 'en', name: 'English', key: 'Episode-1.en' }],
+            subtitles: [{ lang: 'en', name: 'English', key: 'video-Episode-1.en' }],
             live: true,
             gaps: 0,
             localPath: '/d/x.mp4',
@@ -202,7 +202,7 @@ test('real items pass the dataset schema (the platform validates pushed items ag
     );
 });
 
-test('views: an overview with a thumbnail image, and the failures; the output schema links what exists', () => {
+test('views: an overview with a thumbnail image, and the failures; the output schema links what exists', async () => {
     const { views } = json('.actor/dataset_schema.json') as unknown as DatasetSchema;
     const overview = views.overview!;
     const columns = [
@@ -225,6 +225,12 @@ test('views: an overview with a thumbnail image, and the failures; the output sc
     }
     const kvs = json('.actor/key_value_store_schema.json') as { collections: Record<string, { key?: string }> };
     assert.equal(kvs.collections.report?.key, 'REPORT');
+    // Every kind of stored file has its collection, selected by the key prefix the actor gives it.
+    const { KEY_PREFIX } = await import('../../src/output.js');
+    const prefixes = kvs.collections as Record<string, { keyPrefix?: string }>;
+    assert.equal(prefixes.videos?.keyPrefix, KEY_PREFIX.video);
+    assert.equal(prefixes.images?.keyPrefix, KEY_PREFIX.image);
+    assert.equal(prefixes.thumbnails?.keyPrefix, KEY_PREFIX.thumbnail);
     const output = json('.actor/output_schema.json') as { properties: Record<string, { template: string }> };
     const templates = Object.values(output.properties).map((p) => p.template);
     assert.ok(templates.includes('{{links.apiDefaultKeyValueStoreUrl}}/records/REPORT'), 'the report');
