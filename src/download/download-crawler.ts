@@ -146,7 +146,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         const key = unit.key ? await keys.get(unit.key.uri, job.headers, await sessionProxy(job.proxySession)) : undefined;
         const sendHeaders = { ...job.headers, ...(unit.range ? { range: `bytes=${unit.range.offset}-${unit.range.offset + unit.range.length - 1}` } : {}) };
         const res = await open(ctx, unit.url, sendHeaders, job.proxySession).catch(async (error: Error) => {
-            // A refused segment may only carry an expired token: once per unit, retry at the URL a fresh playlist gives.
+            // A refused segment may only carry an expired token: once per unit, retry at the URL its source gives when asked again.
             if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || unit.refreshed) throw error;
             unit.refreshed = true;
             const fresh = (await freshUrls(job).catch(() => undefined))?.get(unit.unit);
