@@ -78,6 +78,8 @@ const FIRST_BATCH = 16;
 export class VideoSubmitter {
     /** Manifest or file URL (any variant or rendition of a video taken on) → the page that found it. */
     private readonly covered = new Map<string, string>();
+    /** Video id → the page whose submission of it is under way (not yet a job). */
+    private readonly taking = new Map<string, string>();
 
     constructor(
         private readonly input: CrawlInput,
@@ -139,11 +141,23 @@ export class VideoSubmitter {
     private async submit(candidate: VideoCandidate, found: FoundVideos): Promise<boolean> {
         const key = identityUrl(candidate);
         const id = videoId(key, this.input.videoQuality);
-        const same = this.jobs.get(id);
-        if (same) {
-            if (same.pageUrl !== found.pageUrl) await this.pushSameVideo(found, candidate, same.pageUrl);
+        // Claimed before the first await: two pages showing the same video at once take it on once.
+        const takenBy = this.jobs.get(id)?.pageUrl ?? this.taking.get(id);
+        if (takenBy !== undefined) {
+            if (takenBy !== found.pageUrl) await this.pushSameVideo(found, candidate, takenBy);
             return false;
         }
+        this.taking.set(id, found.pageUrl);
+        try {
+            return await this.takeOn(candidate, found, key, id);
+        } catch (error) {
+            // Not taken on after all: the next page that shows it tries again.
+            this.taking.delete(id);
+            throw error;
+        }
+    }
+
+    private async takeOn(candidate: VideoCandidate, found: FoundVideos, key: string, id: string): Promise<boolean> {
         const archiveId = archiveVideoId(found.pageUrl, key, this.input.videoQuality);
         const earlier = await this.archive.get(archiveKeys.video(archiveId));
         if (earlier) {
