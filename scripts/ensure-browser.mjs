@@ -28,8 +28,12 @@ if (bundled && existsSync(bundled)) process.exit(0);
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (isRoot && existsSync('/usr/bin/apt-get')) {
-    console.log('No Chromium found: installing Debian\'s chromium package (apt-get install -y chromium)...');
-    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', { stdio: 'inherit' });
+    console.log("No Chromium found: installing Debian's chromium package (apt-get install -y chromium)...");
+    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', {
+        stdio: 'inherit',
+    });
     process.exit(0);
 }
-console.warn('No Chromium found. Install one (Debian/Ubuntu: `sudo apt-get install -y chromium`, or `npx playwright install chromium` where downloads work) or set CHROMIUM_PATH. Playlist and image URLs still work without it; pages need it.');
+console.warn(
+    'No Chromium found. Install one (Debian/Ubuntu: `sudo apt-get install -y chromium`, or `npx playwright install chromium` where downloads work) or set CHROMIUM_PATH. Playlist and image URLs still work without it; pages need it.',
+);

@@ -17,13 +17,33 @@ export interface CliArgs {
 
 /** Option → input field, with how its text becomes the field's value. */
 const OPTIONS = {
-    quality: { field: 'videoQuality', type: 'string', value: (v: string) => v, help: 'highest | lowest | <N>p (e.g. 720p)' },
-    'output-dir': { field: 'outputDir', type: 'string', value: (v: string) => v, help: 'folder every stored file also lands in' },
-    archive: { field: 'archiveName', type: 'string', value: (v: string) => v, help: 'archive name: skip what earlier runs got' },
+    quality: {
+        field: 'videoQuality',
+        type: 'string',
+        value: (v: string) => v,
+        help: 'highest | lowest | <N>p (e.g. 720p)',
+    },
+    'output-dir': {
+        field: 'outputDir',
+        type: 'string',
+        value: (v: string) => v,
+        help: 'folder every stored file also lands in',
+    },
+    archive: {
+        field: 'archiveName',
+        type: 'string',
+        value: (v: string) => v,
+        help: 'archive name: skip what earlier runs got',
+    },
     'max-concurrency': { field: 'maxConcurrency', type: 'string', value: Number, help: 'parallel media downloads' },
     'max-pages': { field: 'maxPagesPerCrawl', type: 'string', value: Number, help: 'cap on rendered pages (0 = none)' },
     'page-wait': { field: 'pageWaitSecs', type: 'string', value: Number, help: 'longest wait on a page, seconds' },
-    'link-glob': { field: 'linkGlobs', type: 'string', value: (v: string) => v, help: 'follow links matching (repeatable)' },
+    'link-glob': {
+        field: 'linkGlobs',
+        type: 'string',
+        value: (v: string) => v,
+        help: 'follow links matching (repeatable)',
+    },
     'max-live-secs': { field: 'maxLiveSecs', type: 'string', value: Number, help: 'longest live recording (0 = none)' },
     workers: { field: 'workers', type: 'string', value: Number, help: 'worker processes sharing the crawl' },
     images: { field: 'downloadImages', type: 'boolean', help: '--no-images: skip images' },

@@ -115,7 +115,9 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         onSettled: (id) => finisher.settle(id),
         onQueued: () => void downloader.autoscaledPool?.notify(),
     });
-    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, proxyConfiguration, (job) => recorder.follow(job));
+    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, proxyConfiguration, (job) =>
+        recorder.follow(job),
+    );
     const downloader = createDownloadCrawler({
         input,
         queue: storages.downloads,
@@ -135,7 +137,9 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         if (job.status === 'merging') job.status = 'downloading';
         if (job.status !== 'downloading') continue;
         const requeued = await submitter.requeueMissing(job);
-        log.info(`Resuming video from ${job.pageUrl}: ${requeued} units still to fetch${job.liveOpen ? ', still recording' : ''}`);
+        log.info(
+            `Resuming video from ${job.pageUrl}: ${requeued} units still to fetch${job.liveOpen ? ', still recording' : ''}`,
+        );
         recorder.follow(job);
         if (requeued === 0) finisher.settle(job.id);
     }
@@ -177,18 +181,46 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                     const pageImages = withSiteHeaders(found.images, pageOf(found.pageUrl), access);
                     await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
                     for (const url of found.refusedImages) {
-                        await pushItem({ type: 'image', status: 'failed', pageUrl: found.pageUrl, url, error: new UnsafeUrlError(url).message });
+                        await pushItem({
+                            type: 'image',
+                            status: 'failed',
+                            pageUrl: found.pageUrl,
+                            url,
+                            error: new UnsafeUrlError(url).message,
+                        });
                     }
                     for (const s of found.skippedImages) {
-                        await pushItem({ type: 'image', status: 'skipped', pageUrl: found.pageUrl, url: s.url, title: s.alt, error: s.reason });
+                        await pushItem({
+                            type: 'image',
+                            status: 'skipped',
+                            pageUrl: found.pageUrl,
+                            url: s.url,
+                            title: s.alt,
+                            error: s.reason,
+                        });
                     }
                 },
                 async onNothingFound(pageUrl, title) {
-                    const what = [input.downloadVideos && 'video', input.downloadImages && 'image'].filter(Boolean).join(' or ');
-                    await pushItem({ type: 'page', status: 'failed', pageUrl, url: pageUrl, title, error: `no ${what} found on the page within ${input.pageWaitSecs} s` });
+                    const what = [input.downloadVideos && 'video', input.downloadImages && 'image']
+                        .filter(Boolean)
+                        .join(' or ');
+                    await pushItem({
+                        type: 'page',
+                        status: 'failed',
+                        pageUrl,
+                        url: pageUrl,
+                        title,
+                        error: `no ${what} found on the page within ${input.pageWaitSecs} s`,
+                    });
                 },
                 async onPageFailed(pageUrl, reason) {
-                    await pushItem({ type: 'page', status: 'failed', pageUrl, url: pageUrl, error: `page could not be rendered: ${reason}` });
+                    await pushItem({
+                        type: 'page',
+                        status: 'failed',
+                        pageUrl,
+                        url: pageUrl,
+                        error: `page could not be rendered: ${reason}`,
+                    });
                 },
             });
             silenceCrawlerStatus(pageCrawler);
@@ -198,7 +230,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
             signal?.removeEventListener('abort', stopPages);
         }
         // Pages are done; wait for the last segment and the last merge.
-        for (let idleChecks = 0; !signal?.aborted; ) {
+        for (let idleChecks = 0; !signal?.aborted;) {
             const queueDone = await storages.downloads.isFinished();
             if (jobs.unfinished().length === 0 && finisher.idle() && queueDone) break;
             // Nothing queued, nothing merging, yet a job waits that no live recording feeds: some unit can no longer arrive.

@@ -92,14 +92,20 @@ export class ResponseTooLargeError extends PermanentMediaError {
 export class UnsafeUrlError extends PermanentMediaError {
     override name = 'UnsafeUrlError';
     constructor(readonly url: string) {
-        super('UNSAFE_URL', `refused to fetch "${url.slice(0, 200)}": only http and https URLs are fetched from page or manifest content`);
+        super(
+            'UNSAFE_URL',
+            `refused to fetch "${url.slice(0, 200)}": only http and https URLs are fetched from page or manifest content`,
+        );
     }
 }
 
 export class DrmError extends PermanentMediaError {
     override name = 'DrmError';
     constructor(detail: string) {
-        super('DRM', `DRM-protected (${detail}): the stream cannot be decrypted without a licence, nothing was downloaded`);
+        super(
+            'DRM',
+            `DRM-protected (${detail}): the stream cannot be decrypted without a licence, nothing was downloaded`,
+        );
     }
 }
 
@@ -157,12 +163,15 @@ export class UnitsFailedError extends MediaError {
         readonly errors: Error[],
         units: number,
     ) {
-        super('UNITS_FAILED', `${errors.length} of ${units} units failed, first: ${errors[0]?.message}`, { cause: errors[0] });
+        super('UNITS_FAILED', `${errors.length} of ${units} units failed, first: ${errors[0]?.message}`, {
+            cause: errors[0],
+        });
     }
 
     /** The longest wait any refusing server asked for. */
     get retryAfter(): string | undefined {
-        return this.errors.find((e): e is HttpStatusError => e instanceof HttpStatusError && e.retryAfter !== undefined)?.retryAfter;
+        return this.errors.find((e): e is HttpStatusError => e instanceof HttpStatusError && e.retryAfter !== undefined)
+            ?.retryAfter;
     }
 }
 

@@ -51,8 +51,7 @@ export function decodeDataUri(uri: string): { mime: string; bytes: Buffer } | un
 }
 
 export type InlineVerdict =
-    | { image: true; width: number; height: number; bytes: Buffer; mime: string }
-    | { image: false; reason: string };
+    { image: true; width: number; height: number; bytes: Buffer; mime: string } | { image: false; reason: string };
 
 /**
  * What an inline `data:` image is, judged by its decoded content. Pure.

@@ -29,11 +29,15 @@ export function parseInputFile(text: string, file: string): Record<string, unkno
         // Node 20 gives no position for a file that stops early: then it is the end.
         const offset = at ? Number(at[1]) : /end of JSON/i.test(message) ? text.length : undefined;
         const where = offset === undefined ? '' : ` at ${lineAndColumn(text, offset)}`;
-        throw new InputFileError(`${file} is not valid JSON${where}: ${message.replace(/ in JSON at position \d+.*$/s, '')}`);
+        throw new InputFileError(
+            `${file} is not valid JSON${where}: ${message.replace(/ in JSON at position \d+.*$/s, '')}`,
+        );
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-        throw new InputFileError(`${file} must hold a JSON object such as {"startUrls": [{"url": "https://…"}]}, got ${what}`);
+        throw new InputFileError(
+            `${file} must hold a JSON object such as {"startUrls": [{"url": "https://…"}]}, got ${what}`,
+        );
     }
     return value as Record<string, unknown>;
 }

@@ -44,7 +44,8 @@ export function keyFromText(text: string | undefined, prefix: string, seed: stri
 }
 
 /** File names that say nothing about the video: the folders above them do. */
-const GENERIC_NAME = /^(index|master|playlist|manifest|prog_index|chunklist|stream|video|media|main|mono|source|output|dash|hls)$/i;
+const GENERIC_NAME =
+    /^(index|master|playlist|manifest|prog_index|chunklist|stream|video|media|main|mono|source|output|dash|hls)$/i;
 
 /**
  * A readable name for media reached by URL alone (no page title): the file name without its
@@ -54,13 +55,16 @@ const GENERIC_NAME = /^(index|master|playlist|manifest|prog_index|chunklist|stre
 export function nameFromUrl(url: string): string | undefined {
     let parts: string[];
     try {
-        parts = new URL(url).pathname.split('/').filter(Boolean).map((p) => {
-            try {
-                return decodeURIComponent(p);
-            } catch {
-                return p;
-            }
-        });
+        parts = new URL(url).pathname
+            .split('/')
+            .filter(Boolean)
+            .map((p) => {
+                try {
+                    return decodeURIComponent(p);
+                } catch {
+                    return p;
+                }
+            });
     } catch {
         return undefined;
     }

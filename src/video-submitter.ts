@@ -16,7 +16,10 @@ import { formatFromUrl, resolvePlan, withPageSubtitles } from './sources/index.j
 import { normalizeUrl } from './urls.js';
 
 export function videoId(url: string, quality: CrawlInput['videoQuality']): string {
-    return createHash('sha256').update(`${normalizeUrl(url)}|${JSON.stringify(quality)}`).digest('hex').slice(0, 16);
+    return createHash('sha256')
+        .update(`${normalizeUrl(url)}|${JSON.stringify(quality)}`)
+        .digest('hex')
+        .slice(0, 16);
 }
 
 /**
@@ -124,7 +127,8 @@ export class VideoSubmitter {
         }
         // Another page of this crawl shows the same video: one download, and a visible trace here
         // when this page has no video of its own (else the trace is noise: a preview, a trailer).
-        if (submitted === 0) for (const { candidate, page } of shownElsewhere) await this.pushSameVideo(found, candidate, page);
+        if (submitted === 0)
+            for (const { candidate, page } of shownElsewhere) await this.pushSameVideo(found, candidate, page);
         // What the player fetched is a real video; a URL merely mentioned in a script may be stale,
         // so it is reported only when nothing better was found.
         const reported = failures.filter((f) => f.candidate.source === 'network' || submitted === 0);
@@ -195,14 +199,20 @@ export class VideoSubmitter {
             url: candidate.url,
             variantUrl: plan.variantUrl,
             title: found.title,
-            nameHint: found.title ? undefined : nameFromUrl(plan.variantUrl) ?? nameFromUrl(candidate.url),
+            nameHint: found.title ? undefined : (nameFromUrl(plan.variantUrl) ?? nameFromUrl(candidate.url)),
             headers: candidate.headers,
             width: plan.width,
             height: plan.height,
             durationSecs: planDuration(plan),
             live,
             ...(follow
-                ? { liveOpen: true, liveEndless: endless, liveSince: Date.now(), liveRefreshSecs: plan.tracks[0]?.refreshSecs, gaps: 0 }
+                ? {
+                      liveOpen: true,
+                      liveEndless: endless,
+                      liveSince: Date.now(),
+                      liveRefreshSecs: plan.tracks[0]?.refreshSecs,
+                      gaps: 0,
+                  }
                 : {}),
             tracks: plan.tracks.map(trackJob),
             delivery: plan.delivery,
@@ -215,7 +225,10 @@ export class VideoSubmitter {
         const requests = unitRequests(id, plan, this.input.maxConcurrency, found.proxySession);
         // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).
         await this.jobs.savePlan(id, requests);
-        await this.jobs.add(job, requests.flatMap((r) => r.userData?.units ?? []));
+        await this.jobs.add(
+            job,
+            requests.flatMap((r) => r.userData?.units ?? []),
+        );
         // The first requests go in alone so downloading starts while the rest are written (locally each
         // queued request is a file; 110 of them took 0.4 s). The queue reports itself unfinished until
         // the background batches are in; a run killed meanwhile re-queues from the plan.
@@ -233,13 +246,19 @@ export class VideoSubmitter {
         if (!plan.length) return 0;
         const missing = plan.filter((r) => r.userData?.units.some((u) => !this.jobs.isDone(job.id, u.unit)));
         if (!missing.length) return 0;
-        this.jobs.claims.offer(job.id, missing.flatMap((r) => r.userData?.units ?? []));
+        this.jobs.claims.offer(
+            job.id,
+            missing.flatMap((r) => r.userData?.units ?? []),
+        );
         const result = await this.queue.addRequests(missing);
         const handled = new Set(result.processedRequests.filter((p) => p.wasAlreadyHandled).map((p) => p.uniqueKey));
         const again = missing
             .filter((r) => handled.has(r.uniqueKey ?? ''))
             .map((r) => ({ ...r, uniqueKey: `${r.uniqueKey}#${Date.now()}` }));
         if (again.length) await this.queue.addRequests(again);
-        return missing.reduce((n, r) => n + (r.userData?.units.filter((u) => !this.jobs.isDone(job.id, u.unit)).length ?? 0), 0);
+        return missing.reduce(
+            (n, r) => n + (r.userData?.units.filter((u) => !this.jobs.isDone(job.id, u.unit)).length ?? 0),
+            0,
+        );
     }
 }

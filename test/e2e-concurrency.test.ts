@@ -15,7 +15,14 @@ let video: HlsVideo;
 
 before(async () => {
     const dir = await tempDir('many');
-    video = await makeHlsVideo(path.join(dir, 'many'), { width: 160, height: 90, secs: 300, segSecs: 1, fps: 10, videoKbps: 200 });
+    video = await makeHlsVideo(path.join(dir, 'many'), {
+        width: 160,
+        height: 90,
+        secs: 300,
+        segSecs: 1,
+        fps: 10,
+        videoKbps: 200,
+    });
     server = await startDemoServer({ mediaDir: dir, ttfbMs: 100, bytesPerSec: 1_500_000 });
 });
 after(() => server?.close());
@@ -31,7 +38,9 @@ test('300 segments download over many parallel connections into a verified MP4',
     assert.deepEqual(await frameHashes(path.join(run.kvDir, `${item!.key}.mp4`)), await frameHashes(video.source));
     const segmentHits = [...server.hits].filter(([p]) => p.endsWith('.ts')).reduce((n, [, c]) => n + c, 0);
     assert.equal(segmentHits, 300, 'every segment fetched exactly once');
-    console.log(`300 segments: ${run.ms} ms, ${server.segmentConnections} connections, ${server.peakConnections} responses open at peak, peak RSS ${run.peakRssMb} MB`);
+    console.log(
+        `300 segments: ${run.ms} ms, ${server.segmentConnections} connections, ${server.peakConnections} responses open at peak, peak RSS ${run.peakRssMb} MB`,
+    );
     // 300 × 100 ms of first-byte latency alone is 30 s one at a time. A keep-alive client opens a
     // connection only when its others are busy: the count is its peak of requests at once.
     assert.ok(server.segmentConnections >= 20, `only ${server.segmentConnections} parallel connections`);

@@ -39,7 +39,11 @@ const direct = (s: DemoServer, p: string): string => `${s.origin}/media/${p}`;
 
 function videoOf(run: ActorRun, pageUrl: string): Item {
     const videos = run.items.filter((i) => i.pageUrl === pageUrl && i.type === 'video');
-    const all = JSON.stringify(run.items.map((i) => [i.pageUrl, i.type, i.status, i.error]), null, 1);
+    const all = JSON.stringify(
+        run.items.map((i) => [i.pageUrl, i.type, i.status, i.error]),
+        null,
+        1,
+    );
     assert.equal(videos.length, 1, `${pageUrl}: want one video item, got\n${all}\n${run.output.slice(-3000)}`);
     return videos[0]!;
 }
@@ -126,7 +130,15 @@ test('pages of shaka-player, dash.js, Plyr, <video>, mpegts.js and MPD+MP4 yield
     await assertVideo(run, flv, want.flv);
     // The MPD and the MP4 <source> hold the same frames: either way gives the same video, once.
     await assertVideo(run, dashAndMp4, { ...want.number, format: undefined });
-    assert.equal(run.items.length, 6, JSON.stringify(run.items.map((i) => [i.pageUrl, i.url, i.status]), null, 1));
+    assert.equal(
+        run.items.length,
+        6,
+        JSON.stringify(
+            run.items.map((i) => [i.pageUrl, i.url, i.status]),
+            null,
+            1,
+        ),
+    );
 });
 
 test('direct .mpd and video file URLs are downloaded through CDN faults', async () => {
@@ -148,7 +160,15 @@ test('direct .mpd and video file URLs are downloaded through CDN faults', async 
     }
     // The MOV's first request got a 503 (faultFor): it was asked for again.
     assert.ok((s.hits.get(`/media/${FILE_PATHS.mov}`) ?? 0) >= 2, 'the 503 on the MOV was not retried');
-    assert.equal(run.items.length, 7, JSON.stringify(run.items.map((i) => [i.pageUrl, i.url, i.status]), null, 1));
+    assert.equal(
+        run.items.length,
+        7,
+        JSON.stringify(
+            run.items.map((i) => [i.pageUrl, i.url, i.status]),
+            null,
+            1,
+        ),
+    );
 });
 
 test('videoQuality "lowest" takes the small representation of the MPD', async () => {
@@ -171,7 +191,11 @@ test('a DRM MPD fails naming DRM; a 0.5 s preview clip is never an ok video', as
     assert.match(drmItem.error ?? '', /DRM/);
     assert.deepEqual([drmItem.key, drmItem.sha256], [undefined, undefined], 'a DRM video stores nothing');
     const previews = run.items.filter((i) => i.url.endsWith(FILE_PATHS.preview) || i.pageUrl === preview);
-    assert.deepEqual(previews.filter((i) => i.status === 'ok'), [], 'the preview clip was kept as a video');
+    assert.deepEqual(
+        previews.filter((i) => i.status === 'ok'),
+        [],
+        'the preview clip was kept as a video',
+    );
     // The page's real video, beside the preview, is its one ok video.
     const main = videoOf(run, page);
     assert.equal(main.status, 'ok', main.error);

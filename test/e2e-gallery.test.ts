@@ -81,7 +81,10 @@ test('every real image of the galleries is stored once, byte-identical; nothing 
     for (const name of NEVER_STORED) {
         assert.ok(!ok.some((i) => i.sha256 === shaOf.get(name)), `${name} must not be stored`);
     }
-    assert.deepEqual(run.items.filter((i) => i.status === 'failed'), []);
+    assert.deepEqual(
+        run.items.filter((i) => i.status === 'failed'),
+        [],
+    );
 });
 
 test('photos named gray, lazy, pixel, empty, loading, blank are kept; a pixel before a gallery is 1 item', async () => {
@@ -120,7 +123,10 @@ test('photos named gray, lazy, pixel, empty, loading, blank are kept; a pixel be
         new RegExp(`^a placeholder: it stood in for ${PIXEL_LAZY_COUNT} lazy images whose own URLs were taken`),
     );
     assert.ok(!ok.some((i) => i.sha256 === shaOf.get(PIXEL_PLACEHOLDER)), 'the placeholder is not stored');
-    assert.deepEqual(run.items.filter((i) => i.status === 'failed' || i.type === 'page'), []);
+    assert.deepEqual(
+        run.items.filter((i) => i.status === 'failed' || i.type === 'page'),
+        [],
+    );
 });
 
 test('a gallery of 300 images downloads over many connections at once', async () => {

@@ -37,7 +37,11 @@ async function server(): Promise<DemoServer> {
 
 function videoOf(run: ActorRun, pageUrl: string): Item {
     const videos = run.items.filter((i) => i.pageUrl === pageUrl && i.type === 'video');
-    const all = JSON.stringify(run.items.map((i) => [i.pageUrl, i.type, i.status, i.error]), null, 1);
+    const all = JSON.stringify(
+        run.items.map((i) => [i.pageUrl, i.type, i.status, i.error]),
+        null,
+        1,
+    );
     assert.equal(videos.length, 1, `${pageUrl}: want one video item, got\n${all}\n${run.output.slice(-3000)}`);
     return videos[0]!;
 }
@@ -54,7 +58,10 @@ async function assertVideo(run: ActorRun, item: Item, source: string, format: st
     assert.ok(want.length > 50);
     assert.deepEqual(got, want, 'decoded frames differ from the source');
     const info = await mediaInfo(file);
-    assert.ok(info.streams.some((s) => s.type === 'audio' && s.codec === 'aac'), 'audio missing');
+    assert.ok(
+        info.streams.some((s) => s.type === 'audio' && s.codec === 'aac'),
+        'audio missing',
+    );
     const sourceInfo = await mediaInfo(source);
     const off = Math.abs((info.durationSecs ?? 0) - (sourceInfo.durationSecs ?? 0));
     assert.ok(off < 0.1, `lasts ${info.durationSecs} s, the source ${sourceInfo.durationSecs} s`);

@@ -34,7 +34,10 @@ async function assertFrames(run: ActorRun, pageUrl: string, sources: string[]): 
     const want = (await Promise.all(sources.map(frameHashes))).flat();
     assert.deepEqual(await frameHashes(file), want, `${pageUrl}: decoded frames differ from the source`);
     const info = await mediaInfo(file);
-    assert.ok(info.streams.some((s) => s.type === 'audio'), `${pageUrl}: no audio`);
+    assert.ok(
+        info.streams.some((s) => s.type === 'audio'),
+        `${pageUrl}: no audio`,
+    );
     return item;
 }
 
@@ -65,12 +68,24 @@ test('encryption, fMP4, byte ranges, discontinuities, audio renditions, disguise
     assert.equal(alt.hasAudio, true);
     const live = await assertFrames(run, urls.live, [s.plain]);
     assert.equal(live.live, true);
-    assert.equal(run.items.length, 8, JSON.stringify(run.items.map((i) => [i.pageUrl, i.url, i.status]), null, 1));
+    assert.equal(
+        run.items.length,
+        8,
+        JSON.stringify(
+            run.items.map((i) => [i.pageUrl, i.url, i.status]),
+            null,
+            1,
+        ),
+    );
 });
 
 test('DRM, an HTML key, and a key refused without the page Referer fail with reasons', async () => {
     const direct = (p: string): string => `${server.origin}/media/${p}`;
-    const urls = { drm: direct('drm/index.m3u8'), badkey: direct('badkey/index.m3u8'), noReferer: direct('enc/index.m3u8') };
+    const urls = {
+        drm: direct('drm/index.m3u8'),
+        badkey: direct('badkey/index.m3u8'),
+        noReferer: direct('enc/index.m3u8'),
+    };
     const run = await runActor({ startUrls: Object.values(urls).map((url) => ({ url })), maxRequestRetries: 1 });
     assert.equal(run.code, 0, run.output.slice(-3000));
     assert.match(itemFor(run, urls.drm).error ?? '', /DRM-protected/);

@@ -67,7 +67,10 @@ test('a sliding window is recorded for maxLiveSecs, with the gaps it had', async
     assert.deepEqual(await frameHashes(path.join(run.kvDir, `${item.key}.mp4`)), want);
     assert.ok(Math.abs(item.durationSecs! - fetched.length * 2) < 0.5, `duration ${item.durationSecs}`);
 
-    const off = await runActor({ startUrls: [{ url: `${server.origin}/live/window.m3u8?dir=live&s=window-2` }], maxLiveSecs: 0 });
+    const off = await runActor({
+        startUrls: [{ url: `${server.origin}/live/window.m3u8?dir=live&s=window-2` }],
+        maxLiveSecs: 0,
+    });
     assert.equal(off.items[0]?.status, 'skipped');
     assert.match(off.items[0]!.error!, /maxLiveSecs is 0/);
 });
@@ -109,5 +112,8 @@ test('a dynamic MPD is followed until it turns static: every frame of the chosen
     assert.match(run.output, /the stream ended/);
     const file = path.join(run.kvDir, `${item.key}.mp4`);
     assert.deepEqual(await frameHashes(file), await frameHashes(dash.timeline.sources.high!));
-    assert.ok((await mediaInfo(file)).streams.some((s) => s.type === 'audio'), 'audio recorded too');
+    assert.ok(
+        (await mediaInfo(file)).streams.some((s) => s.type === 'audio'),
+        'audio recorded too',
+    );
 });

@@ -29,7 +29,10 @@ const hashes = async (dir: string): Promise<Map<string, string>> => {
 test('a second run with other URLs keeps every file of the first in the output folder', async () => {
     const storage = await tempDir('local');
     const out = path.join(storage, 'my-downloads');
-    const first = await runActor(undefined, { storage, args: ['--output-dir', out, `${server.origin}/media/api/index.m3u8`] });
+    const first = await runActor(undefined, {
+        storage,
+        args: ['--output-dir', out, `${server.origin}/media/api/index.m3u8`],
+    });
     assert.equal(first.code, 0, first.output.slice(-2000));
     assert.equal(first.items[0]?.status, 'ok');
     assert.match(first.output, new RegExp(`Files: ${out.replace(/[/.]/g, '\\$&')}`), 'the log names the folder');
@@ -38,7 +41,12 @@ test('a second run with other URLs keeps every file of the first in the output f
     // The same name again with other content, and a second video.
     const second = await runActor(undefined, {
         storage,
-        args: ['--output-dir', out, `${server.origin}/media/seed/index.m3u8`, `${server.origin}/media/iframe/low/index.m3u8`],
+        args: [
+            '--output-dir',
+            out,
+            `${server.origin}/media/seed/index.m3u8`,
+            `${server.origin}/media/iframe/low/index.m3u8`,
+        ],
     });
     assert.equal(second.code, 0, second.output.slice(-2000));
     const afterSecond = await hashes(out);
@@ -50,7 +58,10 @@ test('a second run with other URLs keeps every file of the first in the output f
         assert.equal(await sha256(inStore), item.sha256);
     }
     // Running the same video again stores nothing twice.
-    const third = await runActor(undefined, { storage, args: ['--output-dir', out, `${server.origin}/media/api/index.m3u8`] });
+    const third = await runActor(undefined, {
+        storage,
+        args: ['--output-dir', out, `${server.origin}/media/api/index.m3u8`],
+    });
     assert.equal(third.code, 0);
     assert.equal((await hashes(out)).size, 3, 'same content under the same name is not copied again');
 });
@@ -73,7 +84,10 @@ test('a broken INPUT.json exits 1 naming the file and position, and deletes noth
     const invalid = await runActor({ startUrls: [{ url: 'https://a.test' }], videoQuality: 'best' }, { storage });
     assert.equal(invalid.code, 1);
     assert.match(invalid.output, /Invalid input field "videoQuality"/);
-    assert.equal((await readdir(path.join(storage, 'datasets', 'default'))).filter((f) => f.endsWith('.json')).length, 1);
+    assert.equal(
+        (await readdir(path.join(storage, 'datasets', 'default'))).filter((f) => f.endsWith('.json')).length,
+        1,
+    );
 });
 
 test('--help explains; an unknown option is an error, not a URL', async () => {

@@ -21,7 +21,21 @@ before(async () => {
 });
 after(() => server?.close());
 
-const CONTRACT_FIELDS = ['type', 'status', 'pageUrl', 'url', 'title', 'key', 'contentType', 'bytes', 'sha256', 'width', 'height', 'durationSecs', 'segments'] as const;
+const CONTRACT_FIELDS = [
+    'type',
+    'status',
+    'pageUrl',
+    'url',
+    'title',
+    'key',
+    'contentType',
+    'bytes',
+    'sha256',
+    'width',
+    'height',
+    'durationSecs',
+    'segments',
+] as const;
 
 async function assertVideo(run: ActorRun, pageUrl: string, source: string, size: [number, number]): Promise<void> {
     const item = run.items.find((i) => i.pageUrl === pageUrl && i.type === 'video');
@@ -37,7 +51,10 @@ async function assertVideo(run: ActorRun, pageUrl: string, source: string, size:
     assert.ok(want.length > 50);
     assert.deepEqual(got, want, 'decoded frames differ from the source variant');
     const info = await mediaInfo(file);
-    assert.ok(info.streams.some((s) => s.type === 'audio' && s.codec === 'aac'), 'audio missing');
+    assert.ok(
+        info.streams.some((s) => s.type === 'audio' && s.codec === 'aac'),
+        'audio missing',
+    );
     assert.ok(Math.abs((info.durationSecs ?? 0) - item.durationSecs!) < 0.01);
 }
 
@@ -63,14 +80,27 @@ test('videoQuality "lowest" takes the small variant of the master', async () => 
 
 test('a page without video, a 404 page and an HTML "playlist" become failed items; the crawl exits 0', async () => {
     const { noVideo, missing, htmlPlaylist, seed } = server.pages;
-    const run = await runActor({ startUrls: [noVideo, missing, htmlPlaylist, seed].map((url) => ({ url })), pageWaitSecs: 3, maxRequestRetries: 1 });
+    const run = await runActor({
+        startUrls: [noVideo, missing, htmlPlaylist, seed].map((url) => ({ url })),
+        pageWaitSecs: 3,
+        maxRequestRetries: 1,
+    });
     assert.equal(run.code, 0, run.output.slice(-3000));
     const by = (url: string) => run.items.filter((i) => i.pageUrl === url);
-    assert.deepEqual(by(noVideo).map((i) => [i.type, i.status]), [['page', 'failed']]);
+    assert.deepEqual(
+        by(noVideo).map((i) => [i.type, i.status]),
+        [['page', 'failed']],
+    );
     assert.match(by(noVideo)[0]!.error!, /no video or image found/);
-    assert.deepEqual(by(missing).map((i) => [i.type, i.status]), [['page', 'failed']]);
+    assert.deepEqual(
+        by(missing).map((i) => [i.type, i.status]),
+        [['page', 'failed']],
+    );
     assert.match(by(missing)[0]!.error!, /HTTP 404/);
-    assert.deepEqual(by(htmlPlaylist).map((i) => [i.type, i.status]), [['video', 'failed']]);
+    assert.deepEqual(
+        by(htmlPlaylist).map((i) => [i.type, i.status]),
+        [['video', 'failed']],
+    );
     assert.match(by(htmlPlaylist)[0]!.error!, /not an HLS playlist \(text\/html/);
     // The good page in the same crawl still delivers.
     assert.equal(by(seed)[0]?.status, 'ok');
@@ -84,7 +114,10 @@ test('the same video on two pages is downloaded once; the other page says so', a
     const statuses = run.items.map((i) => i.status).sort();
     assert.deepEqual(statuses, ['ok', 'skipped'], JSON.stringify(run.items, null, 1));
     const ok = run.items.find((i) => i.status === 'ok')!;
-    assert.match(run.items.find((i) => i.status === 'skipped')!.error!, new RegExp(`the same video as on ${ok.pageUrl.replace(/[?.]/g, '\\$&')}`));
+    assert.match(
+        run.items.find((i) => i.status === 'skipped')!.error!,
+        new RegExp(`the same video as on ${ok.pageUrl.replace(/[?.]/g, '\\$&')}`),
+    );
 });
 
 test('invalid input fails fast, naming the field, before any browser starts', async () => {

@@ -38,16 +38,32 @@ test('REPORT.html shows every item: video thumbnails, an image grid, failures wi
         const shot = path.join(run.storage, 'report.png');
         await page.screenshot({ path: shot, fullPage: true });
         assert.ok((await stat(shot)).size > 10_000, 'screenshot has content');
-        const shown = await page.$$eval('[data-item]', (els) => els.map((e) => Number(e.getAttribute('data-item'))).sort((a, b) => a - b));
-        assert.deepEqual(shown, run.items.map((_, i) => i), 'every dataset item appears in the report');
+        const shown = await page.$$eval('[data-item]', (els) =>
+            els.map((e) => Number(e.getAttribute('data-item'))).sort((a, b) => a - b),
+        );
+        assert.deepEqual(
+            shown,
+            run.items.map((_, i) => i),
+            'every dataset item appears in the report',
+        );
         // Every picture on the page (thumbnails, image grid) really loads from the store.
-        const broken = await page.$$eval('img', (imgs) => imgs.filter((i) => !(i as HTMLImageElement).complete || (i as HTMLImageElement).naturalWidth === 0).map((i) => (i as HTMLImageElement).src));
+        const broken = await page.$$eval('img', (imgs) =>
+            imgs
+                .filter((i) => !(i as HTMLImageElement).complete || (i as HTMLImageElement).naturalWidth === 0)
+                .map((i) => (i as HTMLImageElement).src),
+        );
         assert.deepEqual(broken, []);
         assert.equal(await page.locator('.video img').count(), 1, 'one video thumbnail');
-        assert.equal(await page.locator('.image').count(), run.items.filter((i) => i.type === 'image' && i.status === 'ok').length);
+        assert.equal(
+            await page.locator('.image').count(),
+            run.items.filter((i) => i.type === 'image' && i.status === 'ok').length,
+        );
         assert.match(await page.locator('table.failed').innerText(), /no video or image found/);
         const videoLink = await page.locator('.video a').first().getAttribute('href');
-        assert.ok(videoLink && (await stat(path.join(run.kvDir, decodeURIComponent(videoLink)))).size > 0, 'video link opens the stored file');
+        assert.ok(
+            videoLink && (await stat(path.join(run.kvDir, decodeURIComponent(videoLink)))).size > 0,
+            'video link opens the stored file',
+        );
     } finally {
         await browser.close();
     }

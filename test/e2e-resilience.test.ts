@@ -21,14 +21,34 @@ before(async () => {
     const dir = await tempDir('resilience');
     media = await makeDemoMedia(dir);
     await makeGalleryImages(path.join(dir, 'images'));
-    long = await makeHlsVideo(path.join(dir, 'long'), { width: 160, height: 90, secs: 600, segSecs: 1, fps: 10, videoKbps: 300, noise: true });
-    server = await startDemoServer({ mediaDir: dir, imagesDir: path.join(dir, 'images'), ttfbMs: 60, bytesPerSec: 400_000 });
+    long = await makeHlsVideo(path.join(dir, 'long'), {
+        width: 160,
+        height: 90,
+        secs: 600,
+        segSecs: 1,
+        fps: 10,
+        videoKbps: 300,
+        noise: true,
+    });
+    server = await startDemoServer({
+        mediaDir: dir,
+        imagesDir: path.join(dir, 'images'),
+        ttfbMs: 60,
+        bytesPerSec: 400_000,
+    });
 });
 after(() => server?.close());
 
 const one = (run: ActorRun, url: string): MediaItem => {
     const items = run.items.filter((i) => i.url === url || i.pageUrl === url);
-    assert.ok(items.length >= 1, `no item for ${url}\n${JSON.stringify(run.items.map((i) => [i.url, i.status, i.error]), null, 1)}`);
+    assert.ok(
+        items.length >= 1,
+        `no item for ${url}\n${JSON.stringify(
+            run.items.map((i) => [i.url, i.status, i.error]),
+            null,
+            1,
+        )}`,
+    );
     return items[0]!;
 };
 
@@ -48,7 +68,12 @@ test('hostile pages and playlists become failed items with reasons; nothing outs
         huge: h('huge.m3u8'),
         zero: h('zero.m3u8'),
     };
-    const run = await runActor({ startUrls: Object.values(urls).map((url) => ({ url })), pageWaitSecs: 3, maxRequestRetries: 0, maxSegmentsPerVideo: 5000 });
+    const run = await runActor({
+        startUrls: Object.values(urls).map((url) => ({ url })),
+        pageWaitSecs: 3,
+        maxRequestRetries: 0,
+        maxSegmentsPerVideo: 5000,
+    });
     assert.equal(run.code, 0, run.output.slice(-3000));
     const failed = (url: string, type: string, reason: RegExp): void => {
         const item = one(run, url);
@@ -67,7 +92,13 @@ test('hostile pages and playlists become failed items with reasons; nothing outs
     failed(urls.huge, 'video', /100000 segments, more than maxSegmentsPerVideo \(5000\)/);
     failed(urls.zero, 'video', /empty/);
     const refusedImages = run.items.filter((i) => i.pageUrl === urls.fileImage);
-    assert.deepEqual(refusedImages.map((i) => [i.type, i.status, i.url]), [['image', 'failed', 'file:///etc/passwd'], ['image', 'failed', 'ftp://example.invalid/x.jpg']]);
+    assert.deepEqual(
+        refusedImages.map((i) => [i.type, i.status, i.url]),
+        [
+            ['image', 'failed', 'file:///etc/passwd'],
+            ['image', 'failed', 'ftp://example.invalid/x.jpg'],
+        ],
+    );
     assert.ok(refusedImages.every((i) => /refused to fetch/.test(i.error ?? '')));
 
     const titled = one(run, urls.title);
@@ -77,7 +108,11 @@ test('hostile pages and playlists become failed items with reasons; nothing outs
     assert.ok(files.includes(`${titled.key}.mp4`));
     const everything = (await readdir(run.storage, { recursive: true })).map(String);
     const mp4s = everything.filter((f) => f.endsWith('.mp4'));
-    assert.deepEqual(mp4s, [path.join('key_value_stores', 'default', `${titled.key}.mp4`)], 'the only file written is inside the store');
+    assert.deepEqual(
+        mp4s,
+        [path.join('key_value_stores', 'default', `${titled.key}.mp4`)],
+        'the only file written is inside the store',
+    );
 });
 
 test('an expired segment token is refreshed from the playlist once', async () => {
@@ -92,28 +127,44 @@ test('an expired segment token is refreshed from the playlist once', async () =>
 
 test('a scheduled re-run with the same archiveName stores nothing twice', async () => {
     const storage = await tempDir('archive');
-    const input = { startUrls: [{ url: server.pages.seed }, { url: server.pages.gallerySeed }], archiveName: 'test-archive', pageWaitSecs: 5 };
+    const input = {
+        startUrls: [{ url: server.pages.seed }, { url: server.pages.gallerySeed }],
+        archiveName: 'test-archive',
+        pageWaitSecs: 5,
+    };
     const first = await runActor(input, { storage });
     assert.equal(first.code, 0, first.output.slice(-3000));
     const firstOk = first.items.filter((i) => i.status === 'ok');
-    assert.ok(firstOk.some((i) => i.type === 'video') && firstOk.filter((i) => i.type === 'image').length === 4, JSON.stringify(first.items, null, 1));
+    assert.ok(
+        firstOk.some((i) => i.type === 'video') && firstOk.filter((i) => i.type === 'image').length === 4,
+        JSON.stringify(first.items, null, 1),
+    );
 
     const second = await runActor(input, { storage });
     assert.equal(second.code, 0, second.output.slice(-3000));
-    assert.deepEqual(second.items.filter((i) => i.status === 'ok'), [], 'nothing stored again');
+    assert.deepEqual(
+        second.items.filter((i) => i.status === 'ok'),
+        [],
+        'nothing stored again',
+    );
     for (const ok of firstOk) {
         const again = second.items.find((i) => i.url === ok.url);
         assert.equal(again?.status, 'skipped', `${ok.url} not reported again`);
         assert.match(again!.error!, /already downloaded/);
     }
-    const stored = (await readdir(second.kvDir)).filter((f) => !f.startsWith('INPUT') && !f.startsWith('SDK_') && !f.startsWith('REPORT'));
+    const stored = (await readdir(second.kvDir)).filter(
+        (f) => !f.startsWith('INPUT') && !f.startsWith('SDK_') && !f.startsWith('REPORT'),
+    );
     assert.deepEqual(stored, []);
 });
 
 test('a run killed with SIGKILL halfway finishes when started again, refetching almost nothing', async () => {
     const storage = await tempDir('resume');
     const url = `${server.origin}/media/long/index.m3u8`;
-    const segmentHits = (): number => [...server.hits].filter(([p]) => p.startsWith('/media/long/') && p.endsWith('.ts')).reduce((n, [, c]) => n + c, 0);
+    const segmentHits = (): number =>
+        [...server.hits]
+            .filter(([p]) => p.startsWith('/media/long/') && p.endsWith('.ts'))
+            .reduce((n, [, c]) => n + c, 0);
     const input = { startUrls: [{ url }], maxConcurrency: 16 };
     const { child, done } = await spawnActor(input, { storage });
     while (segmentHits() < long.segments / 2) await new Promise((r) => setTimeout(r, 50));

@@ -35,9 +35,15 @@ before(async () => {
 after(() => server?.close());
 
 const near = (got: Cue[], want: Cue[]): void => {
-    assert.deepEqual(got.map((c) => c.text), want.map((c) => c.text));
+    assert.deepEqual(
+        got.map((c) => c.text),
+        want.map((c) => c.text),
+    );
     for (const [i, c] of got.entries()) {
-        assert.ok(Math.abs(c.start - want[i]!.start) < 0.03 && Math.abs(c.end - want[i]!.end) < 0.03, `cue ${i}: ${JSON.stringify(c)} vs ${JSON.stringify(want[i])}`);
+        assert.ok(
+            Math.abs(c.start - want[i]!.start) < 0.03 && Math.abs(c.end - want[i]!.end) < 0.03,
+            `cue ${i}: ${JSON.stringify(c)} vs ${JSON.stringify(want[i])}`,
+        );
     }
 };
 
@@ -55,7 +61,13 @@ test('HLS subtitle renditions: one video, a .vtt per language, mov_text streams 
     assert.equal(videos.length, 1, JSON.stringify(result.items, null, 1));
     const item = videos[0]!;
     assert.equal(item.status, 'ok', item.error);
-    assert.deepEqual(item.subtitles?.map((s) => [s.lang, s.name]), [['en', 'English'], ['de', 'Deutsch']]);
+    assert.deepEqual(
+        item.subtitles?.map((s) => [s.lang, s.name]),
+        [
+            ['en', 'English'],
+            ['de', 'Deutsch'],
+        ],
+    );
     for (const [i, lang] of (['en', 'de'] as const).entries()) {
         const vtt = await readFile(path.join(result.kvDir, `${item.subtitles![i]!.key}.vtt`), 'utf8');
         assert.equal(item.subtitles![i]!.key, `${item.key}.${lang}`);
@@ -67,16 +79,29 @@ test('HLS subtitle renditions: one video, a .vtt per language, mov_text streams 
     const textStreams = info.streams.filter((s) => s.type === 'other');
     assert.equal(textStreams.length, 2, JSON.stringify(info.streams));
     near(await mp4Cues(file, 0), subs.cues.en);
-    assert.deepEqual(await frameHashes(file), await frameHashes(media.api.source), 'frames unchanged by the subtitle mux');
+    assert.deepEqual(
+        await frameHashes(file),
+        await frameHashes(media.api.source),
+        'frames unchanged by the subtitle mux',
+    );
 });
 
 test('subtitles: false keeps the video and no subtitle; a <track> beside a plain MP4 is stored beside it', async () => {
-    const off = await runActor({ startUrls: [{ url: server.videoPage(subs.masterPath) }], pageWaitSecs: 15, subtitles: false });
+    const off = await runActor({
+        startUrls: [{ url: server.videoPage(subs.masterPath) }],
+        pageWaitSecs: 15,
+        subtitles: false,
+    });
     assert.equal(off.code, 0, off.output.slice(-3000));
     assert.equal(off.items.length, 1);
     assert.equal(off.items[0]!.subtitles, undefined);
 
-    const q = new URLSearchParams({ src: '/media/files/clip.mov', vtt: subs.sidecarPath, lang: 'en', label: 'English CC' });
+    const q = new URLSearchParams({
+        src: '/media/files/clip.mov',
+        vtt: subs.sidecarPath,
+        lang: 'en',
+        label: 'English CC',
+    });
     const page = `${server.origin}/play/tracks.html?${q}`;
     const result = await runActor({ startUrls: [{ url: page }], pageWaitSecs: 10 });
     assert.equal(result.code, 0, result.output.slice(-3000));
@@ -85,7 +110,10 @@ test('subtitles: false keeps the video and no subtitle; a <track> beside a plain
     assert.equal(item.format, 'file');
     // Stored as served: the file itself is not changed to carry the subtitles.
     assert.equal(item.sha256, await sha256(files.mov));
-    assert.deepEqual(item.subtitles?.map((s) => [s.lang, s.name]), [['en', 'English CC']]);
+    assert.deepEqual(
+        item.subtitles?.map((s) => [s.lang, s.name]),
+        [['en', 'English CC']],
+    );
     const vtt = await readFile(path.join(result.kvDir, `${item.subtitles![0]!.key}.vtt`), 'utf8');
     near(joinVtt([vtt], 0), subs.sidecarCues);
 });

@@ -29,7 +29,17 @@ function job(segments: number, extra: Partial<VideoJob['tracks'][number]> = {}):
         durationSecs: segments,
         live: false,
         status: 'downloading',
-        tracks: [{ name: 'v', sourceUrl: 'http://test/v.m3u8', segments, inits: 0, firstSeq: 0, bytes: 'segments', ...extra }],
+        tracks: [
+            {
+                name: 'v',
+                sourceUrl: 'http://test/v.m3u8',
+                segments,
+                inits: 0,
+                firstSeq: 0,
+                bytes: 'segments',
+                ...extra,
+            },
+        ],
     };
 }
 
@@ -53,7 +63,10 @@ test('units stored out of order become the exact frames of the source', async ()
     // Bursts in the order parallel connections finish them: later units before earlier ones.
     for (const burst of [[1, 2], [0], [5, 3], [4, 6, 7], [11, 9, 8], [10]]) {
         for (const i of burst) {
-            await copyFile(path.join(video.dir, `seg_${String(i).padStart(5, '0')}.ts`), path.join(work, unitName('v', 'seg', i)));
+            await copyFile(
+                path.join(video.dir, `seg_${String(i).padStart(5, '0')}.ts`),
+                path.join(work, unitName('v', 'seg', i)),
+            );
             stored.add(unitName('v', 'seg', i));
             live.stored();
         }
@@ -85,7 +98,10 @@ test('an ffmpeg that dies hands the video back instead of hanging its feed', asy
     const stored = new Set<string>();
     const live = new LiveRemux(job(SEGMENTS), work, (unit) => stored.has(unit));
     for (let i = 0; i < SEGMENTS; i++) {
-        await copyFile(path.join(video.dir, `seg_${String(i).padStart(5, '0')}.ts`), path.join(work, unitName('v', 'seg', i)));
+        await copyFile(
+            path.join(video.dir, `seg_${String(i).padStart(5, '0')}.ts`),
+            path.join(work, unitName('v', 'seg', i)),
+        );
         stored.add(unitName('v', 'seg', i));
         live.stored();
     }

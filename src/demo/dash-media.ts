@@ -38,10 +38,23 @@ export interface DashMedia {
 }
 
 const dashArgs = (template: boolean, timeline: boolean): string[] => [
-    '-c', 'copy', '-f', 'dash', '-seg_duration', '1', '-use_template', template ? '1' : '0',
-    '-use_timeline', timeline ? '1' : '0', '-adaptation_sets', 'id=0,streams=v id=1,streams=a',
+    '-c',
+    'copy',
+    '-f',
+    'dash',
+    '-seg_duration',
+    '1',
+    '-use_template',
+    template ? '1' : '0',
+    '-use_timeline',
+    timeline ? '1' : '0',
+    '-adaptation_sets',
+    'id=0,streams=v id=1,streams=a',
     // .m4s, as most sites name fMP4 segments (the 2018 build's default is .mp4).
-    '-init_seg_name', 'init-$RepresentationID$.m4s', '-media_seg_name', 'chunk-$RepresentationID$-$Number%05d$.m4s',
+    '-init_seg_name',
+    'init-$RepresentationID$.m4s',
+    '-media_seg_name',
+    'chunk-$RepresentationID$-$Number%05d$.m4s',
 ];
 
 /**
@@ -88,7 +101,7 @@ export async function topBoxes(file: string): Promise<{ type: string; offset: nu
         const { size: total } = await fh.stat();
         const boxes: { type: string; offset: number; size: number }[] = [];
         const head = Buffer.alloc(16);
-        for (let offset = 0; offset + 8 <= total; ) {
+        for (let offset = 0; offset + 8 <= total;) {
             await fh.read(head, 0, 16, offset);
             let size = head.readUInt32BE(0);
             if (size === 1) size = Number(head.readBigUInt64BE(8));
@@ -111,8 +124,10 @@ async function segmentBase(file: string): Promise<string> {
     if (moov < 0 || sidx?.type !== 'sidx') {
         throw new Error(`${file}: no sidx right after moov (${boxes.map((b) => b.type).join(' ')})`);
     }
-    return `<SegmentBase indexRange="${sidx.offset}-${sidx.offset + sidx.size - 1}">` +
-        `<Initialization range="0-${sidx.offset - 1}"/></SegmentBase>`;
+    return (
+        `<SegmentBase indexRange="${sidx.offset}-${sidx.offset + sidx.size - 1}">` +
+        `<Initialization range="0-${sidx.offset - 1}"/></SegmentBase>`
+    );
 }
 
 /** A representation's BaseURL and the SegmentList ffmpeg writes after it. */
@@ -131,10 +146,21 @@ async function makeOnDemand(root: string): Promise<DashVideo> {
     if (!existsSync(mpd)) {
         await source(main, { width: 512, height: 288, secs: 5, toneHz: 370 });
         const raw = path.join(dir, 'raw.mpd');
-        await cut(raw, [main], ['0:v:0', '0:a:0'], [
-            ...dashArgs(true, false), '-single_file', '1', '-global_sidx', '1',
-            '-single_file_name', 'stream$RepresentationID$.mp4',
-        ], SYSTEM_FFMPEG);
+        await cut(
+            raw,
+            [main],
+            ['0:v:0', '0:a:0'],
+            [
+                ...dashArgs(true, false),
+                '-single_file',
+                '1',
+                '-global_sidx',
+                '1',
+                '-single_file_name',
+                'stream$RepresentationID$.mp4',
+            ],
+            SYSTEM_FFMPEG,
+        );
         // Names as sites give them: the audio file as .m4a.
         await rename(path.join(dir, 'stream0.mp4'), path.join(dir, 'video.mp4'));
         await rename(path.join(dir, 'stream1.mp4'), path.join(dir, 'audio.m4a'));
@@ -158,7 +184,8 @@ async function makeOnDemand(root: string): Promise<DashVideo> {
 async function makeDrm(root: string, timelineMpd: string): Promise<string> {
     const mpd = path.join(root, DASH_PATHS.drm);
     if (!existsSync(mpd)) {
-        const protection = '\n\t\t\t<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc"/>' +
+        const protection =
+            '\n\t\t\t<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc"/>' +
             '\n\t\t\t<ContentProtection schemeIdUri="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed" value="Widevine"/>';
         const text = (await readFile(timelineMpd, 'utf8')).replace(/<AdaptationSet[^>]*>/g, (tag) => tag + protection);
         if (!text.includes('ContentProtection')) throw new Error(`${timelineMpd}: no AdaptationSet`);

@@ -32,10 +32,15 @@ const FPS = 25;
 
 /** testsrc + sine as ffmpeg inputs, 25 fps. */
 export const testSignal = (spec: ClipSpec): string[] => [
-    '-f', 'lavfi', '-i',
+    '-f',
+    'lavfi',
+    '-i',
     `testsrc=size=${spec.width}x${spec.height}:rate=${FPS}:duration=${spec.secs}` +
         (spec.noise ? ',noise=alls=40:allf=t' : ''),
-    '-f', 'lavfi', '-i', `sine=frequency=${spec.toneHz}:duration=${spec.secs}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${spec.toneHz}:duration=${spec.secs}`,
 ];
 
 /** A keyframe every second, so DASH segments and ranged parts line up with seconds. */
@@ -43,9 +48,21 @@ export const GOP = ['-g', String(FPS), '-keyint_min', String(FPS), '-sc_threshol
 
 /** H.264 + AAC encoder options (`kbps` for a fixed heavy bitrate, else small CRF output). */
 export const h264Aac = (kbps?: number): string[] => [
-    '-c:v', 'libx264', '-preset', 'ultrafast',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
     ...(kbps ? ['-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`] : ['-crf', '28']),
-    ...GOP, '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k', '-ar', '44100', '-shortest',
+    ...GOP,
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-ar',
+    '44100',
+    '-shortest',
 ];
 
 /** Encodes to `out` through a temporary name, so a half-written file is never taken as cached. */
@@ -81,24 +98,51 @@ export async function makeFileMedia(root: string): Promise<FileMedia> {
     await Promise.all([
         // Not faststart (ffmpeg's default puts moov after mdat): a player must range-read the end first.
         encode(at('mp4'), [
-            ...testSignal({ width: 1280, height: 720, secs: 5, toneHz: 330, noise: true }), ...h264Aac(16_000),
+            ...testSignal({ width: 1280, height: 720, secs: 5, toneHz: 330, noise: true }),
+            ...h264Aac(16_000),
         ]),
         // VP9 + Opus, what sites serving WebM use today; realtime settings keep it to a second.
         encode(at('webm'), [
             ...testSignal({ width: 480, height: 270, secs: 5, toneHz: 392 }),
-            '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '400k', ...GOP,
-            '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-b:a', '64k', '-shortest',
+            '-c:v',
+            'libvpx-vp9',
+            '-deadline',
+            'realtime',
+            '-cpu-used',
+            '8',
+            '-b:v',
+            '400k',
+            ...GOP,
+            '-pix_fmt',
+            'yuv420p',
+            '-c:a',
+            'libopus',
+            '-b:a',
+            '64k',
+            '-shortest',
         ]),
-        encode(at('mov'), [...testSignal({ width: 320, height: 240, secs: 4, toneHz: 523 }),
-            ...h264Aac(), '-f', 'mov']),
+        encode(at('mov'), [
+            ...testSignal({ width: 320, height: 240, secs: 4, toneHz: 523 }),
+            ...h264Aac(),
+            '-f',
+            'mov',
+        ]),
         // H.264 + AAC in FLV: the only FLV codecs mpegts.js plays through MSE.
-        encode(at('flv'), [...testSignal({ width: 400, height: 224, secs: 5, toneHz: 587 }),
-            ...h264Aac(), '-f', 'flv']),
+        encode(at('flv'), [
+            ...testSignal({ width: 400, height: 224, secs: 5, toneHz: 587 }),
+            ...h264Aac(),
+            '-f',
+            'flv',
+        ]),
         encode(at('preview'), [...testSignal({ width: 320, height: 180, secs: 0.5, toneHz: 659 }), ...h264Aac()]),
     ]);
     const size = (await stat(at('mp4'))).size;
     if (size < MP4_MIN_BYTES) throw new Error(`${at('mp4')} is only ${size} bytes; ranged downloads need ≥ 9 MiB`);
     return {
-        mp4: at('mp4'), webm: at('webm'), mov: at('mov'), flv: at('flv'), preview: at('preview'),
+        mp4: at('mp4'),
+        webm: at('webm'),
+        mov: at('mov'),
+        flv: at('flv'),
+        preview: at('preview'),
     };
 }

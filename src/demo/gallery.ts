@@ -34,13 +34,29 @@ const TRANSPARENT_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAA
 
 /** name → [width, height]; the extension picks the format. */
 export const GALLERY_IMAGES: Record<string, [number, number]> = {
-    'g1.jpg': [320, 240], 'g2.jpg': [320, 240], 'g3.png': [300, 200], 'g4.webp': [320, 180],
-    'loading.gif': [200, 200], 'icon16.png': [16, 16],
-    'io-1.jpg': [400, 300], 'io-2.jpg': [400, 300], 'io-3.png': [400, 300], 'io-4.webp': [400, 300], 'anim.gif': [160, 120],
-    's-320.jpg': [320, 180], 's-1280.jpg': [1280, 720], 'x1.png': [200, 150], 'x2.png': [400, 300],
-    'c,w_200/photo.jpg': [200, 112], 'c,w_800/photo.jpg': [800, 450],
-    'p-small.webp': [400, 225], 'p-large.webp': [1600, 900], 'p-fallback.jpg': [400, 225],
-    'bg.jpg': [800, 600], 'hot.jpg': [640, 480], 'lie.png': [300, 300],
+    'g1.jpg': [320, 240],
+    'g2.jpg': [320, 240],
+    'g3.png': [300, 200],
+    'g4.webp': [320, 180],
+    'loading.gif': [200, 200],
+    'icon16.png': [16, 16],
+    'io-1.jpg': [400, 300],
+    'io-2.jpg': [400, 300],
+    'io-3.png': [400, 300],
+    'io-4.webp': [400, 300],
+    'anim.gif': [160, 120],
+    's-320.jpg': [320, 180],
+    's-1280.jpg': [1280, 720],
+    'x1.png': [200, 150],
+    'x2.png': [400, 300],
+    'c,w_200/photo.jpg': [200, 112],
+    'c,w_800/photo.jpg': [800, 450],
+    'p-small.webp': [400, 225],
+    'p-large.webp': [1600, 900],
+    'p-fallback.jpg': [400, 225],
+    'bg.jpg': [800, 600],
+    'hot.jpg': [640, 480],
+    'lie.png': [300, 300],
     ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`feed-${i + 1}.jpg`, [240, 180] as [number, number]])),
     ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`pg-${i + 1}.png`, [200, 200] as [number, number]])),
     ...Object.fromEntries(NAMED_PHOTOS.map((n) => [`named/${n}`, [320, 240] as [number, number]])),
@@ -50,9 +66,36 @@ export const GALLERY_IMAGES: Record<string, [number, number]> = {
 };
 
 /** Images a correct crawl of all galleries stores (each exactly once). */
-export const EXPECTED_STORED = ['g1.jpg', 'g2.jpg', 'g3.png', 'g4.webp', 'io-1.jpg', 'io-2.jpg', 'io-3.png', 'io-4.webp', 'anim.gif', 's-1280.jpg', 'x2.png', 'c,w_800/photo.jpg', 'p-large.webp', 'bg.jpg', 'hot.jpg', 'lie.png', ...Array.from({ length: 12 }, (_, i) => `feed-${i + 1}.jpg`), ...Array.from({ length: 6 }, (_, i) => `pg-${i + 1}.png`)];
+export const EXPECTED_STORED = [
+    'g1.jpg',
+    'g2.jpg',
+    'g3.png',
+    'g4.webp',
+    'io-1.jpg',
+    'io-2.jpg',
+    'io-3.png',
+    'io-4.webp',
+    'anim.gif',
+    's-1280.jpg',
+    'x2.png',
+    'c,w_800/photo.jpg',
+    'p-large.webp',
+    'bg.jpg',
+    'hot.jpg',
+    'lie.png',
+    ...Array.from({ length: 12 }, (_, i) => `feed-${i + 1}.jpg`),
+    ...Array.from({ length: 6 }, (_, i) => `pg-${i + 1}.png`),
+];
 /** Images that must never be stored: placeholders, icons, smaller srcset candidates. */
-export const NEVER_STORED = ['loading.gif', 'icon16.png', 's-320.jpg', 'x1.png', 'c,w_200/photo.jpg', 'p-small.webp', 'p-fallback.jpg'];
+export const NEVER_STORED = [
+    'loading.gif',
+    'icon16.png',
+    's-320.jpg',
+    'x1.png',
+    'c,w_200/photo.jpg',
+    'p-small.webp',
+    'p-fallback.jpg',
+];
 /** What a crawl of the `names` and `pixel-lazy` galleries stores: each once, byte-identical. */
 export const EXPECTED_STORED_NAMED = [...NAMED_PHOTOS.map((n) => `named/${n}`), ...tiles()];
 
@@ -68,23 +111,51 @@ export async function makeGalleryImages(dir: string): Promise<void> {
             // A distinct picture per file (testsrc at another second), so no two files share content.
             const src = name === 'loading.gif' ? `color=c=gray:size=${w}x${h}` : `testsrc=size=${w}x${h}:rate=1`;
             const format = name.endsWith('.webp') ? ['-c:v', 'libwebp'] : name.endsWith('.jpg') ? ['-q:v', '4'] : [];
-            await run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', src, '-ss', String(t), '-frames:v', '1', ...format, file]);
+            await run(ffmpegPath, [
+                '-hide_banner',
+                '-loglevel',
+                'error',
+                '-y',
+                '-f',
+                'lavfi',
+                '-i',
+                src,
+                '-ss',
+                String(t),
+                '-frames:v',
+                '1',
+                ...format,
+                file,
+            ]);
         }),
     );
 }
 
-const page = (title: string, body: string): string => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>
+const page = (
+    title: string,
+    body: string,
+): string => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>
 <style>body{font-family:sans-serif;max-width:60em;margin:1em auto} .tall{height:1400px} img{display:block;margin:8px}</style></head><body><h1>${title}</h1>${body}</body></html>`;
 
 export function galleryPage(name: string, origin: string): string | undefined {
     switch (name) {
         case 'seed':
             // The seed's markup: li.list-group-item … img[data-backup] behind a loading.gif.
-            return page('Seed gallery', `<ul class="list-group">${['g1.jpg', 'g2.jpg', 'g3.png', 'g4.webp']
-                .map((f, i) => `<li class="list-group-item"><div><div><a href="#"><img src="/img/loading.gif" data-backup="/img/${f}" alt="meme ${i + 1}"></a></div></div></li>`)
-                .join('')}</ul><img src="/img/icon16.png" alt="icon"><img src="/mirror/g1-copy.jpg" alt="mirror of meme 1">`);
+            return page(
+                'Seed gallery',
+                `<ul class="list-group">${['g1.jpg', 'g2.jpg', 'g3.png', 'g4.webp']
+                    .map(
+                        (f, i) =>
+                            `<li class="list-group-item"><div><div><a href="#"><img src="/img/loading.gif" data-backup="/img/${f}" alt="meme ${i + 1}"></a></div></div></li>`,
+                    )
+                    .join(
+                        '',
+                    )}</ul><img src="/img/icon16.png" alt="icon"><img src="/mirror/g1-copy.jpg" alt="mirror of meme 1">`,
+            );
         case 'lazy':
-            return page('Lazy gallery', `
+            return page(
+                'Lazy gallery',
+                `
 <div class="tall"><img class="lazy" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/img/io-1.jpg" alt="io one"></div>
 <div class="tall"><img class="lazy" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/img/io-2.jpg" alt="io two"></div>
 <div class="tall"><img class="lazy" data-src="/img/io-3.png" alt="io three"><img class="lazy" data-src="/img/io-4.webp"></div>
@@ -100,7 +171,8 @@ const io = new IntersectionObserver((entries) => entries.forEach((e) => {
   if (!e.isIntersecting) return; const img = e.target; img.src = img.dataset.src; img.removeAttribute('data-src'); io.unobserve(img);
 }));
 document.querySelectorAll('img.lazy').forEach((img) => io.observe(img));
-</script>`);
+</script>`,
+            );
         case 'names':
             // Photos whose names contain gray, lazy, pixel, empty, loading, blank: photos all the same.
             return page(
@@ -111,10 +183,14 @@ document.querySelectorAll('img.lazy').forEach((img) => io.observe(img));
             // One 1×1 transparent GIF in front of every image until it scrolls into view; the loader
             // then drops data-src, so only a look before scrolling sees which URL stood in for which.
             // The first tile starts below the fold: every element still shows the GIF at that look.
-            return page('Lazy gallery behind one pixel', `<div style="height:1600px">Scroll down</div>
+            return page(
+                'Lazy gallery behind one pixel',
+                `<div style="height:1600px">Scroll down</div>
 ${tiles()
-    .map((n, i) => `<div style="height:700px"><img class="lazy" src="/img/${PIXEL_PLACEHOLDER}" data-src="/img/${n}"
-  width="240" height="160" alt="tile ${i + 1}"></div>`)
+    .map(
+        (n, i) => `<div style="height:700px"><img class="lazy" src="/img/${PIXEL_PLACEHOLDER}" data-src="/img/${n}"
+  width="240" height="160" alt="tile ${i + 1}"></div>`,
+    )
     .join('\n')}
 <script>
 const io = new IntersectionObserver((entries) => entries.forEach((e) => {
@@ -122,9 +198,12 @@ const io = new IntersectionObserver((entries) => entries.forEach((e) => {
   const img = e.target; img.src = img.dataset.src; img.removeAttribute('data-src'); io.unobserve(img);
 }));
 document.querySelectorAll('img.lazy').forEach((img) => io.observe(img));
-</script>`);
+</script>`,
+            );
         case 'feed':
-            return page('Infinite feed', `<div id="feed"></div><div id="more" style="height:50px"></div>
+            return page(
+                'Infinite feed',
+                `<div id="feed"></div><div id="more" style="height:50px"></div>
 <script>
 let next = 1, busy = false;
 async function load() {
@@ -135,13 +214,17 @@ async function load() {
   busy = false;
 }
 new IntersectionObserver((e) => { if (e[0].isIntersecting) load(); }).observe(document.getElementById('more'));
-</script>`);
+</script>`,
+            );
         case 'page1':
         case 'page2':
         case 'page3': {
             const n = Number(name.slice(4));
             const next = n < 3 ? `<a class="next" href="/gallery/page${n + 1}.html">next page</a>` : '';
-            return page(`Gallery page ${n}`, `<img src="/img/pg-${2 * n - 1}.png" alt="page ${n} a"><img src="/img/pg-${2 * n}.png" alt="page ${n} b">${next}`);
+            return page(
+                `Gallery page ${n}`,
+                `<img src="/img/pg-${2 * n - 1}.png" alt="page ${n} a"><img src="/img/pg-${2 * n}.png" alt="page ${n} b">${next}`,
+            );
         }
         default:
             return undefined;
@@ -170,9 +253,18 @@ export function syntheticBmp(index: number): Buffer {
 }
 
 export const bigGalleryPage = (n: number): string =>
-    page(`Big gallery of ${n}`, Array.from({ length: n }, (_, i) => `<img loading="lazy" width="100" height="100" src="/bigimg/${i}.bmp" alt="big ${i}">`).join(''));
+    page(
+        `Big gallery of ${n}`,
+        Array.from(
+            { length: n },
+            (_, i) => `<img loading="lazy" width="100" height="100" src="/bigimg/${i}.bmp" alt="big ${i}">`,
+        ).join(''),
+    );
 
 export function feedPage(n: number): { src: string; alt: string }[] {
     if (n < 1 || n > 3) return [];
-    return Array.from({ length: 4 }, (_, i) => ({ src: `/img/feed-${(n - 1) * 4 + i + 1}.jpg`, alt: `feed item ${(n - 1) * 4 + i + 1}` }));
+    return Array.from({ length: 4 }, (_, i) => ({
+        src: `/img/feed-${(n - 1) * 4 + i + 1}.jpg`,
+        alt: `feed item ${(n - 1) * 4 + i + 1}`,
+    }));
 }

@@ -58,10 +58,28 @@ export async function makeHiddenMedia(root: string): Promise<HiddenMedia> {
         await encode(source, [...testSignal(MSE_SPEC), ...h264Aac()]);
         const mpd = path.join(dir, 'cut.mpd');
         await runFfmpeg([
-            '-i', source, '-map', '0:v:0', '-map', '0:a:0', '-c', 'copy', '-f', 'dash', '-seg_duration', '1',
-            '-use_template', '1', '-use_timeline', '0', '-adaptation_sets', 'id=0,streams=v id=1,streams=a',
-            '-init_seg_name', 'init-$RepresentationID$.m4s',
-            '-media_seg_name', 'part-$RepresentationID$-$Number%05d$.m4s',
+            '-i',
+            source,
+            '-map',
+            '0:v:0',
+            '-map',
+            '0:a:0',
+            '-c',
+            'copy',
+            '-f',
+            'dash',
+            '-seg_duration',
+            '1',
+            '-use_template',
+            '1',
+            '-use_timeline',
+            '0',
+            '-adaptation_sets',
+            'id=0,streams=v id=1,streams=a',
+            '-init_seg_name',
+            'init-$RepresentationID$.m4s',
+            '-media_seg_name',
+            'part-$RepresentationID$-$Number%05d$.m4s',
             mpd,
         ]);
         // The MPD only tells the codecs: no page names it, so the player's JSON stays the only list.
@@ -91,7 +109,10 @@ video{width:640px;height:360px;background:#000}</style>
 
 const VIDEO = '<video controls muted autoplay playsinline></video>';
 
-const blobPlaylistPage = (): string => layout('Blob Playlist Episode', `${VIDEO}
+const blobPlaylistPage = (): string =>
+    layout(
+        'Blob Playlist Episode',
+        `${VIDEO}
 <script src="/vendor/hls.min.js"></script>
 <script>
 (async function () {
@@ -112,10 +133,14 @@ const blobPlaylistPage = (): string => layout('Blob Playlist Episode', `${VIDEO}
   hls.attachMedia(video);
   video.play().catch(function () {});
 })().catch(function (e) { console.error('player error', e); });
-</script>`);
+</script>`,
+    );
 
 /** The custom MediaSource player: its own list, its own fetch-and-retry, a few seconds ahead of the playhead. */
-const msePartsPage = (query: '' | '?post=1' | '?stop=half'): string => layout('MediaSource Parts Player', `${VIDEO}
+const msePartsPage = (query: '' | '?post=1' | '?stop=half'): string =>
+    layout(
+        'MediaSource Parts Player',
+        `${VIDEO}
 <script>
 (async function () {
   var video = document.querySelector('video');
@@ -166,7 +191,8 @@ const msePartsPage = (query: '' | '?post=1' | '?stop=half'): string => layout('M
   }
   if (stopAt === Infinity) ms.endOfStream();
 })().catch(function (e) { console.error('player error', e); });
-</script>`);
+</script>`,
+    );
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];

@@ -43,16 +43,56 @@ export async function makeHlsVideo(dir: string, spec: VideoSpec): Promise<HlsVid
     if (!existsSync(playlist)) {
         await mkdir(dir, { recursive: true });
         const fps = spec.fps ?? 25;
-        const rate = spec.videoKbps ? ['-b:v', `${spec.videoKbps}k`, '-maxrate', `${spec.videoKbps}k`, '-bufsize', `${spec.videoKbps}k`] : ['-crf', '28'];
+        const rate = spec.videoKbps
+            ? ['-b:v', `${spec.videoKbps}k`, '-maxrate', `${spec.videoKbps}k`, '-bufsize', `${spec.videoKbps}k`]
+            : ['-crf', '28'];
         await ffmpeg([
-            '-f', 'lavfi', '-i', `testsrc=size=${spec.width}x${spec.height}:rate=${fps}:duration=${spec.secs}${spec.noise ? ',noise=alls=40:allf=t' : ''}`,
-            '-f', 'lavfi', '-i', `sine=frequency=${spec.toneHz ?? 440}:duration=${spec.secs}`,
-            '-c:v', 'libx264', '-preset', 'ultrafast', ...rate, '-g', String(fps * spec.segSecs), '-keyint_min', String(fps * spec.segSecs),
-            '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k', '-ar', '44100', '-shortest', source,
+            '-f',
+            'lavfi',
+            '-i',
+            `testsrc=size=${spec.width}x${spec.height}:rate=${fps}:duration=${spec.secs}${spec.noise ? ',noise=alls=40:allf=t' : ''}`,
+            '-f',
+            'lavfi',
+            '-i',
+            `sine=frequency=${spec.toneHz ?? 440}:duration=${spec.secs}`,
+            '-c:v',
+            'libx264',
+            '-preset',
+            'ultrafast',
+            ...rate,
+            '-g',
+            String(fps * spec.segSecs),
+            '-keyint_min',
+            String(fps * spec.segSecs),
+            '-sc_threshold',
+            '0',
+            '-pix_fmt',
+            'yuv420p',
+            '-c:a',
+            'aac',
+            '-b:a',
+            '64k',
+            '-ar',
+            '44100',
+            '-shortest',
+            source,
         ]);
         await ffmpeg([
-            '-i', source, '-c', 'copy', '-f', 'hls', '-hls_time', String(spec.segSecs), '-hls_list_size', '0',
-            '-hls_playlist_type', 'vod', '-hls_segment_filename', path.join(dir, 'seg_%05d.ts'), playlist,
+            '-i',
+            source,
+            '-c',
+            'copy',
+            '-f',
+            'hls',
+            '-hls_time',
+            String(spec.segSecs),
+            '-hls_list_size',
+            '0',
+            '-hls_playlist_type',
+            'vod',
+            '-hls_segment_filename',
+            path.join(dir, 'seg_%05d.ts'),
+            playlist,
         ]);
     }
     const segments = (await readdir(dir)).filter((f) => f.endsWith('.ts')).length;
@@ -71,7 +111,10 @@ export async function makeMaster(dir: string, variants: MasterVariant[]): Promis
     const lines = ['#EXTM3U', '#EXT-X-VERSION:3'];
     for (const v of variants) {
         made[v.name] = await makeHlsVideo(path.join(dir, v.name), v.spec);
-        lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${v.bandwidth},RESOLUTION=${v.spec.width}x${v.spec.height},CODECS="avc1.42c01e,mp4a.40.2"`, `${v.name}/index.m3u8`);
+        lines.push(
+            `#EXT-X-STREAM-INF:BANDWIDTH=${v.bandwidth},RESOLUTION=${v.spec.width}x${v.spec.height},CODECS="avc1.42c01e,mp4a.40.2"`,
+            `${v.name}/index.m3u8`,
+        );
     }
     await writeFile(path.join(dir, 'master.m3u8'), `${lines.join('\n')}\n`);
     return made;

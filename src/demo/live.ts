@@ -26,14 +26,20 @@ export interface LiveOptions {
 /** Index one past the newest segment that exists at this moment. */
 function head(o: LiveOptions): number {
     const grown = (o.startWith ?? 2) + Math.floor(o.elapsedSecs / o.segmentSecs);
-    const jumped = o.kind === 'window' && o.jumpAtSecs !== undefined && o.elapsedSecs >= o.jumpAtSecs ? (o.jumpBy ?? 0) : 0;
+    const jumped =
+        o.kind === 'window' && o.jumpAtSecs !== undefined && o.elapsedSecs >= o.jumpAtSecs ? (o.jumpBy ?? 0) : 0;
     return Math.min(o.segments.length, grown + jumped);
 }
 
 export function livePlaylist(o: LiveOptions): string {
     const end = head(o);
     const start = o.kind === 'event' ? 0 : Math.max(0, end - (o.windowSize ?? 3));
-    const lines = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-TARGETDURATION:${Math.ceil(o.segmentSecs)}`, `#EXT-X-MEDIA-SEQUENCE:${start}`];
+    const lines = [
+        '#EXTM3U',
+        '#EXT-X-VERSION:3',
+        `#EXT-X-TARGETDURATION:${Math.ceil(o.segmentSecs)}`,
+        `#EXT-X-MEDIA-SEQUENCE:${start}`,
+    ];
     if (o.kind === 'event') lines.push('#EXT-X-PLAYLIST-TYPE:EVENT');
     for (let i = start; i < end; i++) lines.push(`#EXTINF:${o.segmentSecs.toFixed(3)},`, `${o.base}${o.segments[i]}`);
     // An EVENT ends once all of it is out; a window never does (the fixture just stops growing).
@@ -46,7 +52,13 @@ export function livePlaylist(o: LiveOptions): string {
  * second of media per second of clock (from `startSecs` of media), each timeline cut to what
  * exists; static again once all of it is out. Segments are fetched from `base` (a BaseURL).
  */
-export function liveMpd(staticMpd: string, elapsedSecs: number, startSecs: number, base: string, clockStart: Date): string {
+export function liveMpd(
+    staticMpd: string,
+    elapsedSecs: number,
+    startSecs: number,
+    base: string,
+    clockStart: Date,
+): string {
     const availableSecs = startSecs + elapsedSecs;
     let complete = true;
     const cut = staticMpd.replace(

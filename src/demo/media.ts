@@ -9,7 +9,9 @@ import { makeHlsVideo, makeMaster, type HlsVideo } from './hls-video.js';
 export { makeHlsVideo, makeMaster, type HlsVideo, type MasterVariant, type VideoSpec } from './hls-video.js';
 
 /** The demo site's media set (also the end-to-end tests'). */
-export async function makeDemoMedia(root: string): Promise<{ api: HlsVideo; iframe: Record<string, HlsVideo>; seed: HlsVideo; cases: HlsCases }> {
+export async function makeDemoMedia(
+    root: string,
+): Promise<{ api: HlsVideo; iframe: Record<string, HlsVideo>; seed: HlsVideo; cases: HlsCases }> {
     const [api, iframe, seed] = await Promise.all([
         makeHlsVideo(path.join(root, 'api'), { width: 640, height: 360, secs: 6, segSecs: 1, toneHz: 440 }),
         makeMaster(path.join(root, 'iframe'), [

@@ -112,23 +112,34 @@ const AUTOPLAY = 'controls muted autoplay playsinline';
 const pages: Record<PlayerKind, (src: string, mp4: string) => string> = {
     shaka: (src) => layout('Shaka Player Episode', `<video ${AUTOPLAY}></video>${shakaScript(src)}`),
 
-    dashjs: (src) => layout('Dash.js On Demand Show', `<video controls muted playsinline></video>
+    dashjs: (src) =>
+        layout(
+            'Dash.js On Demand Show',
+            `<video controls muted playsinline></video>
 <script src="/vendor/dash.all.min.js"></script>
 <script>
 var player = dashjs.MediaPlayer().create();
 player.initialize(document.querySelector('video'), ${jsString(src)}, true);
-</script>`),
+</script>`,
+        ),
 
-    plyr: (src) => layout('Plyr Feature Film', `<video id="player" playsinline controls muted>
+    plyr: (src) =>
+        layout(
+            'Plyr Feature Film',
+            `<video id="player" playsinline controls muted>
 <source src="${escapeHtml(src)}" type="${typeOf(src)}"></video>
 <script src="/vendor/plyr.min.js"></script>
 <script>var player = new Plyr('#player', { iconUrl: '/vendor/plyr.svg', muted: true, autoplay: true });</script>`,
-    '<link rel="stylesheet" href="/vendor/plyr.css">'),
+            '<link rel="stylesheet" href="/vendor/plyr.css">',
+        ),
 
     native: (src) => layout('Plain WebM Clip', `<video ${AUTOPLAY} src="${escapeHtml(src)}"></video>`),
 
     // mpegts.js (flv.js's successor) streams the FLV with fetch and feeds MSE.
-    mpegts: (src) => layout('FLV Archive Broadcast', `<video ${AUTOPLAY}></video>
+    mpegts: (src) =>
+        layout(
+            'FLV Archive Broadcast',
+            `<video ${AUTOPLAY}></video>
 <script src="/vendor/mpegts.js"></script>
 <script>
 if (mpegts.getFeatureList().mseLivePlayback) {
@@ -137,16 +148,25 @@ if (mpegts.getFeatureList().mseLivePlayback) {
   player.load();
   player.play();
 }
-</script>`),
+</script>`,
+        ),
 
     // The MP4 <source> is the fallback for browsers without MSE; shaka takes the element over.
-    dual: (src, mp4) => layout('One Video Two Ways', `<video ${AUTOPLAY}>
-<source src="${escapeHtml(mp4)}" type="video/mp4"></video>` + shakaScript(src)),
+    dual: (src, mp4) =>
+        layout(
+            'One Video Two Ways',
+            `<video ${AUTOPLAY}>
+<source src="${escapeHtml(mp4)}" type="video/mp4"></video>` + shakaScript(src),
+        ),
 
     // Video lists loop a short clip on hover; it is a preview, not the page's video.
-    preview: (src) => layout('Clip With Previews', `<video ${AUTOPLAY} src="${escapeHtml(src)}"></video>
+    preview: (src) =>
+        layout(
+            'Clip With Previews',
+            `<video ${AUTOPLAY} src="${escapeHtml(src)}"></video>
 <h2>Up next</h2><a href="/play/native.html?src=${encodeURIComponent(media(FILE_PATHS.mp4))}">
-<video class="preview" muted autoplay loop playsinline src="${media(FILE_PATHS.preview)}"></video> Next clip</a>`),
+<video class="preview" muted autoplay loop playsinline src="${media(FILE_PATHS.preview)}"></video> Next clip</a>`,
+        ),
 };
 
 /** The HTML of `/play/<kind>.html?src=…[&mp4=…]`, or undefined when that is no player page. */

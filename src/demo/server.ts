@@ -45,8 +45,19 @@ export interface DemoServer {
     /** http://localhost:port: the "other origin" of iframe players. */
     altOrigin: string;
     pages: Record<
-        | 'api' | 'iframe' | 'seed' | 'noVideo' | 'missing' | 'htmlPlaylist'
-        | 'gallerySeed' | 'galleryLazy' | 'galleryFeed' | 'galleryPage1' | 'click' | 'hidden' | 'fmp4'
+        | 'api'
+        | 'iframe'
+        | 'seed'
+        | 'noVideo'
+        | 'missing'
+        | 'htmlPlaylist'
+        | 'gallerySeed'
+        | 'galleryLazy'
+        | 'galleryFeed'
+        | 'galleryPage1'
+        | 'click'
+        | 'hidden'
+        | 'fmp4'
         // DASH and plain-file pages of the real player libraries (player-pages.ts).
         | PlayerPageName
         // Sources with no URL: a blob: playlist, MediaSource players (hidden-pages.ts).
@@ -131,7 +142,13 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     let origin = '';
     let altOrigin = '';
 
-    async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string, throttled: boolean, typeOverride?: string): Promise<void> {
+    async function sendFile(
+        req: http.IncomingMessage,
+        res: http.ServerResponse,
+        file: string,
+        throttled: boolean,
+        typeOverride?: string,
+    ): Promise<void> {
         const info = await stat(file).catch(() => undefined);
         if (!info?.isFile()) {
             res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -155,7 +172,12 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('busy');
             return;
         }
-        const headers: http.OutgoingHttpHeaders = { 'content-type': type, 'content-length': end - start + 1, 'accept-ranges': 'bytes', 'access-control-allow-origin': '*' };
+        const headers: http.OutgoingHttpHeaders = {
+            'content-type': type,
+            'content-length': end - start + 1,
+            'accept-ranges': 'bytes',
+            'access-control-allow-origin': '*',
+        };
         if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${info.size}`;
         res.writeHead(status, headers);
         if (fault === 'cut') {
@@ -206,8 +228,10 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             if (p === '/play/click.html') return html(demoPages.click());
             if (p === '/play/hidden.html') return html(demoPages.hidden());
             if (p === '/broken/key.html') return html('<!doctype html><title>Forbidden</title><p>Session expired</p>');
-            if (p === '/broken/index.m3u8') return html('<!doctype html><title>Login required</title><p>Please log in</p>');
-            if (p === '/gallery/big.html') return html(bigGalleryPage(Math.min(5000, Number(url.searchParams.get('n') ?? 300))));
+            if (p === '/broken/index.m3u8')
+                return html('<!doctype html><title>Login required</title><p>Please log in</p>');
+            if (p === '/gallery/big.html')
+                return html(bigGalleryPage(Math.min(5000, Number(url.searchParams.get('n') ?? 300))));
             if (p.startsWith('/bigimg/')) {
                 const body = syntheticBmp(Number(p.slice('/bigimg/'.length).replace('.bmp', '')) || 0);
                 if (options.ttfbMs) await new Promise((r) => setTimeout(r, options.ttfbMs));
@@ -219,16 +243,27 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                 return body ? html(body) : html('<h1>404</h1>', 404);
             }
             if (p === '/api/feed') {
-                res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(feedPage(Number(url.searchParams.get('page')))));
+                res.writeHead(200, { 'content-type': 'application/json' }).end(
+                    JSON.stringify(feedPage(Number(url.searchParams.get('page')))),
+                );
                 return;
             }
-            if (options.imagesDir && (p.startsWith('/img/') || p === '/mirror/g1-copy.jpg' || p === '/protected/hot.jpg')) {
+            if (
+                options.imagesDir &&
+                (p.startsWith('/img/') || p === '/mirror/g1-copy.jpg' || p === '/protected/hot.jpg')
+            ) {
                 // Hotlink protection: the image host answers 403 unless the request comes from our pages.
                 if (p.startsWith('/protected/')) {
                     const referer = req.headers.referer ?? '';
-                    if (!referer.startsWith(origin) && !referer.startsWith(altOrigin)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('hotlinking forbidden');
+                    if (!referer.startsWith(origin) && !referer.startsWith(altOrigin))
+                        return void res.writeHead(403, { 'content-type': 'text/plain' }).end('hotlinking forbidden');
                 }
-                const name = p === '/mirror/g1-copy.jpg' ? 'g1.jpg' : p.startsWith('/protected/') ? 'hot.jpg' : decodeURIComponent(p.slice('/img/'.length));
+                const name =
+                    p === '/mirror/g1-copy.jpg'
+                        ? 'g1.jpg'
+                        : p.startsWith('/protected/')
+                          ? 'hot.jpg'
+                          : decodeURIComponent(p.slice('/img/'.length));
                 const file = path.resolve(options.imagesDir, name);
                 if (!file.startsWith(path.resolve(options.imagesDir) + path.sep)) return void res.writeHead(403).end();
                 // A server that lies about the type: the bytes are PNG.
@@ -255,7 +290,10 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                     jumpBy: num('jumpBy'),
                     base: `/media/${dir}/`,
                 });
-                res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache' }).end(text);
+                res.writeHead(200, {
+                    'content-type': 'application/vnd.apple.mpegurl',
+                    'cache-control': 'no-cache',
+                }).end(text);
                 return;
             }
             if (p === '/live/dash.mpd') {
@@ -266,22 +304,33 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                 const session = `${p}|${q.get('s') ?? ''}`;
                 if (!liveClocks.has(session)) liveClocks.set(session, Date.now());
                 const started = liveClocks.get(session)!;
-                const mpd = liveMpd(text, (Date.now() - started) / 1000, Number(q.get('start') ?? 2), `/media/${dir}/`, new Date(started));
+                const mpd = liveMpd(
+                    text,
+                    (Date.now() - started) / 1000,
+                    Number(q.get('start') ?? 2),
+                    `/media/${dir}/`,
+                    new Date(started),
+                );
                 res.writeHead(200, { 'content-type': 'application/dash+xml', 'cache-control': 'no-cache' }).end(mpd);
                 return;
             }
             if (p === '/token/index.m3u8') {
                 const text = await readFile(path.join(options.mediaDir, 'api', 'index.m3u8'), 'utf8');
-                res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(text.replace(/^(seg_\d+\.ts)$/gm, `/token/$1?t=${token.current}`));
+                res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(
+                    text.replace(/^(seg_\d+\.ts)$/gm, `/token/$1?t=${token.current}`),
+                );
                 return;
             }
             if (p.startsWith('/token/seg_')) {
-                if (url.searchParams.get('t') !== token.current) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('token expired');
+                if (url.searchParams.get('t') !== token.current)
+                    return void res.writeHead(403, { 'content-type': 'text/plain' }).end('token expired');
                 if (++token.served === 3) token.current = 'tokB';
                 return sendFile(req, res, path.join(options.mediaDir, 'api', p.slice('/token/'.length)), true);
             }
             if (p === '/api/video/1') {
-                res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ src: '/media/api/index.m3u8' }));
+                res.writeHead(200, { 'content-type': 'application/json' }).end(
+                    JSON.stringify({ src: '/media/api/index.m3u8' }),
+                );
                 return;
             }
             if (p === '/vendor/hls.min.js') {
@@ -300,7 +349,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                 // Key servers check where the request comes from.
                 if (p.endsWith('.key')) {
                     const referer = req.headers.referer ?? '';
-                    if (!referer.startsWith(origin) && !referer.startsWith(altOrigin)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('no key for you');
+                    if (!referer.startsWith(origin) && !referer.startsWith(altOrigin))
+                        return void res.writeHead(403, { 'content-type': 'text/plain' }).end('no key for you');
                 }
                 const file = path.resolve(options.mediaDir, `.${decodeURIComponent(p.slice('/media'.length))}`);
                 if (!file.startsWith(path.resolve(options.mediaDir) + path.sep)) return void res.writeHead(403).end();
@@ -331,10 +381,14 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         click: `${origin}/play/click.html?src=${encodeURIComponent('/media/disguised/index.m3u8')}`,
         hidden: `${origin}/play/hidden.html`,
         fmp4: `${origin}/play/video.html?src=/media/fmp4/index.m3u8`,
-        ...(Object.fromEntries(Object.entries(PLAYER_PAGES).map(([k, v]) => [k, origin + v])) as
-            Record<PlayerPageName, string>),
-        ...(Object.fromEntries(Object.entries(HIDDEN_PAGES).map(([k, v]) => [k, origin + v])) as
-            Record<HiddenPageName, string>),
+        ...(Object.fromEntries(Object.entries(PLAYER_PAGES).map(([k, v]) => [k, origin + v])) as Record<
+            PlayerPageName,
+            string
+        >),
+        ...(Object.fromEntries(Object.entries(HIDDEN_PAGES).map(([k, v]) => [k, origin + v])) as Record<
+            HiddenPageName,
+            string
+        >),
     });
     return {
         origin,

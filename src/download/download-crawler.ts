@@ -80,7 +80,10 @@ const header = (h: StreamedResponse['headers'], name: string): string | undefine
 export async function moveLocalUnit(file: string, root: string, final: string): Promise<number> {
     const from = path.resolve(file);
     if (!from.startsWith(path.resolve(root) + path.sep)) {
-        throw new PermanentMediaError('UNSAFE_URL', `refused to take a unit from ${file}: it is outside the work folder`);
+        throw new PermanentMediaError(
+            'UNSAFE_URL',
+            `refused to take a unit from ${file}: it is outside the work folder`,
+        );
     }
     const { size } = await stat(from);
     await rename(from, final).catch(async (error: NodeJS.ErrnoException) => {
@@ -111,9 +114,16 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
     const sessionProxy = async (session: string | undefined): Promise<string | undefined> =>
         session && options.proxyConfiguration ? options.proxyConfiguration.newUrl(session) : undefined;
 
-    async function open(ctx: FileDownloadCrawlingContext, url: string, extraHeaders: Record<string, string> = {}, proxySession?: string): Promise<StreamedResponse> {
+    async function open(
+        ctx: FileDownloadCrawlingContext,
+        url: string,
+        extraHeaders: Record<string, string> = {},
+        proxySession?: string,
+    ): Promise<StreamedResponse> {
         const headers = { ...withUserAgent(ctx.request.headers), ...extraHeaders };
-        const proxyUrl = (await sessionProxy(proxySession ?? (ctx.request.userData.proxySession as string | undefined))) ?? ctx.proxyInfo?.url;
+        const proxyUrl =
+            (await sessionProxy(proxySession ?? (ctx.request.userData.proxySession as string | undefined))) ??
+            ctx.proxyInfo?.url;
         const res = await httpClient.stream({
             url,
             headers,
@@ -143,11 +153,17 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
     /** Fetches one segment or init section to the work folder; resolves to the bytes received. */
     async function fetchUnit(ctx: FileDownloadCrawlingContext, job: VideoJob, unit: UnitTask): Promise<number> {
         if (unit.localFile) return storeLocalUnit(job, unit, unit.localFile);
-        const key = unit.key ? await keys.get(unit.key.uri, job.headers, await sessionProxy(job.proxySession)) : undefined;
-        const sendHeaders = { ...job.headers, ...(unit.range ? { range: `bytes=${unit.range.offset}-${unit.range.offset + unit.range.length - 1}` } : {}) };
+        const key = unit.key
+            ? await keys.get(unit.key.uri, job.headers, await sessionProxy(job.proxySession))
+            : undefined;
+        const sendHeaders = {
+            ...job.headers,
+            ...(unit.range ? { range: `bytes=${unit.range.offset}-${unit.range.offset + unit.range.length - 1}` } : {}),
+        };
         const res = await open(ctx, unit.url, sendHeaders, job.proxySession).catch(async (error: Error) => {
             // A refused segment may only carry an expired token: once per unit, retry at the URL its source gives when asked again.
-            if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || unit.refreshed) throw error;
+            if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || unit.refreshed)
+                throw error;
             unit.refreshed = true;
             const fresh = (await freshUrls(job).catch(() => undefined))?.get(unit.unit);
             if (!fresh || fresh === unit.url) throw error;
@@ -205,7 +221,12 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
      * to the queue as a request of its own, so every unit keeps a request that answers for it.
      */
     async function continueLater(task: UnitsTask, holder: string): Promise<void> {
-        const request = continuationRequest(task, holder, (unit) => jobs.isDone(task.videoId, unit), (unit) => jobs.claims.holder(task.videoId, unit));
+        const request = continuationRequest(
+            task,
+            holder,
+            (unit) => jobs.isDone(task.videoId, unit),
+            (unit) => jobs.claims.holder(task.videoId, unit),
+        );
         if (request) await queue.addRequest(request);
     }
 
@@ -289,7 +310,8 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             try {
                 const task = ctx.request.userData as UnitsTask | { kind?: string };
                 if (task.kind === 'units') bytes = await downloadUnits(ctx, task as UnitsTask);
-                else if (handlers.onOtherRequest) bytes = await handlers.onOtherRequest(ctx, () => open(ctx, ctx.request.url));
+                else if (handlers.onOtherRequest)
+                    bytes = await handlers.onOtherRequest(ctx, () => open(ctx, ctx.request.url));
             } finally {
                 stats.finished(bytes);
             }
@@ -299,7 +321,8 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
                 request.noRetry = true;
                 return;
             }
-            const retryAfter = error instanceof HttpStatusError || error instanceof UnitsFailedError ? error.retryAfter : undefined;
+            const retryAfter =
+                error instanceof HttpStatusError || error instanceof UnitsFailedError ? error.retryAfter : undefined;
             await sleep(retryDelayMs(request.retryCount + 1, retryAfter));
         },
         async failedRequestHandler(ctx, error) {
@@ -313,7 +336,10 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
                     // Another request took the unit over and answers for it.
                     const holder = jobs.claims.holder(videoId, unit);
                     if (holder !== undefined && holder !== ctx.request.uniqueKey) continue;
-                    const reason = error instanceof KeyError ? error.message : (unitErrors.get(`${videoId}:${unit}`) ?? `${unit}: ${error.message}`);
+                    const reason =
+                        error instanceof KeyError
+                            ? error.message
+                            : (unitErrors.get(`${videoId}:${unit}`) ?? `${unit}: ${error.message}`);
                     settled = jobs.unitFailed(videoId, unit, reason) || settled;
                 }
                 if (settled) handlers.onVideoSettled(videoId);

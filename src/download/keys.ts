@@ -19,7 +19,9 @@ export class KeyCache {
     get(uri: string, headers: Headers, proxyUrl?: string): Promise<Buffer> {
         let key = this.keys.get(uri);
         if (!key) {
-            key = fetchBytes(uri, { ...this.options, headers, proxyUrl, maxBytes: 64 * 1024 }).then((r) => checkKey(r.body, r.contentType, uri));
+            key = fetchBytes(uri, { ...this.options, headers, proxyUrl, maxBytes: 64 * 1024 }).then((r) =>
+                checkKey(r.body, r.contentType, uri),
+            );
             // A failed fetch is not cached: the next segment that needs the key tries again.
             key.catch(() => this.keys.delete(uri));
             this.keys.set(uri, key);

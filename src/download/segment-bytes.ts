@@ -73,7 +73,11 @@ export class SegmentInspector extends Transform {
 
     private finish(done: TransformCallback): void {
         if (this.isTs && this.emitted % TS_PACKET !== 0) {
-            return done(new CorruptUnitError(`MPEG-TS body of ${this.emitted} bytes does not end on a 188-byte packet boundary (truncated?)`));
+            return done(
+                new CorruptUnitError(
+                    `MPEG-TS body of ${this.emitted} bytes does not end on a 188-byte packet boundary (truncated?)`,
+                ),
+            );
         }
         if (this.emitted === 0) return done(new CorruptUnitError('segment body is empty'));
         done();
@@ -119,7 +123,8 @@ export class SegmentInspector extends Transform {
         if (this.isTs) {
             // The sync byte of every packet that starts inside this chunk.
             for (let pos = (TS_PACKET - (this.emitted % TS_PACKET)) % TS_PACKET; pos < chunk.length; pos += TS_PACKET) {
-                if (chunk[pos] !== SYNC) return new CorruptUnitError(`MPEG-TS sync byte missing at offset ${this.emitted + pos}`);
+                if (chunk[pos] !== SYNC)
+                    return new CorruptUnitError(`MPEG-TS sync byte missing at offset ${this.emitted + pos}`);
             }
         }
         this.emitted += chunk.length;

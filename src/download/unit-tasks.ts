@@ -11,7 +11,16 @@
  * and a unit stays the unit of progress: a retried or resumed request skips units already on disk.
  */
 import type { RequestOptions } from '@crawlee/core';
-import { unitName, type SegmentPlan, type TrackJob, type TrackPlan, type UnitSource, type UnitTask, type UnitsTask, type VideoPlan } from '../model.js';
+import {
+    unitName,
+    type SegmentPlan,
+    type TrackJob,
+    type TrackPlan,
+    type UnitSource,
+    type UnitTask,
+    type UnitsTask,
+    type VideoPlan,
+} from '../model.js';
 
 /**
  * Longest run of units in one request. A run is what the request answers for if nobody else takes
@@ -125,7 +134,13 @@ export function extendTrack(
             if (at === undefined) {
                 at = next.inits++;
                 knownInits.set(initKey(init), at);
-                units.push({ unit: unitName(track.name, 'init', at), url: init.url, range: init.range, key: init.key, ...raw });
+                units.push({
+                    unit: unitName(track.name, 'init', at),
+                    url: init.url,
+                    range: init.range,
+                    key: init.key,
+                    ...raw,
+                });
             }
             next.segmentInit ??= Array.from({ length: index }, () => (track.inits ? 0 : null));
             next.segmentInit[index] = at;
@@ -144,7 +159,8 @@ export function extendTrack(
 export function knownInitsOf(trackName: string, units: readonly UnitTask[]): Map<string, number> {
     const known = new Map<string, number>();
     const prefix = `${trackName}-init-`;
-    for (const u of units) if (u.unit.startsWith(prefix)) known.set(initKey(u), Number(u.unit.slice(prefix.length, -4)));
+    for (const u of units)
+        if (u.unit.startsWith(prefix)) known.set(initKey(u), Number(u.unit.slice(prefix.length, -4)));
     return known;
 }
 

@@ -71,7 +71,9 @@ export class LiveRecorder {
         let lastNew = Date.now();
         let failedLooks = 0;
         let end: string | undefined;
-        log.info(`Recording a live stream from ${job.pageUrl}${job.liveEndless ? ` for up to ${maxLiveSecs} s` : ' until it ends'}`);
+        log.info(
+            `Recording a live stream from ${job.pageUrl}${job.liveEndless ? ` for up to ${maxLiveSecs} s` : ' until it ends'}`,
+        );
         while (!end) {
             const delay = refreshDelayMs(job.liveRefreshSecs);
             await sleep(delay);
@@ -117,7 +119,8 @@ export class LiveRecorder {
                 this.options.onQueued();
             }
             failedLooks = error ? failedLooks + 1 : 0;
-            if (error && failedLooks > this.options.retries) end = `the stream could not be read any more: ${error.message}`;
+            if (error && failedLooks > this.options.retries)
+                end = `the stream could not be read any more: ${error.message}`;
             else if (ended) end = 'the stream ended';
             if (grew) {
                 lastNew = Date.now();
@@ -129,7 +132,9 @@ export class LiveRecorder {
         job.liveOpen = false;
         job.liveEnd = end;
         await jobs.save(job);
-        log.info(`Live recording of ${job.pageUrl} ends: ${end} (${job.durationSecs.toFixed(1)} s, ${job.gaps ?? 0} gaps)`);
+        log.info(
+            `Live recording of ${job.pageUrl} ends: ${end} (${job.durationSecs.toFixed(1)} s, ${job.gaps ?? 0} gaps)`,
+        );
         if (jobs.isSettled(job.id)) this.options.onSettled(job.id);
     }
 }

@@ -58,7 +58,11 @@ export async function readHead(file: string): Promise<Buffer> {
 }
 
 /** Writes `<outBase>-<k>` per section; returns the files and the first bytes (to tell the container). */
-export async function concatTrack(track: TrackJob, workDir: string, outBase: string): Promise<{ files: string[]; head: Buffer }> {
+export async function concatTrack(
+    track: TrackJob,
+    workDir: string,
+    outBase: string,
+): Promise<{ files: string[]; head: Buffer }> {
     const files: string[] = [];
     for (const [k, [from, to]] of sections(track).entries()) {
         const file = `${outBase}-${k}`;

@@ -287,12 +287,18 @@ export interface SubtitleInput {
  * The files' times count from the video's first frame; `offsetSecs` is where that frame sits on
  * the MP4's own timeline, so the cues land where a player shows them.
  */
-export function addSubtitles(mp4: string, subtitles: readonly SubtitleInput[], offsetSecs: number, out: string): Promise<void> {
+export function addSubtitles(
+    mp4: string,
+    subtitles: readonly SubtitleInput[],
+    offsetSecs: number,
+    out: string,
+): Promise<void> {
     return new Promise((resolve, reject) => {
         const cmd = ffmpeg().setFfmpegPath(ffmpegPath);
         cmd.input(mp4).inputOptions(['-protocol_whitelist', 'file']);
         const offset = offsetSecs ? ['-itsoffset', offsetSecs.toFixed(3)] : [];
-        for (const s of subtitles) cmd.input(s.file).inputOptions([...offset, '-protocol_whitelist', 'file', '-f', 'webvtt']);
+        for (const s of subtitles)
+            cmd.input(s.file).inputOptions([...offset, '-protocol_whitelist', 'file', '-f', 'webvtt']);
         const options = ['-map', '0:v', '-map', '0:a?', ...subtitles.flatMap((_, i) => ['-map', `${i + 1}:0`])];
         options.push('-c', 'copy', '-c:s', 'mov_text', '-movflags', '+faststart');
         subtitles.forEach((s, i) => {
@@ -301,7 +307,9 @@ export function addSubtitles(mp4: string, subtitles: readonly SubtitleInput[], o
         });
         cmd.outputOptions(options)
             .format('mp4')
-            .on('error', (error: Error) => reject(new MergeError(`ffmpeg could not add subtitles: ${lastLines(error)}`)))
+            .on('error', (error: Error) =>
+                reject(new MergeError(`ffmpeg could not add subtitles: ${lastLines(error)}`)),
+            )
             .on('end', () => resolve())
             .save(out);
     });

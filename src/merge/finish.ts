@@ -58,7 +58,10 @@ export class VideoFinisher {
             const job = this.jobs.get(id);
             const running = [...this.live.values()].filter(Boolean).length;
             // As many ffmpeg processes as merges after the download would run.
-            live = job?.status === 'downloading' && canRemuxLive(job) && running < MERGE_CONCURRENCY ? new LiveRemux(job, this.jobs.workDir(id), (unit) => this.jobs.isDone(id, unit)) : null;
+            live =
+                job?.status === 'downloading' && canRemuxLive(job) && running < MERGE_CONCURRENCY
+                    ? new LiveRemux(job, this.jobs.workDir(id), (unit) => this.jobs.isDone(id, unit))
+                    : null;
             this.live.set(id, live);
         }
         live?.stored();
@@ -128,7 +131,8 @@ export class VideoFinisher {
         // A subtitle that could not be fetched costs its own track, not the video.
         const lostSubtitles = subtitleTracksWithFailures(job, allFailures.keys());
         const failures = new Map([...allFailures].filter(([unit]) => !lostSubtitles.has(unit.split('-')[0]!)));
-        for (const name of lostSubtitles) log.warning(`Subtitle track ${name} of ${job.pageUrl} left out: a part of it could not be fetched`);
+        for (const name of lostSubtitles)
+            log.warning(`Subtitle track ${name} of ${job.pageUrl} left out: a part of it could not be fetched`);
         const counts = this.jobs.counts(id);
         const live = this.live.get(id);
         this.live.delete(id);
@@ -148,7 +152,9 @@ export class VideoFinisher {
         const workDir = this.jobs.workDir(id);
         try {
             let merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
-            const key = await this.keys.allocate(collectionKey('video', keyFromText(job.title ?? job.nameHint, 'video', job.url)));
+            const key = await this.keys.allocate(
+                collectionKey('video', keyFromText(job.title ?? job.nameHint, 'video', job.url)),
+            );
             const subtitleTracks = job.tracks.filter((t) => t.subtitles && !lostSubtitles.has(t.name));
             const subtitles = subtitleTracks.length ? await writeSubtitles(job, subtitleTracks, workDir) : [];
             // A file stored as served stays byte for byte what the server sent: its subtitles sit beside it.
@@ -197,13 +203,21 @@ export class VideoFinisher {
             });
             if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256 });
             await this.jobs.setStatus(job, 'done');
-            log.info(`Video stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`);
+            log.info(
+                `Video stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`,
+            );
             await rm(workDir, { recursive: true, force: true });
         } catch (error) {
             // A preview clip or a file that is no video is not a failure of the crawl: it is skipped, with why.
             const status = error instanceof NotAVideoError ? 'skipped' : 'failed';
             const code = errorCode(error);
-            await this.fail(job, { ...base, status, segments: counts.done, error: (error as Error).message, errorCode: code });
+            await this.fail(job, {
+                ...base,
+                status,
+                segments: counts.done,
+                error: (error as Error).message,
+                errorCode: code,
+            });
         }
     }
 
@@ -212,7 +226,9 @@ export class VideoFinisher {
         const file = await live?.finish();
         if (!file) return undefined;
         return verifyMp4(job, file).catch((error: Error) => {
-            log.debug(`The MP4 remuxed during the download of ${job.pageUrl} did not verify (${error.message}); merging from the segments`);
+            log.debug(
+                `The MP4 remuxed during the download of ${job.pageUrl} did not verify (${error.message}); merging from the segments`,
+            );
             return undefined;
         });
     }

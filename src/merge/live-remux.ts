@@ -84,7 +84,10 @@ export class LiveRemux {
         }
         this.ended = true;
         this.input.end();
-        const ok = await this.remuxed!.then(() => true, () => false);
+        const ok = await this.remuxed!.then(
+            () => true,
+            () => false,
+        );
         return ok ? this.out : undefined;
     }
 
@@ -107,7 +110,8 @@ export class LiveRemux {
                 // Streaming each file cost several event-loop turns per unit, and with the loop busy with
                 // downloads feeding fell to ~30 units a second, far behind the download. stop() aborts
                 // the wait for a drain: a dead ffmpeg never drains its pipe.
-                if (!this.input.write(readFileSync(file))) await once(this.input, 'drain', { signal: this.abort.signal });
+                if (!this.input.write(readFileSync(file)))
+                    await once(this.input, 'drain', { signal: this.abort.signal });
                 this.next++;
             }
         } catch {

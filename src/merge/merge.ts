@@ -125,9 +125,12 @@ export async function verifyMp4(job: VideoJob, out: string, expectedSecs = job.d
     if (videoStreams.length !== 1) throw new MergeError(`the MP4 has ${videoStreams.length} video streams, expected 1`);
     const durationSecs = result.durationSecs ?? NaN;
     if (!Number.isFinite(durationSecs) || Math.abs(durationSecs - expectedSecs) > DURATION_TOLERANCE_SECS) {
-        throw new MergeError(`the MP4 lasts ${durationSecs.toFixed(2)} s but the source promises ${expectedSecs.toFixed(2)} s`);
+        throw new MergeError(
+            `the MP4 lasts ${durationSecs.toFixed(2)} s but the source promises ${expectedSecs.toFixed(2)} s`,
+        );
     }
-    if (durationSecs < MIN_VIDEO_SECS) throw new NotAVideoError(`a ${durationSecs.toFixed(2)} s clip is a preview, not a video`);
+    if (durationSecs < MIN_VIDEO_SECS)
+        throw new NotAVideoError(`a ${durationSecs.toFixed(2)} s clip is a preview, not a video`);
     const v = videoStreams[0];
     // Hashing is left to the caller, which overlaps it with the thumbnail.
     const info = await stat(out);

@@ -20,9 +20,36 @@ export interface SubtitleFile {
 
 /** ISO 639-1 → 639-2/B for the languages subtitles come in most: MP4 tags streams with three letters. */
 const ISO639_2: Record<string, string> = {
-    ar: 'ara', cs: 'cze', da: 'dan', de: 'ger', el: 'gre', en: 'eng', es: 'spa', fa: 'per', fi: 'fin', fr: 'fre',
-    he: 'heb', hi: 'hin', hu: 'hun', id: 'ind', it: 'ita', ja: 'jpn', ko: 'kor', ms: 'may', nl: 'dut', no: 'nor',
-    pl: 'pol', pt: 'por', ro: 'rum', ru: 'rus', sk: 'slo', sv: 'swe', th: 'tha', tr: 'tur', uk: 'ukr', vi: 'vie',
+    ar: 'ara',
+    cs: 'cze',
+    da: 'dan',
+    de: 'ger',
+    el: 'gre',
+    en: 'eng',
+    es: 'spa',
+    fa: 'per',
+    fi: 'fin',
+    fr: 'fre',
+    he: 'heb',
+    hi: 'hin',
+    hu: 'hun',
+    id: 'ind',
+    it: 'ita',
+    ja: 'jpn',
+    ko: 'kor',
+    ms: 'may',
+    nl: 'dut',
+    no: 'nor',
+    pl: 'pol',
+    pt: 'por',
+    ro: 'rum',
+    ru: 'rus',
+    sk: 'slo',
+    sv: 'swe',
+    th: 'tha',
+    tr: 'tur',
+    uk: 'ukr',
+    vi: 'vie',
     zh: 'chi',
 };
 
@@ -42,7 +69,11 @@ async function sourceVideoStart(job: VideoJob, workDir: string): Promise<number>
     return info?.startSecs ?? 0;
 }
 
-export async function writeSubtitles(job: VideoJob, tracks: readonly TrackJob[], workDir: string): Promise<SubtitleFile[]> {
+export async function writeSubtitles(
+    job: VideoJob,
+    tracks: readonly TrackJob[],
+    workDir: string,
+): Promise<SubtitleFile[]> {
     const start = await sourceVideoStart(job, workDir);
     const files: SubtitleFile[] = [];
     for (const track of tracks) {
@@ -51,14 +82,20 @@ export async function writeSubtitles(job: VideoJob, tracks: readonly TrackJob[],
             await writeFile(file, await joinSubtitleTrack(track, workDir, start));
             files.push({ file, lang: track.lang ?? 'und', ...(track.label ? { title: track.label } : {}) });
         } catch (error) {
-            log.warning(`Subtitle track ${track.lang ?? track.name} of ${job.pageUrl} left out: ${(error as Error).message}`);
+            log.warning(
+                `Subtitle track ${track.lang ?? track.name} of ${job.pageUrl} left out: ${(error as Error).message}`,
+            );
         }
     }
     return files;
 }
 
 /** The MP4 again, with the subtitle streams; the MP4 without them when ffmpeg refuses. */
-export async function muxSubtitles(merged: MergedVideo, subtitles: readonly SubtitleFile[], workDir: string): Promise<MergedVideo> {
+export async function muxSubtitles(
+    merged: MergedVideo,
+    subtitles: readonly SubtitleFile[],
+    workDir: string,
+): Promise<MergedVideo> {
     const out = path.join(workDir, 'with-subtitles.mp4');
     try {
         const offset = (await probe(merged.file)).startSecs ?? 0;

@@ -63,7 +63,10 @@ export function parseVtt(input: string): ParsedVtt {
         const start = parseVttTime(from ?? '');
         const end = parseVttTime(to ?? '');
         if (start === undefined || end === undefined) continue;
-        const body = lines.slice(at + 1).join('\n').trim();
+        const body = lines
+            .slice(at + 1)
+            .join('\n')
+            .trim();
         if (body) cues.push({ start, end, text: body, settings: settings.join(' ') || undefined });
     }
     return { cues, timestampMap };
@@ -139,8 +142,12 @@ export function ttmlToCues(xml: string): Cue[] {
     const root = doc.documentElement as unknown as XmlElement | null;
     if (!root || !/(^|:)tt$/.test(root.nodeName)) throw new MergeError('a subtitle file is not TTML');
     // xmldom answers '' (not null) for a missing attribute.
-    const attr = (el: XmlElement, name: string): string | null => el.getAttribute(name) || el.getAttribute(`ttp:${name}`) || null;
-    const rates = { frameRate: Number(attr(root, 'frameRate') ?? 30) || 30, tickRate: Number(attr(root, 'tickRate') ?? 0) || 0 };
+    const attr = (el: XmlElement, name: string): string | null =>
+        el.getAttribute(name) || el.getAttribute(`ttp:${name}`) || null;
+    const rates = {
+        frameRate: Number(attr(root, 'frameRate') ?? 30) || 30,
+        tickRate: Number(attr(root, 'tickRate') ?? 0) || 0,
+    };
     if (!rates.tickRate) rates.tickRate = rates.frameRate;
     const cues: Cue[] = [];
     const paragraphs = doc.getElementsByTagNameNS('*', 'p') as unknown as ArrayLike<XmlElement>;
@@ -148,8 +155,16 @@ export function ttmlToCues(xml: string): Cue[] {
         const begin = parseTtmlTime(p.getAttribute('begin') ?? '', rates);
         const endAttr = p.getAttribute('end') || null;
         const dur = p.getAttribute('dur') || null;
-        const end = endAttr ? parseTtmlTime(endAttr, rates) : dur && begin !== undefined ? begin + (parseTtmlTime(dur, rates) ?? 0) : undefined;
-        const text = textOf(p).split('\n').map((l) => l.trim()).filter(Boolean).join('\n');
+        const end = endAttr
+            ? parseTtmlTime(endAttr, rates)
+            : dur && begin !== undefined
+              ? begin + (parseTtmlTime(dur, rates) ?? 0)
+              : undefined;
+        const text = textOf(p)
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .join('\n');
         if (begin !== undefined && end !== undefined && end > begin && text) cues.push({ start: begin, end, text });
     }
     return cues.sort((a, b) => a.start - b.start);
@@ -158,7 +173,8 @@ export function ttmlToCues(xml: string): Cue[] {
 /** A subtitle track's downloaded units → WebVTT text. */
 export async function joinSubtitleTrack(track: TrackJob, workDir: string, videoStartSecs: number): Promise<string> {
     const texts: string[] = [];
-    for (let i = 0; i < track.segments; i++) texts.push(await readFile(path.join(workDir, unitName(track.name, 'seg', i)), 'utf8'));
+    for (let i = 0; i < track.segments; i++)
+        texts.push(await readFile(path.join(workDir, unitName(track.name, 'seg', i)), 'utf8'));
     if (track.subtitles === 'ttml') return renderVtt(texts.flatMap((t) => ttmlToCues(t)));
     return renderVtt(joinVtt(texts, videoStartSecs));
 }

@@ -10,13 +10,30 @@ import type { Headers } from '../model.js';
  * User-Agent. got-scraping's header generator would make one per request, and that costs more CPU
  * than the rest of a segment download together.
  */
-export const DEFAULT_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+export const DEFAULT_USER_AGENT =
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 
 /** The headers to send: the browser's where we have them, a User-Agent at least. */
-export const withUserAgent = (headers: Headers | undefined): Headers => ({ 'user-agent': DEFAULT_USER_AGENT, ...headers });
+export const withUserAgent = (headers: Headers | undefined): Headers => ({
+    'user-agent': DEFAULT_USER_AGENT,
+    ...headers,
+});
 
 // Connection-level, per-request or body headers: forwarding them breaks or confuses the next request.
-const DROP = new Set(['host', 'connection', 'content-length', 'content-type', 'range', 'if-range', 'if-none-match', 'if-modified-since', 'accept-encoding', 'upgrade-insecure-requests', 'purpose', 'sec-purpose']);
+const DROP = new Set([
+    'host',
+    'connection',
+    'content-length',
+    'content-type',
+    'range',
+    'if-range',
+    'if-none-match',
+    'if-modified-since',
+    'accept-encoding',
+    'upgrade-insecure-requests',
+    'purpose',
+    'sec-purpose',
+]);
 
 export function forwardableHeaders(all: Record<string, string | string[] | undefined>): Headers {
     const out: Headers = {};
@@ -29,7 +46,8 @@ export function forwardableHeaders(all: Record<string, string | string[] | undef
 }
 
 /** A Cookie header from browser cookies, as the browser would send it. Pure. */
-export const cookieHeader = (cookies: readonly { name: string; value: string }[]): string => cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+export const cookieHeader = (cookies: readonly { name: string; value: string }[]): string =>
+    cookies.map((c) => `${c.name}=${c.value}`).join('; ');
 
 // Never printed, never stored in the dataset.
 const SECRET = /^(cookie|authorization|proxy-authorization|x-.*token.*|x-api-key)$/i;

@@ -36,7 +36,11 @@ export class MediaClient implements ManifestFetcher {
 
     private async common(): Promise<{ headers: Headers; proxyUrl?: string; retries: number }> {
         this.options.signal?.throwIfAborted();
-        return { headers: this.options.headers, proxyUrl: await this.options.proxyUrl?.(), retries: this.options.retries };
+        return {
+            headers: this.options.headers,
+            proxyUrl: await this.options.proxyUrl?.(),
+            retries: this.options.retries,
+        };
     }
 
     async text(url: string): Promise<FetchedText> {

@@ -10,7 +10,10 @@ const URL_IN_TEXT = /\b(https?:\/\/)(?:[^\s/@"']+@)?([^\s"'?#]+)(\?[^\s"'#]*)?/g
 
 /** URLs in free text lose their credentials and query strings. Pure. */
 export function redactText(text: string): string {
-    return text.replace(URL_IN_TEXT, (_m, scheme: string, rest: string, query?: string) => `${scheme}${rest}${query ? '?…' : ''}`);
+    return text.replace(
+        URL_IN_TEXT,
+        (_m, scheme: string, rest: string, query?: string) => `${scheme}${rest}${query ? '?…' : ''}`,
+    );
 }
 
 /** Log data with URLs, headers and cookies redacted (objects copied, never mutated). Pure. */
@@ -20,7 +23,8 @@ export function redactData(data: unknown, depth = 0): unknown {
     if (Array.isArray(data)) return data.map((d) => redactData(d, depth + 1));
     return Object.fromEntries(
         Object.entries(data as Record<string, unknown>).map(([k, v]) => {
-            if (/^(headers)$/i.test(k) && v && typeof v === 'object') return [k, redactHeaders(v as Record<string, string>)];
+            if (/^(headers)$/i.test(k) && v && typeof v === 'object')
+                return [k, redactHeaders(v as Record<string, string>)];
             if (/^(cookie|cookies|authorization|password|proxyUrl)$/i.test(k)) return [k, '<redacted>'];
             return [k, redactData(v, depth + 1)];
         }),
@@ -37,7 +41,13 @@ export function installLogRedaction(): void {
     const logger = log.getOptions().logger as { _log: LogFn };
     const original = logger._log.bind(logger);
     logger._log = (level, message, data, exception, opts) => {
-        const safeException = exception instanceof Error ? Object.assign(new Error(redactText(exception.message)), { name: exception.name, stack: redactText(exception.stack ?? '') }) : exception;
+        const safeException =
+            exception instanceof Error
+                ? Object.assign(new Error(redactText(exception.message)), {
+                      name: exception.name,
+                      stack: redactText(exception.stack ?? ''),
+                  })
+                : exception;
         return original(level, redactText(String(message)), redactData(data), safeException, opts);
     };
 }

@@ -8,11 +8,19 @@ import { chromium } from 'playwright';
 export class BrowserNotFoundError extends Error {
     override readonly name = 'BrowserNotFoundError' as const;
     constructor() {
-        super('No Chromium found: install one (Debian/Ubuntu: `apt-get install -y chromium`, or `npx playwright install chromium` where downloads work) or set CHROMIUM_PATH to its executable.');
+        super(
+            'No Chromium found: install one (Debian/Ubuntu: `apt-get install -y chromium`, or `npx playwright install chromium` where downloads work) or set CHROMIUM_PATH to its executable.',
+        );
     }
 }
 
-const SYSTEM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/snap/bin/chromium'];
+const SYSTEM_CANDIDATES = [
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+    '/snap/bin/chromium',
+];
 
 /** The browser executable, in order: explicit env variable, Playwright's bundled build, system installs. */
 export function findBrowser(env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync): string {

@@ -78,7 +78,8 @@ export class NetworkCapture {
             const url = request.url();
             const format = manifestFormat(url);
             if (format) this.track(this.record(request, format));
-            if (['media', 'image', 'xhr', 'fetch'].includes(request.resourceType())) this.lastMediaRequestAt = Date.now();
+            if (['media', 'image', 'xhr', 'fetch'].includes(request.resourceType()))
+                this.lastMediaRequestAt = Date.now();
         });
         page.on('response', (response) => {
             const url = response.url();

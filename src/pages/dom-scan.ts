@@ -15,7 +15,10 @@ const QUOTED_MANIFEST = /(["'`])((?:(?!\1)[^\s<>])*?\.(?:m3u8|mpd)(?:[?#](?:(?!\
 export function findManifestUrls(text: string, baseUrl: string): string[] {
     const found = new Set<string>();
     for (const m of text.matchAll(QUOTED_MANIFEST)) {
-        const raw = (m[2] ?? '').replace(/\\\//g, '/').replace(/\\u002[fF]/g, '/').replace(/&amp;/g, '&');
+        const raw = (m[2] ?? '')
+            .replace(/\\\//g, '/')
+            .replace(/\\u002[fF]/g, '/')
+            .replace(/&amp;/g, '&');
         try {
             found.add(resolveUrl(raw, baseUrl));
         } catch {

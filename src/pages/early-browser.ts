@@ -64,6 +64,12 @@ export function startBrowser(executablePath: string, input: Pick<CrawlInput, 'pr
     const browser = new PlaywrightLauncher({ ...pageLaunchContext(executablePath), launcher: recording }).launch();
     // A failed early launch is only a lost head start: its options match nothing, and the crawler
     // launches (and reports a failure) on its own.
-    early = { browser, options: browser.then(() => options, () => '') };
+    early = {
+        browser,
+        options: browser.then(
+            () => options,
+            () => '',
+        ),
+    };
     browser.catch(() => undefined);
 }

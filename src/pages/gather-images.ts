@@ -50,7 +50,10 @@ export async function gatherImages(
     await capture.settle();
     const { images, excluded, skipped, refused } = selectImages([...before, ...(await scanImages(page))]);
     const found = new Map<string, PageImage>();
-    const cookies = await cookiesByOrigin(page, images.map((i) => i.url));
+    const cookies = await cookiesByOrigin(
+        page,
+        images.map((i) => i.url),
+    );
     for (const img of images) {
         const captured = capture.images.get(img.url);
         const cookie = /^https?:/i.test(img.url) ? cookies.get(new URL(img.url).origin) : undefined;

@@ -16,7 +16,10 @@ const DATA_SRCS = `Array.from(document.querySelectorAll('video, video source'))
 
 async function noteDataSrcs(page: Page, hooks: PageHooks): Promise<void> {
     for (const frame of page.frames()) {
-        const srcs = await frame.evaluate(DATA_SRCS).then((v) => v as string[], () => [] as string[]);
+        const srcs = await frame.evaluate(DATA_SRCS).then(
+            (v) => v as string[],
+            () => [] as string[],
+        );
         for (const src of srcs) if (isDataManifestUrl(src)) hooks.addDataUrl(src, frame.url());
     }
 }

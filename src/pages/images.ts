@@ -133,7 +133,14 @@ export const SCAN_IMAGES = `(() => {
 // ---------------------------------------------------------------------------------------------
 // Content rules live in ../image-content.ts (the download stage applies them too).
 
-export { decodeDataUri, inlineLabel, judgeInline, placeholderByContent, svgDrawsNothing, type InlineVerdict } from '../image-content.js';
+export {
+    decodeDataUri,
+    inlineLabel,
+    judgeInline,
+    placeholderByContent,
+    svgDrawsNothing,
+    type InlineVerdict,
+} from '../image-content.js';
 
 /** Why what the browser rendered is a placeholder, or undefined. Pure. */
 export function placeholderByRender(rendered: RenderedImage): string | undefined {

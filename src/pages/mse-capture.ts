@@ -90,7 +90,10 @@ export function intersectRanges(lists: TimeRanges[]): TimeRanges {
 }
 
 const evaluate = <T>(frame: Frame, expression: string): Promise<T | undefined> =>
-    frame.evaluate(expression).then((v) => v as T, () => undefined);
+    frame.evaluate(expression).then(
+        (v) => v as T,
+        () => undefined,
+    );
 
 /** The MediaSource that got the most bytes: the video (others are ads, previews, a discarded first try). */
 function mainSource(buffers: BufferRecord[]): string | undefined {

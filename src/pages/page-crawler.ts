@@ -84,7 +84,8 @@ function sourceCandidates(scans: FrameScan[]): SourceCandidate[] {
             const format: SourceFormat | undefined = manifestFormat(url) ?? (isVideoFileUrl(url) ? 'file' : undefined);
             out.push({ url, source: 'dom', format });
         }
-        for (const url of findManifestUrls(scan.html, scan.url)) out.push({ url, source: 'html', format: manifestFormat(url) });
+        for (const url of findManifestUrls(scan.html, scan.url))
+            out.push({ url, source: 'html', format: manifestFormat(url) });
     }
     return out;
 }
@@ -211,7 +212,13 @@ async function videoCandidates(page: Page, capture: NetworkCapture, scans: Frame
 async function stopPlayers(page: Page): Promise<void> {
     const media = /\.(ts|m4s|m4a|m4v|aac|mp4|webm|flv|mov|mkv)(\?|$)/i;
     await page.route(media, (route) => route.abort()).catch(() => undefined);
-    await Promise.all(page.frames().map((f) => f.evaluate('document.querySelectorAll("video").forEach((v) => v.pause())').catch(() => undefined)));
+    await Promise.all(
+        page
+            .frames()
+            .map((f) =>
+                f.evaluate('document.querySelectorAll("video").forEach((v) => v.pause())').catch(() => undefined),
+            ),
+    );
 }
 
 export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawler {
@@ -223,7 +230,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
     const handing = new Map<string, Promise<number>>();
     const handOver = async (found: FoundVideos): Promise<number> => {
         const urls = found.candidates.map((c) => c.url);
-        for (let busy = urls.flatMap((u) => handing.get(u) ?? []); busy.length; ) {
+        for (let busy = urls.flatMap((u) => handing.get(u) ?? []); busy.length;) {
             await Promise.allSettled(busy);
             busy = urls.flatMap((u) => handing.get(u) ?? []);
         }
@@ -308,9 +315,17 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 handing,
                 headers ? gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), headers) : noImages,
             ]);
-            if (images.length || refused.length || skipped.length) await options.onImages({ pageUrl: request.url, images, refusedImages: refused, skippedImages: skipped, proxySession });
+            if (images.length || refused.length || skipped.length)
+                await options.onImages({
+                    pageUrl: request.url,
+                    images,
+                    refusedImages: refused,
+                    skippedImages: skipped,
+                    proxySession,
+                });
             if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
-            if (videos === 0 && candidates.length === 0 && images.length === 0 && refused.length === 0) await options.onNothingFound(request.url, title);
+            if (videos === 0 && candidates.length === 0 && images.length === 0 && refused.length === 0)
+                await options.onNothingFound(request.url, title);
             // What a user waits for per page beyond the page itself (`npm run bench -- --crawl` reads this line).
             const activity = activityOf(page);
             const done = Date.now();

@@ -90,7 +90,9 @@ export async function resolvePlan(
     const format = candidate.format ?? formatFromUrl(candidate.url) ?? (await sniffFormat(candidate.url, fetcher));
     switch (format) {
         case 'hls':
-            return resolveHls(candidate.url, fetcher, options.quality, options.maxSegments, { subtitles: options.subtitles });
+            return resolveHls(candidate.url, fetcher, options.quality, options.maxSegments, {
+                subtitles: options.subtitles,
+            });
         case 'dash':
             return resolveDash(candidate.url, fetcher, options.quality, {
                 maxSegments: options.maxSegments,

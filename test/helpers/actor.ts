@@ -9,9 +9,9 @@ import type { MediaItem } from '../../src/output.js';
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /** The Node flags the deployed actor runs with: those of package.json's `start:prod` (the Docker CMD). */
-const NODE_FLAGS: string[] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod']!
-    .split(/\s+/)
-    .filter((arg) => arg.startsWith('--'));
+const NODE_FLAGS: string[] = (
+    JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts['start:prod']!.split(/\s+/).filter((arg) => arg.startsWith('--'));
 
 export interface ActorRun {
     code: number | null;
@@ -48,15 +48,24 @@ export async function runActor(input: unknown, options: ActorOptions = {}): Prom
 }
 
 /** Starts the actor; `done` resolves when it exits (also after a kill). */
-export async function spawnActor(input: unknown, options: ActorOptions = {}): Promise<{ child: ChildProcess; done: Promise<ActorRun> }> {
+export async function spawnActor(
+    input: unknown,
+    options: ActorOptions = {},
+): Promise<{ child: ChildProcess; done: Promise<ActorRun> }> {
     const storage = options.storage ?? (await tempDir('run'));
     const kvDir = path.join(storage, 'key_value_stores', 'default');
     await mkdir(kvDir, { recursive: true });
     // Files that also land in the output folder land beside the run's storage, not in the repository.
-    const withOutput = input && typeof input === 'object' && !Array.isArray(input) && !('outputDir' in input) ? { ...input, outputDir: path.join(storage, 'downloads') } : input;
-    if (input !== undefined) await writeFile(path.join(kvDir, 'INPUT.json'), typeof input === 'string' ? input : JSON.stringify(withOutput));
+    const withOutput =
+        input && typeof input === 'object' && !Array.isArray(input) && !('outputDir' in input)
+            ? { ...input, outputDir: path.join(storage, 'downloads') }
+            : input;
+    if (input !== undefined)
+        await writeFile(path.join(kvDir, 'INPUT.json'), typeof input === 'string' ? input : JSON.stringify(withOutput));
     const started = Date.now();
-    const entry = options.compiled ? [path.join(ROOT, 'dist', 'main.js')] : ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
+    const entry = options.compiled
+        ? [path.join(ROOT, 'dist', 'main.js')]
+        : ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')];
     const child = spawn(process.execPath, [...NODE_FLAGS, ...entry, ...(options.args ?? [])], {
         cwd: ROOT,
         env: { ...process.env, CRAWLEE_STORAGE_DIR: storage, APIFY_LOG_LEVEL: 'INFO', ...options.env },
@@ -78,7 +87,15 @@ export async function spawnActor(input: unknown, options: ActorOptions = {}): Pr
     const done = new Promise<number | null>((resolve) => child.on('close', resolve)).then(async (code) => {
         clearTimeout(timer);
         clearInterval(sampler);
-        return { code, output, storage, kvDir, items: await readItems(storage), ms: Date.now() - started, peakRssMb: Math.round(peakRssKb / 1024) };
+        return {
+            code,
+            output,
+            storage,
+            kvDir,
+            items: await readItems(storage),
+            ms: Date.now() - started,
+            peakRssMb: Math.round(peakRssKb / 1024),
+        };
     });
     return { child, done };
 }

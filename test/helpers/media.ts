@@ -22,7 +22,9 @@ export async function frameHashes(file: string): Promise<string[]> {
 }
 
 export async function sha256(file: string): Promise<string> {
-    return createHash('sha256').update(await readFile(file)).digest('hex');
+    return createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex');
 }
 
 export const mediaInfo = (file: string): Promise<MediaInfo> => probe(file);

@@ -19,7 +19,10 @@ function files(dir: string): string[] {
 /** Relative imports of a module (type-only ones too: they shape the design as much). */
 function imports(file: string): string[] {
     const text = readFileSync(file, 'utf8');
-    const found = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/g), ...text.matchAll(/import\('(\.[^']+)'\)/g)];
+    const found = [
+        ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/g),
+        ...text.matchAll(/import\('(\.[^']+)'\)/g),
+    ];
     return found.map((m) => path.resolve(path.dirname(file), m[1]!.replace(/\.js$/, '.ts')));
 }
 
@@ -53,7 +56,8 @@ test('stages import downward: download/ and merge/ never reach sources/, pages/ 
     // merge/ does not call download/'s crawler either: it reads the model and the work folder.
     for (const f of files(SRC).filter((f) => stage(f) === 'merge')) {
         for (const target of imports(f)) {
-            if (stage(target) === 'download' && !rel(target).endsWith('jobs.ts')) wrong.push(`${rel(f)} → ${rel(target)}`);
+            if (stage(target) === 'download' && !rel(target).endsWith('jobs.ts'))
+                wrong.push(`${rel(f)} → ${rel(target)}`);
         }
     }
     assert.deepEqual(wrong, []);
@@ -62,14 +66,21 @@ test('stages import downward: download/ and merge/ never reach sources/, pages/ 
 test('download/ and merge/ name no manifest format', () => {
     const named: string[] = [];
     for (const f of files(SRC).filter((f) => ['download', 'merge'].includes(stage(f)))) {
-        readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-            if (/m3u8|\bmpd\b|\bhls\b|\bdash\b|playlist|hls-parser|mpd-parser/i.test(line)) named.push(`${rel(f)}:${i + 1}: ${line.trim()}`);
-        });
+        readFileSync(f, 'utf8')
+            .split('\n')
+            .forEach((line, i) => {
+                if (/m3u8|\bmpd\b|\bhls\b|\bdash\b|playlist|hls-parser|mpd-parser/i.test(line))
+                    named.push(`${rel(f)}:${i + 1}: ${line.trim()}`);
+            });
     }
     assert.deepEqual(named, []);
 });
 
 test('the shared types live in one module', () => {
-    const defining = files(SRC).filter((f) => /export (interface|type) (VideoJob|TrackJob|VideoPlan|TrackPlan|MediaItem|UnitTask)\b/.test(readFileSync(f, 'utf8')));
+    const defining = files(SRC).filter((f) =>
+        /export (interface|type) (VideoJob|TrackJob|VideoPlan|TrackPlan|MediaItem|UnitTask)\b/.test(
+            readFileSync(f, 'utf8'),
+        ),
+    );
     assert.deepEqual(defining.map(rel), ['model.ts']);
 });

@@ -16,7 +16,12 @@ import { concatOrder, sections } from '../../src/merge/concat.js';
 import { missingSequences } from '../../src/merge/finish.js';
 import { containerOf, parseMediaInfo } from '../../src/merge/ffmpeg.js';
 import type { VideoJob } from '../../src/model.js';
-import { continuationRequest, MAX_UNITS_PER_REQUEST, unitRequests, unitsPerRequest } from '../../src/download/unit-tasks.js';
+import {
+    continuationRequest,
+    MAX_UNITS_PER_REQUEST,
+    unitRequests,
+    unitsPerRequest,
+} from '../../src/download/unit-tasks.js';
 import type { SegmentPlan, TrackPlan, VideoPlan } from '../../src/model.js';
 
 test('key naming: safe characters, stable fallback, unique suffixes', () => {
@@ -30,8 +35,14 @@ test('key naming: safe characters, stable fallback, unique suffixes', () => {
     const long = keyFromText('x'.repeat(500) + '\u0000\u001f😀', 'video', 'u');
     assert.ok(long.length <= 120 && /^[a-zA-Z0-9!_.'()-]+$/.test(long));
     const taken = new Set(['a', 'a-2']);
-    assert.equal(uniqueKey('a', (k) => taken.has(k)), 'a-3');
-    assert.equal(uniqueKey('b', (k) => taken.has(k)), 'b');
+    assert.equal(
+        uniqueKey('a', (k) => taken.has(k)),
+        'a-3',
+    );
+    assert.equal(
+        uniqueKey('b', (k) => taken.has(k)),
+        'b',
+    );
 });
 
 test('retry delay: exponential, capped, honours Retry-After', () => {
@@ -66,15 +77,29 @@ player.load('/rel/path/video.m3u8'); var bad = "file:///etc/x.m3u8"; var notme =
 });
 
 test('headers: hop-by-hop dropped, secrets redacted, URLs without tokens', () => {
-    const h = forwardableHeaders({ ':authority': 'x', Host: 'a', Referer: 'http://p', 'User-Agent': 'UA', Cookie: 'sid=1', Range: 'bytes=0-1', accept: ['a', 'b'] });
+    const h = forwardableHeaders({
+        ':authority': 'x',
+        Host: 'a',
+        Referer: 'http://p',
+        'User-Agent': 'UA',
+        Cookie: 'sid=1',
+        Range: 'bytes=0-1',
+        accept: ['a', 'b'],
+    });
     assert.deepEqual(h, { referer: 'http://p', 'user-agent': 'UA', cookie: 'sid=1', accept: 'a, b' });
     assert.equal(redactHeaders(h).cookie, '<redacted>');
     assert.equal(redactUrl('https://user:pw@cdn.test/a.m3u8?token=secret'), 'https://cdn.test/a.m3u8?…');
 });
 
 test('browser lookup order: env variable, then system paths, else a clear error', () => {
-    assert.equal(findBrowser({ CHROMIUM_PATH: '/opt/c' }, (p) => p === '/opt/c' || p === '/usr/bin/chromium'), '/opt/c');
-    assert.equal(findBrowser({}, (p) => p === '/usr/bin/chromium-browser'), '/usr/bin/chromium-browser');
+    assert.equal(
+        findBrowser({ CHROMIUM_PATH: '/opt/c' }, (p) => p === '/opt/c' || p === '/usr/bin/chromium'),
+        '/opt/c',
+    );
+    assert.equal(
+        findBrowser({}, (p) => p === '/usr/bin/chromium-browser'),
+        '/usr/bin/chromium-browser',
+    );
     assert.throws(() => findBrowser({}, () => false), BrowserNotFoundError);
 });
 
@@ -108,7 +133,10 @@ async function inspect(input: Buffer, chunk = 1000): Promise<Buffer> {
 
 test('segment inspector strips disguises and rejects truncated or corrupt TS', async () => {
     const body = ts(400);
-    assert.deepEqual(await inspect(Buffer.concat([Buffer.from('ffd8ffe000104a464946', 'hex'), Buffer.alloc(200), body])), body);
+    assert.deepEqual(
+        await inspect(Buffer.concat([Buffer.from('ffd8ffe000104a464946', 'hex'), Buffer.alloc(200), body])),
+        body,
+    );
     assert.deepEqual(await inspect(body, 7), body);
     await assert.rejects(inspect(body.subarray(0, body.length - 10)), CorruptUnitError);
     const broken = Buffer.from(body);
@@ -121,26 +149,98 @@ test('segment inspector strips disguises and rejects truncated or corrupt TS', a
 
 test('range slicer cuts a part out of a full body', async () => {
     const out: Buffer[] = [];
-    await pipeline(Readable.from([Buffer.from('0123456789'), Buffer.from('abcdef')]), rangeSlicer(8, 5), async function* (src) {
-        for await (const c of src) out.push(c as Buffer);
-    });
+    await pipeline(
+        Readable.from([Buffer.from('0123456789'), Buffer.from('abcdef')]),
+        rangeSlicer(8, 5),
+        async function* (src) {
+            for await (const c of src) out.push(c as Buffer);
+        },
+    );
     assert.equal(Buffer.concat(out).toString(), '89abc');
 });
 
 test('AES keys must be 16 bytes', () => {
     assert.equal(checkKey(Buffer.alloc(16), 'application/octet-stream', 'http://k').length, 16);
-    assert.throws(() => checkKey(Buffer.from('<html>nope</html>'), 'text/html', 'http://k/key?t=1'), (e: Error) => e instanceof KeyError && /17 bytes \(text\/html\)/.test(e.message));
+    assert.throws(
+        () => checkKey(Buffer.from('<html>nope</html>'), 'text/html', 'http://k/key?t=1'),
+        (e: Error) => e instanceof KeyError && /17 bytes \(text\/html\)/.test(e.message),
+    );
 });
 
-const job = (tracks: VideoJob['tracks']): VideoJob => ({ id: 'j', format: 'hls', pageUrl: 'p', url: 'u', variantUrl: 'u', headers: {}, durationSecs: 1, live: false, tracks, delivery: 'remux', status: 'downloading' });
+const job = (tracks: VideoJob['tracks']): VideoJob => ({
+    id: 'j',
+    format: 'hls',
+    pageUrl: 'p',
+    url: 'u',
+    variantUrl: 'u',
+    headers: {},
+    durationSecs: 1,
+    live: false,
+    tracks,
+    delivery: 'remux',
+    status: 'downloading',
+});
 
 test('concat order: media sequence order with init sections where they change', () => {
-    assert.deepEqual(concatOrder({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 3, inits: 0, firstSeq: 0 }), ['v-seg-000000.bin', 'v-seg-000001.bin', 'v-seg-000002.bin']);
-    assert.deepEqual(concatOrder({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 3, inits: 2, segmentInit: [0, 0, 1], firstSeq: 0 }), ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin', 'v-init-000001.bin', 'v-seg-000002.bin']);
-    assert.deepEqual(sections({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 10, inits: 0, firstSeq: 0, discontinuities: [4, 7] }), [[0, 4], [4, 7], [7, 10]]);
-    assert.deepEqual(sections({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 3, inits: 0, firstSeq: 0 }), [[0, 3]]);
-    assert.deepEqual(concatOrder({ name: 'a', sourceUrl: '', bytes: 'segments', segments: 4, inits: 1, segmentInit: [0, 0, 0, 0], firstSeq: 0 }, 2, 4), ['a-init-000000.bin', 'a-seg-000002.bin', 'a-seg-000003.bin']);
-    assert.deepEqual(missingSequences(job([{ name: 'v', sourceUrl: '', bytes: 'segments', segments: 20, inits: 0, firstSeq: 100 }]), ['v-seg-000012.bin', 'v-seg-000003.bin']), [103, 112]);
+    assert.deepEqual(concatOrder({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 3, inits: 0, firstSeq: 0 }), [
+        'v-seg-000000.bin',
+        'v-seg-000001.bin',
+        'v-seg-000002.bin',
+    ]);
+    assert.deepEqual(
+        concatOrder({
+            name: 'v',
+            sourceUrl: '',
+            bytes: 'segments',
+            segments: 3,
+            inits: 2,
+            segmentInit: [0, 0, 1],
+            firstSeq: 0,
+        }),
+        ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin', 'v-init-000001.bin', 'v-seg-000002.bin'],
+    );
+    assert.deepEqual(
+        sections({
+            name: 'v',
+            sourceUrl: '',
+            bytes: 'segments',
+            segments: 10,
+            inits: 0,
+            firstSeq: 0,
+            discontinuities: [4, 7],
+        }),
+        [
+            [0, 4],
+            [4, 7],
+            [7, 10],
+        ],
+    );
+    assert.deepEqual(sections({ name: 'v', sourceUrl: '', bytes: 'segments', segments: 3, inits: 0, firstSeq: 0 }), [
+        [0, 3],
+    ]);
+    assert.deepEqual(
+        concatOrder(
+            {
+                name: 'a',
+                sourceUrl: '',
+                bytes: 'segments',
+                segments: 4,
+                inits: 1,
+                segmentInit: [0, 0, 0, 0],
+                firstSeq: 0,
+            },
+            2,
+            4,
+        ),
+        ['a-init-000000.bin', 'a-seg-000002.bin', 'a-seg-000003.bin'],
+    );
+    assert.deepEqual(
+        missingSequences(
+            job([{ name: 'v', sourceUrl: '', bytes: 'segments', segments: 20, inits: 0, firstSeq: 100 }]),
+            ['v-seg-000012.bin', 'v-seg-000003.bin'],
+        ),
+        [103, 112],
+    );
 });
 
 test('ffmpeg input table parsing and container sniffing', () => {
@@ -150,7 +250,14 @@ test('ffmpeg input table parsing and container sniffing', () => {
     Stream #0:1(und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, mono, fltp, 64 kb/s
     Stream #0:2: Data: timed_id3 (ID3  / 0x20334449)`);
     assert.equal(info.durationSecs, 65.04);
-    assert.deepEqual(info.streams.map((s) => [s.type, s.codec, s.width, s.height]), [['video', 'h264', 640, 360], ['audio', 'aac', undefined, undefined], ['other', 'timed_id3', undefined, undefined]]);
+    assert.deepEqual(
+        info.streams.map((s) => [s.type, s.codec, s.width, s.height]),
+        [
+            ['video', 'h264', 640, 360],
+            ['audio', 'aac', undefined, undefined],
+            ['other', 'timed_id3', undefined, undefined],
+        ],
+    );
     assert.equal(containerOf(ts(2)), 'mpegts');
     assert.equal(containerOf(Buffer.from('\0\0\0\x18ftypiso5')), 'mov');
     assert.equal(containerOf(Buffer.from('ID3\x04\0')), 'aac');
@@ -161,7 +268,10 @@ test('progress line and ETA', async () => {
     const { formatEta, progressLine } = await import('../../src/progress.js');
     assert.equal(formatEta(125), '2:05');
     assert.equal(formatEta(Number.NaN), '–');
-    assert.equal(progressLine(2, [{ title: 'A video', done: 10, total: 110 }], 12.34, 50), 'pages 2 · videos in progress 1 (A video 10/110) · 12.3 MB/s · ETA 0:02');
+    assert.equal(
+        progressLine(2, [{ title: 'A video', done: 10, total: 110 }], 12.34, 50),
+        'pages 2 · videos in progress 1 (A video 10/110) · 12.3 MB/s · ETA 0:02',
+    );
     assert.match(progressLine(0, [], 0, 0), /ETA –$/);
 });
 
@@ -169,7 +279,20 @@ test('report escapes what pages control and links every stored file', async () =
     const { renderReport } = await import('../../src/report.js');
     const html = renderReport(
         [
-            { type: 'video', status: 'ok', pageUrl: 'http://p', url: 'http://u', title: '<script>x</script>', key: 'v1', contentType: 'video/mp4', bytes: 2_500_000, durationSecs: 65, width: 640, height: 360, thumbnailKey: 'v1-thumb' },
+            {
+                type: 'video',
+                status: 'ok',
+                pageUrl: 'http://p',
+                url: 'http://u',
+                title: '<script>x</script>',
+                key: 'v1',
+                contentType: 'video/mp4',
+                bytes: 2_500_000,
+                durationSecs: 65,
+                width: 640,
+                height: 360,
+                thumbnailKey: 'v1-thumb',
+            },
             { type: 'page', status: 'failed', pageUrl: 'http://p2', url: 'http://p2', error: 'HTTP 404 "quoted"' },
         ],
         (key, ct) => `${key}.${ct === 'video/mp4' ? 'mp4' : 'png'}`,
@@ -183,9 +306,21 @@ test('report escapes what pages control and links every stored file', async () =
 
 test('log redaction: query tokens, URL credentials, cookies', async () => {
     const { redactData, redactText } = await import('../../src/net/redact-log.js');
-    assert.equal(redactText('failed http://user:pw@cdn.test/a/seg1.ts?token=SECRET after 3 tries'), 'failed http://cdn.test/a/seg1.ts?… after 3 tries');
-    const data = redactData({ url: 'https://cdn.test/x.m3u8?sig=abc', headers: { cookie: 'sid=1', referer: 'https://p.test/' }, nested: { proxyUrl: 'http://u:p@proxy:8000' } });
-    assert.equal(JSON.stringify(data).includes('abc') || JSON.stringify(data).includes('sid=1') || JSON.stringify(data).includes('u:p@'), false);
+    assert.equal(
+        redactText('failed http://user:pw@cdn.test/a/seg1.ts?token=SECRET after 3 tries'),
+        'failed http://cdn.test/a/seg1.ts?… after 3 tries',
+    );
+    const data = redactData({
+        url: 'https://cdn.test/x.m3u8?sig=abc',
+        headers: { cookie: 'sid=1', referer: 'https://p.test/' },
+        nested: { proxyUrl: 'http://u:p@proxy:8000' },
+    });
+    assert.equal(
+        JSON.stringify(data).includes('abc') ||
+            JSON.stringify(data).includes('sid=1') ||
+            JSON.stringify(data).includes('u:p@'),
+        false,
+    );
 });
 
 test('download requests: about one per allowed connection, never fewer, in playback order', () => {
@@ -197,33 +332,96 @@ test('download requests: about one per allowed connection, never fewer, in playb
     assert.equal(unitsPerRequest(330, 1), MAX_UNITS_PER_REQUEST);
     assert.equal(unitsPerRequest(0, 64), 1);
 
-    const seg = (i: number): SegmentPlan => ({ seq: 100 + i, url: `https://cdn.example/v/${i}.m4s`, durationSecs: 2, discontinuity: false, init: 0 });
+    const seg = (i: number): SegmentPlan => ({
+        seq: 100 + i,
+        url: `https://cdn.example/v/${i}.m4s`,
+        durationSecs: 2,
+        discontinuity: false,
+        init: 0,
+    });
     const segments = Array.from({ length: 7 }, (_, i) => seg(i));
     const inits = [{ url: 'https://cdn.example/v/init.mp4' }];
-    const main: TrackPlan = { name: 'v', sourceUrl: 'https://cdn.example/v.m3u8', segments, inits, durationSecs: 14, live: false, bytes: 'segments' };
-    const audio: TrackPlan = { ...main, name: 'a', sourceUrl: 'https://cdn.example/a.m3u8', inits: [], segments: [seg(0), seg(1)] };
-    const video: VideoPlan = { format: 'hls', url: main.sourceUrl, variantUrl: main.sourceUrl, tracks: [main, audio], delivery: 'remux', relatedUrls: [] };
+    const main: TrackPlan = {
+        name: 'v',
+        sourceUrl: 'https://cdn.example/v.m3u8',
+        segments,
+        inits,
+        durationSecs: 14,
+        live: false,
+        bytes: 'segments',
+    };
+    const audio: TrackPlan = {
+        ...main,
+        name: 'a',
+        sourceUrl: 'https://cdn.example/a.m3u8',
+        inits: [],
+        segments: [seg(0), seg(1)],
+    };
+    const video: VideoPlan = {
+        format: 'hls',
+        url: main.sourceUrl,
+        variantUrl: main.sourceUrl,
+        tracks: [main, audio],
+        delivery: 'remux',
+        relatedUrls: [],
+    };
     // 8 video units + 2 audio units, ⌊10 / 3⌋ → 3 per request.
     const requests = unitRequests('vid', video, 3, 'sess');
-    assert.deepEqual(requests.map((r) => r.userData?.units.map((u) => u.unit)), [
-        ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin'],
-        ['v-seg-000002.bin', 'v-seg-000003.bin', 'v-seg-000004.bin'],
-        ['v-seg-000005.bin', 'v-seg-000006.bin', 'a-seg-000000.bin'],
-        ['a-seg-000001.bin'],
-    ]);
+    assert.deepEqual(
+        requests.map((r) => r.userData?.units.map((u) => u.unit)),
+        [
+            ['v-init-000000.bin', 'v-seg-000000.bin', 'v-seg-000001.bin'],
+            ['v-seg-000002.bin', 'v-seg-000003.bin', 'v-seg-000004.bin'],
+            ['v-seg-000005.bin', 'v-seg-000006.bin', 'a-seg-000000.bin'],
+            ['a-seg-000001.bin'],
+        ],
+    );
     assert.equal(new Set(requests.map((r) => r.uniqueKey)).size, requests.length, 'unique keys');
-    assert.ok(requests.every((r) => r.url === r.userData?.units[0]?.url && r.userData.proxySession === 'sess' && r.skipNavigation));
+    assert.ok(
+        requests.every(
+            (r) => r.url === r.userData?.units[0]?.url && r.userData.proxySession === 'sess' && r.skipNavigation,
+        ),
+    );
 });
 
 test('a request out of time hands back only what nobody stored or holds, as one new request', () => {
     const unit = (i: number) => ({ unit: `v-seg-00000${i}.bin`, url: `https://cdn.example/${i}.ts` });
     const task = { kind: 'units' as const, videoId: 'vid', units: [0, 1, 2, 3, 4].map(unit), proxySession: 'sess' };
     const stored = new Set(['v-seg-000000.bin']);
-    const holders = new Map([['v-seg-000001.bin', 'other'], ['v-seg-000003.bin', 'me']]);
-    const request = continuationRequest(task, 'me', (u) => stored.has(u), (u) => holders.get(u));
-    assert.deepEqual(request?.userData?.units.map((u) => u.unit), ['v-seg-000002.bin', 'v-seg-000004.bin']);
+    const holders = new Map([
+        ['v-seg-000001.bin', 'other'],
+        ['v-seg-000003.bin', 'me'],
+    ]);
+    const request = continuationRequest(
+        task,
+        'me',
+        (u) => stored.has(u),
+        (u) => holders.get(u),
+    );
+    assert.deepEqual(
+        request?.userData?.units.map((u) => u.unit),
+        ['v-seg-000002.bin', 'v-seg-000004.bin'],
+    );
     assert.equal(request?.url, 'https://cdn.example/2.ts');
     assert.equal(request?.userData?.proxySession, 'sess');
-    assert.notEqual(request?.uniqueKey, continuationRequest(task, 'another', (u) => stored.has(u), (u) => holders.get(u))?.uniqueKey, 'a key per request that hands back');
-    assert.equal(continuationRequest(task, 'me', () => true, () => undefined), undefined, 'all stored: nothing to queue');
+    assert.notEqual(
+        request?.uniqueKey,
+        continuationRequest(
+            task,
+            'another',
+            (u) => stored.has(u),
+            (u) => holders.get(u),
+        )?.uniqueKey,
+        'a key per request that hands back',
+    );
+    assert.equal(
+        continuationRequest(
+            task,
+            'me',
+            () => true,
+            () => undefined,
+        ),
+        undefined,
+        'all stored: nothing to queue',
+    );
 });

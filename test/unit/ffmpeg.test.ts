@@ -84,7 +84,12 @@ test('ffprobe JSON maps to the MediaInfo that the ffmpeg -i table gives', () => 
             { index: 2, codec_name: 'timed_id3', codec_type: 'data' },
             { index: 3, codec_name: 'mov_text', codec_type: 'subtitle', tags: { language: 'fra' } },
         ],
-        format: { format_name: 'mov,mp4,m4a,3gp,3g2,mj2', duration: '65.040000', start_time: '0.000000', size: '2064384' },
+        format: {
+            format_name: 'mov,mp4,m4a,3gp,3g2,mj2',
+            duration: '65.040000',
+            start_time: '0.000000',
+            size: '2064384',
+        },
     });
     const fromJson = mediaInfoFromFfprobe(json);
     assert.deepEqual(fromJson, {

@@ -89,10 +89,13 @@ test('PageHooks keep only manifests with a blob:/data: URL, a telling text and a
     hooks.addManifest('https://site.test/3.m3u8', '#EXTM3U\n', 'https://site.test/watch');
     hooks.addManifest('blob:null/4', '#EXTM3U\n', 'about:blank');
     hooks.addDataUrl(`data:application/dash+xml,${encodeURIComponent('<MPD></MPD>')}`, 'https://site.test/watch');
-    assert.deepEqual([...hooks.manifests.values()].map((m) => [m.url.slice(0, 25), m.format]), [
-        ['blob:https://site.test/1', 'hls'],
-        ['data:application/dash+xml', 'dash'],
-    ]);
+    assert.deepEqual(
+        [...hooks.manifests.values()].map((m) => [m.url.slice(0, 25), m.format]),
+        [
+            ['blob:https://site.test/1', 'hls'],
+            ['data:application/dash+xml', 'dash'],
+        ],
+    );
     const [c] = hooks.manifestCandidates({ referer: 'https://site.test/watch' });
     assert.deepEqual(c, {
         url: 'blob:https://site.test/1',
@@ -109,15 +112,25 @@ test('PageHooks: appends are recorded in order; bytes are kept only while a capt
     let needed = true;
     const hooks = new PageHooks({ mayNeedMse: () => needed });
     await hooks.onMessage(frame, { t: 'buffer', id: 'f:sb1', ms: 'f:ms1', mime: 'video/mp4; codecs="avc1.64001f"' });
-    const append = (index: number) =>
-        ({ t: 'append', id: 'f:sb1', index, bytes: 10, sha: sha(String(index)), boxes: [], head: '' });
+    const append = (index: number) => ({
+        t: 'append',
+        id: 'f:sb1',
+        index,
+        bytes: 10,
+        sha: sha(String(index)),
+        boxes: [],
+        head: '',
+    });
     assert.equal(await hooks.onMessage(frame, append(1)), true, 'no response matched: the page keeps the bytes');
     needed = false;
     assert.equal(await hooks.onMessage(frame, append(0)), false, 'a manifest was found: nothing is kept');
     assert.equal(await hooks.onMessage(frame, { ...append(2), sha: 'not a hash' }), false);
     const buf = hooks.buffers.get('f:sb1')!;
     assert.equal(buf.mimeType, 'video/mp4; codecs="avc1.64001f"');
-    assert.deepEqual(buf.appends.map((a) => a?.kept), [false, true]);
+    assert.deepEqual(
+        buf.appends.map((a) => a?.kept),
+        [false, true],
+    );
     await hooks.onMessage(frame, { t: 'eos', ms: 'f:ms1', error: 'decode' });
     assert.equal(hooks.ended.size, 0, 'an end of stream with an error is no end');
     await hooks.onMessage(frame, { t: 'eos', ms: 'f:ms1', error: '' });
@@ -150,8 +163,14 @@ test('which responses can be fetched again in place of an append', () => {
 });
 
 test('time ranges: union over polls, coverage of the duration, where to nudge a stuck playhead', () => {
-    const seen = unionRanges(unionRanges([], [[0, 4.02]]), [[4, 8], [9, 12]]);
-    assert.deepEqual(seen, [[0, 8], [9, 12]]);
+    const seen = unionRanges(unionRanges([], [[0, 4.02]]), [
+        [4, 8],
+        [9, 12],
+    ]);
+    assert.deepEqual(seen, [
+        [0, 8],
+        [9, 12],
+    ]);
     assert.ok(!coversDuration(seen, 12));
     assert.equal(coveredFromStart(seen), 8);
     assert.ok(coversDuration(unionRanges(seen, [[7.9, 9.1]]), 12));
@@ -159,9 +178,35 @@ test('time ranges: union over polls, coverage of the duration, where to nudge a 
     assert.ok(!coversDuration([[0, 11.8]], 12));
     assert.ok(!coversDuration([[0, 12]], Infinity));
     assert.deepEqual(intersectRanges([[[0, 10]], [[0.02, 9.98]]]), [[0.02, 9.98]]);
-    assert.deepEqual(intersectRanges([[[0, 4], [6, 10]], [[2, 8]]]), [[2, 4], [6, 8]]);
-    assert.equal(nudgeTarget(5.5, [[0, 5], [6, 10]]), 6.01, 'a hole: jump to the next range');
-    assert.equal(nudgeTarget(3, [[0, 5], [6, 10]]), undefined, 'playing inside a range');
+    assert.deepEqual(
+        intersectRanges([
+            [
+                [0, 4],
+                [6, 10],
+            ],
+            [[2, 8]],
+        ]),
+        [
+            [2, 4],
+            [6, 8],
+        ],
+    );
+    assert.equal(
+        nudgeTarget(5.5, [
+            [0, 5],
+            [6, 10],
+        ]),
+        6.01,
+        'a hole: jump to the next range',
+    );
+    assert.equal(
+        nudgeTarget(3, [
+            [0, 5],
+            [6, 10],
+        ]),
+        undefined,
+        'playing inside a range',
+    );
     assert.equal(nudgeTarget(10, [[0, 10]]), undefined, 'nothing further');
 });
 
@@ -209,19 +254,28 @@ test('a MediaSource capture → a plan: a track per SourceBuffer, init sections 
     const plan = planMse(url, capture(v, a));
     assert.equal(plan.format, 'mse');
     assert.equal(plan.delivery, 'remux');
-    assert.deepEqual(plan.tracks.map((t) => [t.name, t.inits.length, t.segments.length, t.bytes, t.codecs]), [
-        ['v', 1, 3, 'segments', 'avc1.42c015'],
-        ['a', 1, 1, 'segments', 'mp4a.40.2'],
-    ]);
+    assert.deepEqual(
+        plan.tracks.map((t) => [t.name, t.inits.length, t.segments.length, t.bytes, t.codecs]),
+        [
+            ['v', 1, 3, 'segments', 'avc1.42c015'],
+            ['a', 1, 1, 'segments', 'mp4a.40.2'],
+        ],
+    );
     const [video] = plan.tracks;
     assert.deepEqual(video!.inits, [{ url: 'https://cdn.test/init.mp4' }], 'appended again, still one unit');
-    assert.deepEqual(video!.segments.map((s) => [s.url, s.range, s.localFile, s.init]), [
-        ['https://cdn.test/1.m4s', undefined, undefined, 0],
-        [url, undefined, '/work/mse/x/0-000002.bin', 0],
-        ['https://cdn.test/all.mp4', { offset: 100, length: 9000 }, undefined, 0],
-    ]);
+    assert.deepEqual(
+        video!.segments.map((s) => [s.url, s.range, s.localFile, s.init]),
+        [
+            ['https://cdn.test/1.m4s', undefined, undefined, 0],
+            [url, undefined, '/work/mse/x/0-000002.bin', 0],
+            ['https://cdn.test/all.mp4', { offset: 100, length: 9000 }, undefined, 0],
+        ],
+    );
     assert.equal(video!.durationSecs, 12);
-    assert.equal(video!.segments.reduce((n, s) => n + s.durationSecs, 0), 12);
+    assert.equal(
+        video!.segments.reduce((n, s) => n + s.durationSecs, 0),
+        12,
+    );
     // The download stage gets the local file with the unit.
     const units = unitRequests('vid', plan, 4).flatMap((r) => r.userData!.units);
     const local = units.filter((u) => u.localFile).map((u) => [u.unit, u.localFile]);
@@ -270,8 +324,13 @@ const options = { quality: { kind: 'highest' as const }, maxSegments: 1000, maxC
 test('a blob: media playlist is read from its captured text; references resolve against the page', async () => {
     const blob = 'blob:https://site.test/5f0c-uuid';
     const text = [
-        '#EXTM3U', '#EXT-X-TARGETDURATION:1',
-        '#EXTINF:1,', 'https://cdn.test/v/0.ts', '#EXTINF:1,', 'seg/1.ts', '#EXT-X-ENDLIST',
+        '#EXTM3U',
+        '#EXT-X-TARGETDURATION:1',
+        '#EXTINF:1,',
+        'https://cdn.test/v/0.ts',
+        '#EXTINF:1,',
+        'seg/1.ts',
+        '#EXT-X-ENDLIST',
     ].join('\n');
     const fetcher = fakeFetcher({});
     const inline = { text, baseUrl: 'https://site.test/watch/42' };
@@ -288,8 +347,10 @@ test('a blob: media playlist is read from its captured text; references resolve 
 test('a data: master playlist: its variants are fetched from the network as usual', async () => {
     const master = [
         '#EXTM3U',
-        '#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360', 'https://cdn.test/hi/index.m3u8',
-        '#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=320x180', 'https://cdn.test/lo/index.m3u8',
+        '#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360',
+        'https://cdn.test/hi/index.m3u8',
+        '#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=320x180',
+        'https://cdn.test/lo/index.m3u8',
     ].join('\n');
     const url = `data:application/x-mpegurl;base64,${Buffer.from(master).toString('base64')}`;
     const media = '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n0.ts\n#EXT-X-ENDLIST\n';
@@ -299,13 +360,19 @@ test('a data: master playlist: its variants are fetched from the network as usua
     assert.deepEqual(fetcher.asked, ['https://cdn.test/hi/index.m3u8']);
     assert.equal(plan.url, url);
     assert.equal(plan.variantUrl, 'https://cdn.test/hi/index.m3u8');
-    assert.deepEqual(plan.tracks[0]!.segments.map((s) => s.url), ['https://cdn.test/hi/0.ts']);
+    assert.deepEqual(
+        plan.tracks[0]!.segments.map((s) => s.url),
+        ['https://cdn.test/hi/0.ts'],
+    );
     assert.deepEqual([plan.width, plan.height], [640, 360]);
 });
 
-test('the source stage turns an mse candidate into its plan, or refuses it with the capture\'s reason', async () => {
+test("the source stage turns an mse candidate into its plan, or refuses it with the capture's reason", async () => {
     const fetcher = fakeFetcher({});
-    const mse = capture([{ bytes: 800, init: true, url: 'https://c.test/i' }, { bytes: 900, url: 'https://c.test/1' }]);
+    const mse = capture([
+        { bytes: 800, init: true, url: 'https://c.test/i' },
+        { bytes: 900, url: 'https://c.test/1' },
+    ]);
     const plan = await resolvePlan({ url: 'https://s.test/p#mse', format: 'mse', mse }, fetcher, options);
     assert.equal(plan.tracks[0]!.segments.length, 1);
     const failed = { ...mse, complete: false, reason: 'the player stopped' };

@@ -10,17 +10,34 @@ import { archiveVideoId, videoId } from '../../src/video-submitter.js';
 
 test('archive ids ignore query tokens but not the page or the quality', () => {
     const q = { kind: 'highest' } as const;
-    assert.equal(archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8?token=a', q), archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8?token=b', q));
-    assert.notEqual(archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8', q), archiveVideoId('https://s.test/p/2', 'https://cdn.test/v/index.m3u8', q));
-    assert.notEqual(archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8', q), archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8', { kind: 'lowest' }));
-    assert.notEqual(videoId('https://cdn.test/v/index.m3u8?token=a', q), videoId('https://cdn.test/v/index.m3u8?token=b', q));
+    assert.equal(
+        archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8?token=a', q),
+        archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8?token=b', q),
+    );
+    assert.notEqual(
+        archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8', q),
+        archiveVideoId('https://s.test/p/2', 'https://cdn.test/v/index.m3u8', q),
+    );
+    assert.notEqual(
+        archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8', q),
+        archiveVideoId('https://s.test/p/1', 'https://cdn.test/v/index.m3u8', { kind: 'lowest' }),
+    );
+    assert.notEqual(
+        videoId('https://cdn.test/v/index.m3u8?token=a', q),
+        videoId('https://cdn.test/v/index.m3u8?token=b', q),
+    );
     assert.equal(archiveKeys.imageUrl('https://a.test/x.jpg#frag'), archiveKeys.imageUrl('https://a.test/x.jpg'));
     assert.match(archiveKeys.imageSha('ab'.repeat(32)), /^s-[0-9a-f]{40}$/);
 });
 
 test('fresh segment URLs are matched by media sequence number', () => {
-    const job = { variantUrl: 'https://cdn.test/v.m3u8', tracks: [{ name: 'v', sourceUrl: 'https://cdn.test/v.m3u8', segments: 3, inits: 0, firstSeq: 10 }] } as unknown as VideoJob;
-    const refreshed = HLS.parse('#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:11\n#EXTINF:1,\ns11.ts?t=new\n#EXTINF:1,\ns12.ts?t=new\n') as types.MediaPlaylist;
+    const job = {
+        variantUrl: 'https://cdn.test/v.m3u8',
+        tracks: [{ name: 'v', sourceUrl: 'https://cdn.test/v.m3u8', segments: 3, inits: 0, firstSeq: 10 }],
+    } as unknown as VideoJob;
+    const refreshed = HLS.parse(
+        '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:11\n#EXTINF:1,\ns11.ts?t=new\n#EXTINF:1,\ns12.ts?t=new\n',
+    ) as types.MediaPlaylist;
     const urls = freshUnitUrls(job, new Map([['https://cdn.test/v.m3u8', refreshed]]));
     assert.equal(urls.get('v-seg-000000.bin'), undefined, 'sequence 10 left the window');
     assert.equal(urls.get('v-seg-000001.bin'), 'https://cdn.test/s11.ts?t=new');
@@ -47,7 +64,11 @@ test('unit claims: a request keeps what it took, helpers take the earliest free 
     assert.ok(!claims.claim('v', 'u2', 'C'), 'the owner of a run finds a taken unit taken');
     assert.ok(claims.claim('v', 'u3', 'C'));
     assert.equal(claims.takeNext('v', 'A', () => false)?.unit, 'u4');
-    assert.equal(claims.takeNext('v', 'A', () => false), undefined, 'nothing left');
+    assert.equal(
+        claims.takeNext('v', 'A', () => false),
+        undefined,
+        'nothing left',
+    );
     claims.offer('v', [units[4]!, { unit: 'u5', url: 'https://cdn.test/u5.ts' }]);
     assert.equal(claims.takeNext('v', 'B', () => false)?.unit, 'u5', 'offered again (resume): only what nobody holds');
     claims.forget('v');

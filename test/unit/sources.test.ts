@@ -58,16 +58,30 @@ test('formats from URLs and content types', () => {
 test('which video responses are files of their own', () => {
     const base = { contentType: 'video/mp4', status: 206, resourceType: 'media' };
     assert.ok(isVideoFileResponse(base), 'a <video> element fetched it');
-    assert.ok(isVideoFileResponse({ ...base, resourceType: 'fetch', contentType: 'video/x-flv' }), 'FLV players fetch by script');
+    assert.ok(
+        isVideoFileResponse({ ...base, resourceType: 'fetch', contentType: 'video/x-flv' }),
+        'FLV players fetch by script',
+    );
     assert.ok(!isVideoFileResponse({ ...base, resourceType: 'xhr', totalBytes: 300_000 }), 'an MSE segment');
-    assert.ok(isVideoFileResponse({ ...base, resourceType: 'xhr', range: 'bytes=0-', totalBytes: 50 * MiB }), 'a ranged progressive fetch');
+    assert.ok(
+        isVideoFileResponse({ ...base, resourceType: 'xhr', range: 'bytes=0-', totalBytes: 50 * MiB }),
+        'a ranged progressive fetch',
+    );
     assert.ok(!isVideoFileResponse({ ...base, status: 404 }));
     assert.ok(!isVideoFileResponse({ ...base, contentType: 'video/iso.segment' }));
 });
 
 test('manifests win over files on one page; files alone are taken', () => {
-    const c = (url: string, format?: 'hls' | 'dash' | 'file') => ({ url, headers: {}, source: 'network' as const, format });
-    assert.deepEqual(chooseCandidates([c('https://c.test/v.mp4', 'file'), c('https://c.test/v.mpd', 'dash')]).map((x) => x.url), ['https://c.test/v.mpd']);
+    const c = (url: string, format?: 'hls' | 'dash' | 'file') => ({
+        url,
+        headers: {},
+        source: 'network' as const,
+        format,
+    });
+    assert.deepEqual(
+        chooseCandidates([c('https://c.test/v.mp4', 'file'), c('https://c.test/v.mpd', 'dash')]).map((x) => x.url),
+        ['https://c.test/v.mpd'],
+    );
     assert.deepEqual(chooseCandidates([c('https://c.test/v.mp4'), c('https://c.test/w.webm')]).length, 2);
 });
 
@@ -87,7 +101,11 @@ test('one retry decision for every error', () => {
     assert.ok(!isRetryable(new HttpStatusError('http://x', 404)));
     assert.ok(!isRetryable(new KeyError('bad key')));
     assert.ok(isRetryable(new Error('socket hang up')));
-    assert.ok(isRetryable(new UnitsFailedError([new HttpStatusError('http://x', 404), new MediaError('CORRUPT_UNIT', 'short')], 2)));
+    assert.ok(
+        isRetryable(
+            new UnitsFailedError([new HttpStatusError('http://x', 404), new MediaError('CORRUPT_UNIT', 'short')], 2),
+        ),
+    );
     assert.ok(!isRetryable(new UnitsFailedError([new HttpStatusError('http://x', 404)], 1)));
     const cause = new Error('root');
     assert.equal(new KeyError('k', { cause }).cause, cause);
@@ -112,14 +130,21 @@ test('DASH text adaptation sets become subtitle tracks (WebVTT and TTML sidecars
     const unused = (): never => {
         throw new Error('not fetched');
     };
-    const fetcher = { text: async (url: string) => ({ text: mpd, url, contentType: 'application/dash+xml' }), range: unused, sniff: unused };
+    const fetcher = {
+        text: async (url: string) => ({ text: mpd, url, contentType: 'application/dash+xml' }),
+        range: unused,
+        sniff: unused,
+    };
     const url = 'https://cdn.test/v/manifest.mpd';
     const plan = await resolveDash(url, fetcher, { kind: 'highest' }, { maxSegments: 100, subtitles: true });
     const subs = plan.tracks.filter((t) => t.subtitles);
-    assert.deepEqual(subs.map((t) => [t.name, t.lang, t.subtitles, t.bytes, t.segments.map((s) => s.url)]), [
-        ['s0', 'en', 'webvtt', 'text', ['https://cdn.test/v/subs/en.vtt']],
-        ['s1', 'fr', 'ttml', 'text', ['https://cdn.test/v/subs/fr.ttml']],
-    ]);
+    assert.deepEqual(
+        subs.map((t) => [t.name, t.lang, t.subtitles, t.bytes, t.segments.map((s) => s.url)]),
+        [
+            ['s0', 'en', 'webvtt', 'text', ['https://cdn.test/v/subs/en.vtt']],
+            ['s1', 'fr', 'ttml', 'text', ['https://cdn.test/v/subs/fr.ttml']],
+        ],
+    );
     const without = await resolveDash(url, fetcher, { kind: 'highest' }, { maxSegments: 100 });
     assert.equal(without.tracks.filter((t) => t.subtitles).length, 0);
 });
@@ -131,7 +156,13 @@ test('a manifest the page built is known by its text, not by its blob: URL (new 
     const b = { ...a, url: 'blob:https://p.test/9f8e' };
     assert.equal(identityUrl(a), identityUrl(b));
     const q = { kind: 'highest' } as const;
-    assert.equal(archiveVideoId('https://p.test/watch', identityUrl(a), q), archiveVideoId('https://p.test/watch', identityUrl(b), q));
+    assert.equal(
+        archiveVideoId('https://p.test/watch', identityUrl(a), q),
+        archiveVideoId('https://p.test/watch', identityUrl(b), q),
+    );
     assert.notEqual(identityUrl({ ...a, inline: { ...inline, text: '#EXTM3U\n' } }), identityUrl(a));
-    assert.equal(identityUrl({ url: 'https://c.test/v.m3u8', headers: {}, source: 'network' }), 'https://c.test/v.m3u8');
+    assert.equal(
+        identityUrl({ url: 'https://c.test/v.m3u8', headers: {}, source: 'network' }),
+        'https://c.test/v.m3u8',
+    );
 });

@@ -4,7 +4,15 @@
  */
 import { ManifestError } from '../../errors.js';
 import type { VideoQuality } from '../../input.js';
-import type { ManifestFetcher, SegmentPlan, SubtitleFormat, TrackName, TrackPlan, UnitSource, VideoPlan } from '../../model.js';
+import type {
+    ManifestFetcher,
+    SegmentPlan,
+    SubtitleFormat,
+    TrackName,
+    TrackPlan,
+    UnitSource,
+    VideoPlan,
+} from '../../model.js';
 import { looksLikeMpd, notAnMpd, parseMpd, type ParsedMpd, type Representation } from './mpd.js';
 import { chooseAudio, chooseVideo, refuseDrm } from './select.js';
 import { representationSegments, tooManySegments, type RawSegment, type RepresentationSegments } from './segments.js';
@@ -154,7 +162,7 @@ function textFormat(rep: Representation): SubtitleFormat | undefined {
     const mime = (rep.info.attributes.mimeType ?? '').toLowerCase();
     const codecs = (rep.codecs ?? '').toLowerCase();
     if (rep.kind !== 'other') return undefined;
-    if (mime === 'text/vtt' || codecs === 'wvtt' && !mime.includes('mp4')) return 'webvtt';
+    if (mime === 'text/vtt' || (codecs === 'wvtt' && !mime.includes('mp4'))) return 'webvtt';
     if (mime === 'application/ttml+xml' || (codecs.startsWith('stpp') && !mime.includes('mp4'))) return 'ttml';
     return undefined;
 }
@@ -164,10 +172,7 @@ function textFormat(rep: Representation): SubtitleFormat | undefined {
  * multi-Period MPD are left out: their times restart per Period and sidecar files rarely do.
  * A text track that cannot be planned costs nothing but itself.
  */
-async function textTracks(
-    periods: Representation[][],
-    ctx: Parameters<typeof track>[2],
-): Promise<TrackPlan[]> {
+async function textTracks(periods: Representation[][], ctx: Parameters<typeof track>[2]): Promise<TrackPlan[]> {
     if (periods.length !== 1) return [];
     const byLang = new Map<string, { rep: Representation; format: SubtitleFormat }>();
     for (const rep of periods[0]!) {
@@ -187,7 +192,13 @@ async function textTracks(
 
 type TrackContext = Parameters<typeof track>[2];
 
-function contextOf(mpdUrl: string, manifestUrl: string, fetcher: ManifestFetcher, maxSegments: number, mpd: ParsedMpd): TrackContext {
+function contextOf(
+    mpdUrl: string,
+    manifestUrl: string,
+    fetcher: ManifestFetcher,
+    maxSegments: number,
+    mpd: ParsedMpd,
+): TrackContext {
     const { dynamic: live, endless, refreshSecs } = mpd;
     return { mpdUrl, manifestUrl, fetcher, maxSegments, live, endless, refreshSecs };
 }
@@ -222,7 +233,9 @@ async function track(
         inits,
         durationSecs: segments.reduce((sum, s) => sum + s.durationSecs, 0),
         live: ctx.live,
-        ...(ctx.live ? { endless: Boolean(ctx.endless), ...(ctx.refreshSecs ? { refreshSecs: ctx.refreshSecs } : {}) } : {}),
+        ...(ctx.live
+            ? { endless: Boolean(ctx.endless), ...(ctx.refreshSecs ? { refreshSecs: ctx.refreshSecs } : {}) }
+            : {}),
         bytes: 'segments',
         ...(first.lang ? { lang: first.lang } : {}),
         ...(first.codecs ? { codecs: first.codecs } : {}),

@@ -15,9 +15,14 @@ export const MAX_RANGES = 4000;
  */
 export function planRanges(total: number, maxConcurrency: number): ByteRange[] {
     if (total <= 0) return [];
-    const size = Math.max(MIN_RANGE_BYTES, Math.ceil(total / Math.max(1, maxConcurrency)), Math.ceil(total / MAX_RANGES));
+    const size = Math.max(
+        MIN_RANGE_BYTES,
+        Math.ceil(total / Math.max(1, maxConcurrency)),
+        Math.ceil(total / MAX_RANGES),
+    );
     const ranges: ByteRange[] = [];
-    for (let offset = 0; offset < total; offset += size) ranges.push({ offset, length: Math.min(size, total - offset) });
+    for (let offset = 0; offset < total; offset += size)
+        ranges.push({ offset, length: Math.min(size, total - offset) });
     return ranges;
 }
 

@@ -29,7 +29,9 @@ export async function resolveFile(url: string, fetcher: ManifestFetcher, maxConc
         format: 'file',
         url,
         variantUrl: head.url,
-        tracks: [{ name: 'v', sourceUrl: head.url, segments, inits: [], durationSecs: 0, live: false, bytes: 'ranges' }],
+        tracks: [
+            { name: 'v', sourceUrl: head.url, segments, inits: [], durationSecs: 0, live: false, bytes: 'ranges' },
+        ],
         delivery: kind.delivery,
         contentType: kind.contentType,
         expectedBytes: total,

@@ -13,7 +13,11 @@ HLS.setOptions({ silent: true });
 
 const MAX_MASTER_DEPTH = 4;
 
-export const looksLikeHls = (text: string): boolean => text.replace(/^\uFEFF/, '').trimStart().startsWith('#EXTM3U');
+export const looksLikeHls = (text: string): boolean =>
+    text
+        .replace(/^\uFEFF/, '')
+        .trimStart()
+        .startsWith('#EXTM3U');
 
 export function parsePlaylist(text: string, contentType: string): types.MasterPlaylist | types.MediaPlaylist {
     const body = text.replace(/^\uFEFF/, '').trimStart();
@@ -45,7 +49,12 @@ function checkedTrack(playlist: types.MediaPlaylist, url: string, maxSegments: n
     return planTrack(playlist, url, name);
 }
 
-async function mediaTrack(url: string, fetcher: ManifestFetcher, maxSegments: number, name: TrackName): Promise<TrackPlan> {
+async function mediaTrack(
+    url: string,
+    fetcher: ManifestFetcher,
+    maxSegments: number,
+    name: TrackName,
+): Promise<TrackPlan> {
     const res = await fetcher.text(url);
     const playlist = parsePlaylist(res.text, res.contentType);
     if (playlist.isMasterPlaylist) throw new ManifestError('a rendition playlist turned out to be a master playlist');
@@ -57,9 +66,16 @@ async function mediaTrack(url: string, fetcher: ManifestFetcher, maxSegments: nu
  * when a language is offered twice, e.g. forced and full). Segmented WebVTT; a rendition whose
  * playlist cannot be read is left out rather than costing the video.
  */
-async function subtitleTracks(variant: types.Variant, base: string, fetcher: ManifestFetcher, maxSegments: number): Promise<TrackPlan[]> {
+async function subtitleTracks(
+    variant: types.Variant,
+    base: string,
+    fetcher: ManifestFetcher,
+    maxSegments: number,
+): Promise<TrackPlan[]> {
     const byLang = new Map<string, types.Rendition>();
-    const ranked = [...variant.subtitles].sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || Number(b.autoselect) - Number(a.autoselect));
+    const ranked = [...variant.subtitles].sort(
+        (a, b) => Number(b.isDefault) - Number(a.isDefault) || Number(b.autoselect) - Number(a.autoselect),
+    );
     for (const r of ranked) {
         const lang = (r.language ?? r.name ?? 'und').toLowerCase();
         if (r.uri && !r.forced && !byLang.has(lang)) byLang.set(lang, r);
@@ -67,7 +83,9 @@ async function subtitleTracks(variant: types.Variant, base: string, fetcher: Man
     const tracks: TrackPlan[] = [];
     for (const [lang, r] of byLang) {
         const format: SubtitleFormat = 'webvtt';
-        const track = await mediaTrack(resolveUrl(r.uri!, base), fetcher, maxSegments, `s${tracks.length}`).catch(() => undefined);
+        const track = await mediaTrack(resolveUrl(r.uri!, base), fetcher, maxSegments, `s${tracks.length}`).catch(
+            () => undefined,
+        );
         if (track) tracks.push({ ...track, bytes: 'text', subtitles: format, lang, label: r.name });
     }
     return tracks;
@@ -107,7 +125,12 @@ export async function resolveHls(
         }
         for (const v of playlist.variants) relatedUrls.push(resolveUrl(v.uri, res.url));
         // Every rendition a player might fetch instead, subtitles included: none is a video of its own.
-        const renditions = playlist.variants.flatMap((v) => [...v.audio, ...v.video, ...v.subtitles, ...v.closedCaptions]);
+        const renditions = playlist.variants.flatMap((v) => [
+            ...v.audio,
+            ...v.video,
+            ...v.subtitles,
+            ...v.closedCaptions,
+        ]);
         for (const r of renditions) if (r.uri) relatedUrls.push(resolveUrl(r.uri, res.url));
         chosen = chooseVariant(playlist.variants, quality);
         if (!chosen) throw new ManifestError('master playlist lists no playable variant');
