@@ -84,7 +84,9 @@ export const KEY_PREFIX = { video: 'video-', image: 'image-', thumbnail: 'thumb-
 /** `base` under the collection's prefix (a base that already has it is left as it is). Pure. */
 export function collectionKey(kind: keyof typeof KEY_PREFIX, base: string): string {
     const prefix = KEY_PREFIX[kind];
-    return base.startsWith(prefix) ? base : `${prefix}${base}`;
+    if (base.startsWith(prefix)) return base;
+    // Within the same bound as keys made from text, the prefix included.
+    return `${prefix}${base}`.slice(0, KEY_MAX).replace(/[-.]+$/g, '');
 }
 
 /** The name a stored record gets in the output folder: its key without a video or image prefix. Pure. */

@@ -166,3 +166,12 @@ test('a manifest the page built is known by its text, not by its blob: URL (new 
         'https://c.test/v.m3u8',
     );
 });
+
+test('collection keys keep the key bound with their prefix', async () => {
+    const { collectionKey, keyFromText, outputName } = await import('../../src/output.js');
+    const key = collectionKey('video', keyFromText('long title '.repeat(40), 'video', 'u'));
+    assert.ok(key.length <= 120 && key.startsWith('video-') && !/[-.]$/.test(key), key);
+    assert.equal(collectionKey('image', 'image-a'), 'image-a');
+    assert.equal(outputName('video-Episode-1', 'mp4'), 'Episode-1.mp4');
+    assert.equal(outputName('thumb-video-x', 'png'), 'thumb-video-x.png');
+});
