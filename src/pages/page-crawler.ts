@@ -224,24 +224,6 @@ async function stopPlayers(page: Page): Promise<void> {
 export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawler {
     const { input } = options;
     const captures = new WeakMap<Page, NetworkCapture>();
-    // Pages showing the same URL hand their videos over one after the other. The submitter resolves a
-    // plan before it records the job; since pages finish in well under a second, two of them showing
-    // the same video often did so at once, and both took it on (one ok item, no "same video" trace).
-    const handing = new Map<string, Promise<number>>();
-    const handOver = async (found: FoundVideos): Promise<number> => {
-        const urls = found.candidates.map((c) => c.url);
-        for (let busy = urls.flatMap((u) => handing.get(u) ?? []); busy.length;) {
-            await Promise.allSettled(busy);
-            busy = urls.flatMap((u) => handing.get(u) ?? []);
-        }
-        const taken = options.onVideos(found);
-        for (const u of urls) handing.set(u, taken);
-        try {
-            return await taken;
-        } finally {
-            for (const u of urls) if (handing.get(u) === taken) handing.delete(u);
-        }
-    };
     const hookSets = new WeakMap<Page, PageHooks>();
     return new PlaywrightCrawler({
         proxyConfiguration: options.proxyConfiguration,
@@ -306,7 +288,14 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             // Videos are handed over (manifests fetched, downloads queued) first, and while the players are
             // stopped and the images gathered: one after the other these added ~0.3 s per play page in the
             // crawl bench, and the page's own requests came ~0.4 s before ours on the play-page bench.
-            const handing = handOver({ pageUrl: request.url, title, lang, candidates, subtitles, proxySession });
+            const handing = options.onVideos({
+                pageUrl: request.url,
+                title,
+                lang,
+                candidates,
+                subtitles,
+                proxySession,
+            });
             handing.catch(() => undefined); // awaited below; meanwhile a failure is not "unhandled"
             if (candidates.length) await stopPlayers(page);
             const headers = input.downloadImages ? await pageHeaders(page) : undefined;
