@@ -13,7 +13,7 @@ import { ImageSaver, isImageUrl } from './download/images.js';
 import { VideoJobs } from './download/jobs.js';
 import { TransferStats } from './download/stats.js';
 import { VideoFinisher } from './merge/finish.js';
-import { KeyAllocator, pushItem } from './output.js';
+import { KeyAllocator, pushItem, pushNoteOnce } from './output.js';
 import { formatFromUrl, pollTrack, refreshUnitUrls } from './sources/index.js';
 import { LiveRecorder } from './live/recorder.js';
 import type { VideoJob } from './model.js';
@@ -23,6 +23,9 @@ import { UnsafeUrlError } from './urls.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
 import { directHeaders, openStartRequests, startSites, withSiteHeaders } from './start-requests.js';
 import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
+import { Claims } from './workers/claims.js';
+import { openPageQueue } from './workers/page-queue.js';
+import { workerRole } from './workers/role.js';
 
 export interface CrawlSummary {
     pages: number;
@@ -85,8 +88,11 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const access = { cookies: input.cookies, headers: input.headers, sites: startSites(starts) };
     const pageOf = (url: string) => ({ url, headers: starts.find((s) => s.url === url)?.headers ?? {} });
     // Manifests and video files named by their URL are downloaded without rendering a page.
-    const directVideos = starts.filter((s) => formatFromUrl(s.url) !== undefined);
-    const directImages = starts.filter((s) => !formatFromUrl(s.url) && isImageUrl(s.url));
+    // A split crawl: every worker renders pages from the shared queue; worker 0 alone takes the direct URLs.
+    const role = workerRole();
+    const first = !role || role.index === 0;
+    const directVideos = starts.filter((s) => first && formatFromUrl(s.url) !== undefined);
+    const directImages = starts.filter((s) => first && !formatFromUrl(s.url) && isImageUrl(s.url));
     const pageUrls = starts.filter((s) => !formatFromUrl(s.url) && !isImageUrl(s.url));
     // The page stage (Playwright, browser pool) costs a second of start-up and ~60 MB: load it only for pages.
     const pagesStage = pageUrls.length ? await import('./pages/page-crawler.js') : undefined;
@@ -100,9 +106,10 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const resumed = await jobs.load();
     const stats = new TransferStats();
     const archive = await Archive.open(input.archiveName);
-    const keys = new KeyAllocator();
+    const claims = await Claims.open(role?.shared.claims);
+    const keys = new KeyAllocator(claims);
     const finisher = new VideoFinisher(jobs, keys, archive);
-    const images = new ImageSaver(input, keys, workRoot(), archive);
+    const images = new ImageSaver(input, keys, workRoot(), archive, claims);
     await images.load(storages.state);
     const client = (job: VideoJob) => submitter.client(job.headers, job.proxySession);
     const recorder = new LiveRecorder({
@@ -115,7 +122,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         onSettled: (id) => finisher.settle(id),
         onQueued: () => void downloader.autoscaledPool?.notify(),
     });
-    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, proxyConfiguration, (job) =>
+    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, claims, proxyConfiguration, (job) =>
         recorder.follow(job),
     );
     const downloader = createDownloadCrawler({
@@ -124,6 +131,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         jobs,
         stats,
         proxyConfiguration,
+        worker: role?.index,
         refreshUrls: (job) => refreshUnitUrls(job, client(job)),
         handlers: {
             onUnitStored: (id) => finisher.unitStored(id),
@@ -168,6 +176,8 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
             const pageCrawler = pagesStage.createPageCrawler({
                 input,
                 executablePath,
+                requestQueue: role ? await openPageQueue(role.shared.pageQueue, pagesStage.PAGES_AT_ONCE) : undefined,
+                worker: role?.index,
                 proxyConfiguration,
                 access,
                 async onVideos(found) {
@@ -181,46 +191,58 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                     const pageImages = withSiteHeaders(found.images, pageOf(found.pageUrl), access);
                     await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
                     for (const url of found.refusedImages) {
-                        await pushItem({
-                            type: 'image',
-                            status: 'failed',
-                            pageUrl: found.pageUrl,
-                            url,
-                            error: new UnsafeUrlError(url).message,
-                        });
+                        await pushNoteOnce(
+                            {
+                                type: 'image',
+                                status: 'failed',
+                                pageUrl: found.pageUrl,
+                                url,
+                                error: new UnsafeUrlError(url).message,
+                            },
+                            claims,
+                        );
                     }
                     for (const s of found.skippedImages) {
-                        await pushItem({
-                            type: 'image',
-                            status: 'skipped',
-                            pageUrl: found.pageUrl,
-                            url: s.url,
-                            title: s.alt,
-                            error: s.reason,
-                        });
+                        await pushNoteOnce(
+                            {
+                                type: 'image',
+                                status: 'skipped',
+                                pageUrl: found.pageUrl,
+                                url: s.url,
+                                title: s.alt,
+                                error: s.reason,
+                            },
+                            claims,
+                        );
                     }
                 },
                 async onNothingFound(pageUrl, title) {
                     const what = [input.downloadVideos && 'video', input.downloadImages && 'image']
                         .filter(Boolean)
                         .join(' or ');
-                    await pushItem({
-                        type: 'page',
-                        status: 'failed',
-                        pageUrl,
-                        url: pageUrl,
-                        title,
-                        error: `no ${what} found on the page within ${input.pageWaitSecs} s`,
-                    });
+                    await pushNoteOnce(
+                        {
+                            type: 'page',
+                            status: 'failed',
+                            pageUrl,
+                            url: pageUrl,
+                            title,
+                            error: `no ${what} found on the page within ${input.pageWaitSecs} s`,
+                        },
+                        claims,
+                    );
                 },
                 async onPageFailed(pageUrl, reason) {
-                    await pushItem({
-                        type: 'page',
-                        status: 'failed',
-                        pageUrl,
-                        url: pageUrl,
-                        error: `page could not be rendered: ${reason}`,
-                    });
+                    await pushNoteOnce(
+                        {
+                            type: 'page',
+                            status: 'failed',
+                            pageUrl,
+                            url: pageUrl,
+                            error: `page could not be rendered: ${reason}`,
+                        },
+                        claims,
+                    );
                 },
             });
             silenceCrawlerStatus(pageCrawler);

@@ -22,6 +22,7 @@ import { writeReport } from './report.js';
 import { RunLifecycle } from './lifecycle.js';
 import { runStatus, summaryMessage } from './progress.js';
 import { installLogRedaction } from './net/redact-log.js';
+import { roleFromInput, runAsWorker, runPlatformWorkers } from './workers/platform.js';
 
 const SUMMARY_LINES = 40;
 
@@ -87,6 +88,7 @@ const stopNotice = (): string | undefined =>
 
 try {
     let input: CrawlInput;
+    let rawInput: Record<string, unknown> = {};
     if (localInput) input = localInput;
     else if (runDemo) {
         const { startDemo } = await import('./demo/demo.js');
@@ -94,11 +96,25 @@ try {
         demo = started.server;
         input = parseInput(mergeInput(started.input, cli));
         log.info(`No input given: crawling the bundled demo site at ${demo.origin}`);
-    } else input = parseInput(mergeInput((await Actor.getInput<Record<string, unknown>>()) ?? undefined, cli));
+    } else {
+        rawInput = (await Actor.getInput<Record<string, unknown>>()) ?? {};
+        input = parseInput(mergeInput(rawInput, cli));
+    }
+    // On the platform a run can be one worker of another's crawl (workers/platform.ts).
+    const role = atHome ? roleFromInput(rawInput) : undefined;
     setOutputDir(atHome ? undefined : input.outputDir);
     await runStatus.update(`Starting: ${input.startUrls.length} start URL source(s)`);
 
-    const crawling = crawl(input, { signal: lifecycle.signal, keepStorages: () => lifecycle.migrating });
+    const crawlOptions = { signal: lifecycle.signal, keepStorages: () => lifecycle.migrating };
+    const crawling = role
+        ? runAsWorker(input, role, crawlOptions)
+        : input.workers > 1 && atHome
+          ? runPlatformWorkers(input, { ...crawlOptions, rawInput })
+          : input.workers > 1
+            ? import('./workers/local.js').then(({ runLocalWorkers }) =>
+                  runLocalWorkers(input, { outputDir: getOutputDir(), signal: lifecycle.signal }),
+              )
+            : crawl(input, crawlOptions);
     // After a stop the crawl gets WIND_DOWN_MS; the report and the drop must happen before the platform kills the run.
     const summary = await Promise.race([crawling, lifecycle.windDownOver().then(() => undefined)]);
     if (lifecycle.migrating) await lifecycle.migrated();
@@ -106,6 +122,14 @@ try {
         log.warning('The crawl did not wind down in time: reporting what was stored so far');
         crawling.catch(() => undefined);
         await dropRunStorages();
+    }
+    if (role) {
+        // A worker run: the coordinator run reports the whole crawl.
+        const done = `Worker ${role.index} of ${role.count} done: ${summary?.pages ?? 0} pages, ${summary?.videosOk ?? 0} videos stored`;
+        log.info(done);
+        await runStatus.finish(done, lifecycle.reason ? 'WARNING' : 'INFO');
+        lifecycle.dispose();
+        await Actor.exit({ timeoutSecs: 30 });
     }
     const all = await readItems();
     const byStatus = (s: string): number => all.filter((i) => i.status === s).length;

@@ -12,13 +12,28 @@ import { Dataset, KeyValueStore, log } from '@crawlee/core';
 import { HttpStatusError, isRetryable } from './errors.js';
 import { sleep } from './net/retry.js';
 import { defaultKvDir } from './storage.js';
+import type { Claims } from './workers/claims.js';
+import { workerRole } from './workers/role.js';
 
 export type { ItemStatus, MediaItem, MediaType } from './model.js';
 import type { MediaItem } from './model.js';
 
+/** The dataset every item goes to: the run's, which split crawls share (workers/role.ts). */
 export async function pushItem(item: MediaItem): Promise<void> {
-    await Dataset.pushData(item);
+    await (await Dataset.open(workerRole()?.shared.dataset)).pushData(item);
 }
+
+/**
+ * An item that says why something was not stored, pushed once per page and URL however often the page
+ * is rendered: a page a dead worker had rendered is rendered again by another, a failed page is retried.
+ */
+export async function pushNoteOnce(item: MediaItem, claims: Claims): Promise<void> {
+    const id = [item.type, item.status, item.pageUrl, item.url].join('|');
+    if ((await claims.claim('item', id, item.pageUrl)) === undefined) await pushItem(item);
+}
+
+/** The key-value store every stored file goes to: the run's default, shared by its workers. */
+export const fileStore = async (): Promise<KeyValueStore> => KeyValueStore.open(workerRole()?.shared.store);
 
 // Apify key rules: 1-256 chars of [a-zA-Z0-9!-_.'()]. We keep well below 256 so a "-NN" suffix fits.
 const KEY_MAX = 120;
@@ -127,17 +142,22 @@ export const extensionFor = (contentType: string): string => EXTENSIONS[contentT
 
 /**
  * Hands out unique keys of the default key-value store. Keys are reserved synchronously so two
- * videos finishing at once cannot take the same one.
+ * videos finishing at once cannot take the same one, and claimed when workers share the store.
  */
 export class KeyAllocator {
     private readonly taken = new Set<string>();
 
+    constructor(private readonly claims?: Claims) {}
+
     async allocate(base: string): Promise<string> {
-        const store = await KeyValueStore.open();
+        const store = await fileStore();
+        const holder = `worker ${workerRole()?.index ?? 0}`;
         for (;;) {
             const key = uniqueKey(base, (k) => this.taken.has(k));
             this.taken.add(key);
-            if (!(await store.recordExists(key))) return key;
+            if (await store.recordExists(key)) continue;
+            if (this.claims?.shared && (await this.claims.claim('key', key, holder)) !== undefined) continue;
+            return key;
         }
     }
 }
@@ -154,7 +174,7 @@ export async function storeFile(
     options: { toOutputDir?: boolean } = {},
 ): Promise<string | undefined> {
     if (Actor.isAtHome()) {
-        const store = await KeyValueStore.open();
+        const store = await fileStore();
         await uploadWithRetry((body) => store.setValue(key, body, { contentType }), file);
         return store.getPublicUrl(key);
     }

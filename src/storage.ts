@@ -10,6 +10,7 @@ import path from 'node:path';
 // (download/segment-task.ts). The v1 queue was tried and left: with 3,600 segments it kept requests
 // it had already seen handled "in progress", and the crawl idled for minutes before it could end.
 import { KeyValueStore, RequestQueue } from '@crawlee/core';
+import { workerRole } from './workers/role.js';
 
 export function storageDir(): string {
     return path.resolve(process.env.CRAWLEE_STORAGE_DIR ?? './storage');
@@ -22,12 +23,18 @@ export function runScope(): string {
         .replace(/[^a-z0-9-]/g, '-');
 }
 
+/** What this process's own storages are named after: its worker's scope, else the run's. */
+export const ownScope = (): string => workerRole()?.scope ?? runScope();
+
+/** Whether this process's own storages are local ones that a purge-on-start run clears. */
+const localScope = (scope: string): boolean => scope === 'local' || scope.startsWith('local-w');
+
 export function purgeOnStart(): boolean {
     const v = (process.env.CRAWLEE_PURGE_ON_START ?? process.env.APIFY_PURGE_ON_START ?? '').toLowerCase();
     return !(v === '0' || v === 'false');
 }
 
-export const workRoot = (): string => path.join(storageDir(), 'work', runScope());
+export const workRoot = (): string => path.join(storageDir(), 'work', ownScope());
 export const defaultKvDir = (): string => path.join(storageDir(), 'key_value_stores', 'default');
 
 /**
@@ -35,7 +42,7 @@ export const defaultKvDir = (): string => path.join(storageDir(), 'key_value_sto
  * same command started again would wait that long. Locally no other process shares the storage, so
  * a resumed run releases every lock. (Crawlee's local storage keeps a queue as `<id>.json` files.)
  */
-async function releaseLocks(queue: RequestQueue, name: string): Promise<number> {
+export async function releaseLocks(queue: RequestQueue, name: string): Promise<number> {
     const files = await readdir(path.join(storageDir(), 'request_queues', name)).catch(() => [] as string[]);
     let released = 0;
     for (const f of files) {
@@ -54,7 +61,7 @@ export interface RunStorages {
 }
 
 /** The names of the run's own storages; on the platform they would outlive the run unless dropped. */
-export const runStorageNames = (scope = runScope()): { downloads: string; state: string } => ({
+export const runStorageNames = (scope = ownScope()): { downloads: string; state: string } => ({
     downloads: `downloads-${scope}`,
     state: `state-${scope}`,
 });
@@ -68,15 +75,18 @@ const dropped = new WeakSet<RunStorages>();
  * leftovers of an earlier run are dropped first (named storages are not purged by Crawlee).
  */
 export async function openRunStorages(): Promise<RunStorages> {
-    const scope = runScope();
+    const scope = ownScope();
     const names = runStorageNames(scope);
-    if (scope === 'local' && purgeOnStart()) {
+    const role = workerRole();
+    // A worker is told whether it starts afresh or resumes (workers/local.ts); its locks are the coordinator's to release.
+    const purge = role ? !role.resumed : purgeOnStart();
+    if (localScope(scope) && purge) {
         await (await RequestQueue.open(names.downloads)).drop();
         await (await KeyValueStore.open(names.state)).drop();
         await rm(workRoot(), { recursive: true, force: true });
     }
     const downloads = await RequestQueue.open(names.downloads);
-    if (scope === 'local' && !purgeOnStart()) {
+    if (localScope(scope) && !purge && !role) {
         await releaseLocks(downloads, names.downloads);
         await releaseLocks(await RequestQueue.open(), 'default');
     }
@@ -91,7 +101,8 @@ export async function openRunStorages(): Promise<RunStorages> {
  * The platform stops this process before it starts the resumed one, so no request is worked on twice.
  */
 export async function releaseLocksForMigration(): Promise<void> {
-    const queues = [opened?.downloads, await RequestQueue.open()];
+    const pages = workerRole()?.shared.pageQueue;
+    const queues = [opened?.downloads, await RequestQueue.open(pages)];
     for (const queue of queues) {
         // apify-client's RequestQueueClient has it (POST requests/unlock); local storage has no lock owners.
         const client = queue?.client as { unlockRequests?: () => Promise<unknown> } | undefined;

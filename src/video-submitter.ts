@@ -11,9 +11,10 @@ import { errorCode } from './errors.js';
 import type { CrawlInput } from './input.js';
 import { planDuration, type FoundVideos, type MediaItem, type VideoCandidate, type VideoJob } from './model.js';
 import { MediaClient } from './net/media-client.js';
-import { nameFromUrl, pushItem } from './output.js';
+import { nameFromUrl, pushNoteOnce } from './output.js';
 import { formatFromUrl, resolvePlan, withPageSubtitles } from './sources/index.js';
 import { normalizeUrl } from './urls.js';
+import type { Claims } from './workers/claims.js';
 
 export function videoId(url: string, quality: CrawlInput['videoQuality']): string {
     return createHash('sha256')
@@ -89,6 +90,8 @@ export class VideoSubmitter {
         private readonly jobs: VideoJobs,
         private readonly queue: RequestProvider,
         private readonly archive: Archive,
+        /** Videos claimed across workers: found by two workers, downloaded by one. */
+        private readonly claims: Claims,
         private readonly proxyConfiguration?: ProxyConfiguration,
         /** A live video was taken on: someone must follow its source. */
         private readonly onLive?: (job: VideoJob) => void,
@@ -114,7 +117,7 @@ export class VideoSubmitter {
         const failures: { candidate: VideoCandidate; error: Error }[] = [];
         const shownElsewhere: { candidate: VideoCandidate; page: string }[] = [];
         for (const candidate of chooseCandidates(found.candidates)) {
-            const coveredBy = this.covered.get(normalizeUrl(candidate.url));
+            const coveredBy = await this.coveredBy(candidate.url, found.pageUrl);
             if (coveredBy !== undefined) {
                 if (coveredBy !== found.pageUrl) shownElsewhere.push({ candidate, page: coveredBy });
                 continue;
@@ -133,13 +136,32 @@ export class VideoSubmitter {
         // so it is reported only when nothing better was found.
         const reported = failures.filter((f) => f.candidate.source === 'network' || submitted === 0);
         for (const { candidate, error } of submitted === 0 ? reported.slice(0, 1) : reported) {
-            await pushItem(videoNote(found, candidate, 'failed', error.message, { errorCode: errorCode(error) }));
+            await this.note(videoNote(found, candidate, 'failed', error.message, { errorCode: errorCode(error) }));
         }
         return submitted;
     }
 
+    /**
+     * The page whose video includes this URL (its manifest, a variant, a rendition, its file): this
+     * worker's own, else, in a split crawl, one another worker published once it took the video on.
+     */
+    private async coveredBy(url: string, pageUrl: string): Promise<string | undefined> {
+        const here = this.covered.get(normalizeUrl(url));
+        if (here !== undefined || !this.claims.shared) return here;
+        const claim = await this.claims.lookup('video-url', normalizeUrl(url));
+        if (!claim || claim.holder !== pageUrl || !claim.of) return claim?.holder;
+        // This page again (its worker died, or it is retried): covered if its video was taken on for good;
+        // else that video is taken over here, and its URLs are claimed again.
+        return (await this.claims.lookup('video', claim.of))?.confirmed ? claim.holder : undefined;
+    }
+
+    /** A video item that says why it was not stored: once per page and URL, however often the page is rendered. */
+    private async note(item: MediaItem): Promise<void> {
+        await pushNoteOnce(item, this.claims);
+    }
+
     private async pushSameVideo(found: FoundVideos, candidate: VideoCandidate, otherPage: string): Promise<void> {
-        await pushItem(videoNote(found, candidate, 'skipped', `the same video as on ${otherPage}, downloaded once`));
+        await this.note(videoNote(found, candidate, 'skipped', `the same video as on ${otherPage}, downloaded once`));
     }
 
     private async submit(candidate: VideoCandidate, found: FoundVideos): Promise<boolean> {
@@ -152,11 +174,21 @@ export class VideoSubmitter {
             return false;
         }
         this.taking.set(id, found.pageUrl);
+        const claimedBy = this.claims.shared
+            ? await this.claims.claim('video', id, found.pageUrl, { takeOverUnconfirmed: true })
+            : undefined;
+        if (claimedBy !== undefined) {
+            // Another worker took it on; its page is the one its item names.
+            this.taking.delete(id);
+            if (claimedBy !== found.pageUrl) await this.pushSameVideo(found, candidate, claimedBy);
+            return false;
+        }
         try {
             return await this.takeOn(candidate, found, key, id);
         } catch (error) {
             // Not taken on after all: the next page that shows it tries again.
             this.taking.delete(id);
+            if (this.claims.shared) await this.claims.release('video', id);
             throw error;
         }
     }
@@ -167,7 +199,8 @@ export class VideoSubmitter {
         if (earlier) {
             this.covered.set(normalizeUrl(candidate.url), found.pageUrl);
             const why = `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})`;
-            await pushItem(videoNote(found, candidate, 'skipped', why));
+            await this.note(videoNote(found, candidate, 'skipped', why));
+            await this.claims.confirm('video', id);
             return true;
         }
         const resolved = await resolvePlan(candidate, this.client(candidate.headers, found.proxySession), {
@@ -183,11 +216,17 @@ export class VideoSubmitter {
         for (const url of [plan.url, plan.variantUrl, ...plan.relatedUrls]) {
             this.covered.set(normalizeUrl(url), found.pageUrl);
         }
+        // Other workers learn at once which URLs this video covers (its variants, renditions, files).
+        if (this.claims.shared) {
+            for (const url of new Set([plan.url, plan.variantUrl, ...plan.relatedUrls].map(normalizeUrl)))
+                await this.claims.claim('video-url', url, found.pageUrl, { takeOverUnconfirmed: true, of: id });
+        }
         const live = plan.tracks.some((t) => t.live);
         const endless = Boolean(plan.tracks[0]?.endless);
         if (live && endless && this.input.maxLiveSecs === 0) {
             const why = 'a live stream with no end, and maxLiveSecs is 0';
-            await pushItem(videoNote(found, candidate, 'skipped', why, { format: plan.format, live: true }));
+            await this.note(videoNote(found, candidate, 'skipped', why, { format: plan.format, live: true }));
+            await this.claims.confirm('video', id);
             return true;
         }
         // HLS playlists and dynamic MPDs are followed; other sources are taken as they are.
@@ -229,6 +268,10 @@ export class VideoSubmitter {
             job,
             requests.flatMap((r) => r.userData?.units ?? []),
         );
+        // With the job and its plan saved the claim is final: a restart of this worker resumes the video
+        // (requeueMissing). A worker killed before this point has its page rendered again, and the video
+        // is taken over there.
+        await this.claims.confirm('video', id);
         // The first requests go in alone so downloading starts while the rest are written (locally each
         // queued request is a file; 110 of them took 0.4 s). The queue reports itself unfinished until
         // the background batches are in; a run killed meanwhile re-queues from the plan.

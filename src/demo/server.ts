@@ -217,6 +217,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         };
         const p = url.pathname;
         const handle = async (): Promise<void> => {
+            // `?delay=ms` on a page: a slow site, so that pages of a split crawl overlap (test/e2e-workers.test.ts).
+            const delay = Math.min(10_000, Number(url.searchParams.get('delay')) || 0);
+            if (delay > 0 && p.endsWith('.html')) await new Promise((resolve) => setTimeout(resolve, delay));
             if (p === '/' || p === '/index.html') return html(demoPages.index(server_pages()));
             if (p === '/play/api.html') return html(demoPages.api());
             if (p === '/play/iframe.html') return html(demoPages.iframe(altOrigin));

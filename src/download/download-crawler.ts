@@ -66,6 +66,8 @@ export interface DownloadCrawlerOptions {
     stats: TransferStats;
     proxyConfiguration?: ProxyConfiguration;
     handlers: DownloadHandlers;
+    /** This worker's index, when the crawl is split across workers. */
+    worker?: number;
 }
 
 const header = (h: StreamedResponse['headers'], name: string): string | undefined => {
@@ -282,6 +284,8 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
 
     return new FileDownload({
         requestQueue: queue,
+        // Workers share the default key-value store: none loads another's statistics.
+        ...(options.worker !== undefined ? { statisticsOptions: { persistenceOptions: { enable: false } } } : {}),
         proxyConfiguration: options.proxyConfiguration,
         maxConcurrency: input.maxConcurrency,
         minConcurrency: Math.min(input.maxConcurrency, 4),

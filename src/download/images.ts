@@ -16,10 +16,11 @@ import { fileTypeFromBuffer } from 'file-type';
 import { imageSizeFromFile } from 'image-size/fromFile';
 import type { CrawlInput } from '../input.js';
 import type { Headers } from '../net/headers.js';
-import { collectionKey, keyFromText, pushItem, storeFile, type KeyAllocator } from '../output.js';
+import { collectionKey, keyFromText, pushItem, pushNoteOnce, storeFile, type KeyAllocator } from '../output.js';
 import type { ImageTask, MediaItem } from '../model.js';
 import { normalizeUrl } from '../urls.js';
 import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../archive.js';
+import type { Claims } from '../workers/claims.js';
 import { CorruptUnitError, NotAnImageError } from '../errors.js';
 import { decodeDataUri, inlineLabel, placeholderByContent } from '../image-content.js';
 import type { StreamedResponse } from './download-crawler.js';
@@ -110,6 +111,8 @@ export class ImageSaver {
         private readonly keys: KeyAllocator,
         private readonly workRoot: string,
         private readonly archive: Archive,
+        /** Contents claimed across workers (one stored copy per crawl); this process's alone with one worker. */
+        private readonly claims: Claims,
     ) {}
 
     /** Resume: the contents stored before a restart, so no copy of them is stored again. */
@@ -129,7 +132,13 @@ export class ImageSaver {
         proxySession?: string,
     ): Promise<void> {
         const fresh = [];
+        const claimed: string[] = [];
         for (const image of images) {
+            // Queued once per page: a page rendered again (its worker died, it was retried) adds no second copy.
+            const claim = `${pageUrl}|${image.url}`;
+            if ((await this.claims.claim('page-image', claim, pageUrl, { takeOverUnconfirmed: true })) !== undefined)
+                continue;
+            claimed.push(claim);
             if (/^data:/i.test(image.url)) {
                 await this.storeInline(pageUrl, image.url, image.alt);
                 continue;
@@ -140,10 +149,13 @@ export class ImageSaver {
                 continue;
             }
             const error = `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})`;
-            await pushItem({ type: 'image', status: 'skipped', pageUrl, url: image.url, title: image.alt, error });
+            const item = { pageUrl, url: image.url, title: image.alt, error };
+            await pushNoteOnce({ type: 'image', status: 'skipped', ...item }, this.claims);
         }
-        if (!fresh.length) return;
-        await queue.addRequests(fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt, proxySession)));
+        if (fresh.length)
+            await queue.addRequests(fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt, proxySession)));
+        // Queued (or stored, or reported): a page rendered again from here on takes none of them over.
+        for (const claim of claimed) await this.claims.confirm('page-image', claim);
     }
 
     /** Downloads, checks and stores one image (or reports why not); resolves to the bytes received. */
@@ -253,6 +265,13 @@ export class ImageSaver {
         const archived = await this.archive.get(archiveKeys.imageSha(r.sha256));
         if (archived) {
             const error = `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})`;
+            return pushItem({ ...base, error });
+        }
+        const claimedBy = await this.claims.claim('image', r.sha256, r.url);
+        if (claimedBy !== undefined) {
+            const here = this.stored.get(r.sha256);
+            const key = here && (await here);
+            const error = key ? `same content as the image stored as "${key}"` : `same content as ${claimedBy}`;
             return pushItem({ ...base, error });
         }
         const storing = this.keys.allocate(collectionKey('image', r.keyBase));

@@ -2,7 +2,7 @@
  * The page stage: renders play and gallery pages in Chromium and reports what media they hold.
  * It knows nothing of downloading: it hands a `FoundPage` to whoever wired it.
  */
-import { log, NonRetryableError, type ProxyConfiguration } from '@crawlee/core';
+import { log, NonRetryableError, type ProxyConfiguration, type RequestProvider } from '@crawlee/core';
 import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/playwright';
 import type { Page } from 'playwright';
 import type { CrawlInput } from '../input.js';
@@ -39,6 +39,10 @@ export interface PageCrawlerOptions {
     proxyConfiguration?: ProxyConfiguration;
     /** The input's cookies and headers for the start URLs' sites (sites behind a login). */
     access?: SiteAccess;
+    /** The page queue, when the crawl is split across workers: shared by all of them. */
+    requestQueue?: RequestProvider;
+    /** This worker's index, when the crawl is split across workers (workers/role.ts). */
+    worker?: number;
     /** Returns how many videos were taken on (found on the page and accepted). */
     onVideos(found: FoundVideos): Promise<number>;
     onImages(found: FoundImages): Promise<void>;
@@ -221,15 +225,27 @@ async function stopPlayers(page: Page): Promise<void> {
     );
 }
 
+/** Pages one crawler renders at once (tabs of its Chromium). */
+export const PAGES_AT_ONCE = 4;
+
 export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawler {
     const { input } = options;
     const captures = new WeakMap<Page, NetworkCapture>();
     const hookSets = new WeakMap<Page, PageHooks>();
+    const { worker } = options;
     return new PlaywrightCrawler({
+        requestQueue: options.requestQueue,
+        // Workers share the default key-value store: each keeps its own sessions and loads no other's statistics.
+        ...(worker !== undefined
+            ? {
+                  statisticsOptions: { persistenceOptions: { enable: false } },
+                  sessionPoolOptions: { persistStateKey: `SDK_SESSION_POOL_STATE_W${worker}` },
+              }
+            : {}),
         proxyConfiguration: options.proxyConfiguration,
         maxRequestsPerCrawl: input.maxPagesPerCrawl > 0 ? input.maxPagesPerCrawl : undefined,
         maxRequestRetries: input.maxRequestRetries,
-        maxConcurrency: 4,
+        maxConcurrency: PAGES_AT_ONCE,
         // A page whose HTML never finishes must not hold a browser tab for minutes.
         navigationTimeoutSecs: Math.min(60, Math.max(15, input.pageWaitSecs * 3)),
         // A MediaSource-only video is played through on the page: up to its duration / 8 more.

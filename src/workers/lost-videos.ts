@@ -1,0 +1,28 @@
+/**
+ * A worker given up for good leaves videos it claimed and did not finish: nobody else may take them
+ * (their claims stand), so they become failed items that say why, and the worker's storages go.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { KeyValueStore, RequestQueue } from '@crawlee/core';
+import type { VideoJob } from '../model.js';
+import { pushItem } from '../output.js';
+import { runStorageNames, storageDir } from '../storage.js';
+
+export async function reportLostVideos(scope: string, why: string): Promise<number> {
+    const names = runStorageNames(scope);
+    const state = await KeyValueStore.open(names.state);
+    let lost = 0;
+    await state.forEachKey(async (key) => {
+        if (!key.startsWith('job-')) return;
+        const job = await state.getValue<VideoJob>(key);
+        if (!job || job.status === 'done' || job.status === 'failed') return;
+        const { pageUrl, url, format, title } = job;
+        const error = `the worker downloading it ${why} and could not be restarted`;
+        await pushItem({ type: 'video', status: 'failed', pageUrl, url, format, title, error });
+        lost++;
+    });
+    await Promise.all([state.drop(), (await RequestQueue.open(names.downloads)).drop()]);
+    await rm(path.join(storageDir(), 'work', scope), { recursive: true, force: true });
+    return lost;
+}

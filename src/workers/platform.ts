@@ -1,0 +1,159 @@
+/**
+ * `workers` > 1 on the Apify platform: this run is worker 0 and the coordinator. It starts N − 1 more
+ * runs of the same actor and build with `Actor.start`, each told its role (`_worker` in its input): the
+ * names of the shared page queue and claims queue, and the ids of this run's default dataset and
+ * key-value store, where every item and file goes. The platform's request queue does the rest: locked
+ * pages, links followed into the same queue, a dead run's locks expiring so another run takes its pages.
+ *
+ * This run crawls too, then waits for the others, starts a replacement for one that failed (it resumes
+ * the dead run's videos from their named state, supervisor.ts), aborts them all when it is aborted, and
+ * leaves the one report to main.ts. A worker run writes its summary as its OUTPUT record.
+ */
+import { Actor } from 'apify';
+import { KeyValueStore, log, RequestQueue } from '@crawlee/core';
+import { crawl, type CrawlOptions, type CrawlSummary } from '../crawl.js';
+import type { CrawlInput } from '../input.js';
+import { runScope } from '../storage.js';
+import { sumSummaries } from './local.js';
+import { reportLostVideos } from './lost-videos.js';
+import { claimsQueueName, pageQueueName, setWorkerRole, workerScope, type WorkerRole } from './role.js';
+import { afterWorkerEnd, MAX_RESTARTS, type AfterEnd } from './supervisor.js';
+
+/** The input field that makes a run a worker of another. */
+export const WORKER_FIELD = '_worker';
+
+/** Where the coordinator keeps its worker runs' ids, so a migrated coordinator waits for them instead of starting more. */
+const WORKER_RUNS_KEY = 'WORKER_RUNS';
+
+/** How long one wait for a worker run asks the API to hold (its maximum). */
+const WAIT_SECS = 60;
+
+/** Terminal run statuses: a run in any other status is still going. */
+const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED']);
+
+/** The role of worker `index` of the coordinator run scoped `run`. Pure. */
+export function platformRole(
+    run: string,
+    index: number,
+    count: number,
+    ids: { dataset: string; store: string },
+    resumed = false,
+): WorkerRole {
+    return {
+        index,
+        count,
+        scope: workerScope(run, index),
+        resumed,
+        shared: { pageQueue: pageQueueName(run), claims: claimsQueueName(run), dataset: ids.dataset, store: ids.store },
+    };
+}
+
+/** The role a worker run was given, from its input; undefined for a run that is not one. Pure. */
+export function roleFromInput(raw: unknown): WorkerRole | undefined {
+    const r = (raw as Record<string, unknown> | undefined)?.[WORKER_FIELD] as WorkerRole | undefined;
+    if (!r || typeof r !== 'object') return undefined;
+    const ok =
+        Number.isInteger(r.index) &&
+        Number.isInteger(r.count) &&
+        typeof r.scope === 'string' &&
+        typeof r.shared?.claims === 'string';
+    if (!ok) throw new Error(`${WORKER_FIELD} is not a worker role: ${JSON.stringify(r)}`);
+    return r;
+}
+
+interface WorkerRun {
+    index: number;
+    runId: string;
+    restarts: number;
+}
+
+export interface PlatformWorkersOptions extends CrawlOptions {
+    /** The run's input as given: worker runs get the same, with their role. */
+    rawInput: Record<string, unknown>;
+}
+
+export async function runPlatformWorkers(input: CrawlInput, options: PlatformWorkersOptions): Promise<CrawlSummary> {
+    const started = Date.now();
+    const env = Actor.getEnv();
+    const run = runScope();
+    const ids = { dataset: env.defaultDatasetId!, store: env.defaultKeyValueStoreId! };
+    const count = input.workers;
+    const me = platformRole(run, 0, count, ids);
+    setWorkerRole(me);
+    const state = await KeyValueStore.open();
+    const start = async (index: number, resumed: boolean): Promise<string> => {
+        const role = platformRole(run, index, count, ids, resumed);
+        const workerInput = { ...options.rawInput, workers: 1, [WORKER_FIELD]: role };
+        const started = await Actor.start(env.actorId!, workerInput, {
+            build: env.actorBuildNumber ?? undefined,
+            memory: env.memoryMbytes ?? undefined,
+            timeout: 'inherit',
+        });
+        log.info(`Worker ${index} ${resumed ? 'restarted' : 'started'}: run ${started.id}`);
+        return started.id;
+    };
+    // A migrated coordinator finds its workers still running: it waits for them instead of starting more.
+    let runs = (await state.getValue<WorkerRun[]>(WORKER_RUNS_KEY)) ?? undefined;
+    if (!runs) {
+        runs = [];
+        for (let i = 1; i < count; i++) runs.push({ index: i, runId: await start(i, false), restarts: 0 });
+        await state.setValue(WORKER_RUNS_KEY, runs);
+    }
+    const abortAll = () => {
+        for (const w of runs) void Actor.abort(w.runId, { gracefully: true }).catch(() => undefined);
+    };
+    options.signal?.addEventListener('abort', abortAll, { once: true });
+
+    const own = await crawl(input, options);
+    const summaries: CrawlSummary[] = [own];
+    const outcomes: AfterEnd[] = ['done'];
+    for (const w of runs) {
+        for (;;) {
+            const finished = await Actor.apifyClient.run(w.runId).waitForFinish({ waitSecs: WAIT_SECS });
+            if (!FINISHED.has(finished.status)) continue;
+            const output = await Actor.apifyClient
+                .run(w.runId)
+                .keyValueStore()
+                .getRecord('OUTPUT')
+                .catch(() => undefined);
+            const summary = output?.value as CrawlSummary | undefined;
+            const ok = finished.status === 'SUCCEEDED' && summary !== undefined;
+            const next = options.signal?.aborted
+                ? 'give-up'
+                : afterWorkerEnd({ finished: ok, code: ok ? 0 : 1, signal: null }, w.restarts);
+            if (next === 'done') {
+                summaries.push(summary!);
+                outcomes.push(next);
+                break;
+            }
+            const what = `Worker ${w.index} (run ${w.runId}) ended ${finished.status}`;
+            if (next === 'restart') {
+                w.restarts++;
+                log.warning(`${what}; starting it again (${w.restarts} of ${MAX_RESTARTS}) to resume its videos`);
+                w.runId = await start(w.index, true);
+                await state.setValue(WORKER_RUNS_KEY, runs);
+                continue;
+            }
+            log.error(`${what}; given up`);
+            outcomes.push(next);
+            await reportLostVideos(workerScope(run, w.index), `ended ${finished.status}`).catch((e: Error) =>
+                log.warning(`Could not report worker ${w.index}'s videos: ${e.message}`),
+            );
+            break;
+        }
+    }
+    options.signal?.removeEventListener('abort', abortAll);
+    if (!options.keepStorages?.()) {
+        for (const name of [me.shared.pageQueue!, me.shared.claims]) await (await RequestQueue.open(name)).drop();
+        await state.setValue(WORKER_RUNS_KEY, null);
+    }
+    return sumSummaries(summaries, (Date.now() - started) / 1000);
+}
+
+/** A worker run: its part of the crawl, its summary as OUTPUT for the coordinator. */
+export async function runAsWorker(input: CrawlInput, role: WorkerRole, options: CrawlOptions): Promise<CrawlSummary> {
+    setWorkerRole(role);
+    const summary = await crawl(input, options);
+    await Actor.setValue('OUTPUT', summary);
+    return summary;
+}

@@ -1,0 +1,36 @@
+/**
+ * A local worker process (workers/local.ts forks it): its storage is the coordinator's, reached over
+ * the IPC channel; it runs the crawl with the role it is sent, reports its summary and exits. It
+ * never purges (the coordinator did, once) and writes no report (the coordinator does, once).
+ */
+import { Actor } from 'apify';
+import { log } from '@crawlee/core';
+import { crawl } from '../crawl.js';
+import { setOutputDir } from '../output.js';
+import { installLogRedaction } from '../net/redact-log.js';
+import { storageOverIpc } from './ipc-storage.js';
+import type { WorkerDone, WorkerStart } from './local.js';
+import { setWorkerRole } from './role.js';
+
+installLogRedaction();
+// The coordinator gone (killed, Ctrl-C) means nobody can take this worker's items: stop at once.
+process.on('disconnect', () => process.exit(1));
+
+const storage = storageOverIpc();
+const start = await new Promise<WorkerStart>((resolve) => {
+    const listen = (m: unknown) => {
+        if ((m as WorkerStart | undefined)?.kind !== 'start') return;
+        process.off('message', listen);
+        resolve(m as WorkerStart);
+    };
+    process.on('message', listen);
+});
+setWorkerRole(start.role);
+setOutputDir(start.outputDir);
+log.setOptions({ prefix: `w${start.role.index}` });
+
+await Actor.init({ storage, gracefulShutdown: false });
+const summary = await crawl(start.input);
+const done: WorkerDone = { kind: 'done', summary };
+await new Promise<void>((resolve) => process.send!(done, undefined, undefined, () => resolve()));
+await Actor.exit({ exitCode: 0, timeoutSecs: 10 });

@@ -1,0 +1,134 @@
+/**
+ * Issue "One crawl, many workers" end to end, locally: `--workers 2` runs two worker processes, each
+ * with its own Chromium, over one shared page queue, dataset and key-value store. The crawl gives the
+ * same items, files and hashes as one worker; a worker killed with `kill -9` mid-crawl is restarted,
+ * resumes, and the result is the same again; a video shown on many pages rendered by both workers is
+ * stored once.
+ */
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { makeGalleryImages } from '../src/demo/gallery.js';
+import { makeDemoMedia } from '../src/demo/media.js';
+import { startDemoServer, type DemoServer } from '../src/demo/server.js';
+import type { MediaItem } from '../src/model.js';
+import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
+import { sha256 } from './helpers/media.js';
+
+let server: DemoServer;
+/** The same video on this many pages, each slow to answer, so both workers render some of them. */
+const COPIES = 8;
+
+before(async () => {
+    const dir = await tempDir('workers');
+    await Promise.all([makeDemoMedia(dir), makeGalleryImages(path.join(dir, 'images'))]);
+    // Paced media: a video takes a few seconds, so a kill lands mid-download.
+    server = await startDemoServer({
+        mediaDir: dir,
+        imagesDir: path.join(dir, 'images'),
+        ttfbMs: 50,
+        bytesPerSec: 200_000,
+    });
+});
+after(() => server?.close());
+
+function input(): Record<string, unknown> {
+    const p = server.pages;
+    const copies = Array.from(
+        { length: COPIES },
+        (_, i) => `${server.videoPage('/media/seed/index.m3u8')}&copy=${i}&delay=2000`,
+    );
+    return {
+        startUrls: [p.api, p.iframe, p.click, p.gallerySeed, p.galleryPage1, ...copies].map((url) => ({
+            url,
+        })),
+        // Links followed into the shared queue: page1 → page2 → page3.
+        linkGlobs: [`${server.origin}/gallery/page*.html`],
+        pageWaitSecs: 10,
+    };
+}
+
+/** What must not depend on how many workers ran: every item but its wording and key suffixes. */
+function outcome(items: MediaItem[]): string[] {
+    return items
+        .map((i) => {
+            // Which of two pages (or two copies of an image) is stored and which says "same" depends on timing.
+            const same = /same video as on|same content as/.test(i.error ?? '');
+            const what = i.status === 'ok' ? i.sha256 : same ? 'same' : i.url;
+            return `${i.type} ${i.status} ${what}`;
+        })
+        .sort();
+}
+
+/** sha256 of every stored media file, in the store and in the output folder. */
+async function storedHashes(run: ActorRun): Promise<{ store: string[]; output: string[] }> {
+    const hashes = async (dir: string, keep: (f: string) => boolean) =>
+        Promise.all((await readdir(dir)).filter(keep).map((f) => sha256(path.join(dir, f)))).then((h) => h.sort());
+    const media = (f: string) => /^(video|image|thumb)-/.test(f);
+    return {
+        store: await hashes(run.kvDir, media),
+        output: await hashes(path.join(run.storage, 'downloads'), () => true),
+    };
+}
+
+/** Which worker rendered which page, from the workers' log lines (query strings are shortened there). */
+function rendered(run: ActorRun): { worker: string; url: string }[] {
+    return [...run.output.matchAll(/ (w\d+):\S* Page done in .*?: (\S+)/g)].map((m) => ({ worker: m[1]!, url: m[2]! }));
+}
+
+let single: ActorRun;
+
+test('one worker: the reference crawl', async () => {
+    single = await runActor(input(), { timeoutMs: 300_000 });
+    assert.equal(single.code, 0, single.output.slice(-3000));
+    const videos = single.items.filter((i) => i.type === 'video');
+    assert.equal(videos.filter((i) => i.status === 'ok').length, 4, JSON.stringify(videos, null, 1));
+    assert.equal(videos.filter((i) => i.status === 'skipped').length, COPIES - 1);
+    assert.ok(
+        single.items.some((i) => i.pageUrl.endsWith('/gallery/page3.html')),
+        'links were not followed',
+    );
+});
+
+test('two workers give the same items, files and hashes; a video on pages both rendered is stored once', async () => {
+    const run = await runActor(input(), { args: ['--workers', '2'], timeoutMs: 300_000 });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    assert.deepEqual(outcome(run.items), outcome(single.items));
+    assert.deepEqual(await storedHashes(run), await storedHashes(single));
+    // Both workers rendered pages, and both rendered copies of the shared video's page.
+    // The copies are the only /play/video.html pages of the input.
+    const pages = rendered(run);
+    const log = pages.map((p) => `${p.worker} ${p.url}`).join('\n');
+    const copyWorkers = new Set(pages.filter((p) => p.url.includes('/play/video.html')).map((p) => p.worker));
+    assert.deepEqual([...copyWorkers].sort(), ['w0', 'w1'], log);
+    // The dataset holds each item once: one process wrote it.
+    assert.equal(run.items.length, single.items.length);
+});
+
+test('a worker killed with kill -9 mid-crawl is restarted; the crawl gives the same again', async () => {
+    const { child, done } = await spawnActor(input(), { args: ['--workers', '2'], timeoutMs: 300_000 });
+    let output = '';
+    const killed = new Promise<number>((resolve) => {
+        const look = (d: Buffer) => {
+            output += d.toString();
+            // Worker 1's first video is being downloaded: kill it there.
+            const pid = /Worker 1 started \(pid (\d+)\)/.exec(output)?.[1];
+            if (!pid || !/ w1:\S* Page done in/.test(output)) return;
+            child.stdout!.off('data', look);
+            process.kill(Number(pid), 'SIGKILL');
+            resolve(Number(pid));
+        };
+        child.stdout!.on('data', look);
+    });
+    await killed;
+    const run = await done;
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    assert.match(
+        run.output,
+        /Worker 1 killed by SIGKILL; \d+ requests it held went back to the queues; starting it again/,
+    );
+    assert.match(run.output, /Worker 1 restarted \(pid \d+\)/);
+    assert.deepEqual(outcome(run.items), outcome(single.items));
+    assert.deepEqual(await storedHashes(run), await storedHashes(single));
+});
