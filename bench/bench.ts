@@ -10,7 +10,8 @@
  * `-- --fetcher` uses the bench's own fetcher even when aria2c is installed.
  * `-- --many`: a 3,600-segment playlist, for memory and per-request overhead.
  * `-- --crawl`: 30 play and gallery pages of the demo site in one run: pages per minute, and per page
- * the time from its own last new media request to the end of its page handler.
+ * the time from its own last new media request to the end of its page handler. `-- --crawl --workers N`
+ * splits it across N worker processes: also peak memory per worker and request-queue calls per page.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -279,6 +280,7 @@ async function many(runs: number): Promise<void> {
 const PAGE_LINE = /Page done in ([\d.]+) s, ([\d.]+) s after its last new media request: (\S+)/;
 
 async function crawlPages(runs: number): Promise<void> {
+    const workers = Number(argValue('--workers') ?? 1);
     const dir = path.join(storageDir(), 'bench-media', 'demo');
     const imagesDir = path.join(dir, 'images');
     await Promise.all([makeDemoMedia(dir), makeGalleryImages(imagesDir), makeDashMedia(dir), makeFileMedia(dir)]);
@@ -321,7 +323,9 @@ async function crawlPages(runs: number): Promise<void> {
     try {
         for (let round = 1; round <= runs; round++) {
             const out = await tempDir('bench-out');
-            const r = await npmRun(['--output-dir', out, ...urls], { treeMemory: true });
+            const r = await npmRun(['--output-dir', out, '--workers', String(workers), ...urls], {
+                treeMemory: true,
+            });
             await rm(out, { recursive: true, force: true });
             if (r.code !== 0)
                 throw new Error(
@@ -354,7 +358,13 @@ async function crawlPages(runs: number): Promise<void> {
                 `(${stage.toFixed(1)} s), ${((pages.length / r.ms) * 60_000).toFixed(0)} per min over the whole run ` +
                 `(${(r.ms / 1000).toFixed(1)} s); beyond the last media request: median ${median.toFixed(2)} s, ` +
                 `max ${Math.max(...beyond).toFixed(2)} s; peak RSS of the actor's Node ` +
-                `${r.nodeRssMb} MB, peak PSS of Node + Chromium ${r.treePssMb} MB`;
+                `${r.nodeRssMb} MB, peak PSS of Node + Chromium ${r.treePssMb} MB` +
+                (workers > 1
+                    ? `; ${workers} workers, peak PSS per worker (Node + Chromium) ${r.workerPssMb.join(', ')} MB; ` +
+                      (r.lines
+                          .find((l) => l.text.includes('Request-queue calls per page'))
+                          ?.text.replace(/^.*?Request/, 'request') ?? '')
+                    : '');
             summaries.push(summary);
             console.log(summary);
             await rm(r.storage, { recursive: true, force: true });

@@ -23,6 +23,8 @@ export interface NpmRun {
     nodeRssMb: number;
     /** Peak summed PSS of the whole tree, when `treeMemory` was asked for. */
     treePssMb?: number;
+    /** With `treeMemory` and `--workers`: peak PSS of each worker process with its Chromium, by pid. */
+    workerPssMb: number[];
 }
 
 export interface NpmOptions {
@@ -97,6 +99,10 @@ export async function npmRun(args: string[], options: NpmOptions = {}): Promise<
     let nodeRssKb = 0;
     let treePssKb = 0;
     let tree: Proc[] = [];
+    /** Worker processes (workers/worker-main) → peak PSS of their subtree. */
+    const workerPeaks = new Map<number, number>();
+    let workerRoots: number[] = [];
+    let all: Proc[] = [];
     let sampling = false;
     let samples = 0;
     const sampler = setInterval(() => {
@@ -104,17 +110,35 @@ export async function npmRun(args: string[], options: NpmOptions = {}): Promise<
         sampling = true;
         void (async () => {
             // The tree changes slowly (npm → sh → node → Chromium): look it up every 5th sample.
-            if (samples++ % 5 === 0) tree = descendants(await processes(), child.pid!);
+            if (samples++ % 5 === 0) {
+                all = await processes();
+                tree = descendants(all, child.pid!);
+                const cmdlines = await Promise.all(
+                    tree.map(async (p) => readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '')),
+                );
+                workerRoots = tree
+                    .filter((p, i) => p.comm === 'node' && cmdlines[i]!.includes('worker-main'))
+                    .map((p) => p.pid);
+            }
             let pss = 0;
+            const pssOf = new Map<number, number>();
             for (const p of tree) {
                 if (p.comm === 'node') {
                     const status = await readFile(`/proc/${p.pid}/status`, 'utf8').catch(() => '');
                     nodeRssKb = Math.max(nodeRssKb, kbField(status, 'VmRSS'));
                 }
-                if (options.treeMemory)
-                    pss += kbField(await readFile(`/proc/${p.pid}/smaps_rollup`, 'utf8').catch(() => ''), 'Pss');
+                if (options.treeMemory) {
+                    const kb = kbField(await readFile(`/proc/${p.pid}/smaps_rollup`, 'utf8').catch(() => ''), 'Pss');
+                    pssOf.set(p.pid, kb);
+                    pss += kb;
+                }
             }
             treePssKb = Math.max(treePssKb, pss);
+            for (const root of workerRoots) {
+                const sub = [root, ...descendants(all, root).map((p) => p.pid)];
+                const kb = sub.reduce((n, pid) => n + (pssOf.get(pid) ?? 0), 0);
+                workerPeaks.set(root, Math.max(workerPeaks.get(root) ?? 0, kb));
+            }
         })().finally(() => (sampling = false));
     }, 100);
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
@@ -131,5 +155,6 @@ export async function npmRun(args: string[], options: NpmOptions = {}): Promise<
         kvDir,
         nodeRssMb: Math.round(nodeRssKb / 1024),
         treePssMb: options.treeMemory ? Math.round(treePssKb / 1024) : undefined,
+        workerPssMb: [...workerPeaks.values()].map((kb) => Math.round(kb / 1024)),
     };
 }

@@ -142,6 +142,9 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     });
 
     for (const job of resumed) {
+        // This worker delivers the videos it resumes: if it died before confirming one, its page, rendered
+        // again, must not take the video over, nor its variants as videos of their own.
+        if (claims.shared) await claims.confirm('video', job.id, job.pageUrl);
         if (job.status === 'merging') job.status = 'downloading';
         if (job.status !== 'downloading') continue;
         const requeued = await submitter.requeueMissing(job);

@@ -100,12 +100,15 @@ export class Claims {
         return request?.userData as ClaimData | undefined;
     }
 
-    /** Marks a claim of this process's as taken on: nobody takes it over any more. One write, no read. */
-    async confirm(kind: ClaimKind, id: string): Promise<void> {
+    /**
+     * Marks a claim as taken on: nobody takes it over any more. One write, no read. A claim this process
+     * did not make (a restarted worker resuming its videos) is named with its holder.
+     */
+    async confirm(kind: ClaimKind, id: string, holder?: string): Promise<void> {
         const key = claimKey(kind, id);
-        const requestId = this.ids.get(key);
-        const holder = this.local.get(key);
-        if (!requestId || holder === undefined || !this.queue) return;
+        const requestId = this.ids.get(key) ?? getRequestId(key);
+        holder = this.local.get(key) ?? holder;
+        if (holder === undefined || !this.queue) return;
         const userData: ClaimData = { holder, confirmed: true };
         const request = { id: requestId, url: `https://claims.invalid/${kind}`, uniqueKey: key, userData };
         await this.queue.updateRequest(request as Parameters<RequestQueueClient['updateRequest']>[0]);

@@ -151,8 +151,48 @@ function inTurn<T>(call: StorageCall, run: () => Promise<T>): Promise<T> {
     return result;
 }
 
+const READS = new Set(['get', 'getRequest', 'listHead', 'listAndLockHead']);
+
+/**
+ * Request-queue calls by queue kind: on the platform each is an API call, and queue reads and writes
+ * are what a crawl is billed for, so the benchmark reads them here (the same Crawlee code makes the
+ * same calls there). A queue is known by name once it was opened.
+ */
+export class QueueCalls {
+    private readonly names = new Map<string, string>();
+    readonly counts = new Map<string, { reads: number; writes: number }>();
+
+    /** pages (the default queue), claims, downloads. Pure. */
+    static kind(name: string): string {
+        if (name.startsWith('claims')) return 'claims';
+        if (name.startsWith('downloads')) return 'downloads';
+        return 'pages';
+    }
+
+    note(call: Pick<StorageCall, 'collection' | 'ctorArgs' | 'method' | 'args'>, result: unknown): void {
+        const info = result as { id?: string; name?: string } | undefined;
+        if (call.collection === 'requestQueues' && info?.id) this.names.set(info.id, info.name ?? 'default');
+        if (call.collection !== 'requestQueue') return;
+        const id = String(call.ctorArgs[0]);
+        if (call.method === 'get' && info?.id) this.names.set(info.id, info.name ?? id);
+        const kind = QueueCalls.kind(this.names.get(id) ?? id);
+        const count = this.counts.get(kind) ?? { reads: 0, writes: 0 };
+        this.counts.set(kind, count);
+        // A batch add is billed per request, like that many single adds.
+        const n = call.method === 'batchAddRequests' ? ((call.args[0] as unknown[] | undefined)?.length ?? 1) : 1;
+        if (READS.has(call.method)) count.reads += n;
+        else count.writes += n;
+    }
+}
+
 /** Coordinator side: runs a worker's storage calls on `storage`, noting its locks in `locks`. */
-export function serveStorage(child: ChildProcess, worker: number, storage: StorageClient, locks: LockBook): void {
+export function serveStorage(
+    child: ChildProcess,
+    worker: number,
+    storage: StorageClient,
+    locks: LockBook,
+    calls?: QueueCalls,
+): void {
     child.on('message', (m: unknown) => {
         if (!isCall(m)) return;
         void inTurn(m, async () => {
@@ -166,6 +206,7 @@ export function serveStorage(child: ChildProcess, worker: number, storage: Stora
                 if (typeof method !== 'function') throw new Error(`storage client has no method ${m.method}`);
                 const result: unknown = await (method as (...a: unknown[]) => unknown).apply(target, m.args);
                 locks.note(worker, m, result);
+                calls?.note(m, result);
                 reply = { kind: 'storage-reply', id: m.id, result };
             } catch (error) {
                 const e = error as Error;

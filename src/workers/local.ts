@@ -12,7 +12,7 @@ import { Configuration, log, RequestQueue } from '@crawlee/core';
 import type { CrawlSummary } from '../crawl.js';
 import type { CrawlInput } from '../input.js';
 import { purgeOnStart, releaseLocks, runScope, runStorageNames } from '../storage.js';
-import { LockBook, releaseLocksOf, serveStorage } from './ipc-storage.js';
+import { LockBook, QueueCalls, releaseLocksOf, serveStorage } from './ipc-storage.js';
 import { reportLostVideos } from './lost-videos.js';
 import { claimsQueueName, workerScope, type WorkerRole } from './role.js';
 import { afterWorkerEnd, describeEnd, MAX_RESTARTS, runFailed, type AfterEnd, type WorkerEnd } from './supervisor.js';
@@ -47,6 +47,16 @@ export function sumSummaries(parts: readonly CrawlSummary[], secs: number): Craw
     };
 }
 
+/** The workers' request-queue calls per rendered page, as the benchmark reads them. Pure. */
+export function queueCallsLine(calls: QueueCalls, pages: number): string {
+    const per = (n: number) => (pages ? (n / pages).toFixed(1) : '–');
+    const parts = ['pages', 'claims', 'downloads'].map((kind) => {
+        const c = calls.counts.get(kind) ?? { reads: 0, writes: 0 };
+        return `${kind} queue ${per(c.reads)} reads + ${per(c.writes)} writes`;
+    });
+    return `Request-queue calls per page (${pages} pages): ${parts.join(', ')}`;
+}
+
 /** The worker entry beside this module: compiled (`.js`) or run from the sources (`.ts`, through tsx). */
 function workerEntry(): string {
     const here = fileURLToPath(import.meta.url);
@@ -74,6 +84,7 @@ export async function runLocalWorkers(input: CrawlInput, options: LocalWorkersOp
         }
     }
     const locks = new LockBook();
+    const calls = new QueueCalls();
     const summaries: CrawlSummary[] = [];
     const outcomes: AfterEnd[] = [];
     const children = new Set<ChildProcess>();
@@ -97,7 +108,7 @@ export async function runLocalWorkers(input: CrawlInput, options: LocalWorkersOp
                     stdio: 'inherit',
                 });
                 children.add(child);
-                serveStorage(child, index, storage, locks);
+                serveStorage(child, index, storage, locks, calls);
                 let summary: CrawlSummary | undefined;
                 child.on('message', (m: unknown) => {
                     if (isDone(m)) summary = m.summary;
@@ -140,5 +151,7 @@ export async function runLocalWorkers(input: CrawlInput, options: LocalWorkersOp
     options.signal?.removeEventListener('abort', stopAll);
     if (runFailed(outcomes)) throw new Error(`none of the ${count} workers could finish; see the log above`);
     await (await RequestQueue.open(claims)).drop();
-    return sumSummaries(summaries, (Date.now() - started) / 1000);
+    const summary = sumSummaries(summaries, (Date.now() - started) / 1000);
+    log.info(queueCallsLine(calls, summary.pages));
+    return summary;
 }
