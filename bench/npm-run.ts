@@ -116,9 +116,12 @@ export async function npmRun(args: string[], options: NpmOptions = {}): Promise<
                 const cmdlines = await Promise.all(
                     tree.map(async (p) => readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '')),
                 );
-                workerRoots = tree
-                    .filter((p, i) => p.comm === 'node' && cmdlines[i]!.includes('worker-main'))
-                    .map((p) => p.pid);
+                // A worker is a node process running worker-main whose parent does not (its own children
+                // inherit the command line for a moment after fork).
+                const isWorker = new Set(
+                    tree.filter((p, i) => p.comm === 'node' && cmdlines[i]!.includes('worker-main')).map((p) => p.pid),
+                );
+                workerRoots = tree.filter((p) => isWorker.has(p.pid) && !isWorker.has(p.ppid)).map((p) => p.pid);
             }
             let pss = 0;
             const pssOf = new Map<number, number>();

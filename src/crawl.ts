@@ -25,7 +25,7 @@ import { directHeaders, openStartRequests, startSites, withSiteHeaders } from '.
 import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
 import { Claims } from './workers/claims.js';
 import { openPageQueue } from './workers/page-queue.js';
-import { workerRole } from './workers/role.js';
+import { pageShare, workerRole } from './workers/role.js';
 
 export interface CrawlSummary {
     pages: number;
@@ -93,7 +93,10 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const first = !role || role.index === 0;
     const directVideos = starts.filter((s) => first && formatFromUrl(s.url) !== undefined);
     const directImages = starts.filter((s) => first && !formatFromUrl(s.url) && isImageUrl(s.url));
-    const pageUrls = starts.filter((s) => !formatFromUrl(s.url) && !isImageUrl(s.url));
+    // A split crawl's page cap is shared out; a worker whose share is none renders no page.
+    const pageCap = role ? pageShare(input.maxPagesPerCrawl, role.index, role.count) : input.maxPagesPerCrawl;
+    const noPages = input.maxPagesPerCrawl > 0 && pageCap === 0;
+    const pageUrls = starts.filter((s) => !noPages && !formatFromUrl(s.url) && !isImageUrl(s.url));
     // The page stage (Playwright, browser pool) costs a second of start-up and ~60 MB: load it only for pages.
     const pagesStage = pageUrls.length ? await import('./pages/page-crawler.js') : undefined;
     // Fail before anything is downloaded if pages need a browser and there is none.
@@ -177,9 +180,11 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         }
         if (pagesStage && !signal?.aborted) {
             const pageCrawler = pagesStage.createPageCrawler({
-                input,
+                input: { ...input, maxPagesPerCrawl: pageCap },
                 executablePath,
-                requestQueue: role ? await openPageQueue(role.shared.pageQueue, pagesStage.PAGES_AT_ONCE) : undefined,
+                requestQueue: role
+                    ? await openPageQueue(role.shared.pageQueue, pagesStage.PAGES_AT_ONCE, role.scope)
+                    : undefined,
                 worker: role?.index,
                 proxyConfiguration,
                 access,

@@ -144,7 +144,8 @@ export async function runLocalWorkers(input: CrawlInput, options: LocalWorkersOp
                     })();
                 });
             };
-            start(false);
+            // A run started with purging off resumes a killed one: its workers resume their own storages too.
+            start(!purgeOnStart());
         });
 
     await Promise.all(Array.from({ length: count }, (_, i) => runWorker(i)));

@@ -40,3 +40,13 @@ export const claimsQueueName = (run: string): string => `claims-${run}`;
 
 /** The shared page queue of the run scoped `run` (on the platform; locally the default queue is shared). Pure. */
 export const pageQueueName = (run: string): string => `pages-${run}`;
+
+/**
+ * Worker `index`'s share of the crawl's page cap (`maxPagesPerCrawl`, 0 = none): the cap split so the
+ * shares add up to it, the remainder to the first workers. All take from one queue, so the crawl
+ * renders the cap's pages whenever the site has that many. Pure.
+ */
+export function pageShare(max: number, index: number, count: number): number {
+    if (max <= 0) return 0;
+    return Math.floor(max / count) + (index < max % count ? 1 : 0);
+}

@@ -14,6 +14,7 @@ import { LockBook, releaseLocksOf, serveStorage, storageOverIpc } from '../../sr
 import { sumSummaries } from '../../src/workers/local.js';
 import { headLimit } from '../../src/workers/page-queue.js';
 import { platformRole, roleFromInput, WORKER_FIELD } from '../../src/workers/platform.js';
+import { pageShare } from '../../src/workers/role.js';
 import { afterWorkerEnd, describeEnd, MAX_RESTARTS, runFailed } from '../../src/workers/supervisor.js';
 import { tempDir } from '../helpers/actor.js';
 
@@ -38,6 +39,14 @@ test('a worker locks half a round of pages per ask, never more than Crawlee aske
     assert.equal(headLimit(1, 4), 1);
     assert.equal(headLimit(undefined, 1), 1);
     assert.equal(headLimit(25, 9), 5);
+});
+
+test('the page cap is shared out so the shares add up to it', () => {
+    const shares = (max: number, n: number) => Array.from({ length: n }, (_, i) => pageShare(max, i, n));
+    assert.deepEqual(shares(100, 4), [25, 25, 25, 25]);
+    assert.deepEqual(shares(10, 4), [3, 3, 2, 2]);
+    assert.deepEqual(shares(1, 3), [1, 0, 0]);
+    assert.deepEqual(shares(0, 2), [0, 0]);
 });
 
 test('claim keys: long ids are hashed, so two URLs that share a long prefix never share a key', () => {
