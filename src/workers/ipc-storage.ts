@@ -133,16 +133,19 @@ export class LockBook {
 }
 
 /**
- * Adds to one queue, one at a time. Local storage checks a unique key, then writes the request file,
- * then records it: two adds of one key from two workers both found it absent (a unit test caught two
- * workers both winning one claim). The platform's queue answers such adds atomically.
+ * Adds to one queue, one at a time, and storages created one at a time. Local storage checks a unique
+ * key, then writes the request file, then records it: two adds of one key from two workers both found
+ * it absent (a unit test caught two workers both winning one claim). The platform answers atomically.
  */
 const addsInTurn = new Map<string, Promise<unknown>>();
 const ADDS = new Set(['addRequest', 'batchAddRequests']);
 
 function inTurn<T>(call: StorageCall, run: () => Promise<T>): Promise<T> {
-    if (call.collection !== 'requestQueue' || !ADDS.has(call.method)) return run();
-    const queue = String(call.ctorArgs[0]);
+    // Creating a storage by name is check-then-create too: two workers opening `claims-local` at once
+    // made two queues of that name, and each worker's claims were its own (a video stored twice).
+    const creates = call.method === 'getOrCreate';
+    if (!creates && (call.collection !== 'requestQueue' || !ADDS.has(call.method))) return run();
+    const queue = creates ? `create:${call.collection}` : String(call.ctorArgs[0]);
     const result = (addsInTurn.get(queue) ?? Promise.resolve()).then(run, run);
     addsInTurn.set(
         queue,

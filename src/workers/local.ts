@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Configuration, log, RequestQueue } from '@crawlee/core';
+import { Configuration, Dataset, KeyValueStore, log, RequestQueue } from '@crawlee/core';
 import type { CrawlSummary } from '../crawl.js';
 import type { CrawlInput } from '../input.js';
 import { purgeOnStart, releaseLocks, runScope, runStorageNames } from '../storage.js';
@@ -83,6 +83,8 @@ export async function runLocalWorkers(input: CrawlInput, options: LocalWorkersOp
             await releaseLocks(await RequestQueue.open(name), name);
         }
     }
+    // The shared storages exist before any worker asks for them (ipc-storage.ts creates in turn as well).
+    await Promise.all([RequestQueue.open(claims), RequestQueue.open(), Dataset.open(), KeyValueStore.open()]);
     const locks = new LockBook();
     const calls = new QueueCalls();
     const summaries: CrawlSummary[] = [];
