@@ -55,6 +55,19 @@ export async function releaseLocks(queue: RequestQueue, name: string): Promise<n
     return released;
 }
 
+/** Gives back every lock in a queue this process alone uses, by its head (locked requests included locally). */
+async function releaseHeadLocks(queue: RequestQueue): Promise<number> {
+    let released = 0;
+    const { items } = await queue.client.listHead({ limit: 100_000 });
+    for (const item of items) {
+        await queue.client
+            .deleteRequestLock(item.id!)
+            .then(() => released++)
+            .catch(() => undefined); // not locked
+    }
+    return released;
+}
+
 export interface RunStorages {
     downloads: RequestQueue;
     state: KeyValueStore;
@@ -90,6 +103,8 @@ export async function openRunStorages(): Promise<RunStorages> {
         await releaseLocks(downloads, names.downloads);
         await releaseLocks(await RequestQueue.open(), 'default');
     }
+    // A restarted local worker is the only user of its download queue: whatever its dead self held is free.
+    if (localScope(scope) && role?.resumed) await releaseHeadLocks(downloads);
     opened = { downloads, state: await KeyValueStore.open(names.state) };
     return opened;
 }

@@ -208,8 +208,18 @@ export function serveStorage(
                 const method = target[m.method];
                 if (typeof method !== 'function') throw new Error(`storage client has no method ${m.method}`);
                 const result: unknown = await (method as (...a: unknown[]) => unknown).apply(target, m.args);
-                locks.note(worker, m, result);
                 calls?.note(m, result);
+                // A lock taken for a worker that died while the call ran would be noted after its locks
+                // were given back, under an index its restart reuses: give it back here instead (seen as
+                // a resumed video whose requests stayed locked and a run that never ended).
+                if (child.exitCode !== null || child.signalCode !== null) {
+                    for (const item of (result as { items?: { id: string }[] } | undefined)?.items ?? []) {
+                        if (m.method === 'listAndLockHead')
+                            await (target.deleteRequestLock as (id: string) => Promise<void>)
+                                .call(target, item.id)
+                                .catch(() => undefined);
+                    }
+                } else locks.note(worker, m, result);
                 reply = { kind: 'storage-reply', id: m.id, result };
             } catch (error) {
                 const e = error as Error;
