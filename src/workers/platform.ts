@@ -13,6 +13,7 @@ import { Actor } from 'apify';
 import { KeyValueStore, log, RequestQueue } from '@crawlee/core';
 import { crawl, type CrawlOptions, type CrawlSummary } from '../crawl.js';
 import type { CrawlInput } from '../input.js';
+import { WIND_DOWN_MS } from '../lifecycle.js';
 import { runScope } from '../storage.js';
 import { sumSummaries } from './local.js';
 import { reportLostVideos } from './lost-videos.js';
@@ -27,6 +28,12 @@ const WORKER_RUNS_KEY = 'WORKER_RUNS';
 
 /** How long one wait for a worker run asks the API to hold (its maximum). */
 const WAIT_SECS = 60;
+
+/**
+ * After a stop, main.ts reports and ends the run WIND_DOWN_MS after it, whatever is still running: the waits
+ * for the worker runs (being aborted too) end this long before that, so the shared queues are still dropped.
+ */
+const STOP_WAIT_MS = WIND_DOWN_MS - 2_000;
 
 /** Terminal run statuses: a run in any other status is still going. */
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED']);
@@ -61,6 +68,16 @@ export function roleFromInput(raw: unknown): WorkerRole | undefined {
     return r;
 }
 
+/**
+ * What is left of this run's timeout, in whole seconds, for a run it starts: at least 1 (the API reads 0 as
+ * no timeout); undefined for a run without a timeout. The SDK's `timeout: 'inherit'` is not used: apify 3.7
+ * passes the time left in milliseconds where the API takes seconds (fixed in apify-sdk-js#667). Pure.
+ */
+export function inheritedTimeoutSecs(timeoutAt: Date | null | undefined, now = Date.now()): number | undefined {
+    if (!timeoutAt) return undefined;
+    return Math.max(1, Math.ceil((timeoutAt.getTime() - now) / 1000));
+}
+
 interface WorkerRun {
     index: number;
     runId: string;
@@ -85,9 +102,10 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
         const role = platformRole(run, index, count, ids, resumed);
         const workerInput = { ...options.rawInput, workers: 1, [WORKER_FIELD]: role };
         const started = await Actor.start(env.actorId!, workerInput, {
-            build: env.actorBuildNumber ?? undefined,
+            // The platform sets ACTOR_BUILD_NUMBER; getEnv's `actorBuildNumber` reads the legacy APIFY_ACTOR_BUILD_NUMBER.
+            build: process.env.ACTOR_BUILD_NUMBER || env.actorBuildNumber || undefined,
             memory: env.memoryMbytes ?? undefined,
-            timeout: 'inherit',
+            timeout: inheritedTimeoutSecs(env.timeoutAt),
         });
         log.info(`Worker ${index} ${resumed ? 'restarted' : 'started'}: run ${started.id}`);
         return started.id;
@@ -99,18 +117,63 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
         for (let i = 1; i < count; i++) runs.push({ index: i, runId: await start(i, false), restarts: 0 });
         await state.setValue(WORKER_RUNS_KEY, runs);
     }
+    const dropShared = async (): Promise<void> => {
+        if (options.keepStorages?.()) return;
+        for (const name of [me.shared.pageQueue!, me.shared.claims]) await (await RequestQueue.open(name)).drop();
+        await state.setValue(WORKER_RUNS_KEY, null);
+    };
+    // After a stop, the waits for the worker runs end at this deadline, whether they have finished or not.
+    let stopped = false;
+    let pastStopWait = false;
+    let endStopWait!: () => void;
+    const stopWaitOver = new Promise<void>((resolve) => (endStopWait = resolve));
     const abortAll = () => {
+        if (!stopped) {
+            stopped = true;
+            setTimeout(() => {
+                pastStopWait = true;
+                endStopWait();
+            }, STOP_WAIT_MS).unref();
+        }
         for (const w of runs) void Actor.abort(w.runId, { gracefully: true }).catch(() => undefined);
     };
-    options.signal?.addEventListener('abort', abortAll, { once: true });
+    /** The worker run once it has finished, or as it is when a wait (WAIT_SECS, or the stop's deadline) is over. */
+    const waitFor = async (runId: string): Promise<{ status: string }> => {
+        const client = Actor.apifyClient.run(runId);
+        const finishing = client.waitForFinish({ waitSecs: WAIT_SECS });
+        finishing.catch(() => undefined); // once the deadline won, its end does not matter
+        const atDeadline = stopWaitOver.then(async () => {
+            const run = await client.get().catch(() => undefined);
+            return run ?? { status: 'RUNNING' };
+        });
+        return Promise.race([finishing, atDeadline]);
+    };
+    // An abort while the worker runs were being started has already fired: no listener would hear it.
+    if (options.signal?.aborted) abortAll();
+    else options.signal?.addEventListener('abort', abortAll, { once: true });
 
-    const own = await crawl(input, options);
+    let own: CrawlSummary;
+    try {
+        own = await crawl(input, options);
+    } catch (error) {
+        // A failed run leaves nothing behind: no worker run crawling on into its storages, no shared queue.
+        options.signal?.removeEventListener('abort', abortAll);
+        abortAll();
+        await dropShared().catch((e: Error) => log.warning(`Could not drop the shared queues: ${e.message}`));
+        throw error;
+    }
     const summaries: CrawlSummary[] = [own];
     const outcomes: AfterEnd[] = ['done'];
     for (const w of runs) {
         for (;;) {
-            const finished = await Actor.apifyClient.run(w.runId).waitForFinish({ waitSecs: WAIT_SECS });
-            if (!FINISHED.has(finished.status)) continue;
+            const finished = await waitFor(w.runId);
+            if (!FINISHED.has(finished.status)) {
+                if (!pastStopWait) continue;
+                // Stopping and not done yet: the platform kills it 30 s after its `aborting`; its storages are its own to drop.
+                log.warning(`Worker ${w.index} (run ${w.runId}) is still stopping; not waited for`);
+                outcomes.push('give-up');
+                break;
+            }
             const output = await Actor.apifyClient
                 .run(w.runId)
                 .keyValueStore()
@@ -143,10 +206,7 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
         }
     }
     options.signal?.removeEventListener('abort', abortAll);
-    if (!options.keepStorages?.()) {
-        for (const name of [me.shared.pageQueue!, me.shared.claims]) await (await RequestQueue.open(name)).drop();
-        await state.setValue(WORKER_RUNS_KEY, null);
-    }
+    await dropShared();
     return sumSummaries(summaries, (Date.now() - started) / 1000);
 }
 

@@ -9,7 +9,15 @@
  * request locking included). Only the thin REST layer below is fake: the routes and response shapes of
  * apify-client 2.25 (`{ data }` bodies, `x-apify-pagination-*` headers, `record-not-found` errors), and the
  * one platform rule memory storage lacks, lock owners (`clientKey`) for `requests/unlock`.
+ *
+ * Runs of the actor (`Actor.start`, what a coordinator of platform workers does) are started the way the
+ * platform does: a new run id with its own default storages and INPUT record, then its container, which is
+ * whatever `startRun` spawns (the real actor, with the run's env); the run's status follows the process
+ * (`waitForFinish`), `abort` sends it `aborting` or kills it, and its default storages are reachable under
+ * `actor-runs/:id/key-value-store` and `…/dataset`, as apify-client's `run(id).keyValueStore()` asks.
  */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +31,7 @@ interface WebSocket {
     on(event: 'close', listener: () => void): void;
 }
 interface WebSocketServer {
-    on(event: 'connection', listener: (ws: WebSocket) => void): void;
+    on(event: 'connection', listener: (ws: WebSocket, req: IncomingMessage) => void): void;
     close(): void;
 }
 const { WebSocketServer } = createRequire(import.meta.url)('ws') as {
@@ -37,8 +45,47 @@ export interface StatusMessage {
     at: number;
 }
 
+export type RunStatus = 'READY' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTING' | 'ABORTED' | 'TIMED-OUT';
+
+/** A run started through the API (`POST acts/:actorId/runs`), as the platform sees it. */
+export interface StartedRun {
+    id: string;
+    actorId: string;
+    /** The input as sent (parsed JSON when it was JSON). */
+    input: unknown;
+    /** The start's query parameters, as sent: build tag or number, memory (MB), timeout (s). */
+    build?: string;
+    memory?: number;
+    timeout?: number;
+    startedAt: Date;
+    finishedAt?: Date;
+    status: RunStatus;
+    exitCode?: number | null;
+    /** The env the run's container got. */
+    env: Record<string, string>;
+    /** Its container; undefined while `startRun` is still spawning it. */
+    child?: ChildProcess;
+    /** Aborts asked for: `gracefully` or not. */
+    aborts: boolean[];
+}
+
+/** Starts a run's container: the actor with `env` (which names the run's default storages and API). */
+export type StartRun = (run: {
+    id: string;
+    input: unknown;
+    env: Record<string, string>;
+}) => ChildProcess | Promise<ChildProcess>;
+
 export interface FakePlatform {
     apiUrl: string;
+    /** The id of the one actor on this platform (`ACTOR_ID`); starts of another actor answer 404. */
+    actorId: string;
+    /** How a run started through the API gets its container; without it such a start answers 400. */
+    startRun?: StartRun;
+    /** Runs started through the API, in the order they were started. */
+    startedRuns: StartedRun[];
+    /** Every `GET actor-runs/:id?waitForFinish=…`: the run waited for, the seconds asked, when it came. */
+    waits: { runId: string; secs: number; at: number }[];
     storage: MemoryStorage;
     statusMessages: StatusMessage[];
     /** Run ids, once per `POST actor-runs/:id/reboot`. */
@@ -47,13 +94,16 @@ export interface FakePlatform {
     uploads: { key: string; contentType: string; bytes: number; status: number }[];
     /** Answer 503 to the first upload whose content type matches, after its first chunk (a CDN hiccup). */
     failFirstUploadOf?: RegExp;
-    /** Env of a run on this platform: default storages named after the run, events socket, API. */
+    /** Env of a run on this platform: default storages named after the run, events socket, API, actor, build. */
     env(runId: string): Record<string, string>;
     /** Creates the run's default key-value store with its INPUT record. */
     createRun(runId: string, input: unknown): Promise<void>;
-    /** Sends a platform event to every connected actor. */
-    send(name: string, data?: unknown): void;
-    connections(): number;
+    /** Sends a platform event to every connected actor, or to run `runId`'s connections only. */
+    send(name: string, data?: unknown, runId?: string): void;
+    /** Open events connections, of every run or of run `runId`. */
+    connections(runId?: string): number;
+    /** Resolves once run `runId` (started through the API) has finished, with its final state. */
+    finished(runId: string): Promise<StartedRun>;
     /** Names of the named storages that exist, per kind. */
     storageNames(): Promise<{ queues: string[]; stores: string[]; datasets: string[] }>;
     close(): Promise<void>;
@@ -73,6 +123,9 @@ async function body(req: IncomingMessage): Promise<Buffer> {
     return encoding === 'br' ? brotliDecompressSync(raw) : encoding === 'gzip' ? gunzipSync(raw) : raw;
 }
 
+/** A wait that does not keep the process alive: a held `waitForFinish` must not outlive the test. */
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
 const json = async (req: IncomingMessage): Promise<unknown> => JSON.parse((await body(req)).toString('utf8'));
 
 function send(res: ServerResponse, status: number, data?: unknown, headers: Record<string, string> = {}): void {
@@ -82,6 +135,22 @@ function send(res: ServerResponse, status: number, data?: unknown, headers: Reco
 
 const notFound = (res: ServerResponse, what: string): void =>
     send(res, 404, { error: { type: 'record-not-found', message: `${what} was not found` } });
+
+/** The actor every run on this platform is a run of, its build and the memory a run gets by default. */
+const ACTOR_ID = 'fAkEaCtOr0000001';
+const BUILD_NUMBER = '0.1.7';
+const MEMORY_MBYTES = 4096;
+/** The API holds a `waitForFinish` request at most this long. */
+const MAX_WAIT_SECS = 60;
+/** After a graceful abort the platform stops the container this long after `aborting`. */
+const ABORT_GRACE_MS = 30_000;
+const TERMINAL = new Set<RunStatus>(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED-OUT']);
+
+/** A run id as the platform makes them: 17 letters and digits, both cases. */
+function newRunId(): string {
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    return [...randomBytes(17)].map((b) => chars[b % chars.length]).join('');
+}
 
 export async function startFakePlatform(): Promise<FakePlatform> {
     const storage = new MemoryStorage({ persistStorage: false, writeMetadata: false });
@@ -97,9 +166,16 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         byQueue.set(queueId, ids);
         return ids;
     };
-    const runs = new Map<string, { id: string; statusMessage?: string }>();
+    const runs = new Map<string, { id: string; statusMessage?: string; terminal?: boolean }>();
+    const started = new Map<string, StartedRun>();
+    const exits = new Map<string, Promise<void>>();
+    const platformStartedAt = new Date();
     const platform: FakePlatform = {
         apiUrl: '',
+        actorId: ACTOR_ID,
+        startedRuns: [],
+        waits: [],
+        finished: async () => Promise.reject(new Error('not started')),
         storage,
         statusMessages,
         reboots: [],
@@ -256,14 +332,154 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         return notFound(res, req.url!);
     }
 
-    async function actorRuns(req: IncomingMessage, res: ServerResponse, parts: string[]): Promise<void> {
-        const [id, sub] = parts;
-        const run = runs.get(id!) ?? { id: id! };
+    /** The platform creates a run's default storages, and its INPUT record, before the container starts. */
+    async function createDefaultStorages(runId: string, input: Buffer | undefined, contentType: string): Promise<void> {
+        const kvs = await storage.keyValueStores().getOrCreate(`kvs-${runId}`);
+        await storage.datasets().getOrCreate(`ds-${runId}`);
+        await storage.requestQueues().getOrCreate(`rq-${runId}`);
+        if (input) await storage.keyValueStore(kvs.id).setRecord({ key: 'INPUT', value: input, contentType });
+    }
+
+    /** A run as `GET actor-runs/:id` answers it (apify-client 2.25 reads `status`, the ids and `options`). */
+    function runObject(id: string): Record<string, unknown> {
+        const run = started.get(id);
+        const own = runs.get(id);
+        return {
+            id,
+            actId: run?.actorId ?? platform.actorId,
+            userId: 'fAkEuSeR00000001',
+            actorTaskId: null,
+            startedAt: (run?.startedAt ?? platformStartedAt).toISOString(),
+            finishedAt: run?.finishedAt?.toISOString() ?? null,
+            status: run?.status ?? 'RUNNING',
+            statusMessage: own?.statusMessage ?? null,
+            isStatusMessageTerminal: own?.terminal ?? false,
+            meta: { origin: run ? 'API' : 'DEVELOPMENT' },
+            buildNumber: run?.env.ACTOR_BUILD_NUMBER ?? BUILD_NUMBER,
+            exitCode: run?.exitCode ?? null,
+            options: {
+                build: run?.build ?? 'latest',
+                timeoutSecs: run?.timeout ?? 0,
+                memoryMbytes: run?.memory ?? MEMORY_MBYTES,
+                diskMbytes: 2 * (run?.memory ?? MEMORY_MBYTES),
+            },
+            defaultKeyValueStoreId: `kvs-${id}`,
+            defaultDatasetId: `ds-${id}`,
+            defaultRequestQueueId: `rq-${id}`,
+            pricingInfo: undefined,
+            chargedEventCounts: {},
+        };
+    }
+
+    /** `POST acts/:actorId/runs` (apify-client 2.25 `actor(id).start()` posts to `actors/:actorId/runs`). */
+    async function startRun(req: IncomingMessage, res: ServerResponse, actorId: string, q: Query): Promise<void> {
+        if (actorId.replace('~', '/') !== platform.actorId) return notFound(res, `Actor ${actorId}`);
+        if (!platform.startRun) {
+            return send(res, 400, { error: { type: 'invalid-input', message: 'fake platform: no startRun given' } });
+        }
+        const raw = await body(req);
+        const contentType = req.headers['content-type'] ?? 'application/json; charset=utf-8';
+        const input: unknown = /json/.test(contentType) && raw.length ? JSON.parse(raw.toString('utf8')) : raw;
+        const id = newRunId();
+        await createDefaultStorages(id, raw.length ? raw : undefined, contentType);
+        const build = q.get('build') ?? undefined;
+        const memory = num(q, 'memory');
+        const timeout = num(q, 'timeout');
+        const startedAt = new Date();
+        const env: Record<string, string> = {
+            ...platform.env(id),
+            ...(build && /^\d+\.\d+\.\d+$/.test(build) ? { ACTOR_BUILD_NUMBER: build } : {}),
+            ...(memory ? { ACTOR_MEMORY_MBYTES: String(memory) } : {}),
+            ACTOR_STARTED_AT: startedAt.toISOString(),
+            // Zero or none: no timeout.
+            ...(timeout ? { ACTOR_TIMEOUT_AT: new Date(startedAt.getTime() + timeout * 1000).toISOString() } : {}),
+        };
+        const run: StartedRun = {
+            id,
+            actorId,
+            input,
+            build,
+            memory,
+            timeout,
+            startedAt,
+            status: 'RUNNING',
+            env,
+            aborts: [],
+        };
+        started.set(id, run);
+        platform.startedRuns.push(run);
+        let timedOut = false;
+        let ended!: (code: number | null) => void;
+        const exited = new Promise<void>((resolve) => {
+            ended = (code) => {
+                run.exitCode = code;
+                run.finishedAt = new Date();
+                const end = code === 0 ? 'SUCCEEDED' : 'FAILED';
+                run.status = run.aborts.length ? 'ABORTED' : timedOut ? 'TIMED-OUT' : end;
+                resolve();
+            };
+        });
+        exits.set(id, exited);
+        try {
+            run.child = await platform.startRun({ id, input, env });
+        } catch (error) {
+            // The start was accepted; the run fails (a container that does not come up).
+            console.error(`fake platform: run ${id} could not start: ${(error as Error).stack}`);
+            ended(null);
+            return send(res, 201, { data: runObject(id) });
+        }
+        const child = run.child;
+        // setTimeout fires at once for more than 2^31 - 1 ms: a timeout that long is no timeout here.
+        const killer =
+            timeout && timeout * 1000 < 2 ** 31 - 1
+                ? setTimeout(() => {
+                      timedOut = true;
+                      child.kill('SIGKILL');
+                  }, timeout * 1000).unref()
+                : undefined;
+        const onExit = (code: number | null): void => {
+            clearTimeout(killer);
+            ended(code);
+        };
+        if (child.exitCode !== null || child.signalCode !== null) onExit(child.exitCode);
+        else child.once('exit', onExit);
+        const waitSecs = Math.min(num(q, 'waitForFinish') ?? 0, MAX_WAIT_SECS);
+        if (waitSecs > 0) await Promise.race([exited, sleep(waitSecs * 1000)]);
+        return send(res, 201, { data: runObject(id) });
+    }
+
+    async function actorRuns(req: IncomingMessage, res: ServerResponse, parts: string[], q: Query): Promise<void> {
+        const [id, sub, ...rest] = parts;
+        if (!id) return notFound(res, req.url!);
+        const run = runs.get(id) ?? { id };
         runs.set(run.id, run);
+        // The run's default storages (apify-client `run(id).keyValueStore()`, `.dataset()`, `.requestQueue()`).
+        if (sub === 'key-value-store') return keyValueStores(req, res, [`kvs-${id}`, ...rest], q);
+        if (sub === 'dataset') return datasets(req, res, [`ds-${id}`, ...rest], q);
+        if (sub === 'request-queue') return requestQueues(req, res, [`rq-${id}`, ...rest], q);
         if (sub === 'reboot' && req.method === 'POST') {
             platform.reboots.push(run.id);
-            return send(res, 200, { data: { ...run, status: 'RUNNING' } });
+            return send(res, 200, { data: runObject(id) });
         }
+        const startedRun = started.get(id);
+        if (sub === 'abort' && req.method === 'POST') {
+            if (!startedRun) return notFound(res, `Actor run ${id}`);
+            if (TERMINAL.has(startedRun.status)) return send(res, 200, { data: runObject(id) });
+            const gracefully = bool(q, 'gracefully') ?? false;
+            startedRun.aborts.push(gracefully);
+            if (gracefully) {
+                // The platform sends `aborting` and `persistState`, then stops the container 30 s later.
+                startedRun.status = 'ABORTING';
+                platform.send('aborting', undefined, id);
+                platform.send('persistState', { isMigrating: false }, id);
+                setTimeout(() => startedRun.child?.kill('SIGKILL'), ABORT_GRACE_MS).unref();
+            } else {
+                startedRun.child?.kill('SIGKILL');
+                await exits.get(id);
+            }
+            return send(res, 200, { data: runObject(id) });
+        }
+        if (sub) return notFound(res, req.url!);
         if (req.method === 'PUT') {
             const update = (await json(req)) as { statusMessage?: string; isStatusMessageTerminal?: boolean };
             if (update.statusMessage !== undefined) {
@@ -274,11 +490,16 @@ export async function startFakePlatform(): Promise<FakePlatform> {
                     at: Date.now(),
                 });
                 run.statusMessage = update.statusMessage;
+                run.terminal = Boolean(update.isStatusMessageTerminal);
             }
         }
-        return send(res, 200, {
-            data: { ...run, status: 'RUNNING', options: {}, pricingInfo: undefined, chargedEventCounts: {} },
-        });
+        // `waitForFinish` (seconds, at most 60): the API answers once the run has finished or the time is up.
+        const waitSecs = Math.min(num(q, 'waitForFinish') ?? 0, MAX_WAIT_SECS);
+        if (req.method === 'GET' && q.has('waitForFinish'))
+            platform.waits.push({ runId: id, secs: waitSecs, at: Date.now() });
+        const exited = exits.get(id);
+        if (req.method === 'GET' && waitSecs > 0 && exited) await Promise.race([exited, sleep(waitSecs * 1000)]);
+        return send(res, 200, { data: runObject(id) });
     }
 
     const server = createServer((req, res) => {
@@ -289,7 +510,10 @@ export async function startFakePlatform(): Promise<FakePlatform> {
             if (resource === 'key-value-stores') return keyValueStores(req, res, parts, url.searchParams);
             if (resource === 'datasets') return datasets(req, res, parts, url.searchParams);
             if (resource === 'request-queues') return requestQueues(req, res, parts, url.searchParams);
-            if (resource === 'actor-runs') return actorRuns(req, res, parts);
+            if (resource === 'actor-runs') return actorRuns(req, res, parts, url.searchParams);
+            if ((resource === 'acts' || resource === 'actors') && parts[1] === 'runs' && parts.length === 2) {
+                if (req.method === 'POST') return startRun(req, res, decodeURIComponent(parts[0]!), url.searchParams);
+            }
             return notFound(res, url.pathname);
         };
         handle().catch((error: Error) => {
@@ -299,10 +523,11 @@ export async function startFakePlatform(): Promise<FakePlatform> {
             if (!res.headersSent) send(res, 400, { error: { type: 'invalid-input', message: error.message } });
         });
     });
-    const sockets = new Set<WebSocket>();
+    // Each run's events connection, by run id (its URL names the run: one container, one socket).
+    const sockets = new Map<WebSocket, string | undefined>();
     const wss = new WebSocketServer({ server, path: '/events' });
-    wss.on('connection', (ws) => {
-        sockets.add(ws);
+    wss.on('connection', (ws, req) => {
+        sockets.set(ws, new URL(req.url!, 'http://platform').searchParams.get('run') ?? undefined);
         ws.on('close', () => sockets.delete(ws));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -323,26 +548,30 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         APIFY_TOKEN: 'fake-token',
         APIFY_API_BASE_URL: platform.apiUrl,
         APIFY_API_PUBLIC_BASE_URL: platform.apiUrl,
-        ACTOR_EVENTS_WEBSOCKET_URL: `ws://127.0.0.1:${port}/events`,
+        ACTOR_EVENTS_WEBSOCKET_URL: `ws://127.0.0.1:${port}/events?run=${encodeURIComponent(runId)}`,
         ACTOR_DEFAULT_KEY_VALUE_STORE_ID: `kvs-${runId}`,
         ACTOR_DEFAULT_DATASET_ID: `ds-${runId}`,
         ACTOR_DEFAULT_REQUEST_QUEUE_ID: `rq-${runId}`,
-        ACTOR_MEMORY_MBYTES: '4096',
+        // What Actor.getEnv() reads as actorId, memoryMbytes; ACTOR_BUILD_NUMBER is the build number's
+        // documented variable (getEnv's `actorBuildNumber` reads the legacy APIFY_ACTOR_BUILD_NUMBER, not set here).
+        ACTOR_ID: platform.actorId,
+        ACTOR_BUILD_NUMBER: BUILD_NUMBER,
+        ACTOR_MEMORY_MBYTES: String(MEMORY_MBYTES),
     });
     platform.createRun = async (runId, input) => {
-        // The platform creates a run's default storages before the container starts.
-        const kvs = await storage.keyValueStores().getOrCreate(`kvs-${runId}`);
-        await storage.datasets().getOrCreate(`ds-${runId}`);
-        await storage.requestQueues().getOrCreate(`rq-${runId}`);
-        const value = Buffer.from(JSON.stringify(input));
-        await storage
-            .keyValueStore(kvs.id)
-            .setRecord({ key: 'INPUT', value, contentType: 'application/json; charset=utf-8' });
+        await createDefaultStorages(runId, Buffer.from(JSON.stringify(input)), 'application/json; charset=utf-8');
     };
-    platform.send = (name, data) => {
-        for (const ws of sockets) ws.send(JSON.stringify({ name, data }));
+    platform.send = (name, data, runId) => {
+        for (const [ws, run] of sockets)
+            if (runId === undefined || run === runId) ws.send(JSON.stringify({ name, data }));
     };
-    platform.connections = () => sockets.size;
+    platform.connections = (runId) => [...sockets.values()].filter((r) => runId === undefined || r === runId).length;
+    platform.finished = async (runId) => {
+        const exited = exits.get(runId);
+        if (!exited) throw new Error(`run ${runId} was not started through the API`);
+        await exited;
+        return started.get(runId)!;
+    };
     platform.storageNames = async () => {
         const names = (list: { items: { name?: string }[] }): string[] =>
             list.items.map((i) => i.name).filter((n): n is string => Boolean(n));
@@ -354,9 +583,12 @@ export async function startFakePlatform(): Promise<FakePlatform> {
     };
     platform.close = async () => {
         clearInterval(systemInfo);
-        for (const ws of sockets) ws.terminate();
+        for (const ws of sockets.keys()) ws.terminate();
         wss.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // A `waitForFinish` request may be held open: do not wait for it.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
     };
     return platform;
 }
