@@ -129,7 +129,9 @@ try {
         log.info(done);
         await runStatus.finish(done, lifecycle.reason ? 'WARNING' : 'INFO');
         lifecycle.dispose();
-        await Actor.exit({ timeoutSecs: 30 });
+        // As below: after a stop, whatever is left may not hold the run past its 30 s.
+        if (lifecycle.reason) setTimeout(() => process.exit(0), 5_000).unref();
+        await Actor.exit({ timeoutSecs: lifecycle.reason ? 5 : 30 });
     }
     const all = await readItems();
     const byStatus = (s: string): number => all.filter((i) => i.status === s).length;

@@ -340,10 +340,14 @@ test('a worker run that does not stop when aborted: the coordinator does not wai
     const startsBefore = platform.startedRuns.length;
     // A container that neither connects nor ends by itself: the platform kills it 30 s after the abort.
     platform.startRun = () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    const { done } = await startPlatformRun(runId, 2);
+    const { child, done } = await startPlatformRun(runId, 2);
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     await until('the worker run started', () => platform.startedRuns.length > startsBefore);
     const worker = platform.startedRuns[startsBefore]!;
-    // The coordinator has crawled everything itself and waits for the worker run (up to 60 s a request).
+    // The coordinator has crawled everything itself and waits for the worker run (up to 60 s a request);
+    // it watches its worker runs from their start, so its own log says when its part is done.
+    await until('the coordinator done with its part', () => /part of the crawl is done: waiting/.test(output), 150_000);
     await until('the coordinator waiting for the worker run', () => platform.waits.some((w) => w.runId === worker.id));
     const sentAt = Date.now();
     platform.send('aborting', undefined, runId);

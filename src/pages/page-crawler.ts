@@ -16,6 +16,7 @@ import { clickPlay } from './click-play.js';
 import { pageLaunchContext } from './early-browser.js';
 import { gatherImages, type PageImage } from './gather-images.js';
 import { withHiddenSources } from './hidden-sources.js';
+import { tolerateClosedPageRaces } from './playwright-races.js';
 import { installHooks, prepareContext, type PageHooks } from './hooks.js';
 import { MSE_MAX_EXTRA_SECS } from './mse-rules.js';
 import { resolveUrl } from '../urls.js';
@@ -229,6 +230,7 @@ async function stopPlayers(page: Page): Promise<void> {
 export const PAGES_AT_ONCE = 4;
 
 export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawler {
+    tolerateClosedPageRaces();
     const { input } = options;
     const captures = new WeakMap<Page, NetworkCapture>();
     const hookSets = new WeakMap<Page, PageHooks>();

@@ -212,7 +212,7 @@ export function serveStorage(
                 // A lock taken for a worker that died while the call ran would be noted after its locks
                 // were given back, under an index its restart reuses: give it back here instead (seen as
                 // a resumed video whose requests stayed locked and a run that never ended).
-                if (child.exitCode !== null || child.signalCode !== null) {
+                if ((child.exitCode ?? null) !== null || (child.signalCode ?? null) !== null) {
                     for (const item of (result as { items?: { id: string }[] } | undefined)?.items ?? []) {
                         if (m.method === 'listAndLockHead')
                             await (target.deleteRequestLock as (id: string) => Promise<void>)

@@ -17,6 +17,7 @@ import { WIND_DOWN_MS } from '../lifecycle.js';
 import { runScope } from '../storage.js';
 import { sumSummaries } from './local.js';
 import { reportLostVideos } from './lost-videos.js';
+import { pageClientKey } from './page-queue.js';
 import { claimsQueueName, pageQueueName, setWorkerRole, workerScope, type WorkerRole } from './role.js';
 import { afterWorkerEnd, MAX_RESTARTS, type AfterEnd } from './supervisor.js';
 
@@ -152,27 +153,26 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
     if (options.signal?.aborted) abortAll();
     else options.signal?.addEventListener('abort', abortAll, { once: true });
 
-    let own: CrawlSummary;
-    try {
-        own = await crawl(input, options);
-    } catch (error) {
-        // A failed run leaves nothing behind: no worker run crawling on into its storages, no shared queue.
-        options.signal?.removeEventListener('abort', abortAll);
-        abortAll();
-        await dropShared().catch((e: Error) => log.warning(`Could not drop the shared queues: ${e.message}`));
-        throw error;
-    }
-    const summaries: CrawlSummary[] = [own];
-    const outcomes: AfterEnd[] = ['done'];
-    for (const w of runs) {
+    /**
+     * A dead worker run's pages come back at once: its page-queue locks were taken under its role's
+     * client key (page-queue.ts), and `requests/unlock` gives back exactly that key's locks.
+     */
+    const unlockPagesOf = async (index: number): Promise<void> => {
+        const queue = await RequestQueue.open(me.shared.pageQueue);
+        const clientKey = pageClientKey(workerScope(run, index));
+        const unlocked = await Actor.apifyClient.requestQueue(queue.id, { clientKey }).unlockRequests();
+        if (unlocked.unlockedCount)
+            log.info(`Worker ${index}'s ${unlocked.unlockedCount} locked pages went back to the queue`);
+    };
+    /** Watches one worker run to its end, starting it again when it fails; runs beside this run's own crawl. */
+    const supervise = async (w: WorkerRun): Promise<{ outcome: AfterEnd; summary?: CrawlSummary }> => {
         for (;;) {
             const finished = await waitFor(w.runId);
             if (!FINISHED.has(finished.status)) {
                 if (!pastStopWait) continue;
                 // Stopping and not done yet: the platform kills it 30 s after its `aborting`; its storages are its own to drop.
                 log.warning(`Worker ${w.index} (run ${w.runId}) is still stopping; not waited for`);
-                outcomes.push('give-up');
-                break;
+                return { outcome: 'give-up' };
             }
             const output = await Actor.apifyClient
                 .run(w.runId)
@@ -184,12 +184,11 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
             const next = options.signal?.aborted
                 ? 'give-up'
                 : afterWorkerEnd({ finished: ok, code: ok ? 0 : 1, signal: null }, w.restarts);
-            if (next === 'done') {
-                summaries.push(summary!);
-                outcomes.push(next);
-                break;
-            }
+            if (next === 'done') return { outcome: next, summary };
             const what = `Worker ${w.index} (run ${w.runId}) ended ${finished.status}`;
+            await unlockPagesOf(w.index).catch((e: Error) =>
+                log.warning(`${what}; its pages stay locked: ${e.message}`),
+            );
             if (next === 'restart') {
                 w.restarts++;
                 log.warning(`${what}; starting it again (${w.restarts} of ${MAX_RESTARTS}) to resume its videos`);
@@ -198,13 +197,29 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
                 continue;
             }
             log.error(`${what}; given up`);
-            outcomes.push(next);
             await reportLostVideos(workerScope(run, w.index), `ended ${finished.status}`).catch((e: Error) =>
                 log.warning(`Could not report worker ${w.index}'s videos: ${e.message}`),
             );
-            break;
+            return { outcome: next };
         }
+    };
+    // Watched from the start: a worker run that fails early is restarted while this run still crawls.
+    const watching = runs.map((w) => supervise(w));
+    watching.forEach((p) => p.catch(() => undefined));
+
+    let own: CrawlSummary;
+    try {
+        own = await crawl(input, options);
+    } catch (error) {
+        // A failed run leaves nothing behind: no worker run crawling on into its storages, no shared queue.
+        options.signal?.removeEventListener('abort', abortAll);
+        abortAll();
+        await dropShared().catch((e: Error) => log.warning(`Could not drop the shared queues: ${e.message}`));
+        throw error;
     }
+    log.info(`This run's part of the crawl is done: waiting for ${runs.length} worker run(s)`);
+    const ends = await Promise.all(watching);
+    const summaries: CrawlSummary[] = [own, ...ends.flatMap((e) => (e.summary ? [e.summary] : []))];
     options.signal?.removeEventListener('abort', abortAll);
     await dropShared();
     return sumSummaries(summaries, (Date.now() - started) / 1000);

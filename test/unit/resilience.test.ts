@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isClosedPageRace } from '../../src/pages/playwright-races.js';
 import HLS, { type types } from 'hls-parser';
 import { archiveKeys } from '../../src/archive.js';
 import { faultFor } from '../../src/demo/server.js';
@@ -73,4 +74,11 @@ test('unit claims: a request keeps what it took, helpers take the earliest free 
     assert.equal(claims.takeNext('v', 'B', () => false)?.unit, 'u5', 'offered again (resume): only what nobody holds');
     claims.forget('v');
     assert.equal(claims.holder('v', 'u5'), undefined);
+});
+
+test("Playwright's reply for a page already closed is told apart from every other uncaught error", () => {
+    const race = new Error('Cannot find parent object page@3b1f to create disposable@9c2e');
+    assert.equal(isClosedPageRace(race), true);
+    assert.equal(isClosedPageRace(new Error('Cannot read properties of undefined')), false);
+    assert.equal(isClosedPageRace('Cannot find parent object page@1 to create disposable@2'), false);
 });
