@@ -16,30 +16,20 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Ajv } from 'ajv';
-import { makeGalleryImages } from '../src/demo/gallery.js';
-import { makeDemoMedia } from '../src/demo/media.js';
-import { startDemoServer, type DemoServer } from '../src/demo/server.js';
+import type { DemoServer } from '../src/demo/server.js';
 import type { MediaItem } from '../src/model.js';
 import type { WorkerRole } from '../src/workers/role.js';
 import { spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { startFakePlatform, type FakePlatform, type StartRun } from './helpers/platform.js';
+import { COPIES, outcome, startWorkersSite, workersInput } from './helpers/workers-site.js';
 
 let server: DemoServer;
 let platform: FakePlatform;
-/** The same video on this many pages, each slow to answer, so both runs render some of them. */
-const COPIES = 8;
 /** The coordinator's run timeout: worker runs inherit what is left of it. */
 const RUN_TIMEOUT_SECS = 600;
 
 before(async () => {
-    const dir = await tempDir('platform-workers');
-    await Promise.all([makeDemoMedia(dir), makeGalleryImages(path.join(dir, 'images'))]);
-    server = await startDemoServer({
-        mediaDir: dir,
-        imagesDir: path.join(dir, 'images'),
-        ttfbMs: 50,
-        bytesPerSec: 200_000,
-    });
+    server = await startWorkersSite(await tempDir('platform-workers'));
     platform = await startFakePlatform();
 });
 after(async () => {
@@ -47,32 +37,7 @@ after(async () => {
     await server?.close();
 });
 
-function input(workers: number): Record<string, unknown> {
-    const p = server.pages;
-    const copies = Array.from(
-        { length: COPIES },
-        (_, i) => `${server.videoPage('/media/seed/index.m3u8')}&copy=${i}&delay=2000`,
-    );
-    return {
-        startUrls: [p.api, p.iframe, p.click, p.gallerySeed, p.galleryPage1, ...copies].map((url) => ({ url })),
-        // Links followed into the shared queue: page1 → page2 → page3.
-        linkGlobs: [`${server.origin}/gallery/page*.html`],
-        pageWaitSecs: 10,
-        workers,
-    };
-}
-
-/** What must not depend on how many workers ran: every item but its wording and key suffixes. */
-function outcome(items: MediaItem[]): string[] {
-    return items
-        .map((i) => {
-            // Which of two pages (or two copies of an image) is stored and which says "same" depends on timing.
-            const same = /same video as on|same content as/.test(i.error ?? '');
-            const what = i.status === 'ok' ? i.sha256 : same ? 'same' : i.url;
-            return `${i.type} ${i.status} ${what}`;
-        })
-        .sort();
-}
+const input = (workers: number): Record<string, unknown> => ({ ...workersInput(server), workers });
 
 // The platform validates pushed items against the dataset schema's `fields`: so does this test.
 const datasetSchema = JSON.parse(

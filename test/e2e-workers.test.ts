@@ -9,57 +9,19 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeGalleryImages } from '../src/demo/gallery.js';
-import { makeDemoMedia } from '../src/demo/media.js';
-import { startDemoServer, type DemoServer } from '../src/demo/server.js';
-import type { MediaItem } from '../src/model.js';
+import type { DemoServer } from '../src/demo/server.js';
 import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { sha256 } from './helpers/media.js';
+import { COPIES, outcome, startWorkersSite, workersInput } from './helpers/workers-site.js';
 
 let server: DemoServer;
-/** The same video on this many pages, each slow to answer, so both workers render some of them. */
-const COPIES = 8;
 
 before(async () => {
-    const dir = await tempDir('workers');
-    await Promise.all([makeDemoMedia(dir), makeGalleryImages(path.join(dir, 'images'))]);
-    // Paced media: a video takes a few seconds, so a kill lands mid-download.
-    server = await startDemoServer({
-        mediaDir: dir,
-        imagesDir: path.join(dir, 'images'),
-        ttfbMs: 50,
-        bytesPerSec: 200_000,
-    });
+    server = await startWorkersSite(await tempDir('workers'));
 });
 after(() => server?.close());
 
-function input(): Record<string, unknown> {
-    const p = server.pages;
-    const copies = Array.from(
-        { length: COPIES },
-        (_, i) => `${server.videoPage('/media/seed/index.m3u8')}&copy=${i}&delay=2000`,
-    );
-    return {
-        startUrls: [p.api, p.iframe, p.click, p.gallerySeed, p.galleryPage1, ...copies].map((url) => ({
-            url,
-        })),
-        // Links followed into the shared queue: page1 → page2 → page3.
-        linkGlobs: [`${server.origin}/gallery/page*.html`],
-        pageWaitSecs: 10,
-    };
-}
-
-/** What must not depend on how many workers ran: every item but its wording and key suffixes. */
-function outcome(items: MediaItem[]): string[] {
-    return items
-        .map((i) => {
-            // Which of two pages (or two copies of an image) is stored and which says "same" depends on timing.
-            const same = /same video as on|same content as/.test(i.error ?? '');
-            const what = i.status === 'ok' ? i.sha256 : same ? 'same' : i.url;
-            return `${i.type} ${i.status} ${what}`;
-        })
-        .sort();
-}
+const input = (): Record<string, unknown> => workersInput(server);
 
 /** sha256 of every stored media file, in the store and in the output folder. */
 async function storedHashes(run: ActorRun): Promise<{ store: string[]; output: string[] }> {
