@@ -52,11 +52,16 @@ export interface CrawlOptions {
 async function abandonDownloads(jobs: VideoJobs, reason: unknown): Promise<void> {
     const why = reason === 'timeout' ? 'the run stopped before its timeout' : 'the run was aborted';
     for (const job of jobs.unfinished()) {
-        if (job.status !== 'downloading') continue;
+        if (job.status !== 'downloading' && job.status !== 'merging') continue;
         const { done, total } = jobs.counts(job.id);
+        // A merge in progress loses its files when the run's storages are dropped: it is reported here, once
+        // (merge/finish.ts reports nothing more for a job already failed).
+        const error =
+            job.status === 'merging'
+                ? `${why} while its ${total} segments were being merged`
+                : `${why} with ${done} of ${total} segments downloaded`;
         job.status = 'failed';
         const { pageUrl, url, format, title } = job;
-        const error = `${why} with ${done} of ${total} segments downloaded`;
         await pushItem({ type: 'video', status: 'failed', pageUrl, url, format, title, error });
     }
 }

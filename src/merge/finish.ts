@@ -183,6 +183,8 @@ export class VideoFinisher {
                 await storeFile(subKey, sub.file, 'text/vtt');
                 stored.push({ lang: sub.lang, ...(sub.title ? { name: sub.title } : {}), key: subKey });
             }
+            // Abandoned while merging: reported as failed, and its storages are being dropped.
+            if (job.status === 'failed') return;
             await pushItem({
                 ...base,
                 status: 'ok',
@@ -208,6 +210,8 @@ export class VideoFinisher {
             );
             await rm(workDir, { recursive: true, force: true });
         } catch (error) {
+            // Abandoned while merging (the run was stopped, its work folder dropped): already reported.
+            if (job.status === 'failed') return;
             // A preview clip or a file that is no video is not a failure of the crawl: it is skipped, with why.
             const status = error instanceof NotAVideoError ? 'skipped' : 'failed';
             const code = errorCode(error);
