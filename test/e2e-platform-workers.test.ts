@@ -80,7 +80,9 @@ async function crawlStorages(runId: string): Promise<string[]> {
  * stage, not of the workers).
  */
 const playwrightCrash = (output: string): boolean =>
-    /Cannot find parent object page@\S+ to create disposable@/.test(output);
+    /Cannot find parent object page@\S+ to create disposable@|Object with guid disposable@\S+ was not bound/.test(
+        output,
+    );
 
 const pagesDone = (output: string): string[] => [...output.matchAll(/Page done in .*?: (\S+)/g)].map((m) => m[1]!);
 

@@ -79,6 +79,9 @@ test('unit claims: a request keeps what it took, helpers take the earliest free 
 test("Playwright's reply for a page already closed is told apart from every other uncaught error", () => {
     const race = new Error('Cannot find parent object page@3b1f to create disposable@9c2e');
     assert.equal(isClosedPageRace(race), true);
+    const unbound = new Error('Object with guid disposable@e08bbdc5 was not bound in the connection');
+    assert.equal(isClosedPageRace(unbound), true);
+    assert.equal(isClosedPageRace(new Error('Object with guid page@e08bbdc5 was not bound in the connection')), false);
     assert.equal(isClosedPageRace(new Error('Cannot read properties of undefined')), false);
     assert.equal(isClosedPageRace('Cannot find parent object page@1 to create disposable@2'), false);
 });
