@@ -16,7 +16,7 @@ import { VideoFinisher } from './merge/finish.js';
 import { KeyAllocator, pushItem, pushNoteOnce } from './output.js';
 import { formatFromUrl, pollTrack, refreshUnitUrls } from './sources/index.js';
 import { LiveRecorder } from './live/recorder.js';
-import type { VideoJob } from './model.js';
+import type { MediaItem, VideoJob } from './model.js';
 import { VideoSubmitter } from './video-submitter.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
@@ -115,6 +115,8 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const stats = new TransferStats();
     const archive = await Archive.open(input.archiveName);
     const claims = await Claims.open(role?.shared.claims);
+    /** An item that says why something was not stored: once per page and URL, however often a page is rendered. */
+    const note = (item: MediaItem): Promise<void> => pushNoteOnce(item, claims);
     const keys = new KeyAllocator(claims);
     const finisher = new VideoFinisher(jobs, keys, archive);
     const images = new ImageSaver(input, keys, workRoot(), archive, claims);
@@ -204,58 +206,46 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                     const pageImages = withSiteHeaders(found.images, pageOf(found.pageUrl), access);
                     await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
                     for (const url of found.refusedImages) {
-                        await pushNoteOnce(
-                            {
-                                type: 'image',
-                                status: 'failed',
-                                pageUrl: found.pageUrl,
-                                url,
-                                error: new UnsafeUrlError(url).message,
-                            },
-                            claims,
-                        );
+                        await note({
+                            type: 'image',
+                            status: 'failed',
+                            pageUrl: found.pageUrl,
+                            url,
+                            error: new UnsafeUrlError(url).message,
+                        });
                     }
                     for (const s of found.skippedImages) {
-                        await pushNoteOnce(
-                            {
-                                type: 'image',
-                                status: 'skipped',
-                                pageUrl: found.pageUrl,
-                                url: s.url,
-                                title: s.alt,
-                                error: s.reason,
-                            },
-                            claims,
-                        );
+                        await note({
+                            type: 'image',
+                            status: 'skipped',
+                            pageUrl: found.pageUrl,
+                            url: s.url,
+                            title: s.alt,
+                            error: s.reason,
+                        });
                     }
                 },
                 async onNothingFound(pageUrl, title) {
                     const what = [input.downloadVideos && 'video', input.downloadImages && 'image']
                         .filter(Boolean)
                         .join(' or ');
-                    await pushNoteOnce(
-                        {
-                            type: 'page',
-                            status: 'failed',
-                            pageUrl,
-                            url: pageUrl,
-                            title,
-                            error: `no ${what} found on the page within ${input.pageWaitSecs} s`,
-                        },
-                        claims,
-                    );
+                    await note({
+                        type: 'page',
+                        status: 'failed',
+                        pageUrl,
+                        url: pageUrl,
+                        title,
+                        error: `no ${what} found on the page within ${input.pageWaitSecs} s`,
+                    });
                 },
                 async onPageFailed(pageUrl, reason) {
-                    await pushNoteOnce(
-                        {
-                            type: 'page',
-                            status: 'failed',
-                            pageUrl,
-                            url: pageUrl,
-                            error: `page could not be rendered: ${reason}`,
-                        },
-                        claims,
-                    );
+                    await note({
+                        type: 'page',
+                        status: 'failed',
+                        pageUrl,
+                        url: pageUrl,
+                        error: `page could not be rendered: ${reason}`,
+                    });
                 },
             });
             silenceCrawlerStatus(pageCrawler);
