@@ -11,6 +11,8 @@ import { Actor } from 'apify';
 import { Dataset, KeyValueStore, log } from '@crawlee/core';
 import { HttpStatusError, isRetryable } from './errors.js';
 import { sleep } from './net/retry.js';
+import { fileExtension, storedType } from './media-types.js';
+import { KEY_MAX, outputFileName } from './names.js';
 import { defaultKvDir } from './storage.js';
 import type { Claims } from './workers/claims.js';
 import { workerRole } from './workers/role.js';
@@ -35,28 +37,9 @@ export async function pushNoteOnce(item: MediaItem, claims: Claims): Promise<voi
 /** The key-value store every stored file goes to: the run's default, shared by its workers. */
 export const fileStore = async (): Promise<KeyValueStore> => KeyValueStore.open(workerRole()?.shared.store);
 
-// Apify key rules: 1-256 chars of [a-zA-Z0-9!-_.'()]. We keep well below 256 so a "-NN" suffix fits.
-const KEY_MAX = 120;
-
-/**
- * A key-value store key from a human string (page title, file name). Pure: the same text gives the
- * same key. Text with no usable characters (e.g. a Chinese title) falls back to `prefix-<hash>` so
- * it stays recognisable and stable across runs.
- */
-export function keyFromText(text: string | undefined, prefix: string, seed: string): string {
-    const ascii = (text ?? '')
-        .normalize('NFKD')
-        .replace(/[\u0300-\u036f]/g, '')
-        .replace(/[^a-zA-Z0-9!_.'()-]+/g, '-')
-        .replace(/\.{2,}/g, '.')
-        .replace(/-{2,}/g, '-')
-        .replace(/^[-.]+|[-.]+$/g, '')
-        .slice(0, KEY_MAX)
-        .replace(/[-.]+$/g, '');
-    if (ascii.length >= 2) return ascii;
-    const hash = createHash('sha256').update(seed).digest('hex').slice(0, 10);
-    return ascii ? `${prefix}-${ascii}-${hash}` : `${prefix}-${hash}`;
-}
+// Key and file-name rules live in names.ts, content types and extensions in media-types.ts.
+export { KEY_MAX, keyFromText } from './names.js';
+export { extensionFor } from './media-types.js';
 
 /** File names that say nothing about the video: the folders above them do. */
 const GENERIC_NAME =
@@ -104,7 +87,7 @@ export function collectionKey(kind: keyof typeof KEY_PREFIX, base: string): stri
     return `${prefix}${base}`.slice(0, KEY_MAX).replace(/[-.]+$/g, '');
 }
 
-/** The name a stored record gets in the output folder: its key without a video or image prefix. Pure. */
+/** The name a stored record gets in the output folder when no title names it: its key without a video or image prefix. Pure. */
 export function outputName(key: string, ext: string): string {
     const bare = key.replace(/^(video|image)-(?=.)/, '');
     return `${bare}.${ext}`;
@@ -118,27 +101,6 @@ export function uniqueKey(base: string, isTaken: (key: string) => boolean): stri
         if (!isTaken(candidate)) return candidate;
     }
 }
-
-const EXTENSIONS: Record<string, string> = {
-    'video/mp4': 'mp4',
-    'video/webm': 'webm',
-    'video/quicktime': 'mov',
-    'video/x-flv': 'flv',
-    'video/x-matroska': 'mkv',
-    'video/matroska': 'mkv',
-    'image/jpeg': 'jpeg',
-    'image/png': 'png',
-    'image/gif': 'gif',
-    'image/webp': 'webp',
-    'image/avif': 'avif',
-    'image/bmp': 'bmp',
-    'image/svg+xml': 'svg',
-    'text/html': 'html',
-    'text/vtt': 'vtt',
-};
-
-/** The file extension Crawlee's local storage gives a record of this content type. */
-export const extensionFor = (contentType: string): string => EXTENSIONS[contentType.split(';')[0]!.trim()] ?? 'bin';
 
 /**
  * Hands out unique keys of the default key-value store. Keys are reserved synchronously so two
@@ -162,23 +124,35 @@ export class KeyAllocator {
     }
 }
 
+/** Where `storeFile` put a file, and the type the store holds it as. */
+export interface StoredFile {
+    /** Public URL of the record (on the platform). */
+    fileUrl?: string;
+    /** The content type the record is stored as and read back as (media-types.ts). */
+    contentType: string;
+    /** Locally: the file's path in the output folder, when it was put there. */
+    outputFile?: string;
+}
+
 /**
  * Moves a finished file into the default key-value store without reading it into memory: locally
  * it is renamed into the store's folder (where Crawlee's local storage keeps records as
- * `<key>.<ext>`); on the platform it is streamed to the API.
+ * `<key>.<ext>`, the extension from its MIME table); on the platform it is streamed to the API.
+ * Locally the file also lands in the output folder, named `name` as a person wrote it (names.ts).
  */
 export async function storeFile(
     key: string,
     file: string,
     contentType: string,
-    options: { toOutputDir?: boolean } = {},
-): Promise<string | undefined> {
+    options: { toOutputDir?: boolean; name?: string } = {},
+): Promise<StoredFile> {
+    const stored = storedType(contentType);
     if (Actor.isAtHome()) {
         const store = await fileStore();
-        await uploadWithRetry((body) => store.setValue(key, body, { contentType }), file);
-        return store.getPublicUrl(key);
+        await uploadWithRetry((body) => store.setValue(key, body, { contentType: stored.contentType }), file);
+        return { fileUrl: store.getPublicUrl(key), contentType: stored.contentType };
     }
-    const dest = path.join(defaultKvDir(), `${key}.${extensionFor(contentType)}`);
+    const dest = path.join(defaultKvDir(), `${key}.${stored.extension}`);
     await mkdir(path.dirname(dest), { recursive: true });
     try {
         await rename(file, dest);
@@ -186,8 +160,11 @@ export async function storeFile(
         await copyFile(file, dest);
         await rm(file, { force: true });
     }
-    if (options.toOutputDir !== false) await copyToOutputDir(dest, outputName(key, extensionFor(contentType)));
-    return undefined;
+    if (options.toOutputDir === false) return { contentType: stored.contentType };
+    const ext = fileExtension(stored.contentType);
+    const fallback = outputName(key, ext).slice(0, -ext.length - 1);
+    const outputFile = await copyToOutputDir(dest, (n) => outputFileName(options.name, ext, fallback, n));
+    return { contentType: stored.contentType, outputFile };
 }
 
 /** Local file errors no second attempt fixes. */
@@ -274,12 +251,15 @@ async function sha256OfFile(file: string): Promise<string> {
  * copy of a large video), else a copy. Never overwrites: a name taken by other content gets a
  * suffix, a name holding the same content is left as it is. Resolves to the path there.
  */
-export async function copyToOutputDir(stored: string, name = path.basename(stored)): Promise<string | undefined> {
+export async function copyToOutputDir(
+    stored: string,
+    name: string | ((n: number) => string) = path.basename(stored),
+): Promise<string | undefined> {
     if (!outputDir) return undefined;
     await mkdir(outputDir, { recursive: true });
-    const base = name;
+    const nth = typeof name === 'string' ? (n: number) => suffixedName(name, n) : name;
     for (let n = 1; ; n++) {
-        const dest = path.join(outputDir, suffixedName(base, n));
+        const dest = path.join(outputDir, nth(n));
         try {
             // link and COPYFILE_EXCL fail on an existing name instead of replacing it, even in a race.
             await link(stored, dest).catch(async (error: NodeJS.ErrnoException) => {

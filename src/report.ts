@@ -34,13 +34,23 @@ export function renderReport(
     const skipped = items.filter((i) => i.status === 'skipped');
     const failed = items.filter((i) => i.status === 'failed');
     const n = (i: ReportItem): number => items.indexOf(i);
+    // Each file is linked under its own name and type: a .mov or .webm stored as served is no .mp4.
+    const fileLink = (key: string, contentType: string, text: string): string =>
+        `<a href="${esc(link(key, contentType))}" type="${esc(contentType)}">${esc(text)}</a>`;
+    const subtitleLinks = (v: ReportItem): string =>
+        (v.subtitles ?? []).map((s) => ` · ${fileLink(s.key, 'text/vtt', `subtitles: ${s.name ?? s.lang}`)}`).join('');
     const videoCards = videos
-        .map(
-            (v) => `<figure class="video" data-item="${n(v)}">
-  <a href="${esc(link(v.key!, 'video/mp4'))}">${v.thumbnailKey ? `<img src="${esc(link(v.thumbnailKey, 'image/png'))}" alt="">` : '<div class="nothumb">▶</div>'}</a>
-  <figcaption><b>${esc(v.title ?? v.key)}</b><br>${secs(v.durationSecs)} · ${v.width ?? '?'}×${v.height ?? '?'} · ${mb(v.bytes)}${v.live ? ' · live window' : ''}<br><a href="${esc(link(v.key!, 'video/mp4'))}">${esc(v.key)}.mp4</a> · <a href="${esc(v.pageUrl)}">page</a></figcaption>
-</figure>`,
-        )
+        .map((v) => {
+            const type = v.contentType ?? 'video/mp4';
+            const href = esc(link(v.key!, type));
+            const thumb = v.thumbnailKey
+                ? `<img src="${esc(link(v.thumbnailKey, 'image/png'))}" alt="">`
+                : '<div class="nothumb">▶</div>';
+            return `<figure class="video" data-item="${n(v)}">
+  <a href="${href}" type="${esc(type)}">${thumb}</a>
+  <figcaption><b>${esc(v.title ?? v.key)}</b><br>${secs(v.durationSecs)} · ${v.width ?? '?'}×${v.height ?? '?'} · ${mb(v.bytes)}${v.live ? ' · live window' : ''}<br>${fileLink(v.key!, type, link(v.key!, type).split('/').pop()!)}${subtitleLinks(v)} · <a href="${esc(v.pageUrl)}">page</a></figcaption>
+</figure>`;
+        })
         .join('\n');
     const imageGrid = images
         .map(

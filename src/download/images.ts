@@ -27,7 +27,7 @@ import type { StreamedResponse } from './download-crawler.js';
 
 export type { ImageTask };
 
-const IMAGE_EXT = /\.(jpe?g|png|gif|webp|avif|bmp|svg)$/i;
+const IMAGE_EXT = /\.(jpe?g|png|apng|gif|webp|avif|bmp|svg)$/i;
 
 export const isImageUrl = (url: string): boolean => {
     try {
@@ -59,10 +59,21 @@ export function imageContentType(sniffed: string | undefined, served: string | u
     return undefined;
 }
 
-/** Base of the key: the file name without its extension. */
+/** The image's name as its site wrote it: the URL's file name, decoded, without its extension. Pure. */
+export function imageName(url: string): string {
+    const file = new URL(url).pathname.split('/').pop() ?? '';
+    let name = file;
+    try {
+        name = decodeURIComponent(file);
+    } catch {
+        // A stray % in the name: the name as it is.
+    }
+    return name.replace(IMAGE_EXT, '');
+}
+
+/** Base of the key: the file name without its extension, transliterated. */
 export function imageKeyBase(url: string): string {
-    const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '').replace(IMAGE_EXT, '');
-    return keyFromText(name, 'image', url);
+    return keyFromText(imageName(url), 'image', url);
 }
 
 const HEAD_BYTES = 4100;
@@ -80,6 +91,8 @@ interface Received {
     /** The type the server (or the data: URI) declared. */
     served: string;
     keyBase: string;
+    /** Name of the file in the output folder (names.ts sanitises it). */
+    name?: string;
     /** Archive record of the URL, for http(s) images only. */
     archiveUrl?: string;
 }
@@ -193,6 +206,7 @@ export class ImageSaver {
                 head,
                 served: String(res.headers['content-type'] ?? ''),
                 keyBase: imageKeyBase(url),
+                name: imageName(url),
                 archiveUrl: url,
             });
             return bytes;
@@ -224,7 +238,8 @@ export class ImageSaver {
             const head = decoded.bytes.subarray(0, HEAD_BYTES);
             const bytes = decoded.bytes.length;
             const served = decoded.mime;
-            await this.keep({ file: tmp, url: label, pageUrl, alt, bytes, sha256, head, served, keyBase });
+            const name = alt ? `inline ${alt}` : undefined;
+            await this.keep({ file: tmp, url: label, pageUrl, alt, bytes, sha256, head, served, keyBase, name });
         } catch (error) {
             const message = (error as Error).message;
             await pushItem({ type: 'image', status: 'failed', pageUrl, url: label, title: alt, error: message });
@@ -277,9 +292,9 @@ export class ImageSaver {
         const storing = this.keys.allocate(collectionKey('image', r.keyBase));
         this.stored.set(r.sha256, storing);
         const key = await storing;
-        const fileUrl = await storeFile(key, r.file, contentType);
+        const { fileUrl, contentType: storedAs } = await storeFile(key, r.file, contentType, { name: r.name });
         await this.state?.setValue(`sha-${r.sha256.slice(0, 40)}`, { sha256: r.sha256, key });
-        await pushItem({ ...base, status: 'ok', key, fileUrl });
+        await pushItem({ ...base, status: 'ok', key, fileUrl, contentType: storedAs });
         const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];
         await this.archive.put(records, { key, sha256: r.sha256 });
     }

@@ -169,18 +169,23 @@ export class VideoFinisher {
                     .then(() => true)
                     .catch(() => false),
             ]);
-            const fileUrl = await storeFile(key, merged.file, merged.contentType);
+            const title = job.title ?? job.nameHint;
+            const video = await storeFile(key, merged.file, merged.contentType, { name: title });
+            const fileUrl = video.fileUrl;
             let thumbnailKey: string | undefined;
             let thumbnailUrl: string | undefined;
             if (thumbMade) {
                 // `thumb-`: the "thumbnails" collection of .actor/key_value_store_schema.json.
                 thumbnailKey = await this.keys.allocate(collectionKey('thumbnail', key));
-                thumbnailUrl = await storeFile(thumbnailKey, thumb, 'image/png', { toOutputDir: false });
+                thumbnailUrl = (await storeFile(thumbnailKey, thumb, 'image/png', { toOutputDir: false })).fileUrl;
             }
             const stored: StoredSubtitle[] = [];
             for (const sub of subtitles) {
-                const subKey = await this.keys.allocate(`${key}.${sub.lang.replace(/[^a-zA-Z0-9-]/g, '') || 'und'}`);
-                await storeFile(subKey, sub.file, 'text/vtt');
+                const lang = sub.lang.replace(/[^a-zA-Z0-9-]/g, '') || 'und';
+                const subKey = await this.keys.allocate(`${key}.${lang}`);
+                // Beside the video under its name (`<video>.<lang>.vtt`), where players look for it.
+                const videoStem = video.outputFile && path.basename(video.outputFile, path.extname(video.outputFile));
+                await storeFile(subKey, sub.file, 'text/vtt', { name: videoStem && `${videoStem}.${lang}` });
                 stored.push({ lang: sub.lang, ...(sub.title ? { name: sub.title } : {}), key: subKey });
             }
             // Abandoned while merging: reported as failed, and its storages are being dropped.
@@ -189,7 +194,7 @@ export class VideoFinisher {
                 ...base,
                 status: 'ok',
                 key,
-                contentType: merged.contentType,
+                contentType: video.contentType,
                 bytes: merged.bytes,
                 sha256,
                 width: merged.width ?? job.width,
