@@ -231,10 +231,35 @@ test('views: an overview with a thumbnail image, and the failures; the output sc
     assert.equal(prefixes.videos?.keyPrefix, KEY_PREFIX.video);
     assert.equal(prefixes.images?.keyPrefix, KEY_PREFIX.image);
     assert.equal(prefixes.thumbnails?.keyPrefix, KEY_PREFIX.thumbnail);
+    // Every type a record is stored as is listed in its collection (media-types.ts decides the type).
+    const { storedType } = await import('../../src/media-types.js');
+    const { videoFileKind } = await import('../../src/sources/file/ranges.js');
+    const { supportedMimeTypes } = await import('file-type');
+    const types = kvs.collections as Record<string, { contentTypes?: string[] }>;
+    const sniffedImages = [...supportedMimeTypes].filter((t) => t.startsWith('image/')).concat('image/svg+xml');
+    for (const t of sniffedImages)
+        assert.ok(
+            types.images?.contentTypes?.includes(storedType(t).contentType),
+            `images: ${storedType(t).contentType}`,
+        );
+    const videoTypes = [...supportedMimeTypes]
+        .map((t) => videoFileKind(t))
+        .flatMap((kind) => (kind && kind.delivery !== 'remux' ? [kind.contentType] : []))
+        .concat('video/mp4', 'text/vtt');
+    for (const t of videoTypes)
+        assert.ok(
+            types.videos?.contentTypes?.includes(storedType(t).contentType),
+            `videos: ${storedType(t).contentType}`,
+        );
+    assert.deepEqual(types.thumbnails?.contentTypes, [storedType('image/png').contentType]);
     const output = json('.actor/output_schema.json') as { properties: Record<string, { template: string }> };
     const templates = Object.values(output.properties).map((p) => p.template);
     assert.ok(templates.includes('{{links.apiDefaultKeyValueStoreUrl}}/records/REPORT'), 'the report');
     assert.ok(templates.includes('{{links.apiDefaultKeyValueStoreUrl}}/keys'), 'the files');
+    // One download of every stored file: the API's "Download records" (a ZIP), whole and per collection.
+    assert.ok(templates.includes('{{links.apiDefaultKeyValueStoreUrl}}/records'), 'all files as one download');
+    assert.ok(templates.includes('{{links.apiDefaultKeyValueStoreUrl}}/records?collection=videos'), 'the videos');
+    assert.ok(templates.includes('{{links.apiDefaultKeyValueStoreUrl}}/records?collection=images'), 'the images');
     for (const t of templates) {
         const view = /[?&]view=(\w+)/.exec(t)?.[1];
         if (view) assert.ok(views[view], `output links a view that does not exist: ${view}`);
