@@ -3,9 +3,10 @@
  * ever given files this program wrote (`-protocol_whitelist file`), never a manifest text from the web.
  *
  * Binaries (`resolveTools`): `FFMPEG_PATH` and `FFPROBE_PATH` when set (the Docker image points them
- * at Debian's maintained build), an `ffprobe` next to `FFMPEG_PATH`, else the 2018 static ffmpeg of
- * `@ffmpeg-installer/ffmpeg` as the zero-install default. That one ships no ffprobe, so `probe` then
- * parses the input table `ffmpeg -i` prints; with an ffprobe it reads ffprobe's JSON.
+ * at Debian's maintained build), else `ffmpeg` and `ffprobe` on PATH (a laptop's Homebrew, apt or winget
+ * build: newer than the bundled one, with ffprobe), an `ffprobe` next to the ffmpeg chosen, else the 2018
+ * static ffmpeg of `@ffmpeg-installer/ffmpeg` as the zero-install default. That one ships no ffprobe, so
+ * `probe` then parses the input table `ffmpeg -i` prints; with an ffprobe it reads ffprobe's JSON.
  *
  * fluent-ffmpeg (archived upstream) is used in this module only, so it stays swappable.
  */
@@ -34,7 +35,7 @@ const isExecutable = (file: string): boolean => {
 };
 
 /** The bundled static ffmpeg, or undefined where its optional platform package is not installed. */
-function bundledFfmpeg(): string | undefined {
+export function bundledFfmpeg(): string | undefined {
     try {
         return (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
     } catch {
@@ -43,14 +44,38 @@ function bundledFfmpeg(): string | undefined {
 }
 
 /**
- * Which ffmpeg and ffprobe to run. Pure: the environment, the file check and the bundled binary are
- * passed in. A variable that is set must name an executable: a typo must not fall back silently to
- * the old bundled build.
+ * The first `name` on the PATH of `env` that `exists` accepts (on Windows with the PATHEXT
+ * extensions: `ffmpeg.exe`). Pure.
+ */
+export function findOnPath(
+    name: string,
+    env: NodeJS.ProcessEnv,
+    exists: (file: string) => boolean,
+    platform: NodeJS.Platform = process.platform,
+): string | undefined {
+    const win = platform === 'win32';
+    const p = win ? path.win32 : path.posix;
+    const dirs = (env.PATH ?? env.Path ?? '').split(win ? ';' : ':').filter(Boolean);
+    const exts = win ? (env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean) : [''];
+    for (const dir of dirs) {
+        for (const ext of exts) {
+            const file = p.join(dir.replace(/^"|"$/g, ''), name + ext.toLowerCase());
+            if (exists(file)) return file;
+        }
+    }
+    return undefined;
+}
+
+/**
+ * Which ffmpeg and ffprobe to run: the variable, else the PATH, else the bundled build. Pure: the
+ * environment, the file check and the bundled binary are passed in. A variable that is set must name
+ * an executable: a typo must not fall back silently to another build.
  */
 export function resolveTools(
     env: NodeJS.ProcessEnv,
     exists: (file: string) => boolean,
     bundled: () => string | undefined,
+    platform: NodeJS.Platform = process.platform,
 ): Tools {
     const given = (name: 'FFMPEG_PATH' | 'FFPROBE_PATH'): string | undefined => {
         const value = env[name]?.trim();
@@ -58,17 +83,21 @@ export function resolveTools(
         if (!exists(value)) throw new Error(`${name}=${value} is set, but no executable is there`);
         return value;
     };
-    const ffmpegFromEnv = given('FFMPEG_PATH');
-    const ffmpegBin = ffmpegFromEnv ?? bundled();
+    const ffmpegChosen = given('FFMPEG_PATH') ?? findOnPath('ffmpeg', env, exists, platform);
+    const ffmpegBin = ffmpegChosen ?? bundled();
     if (!ffmpegBin) {
-        throw new Error('No ffmpeg: @ffmpeg-installer has no binary here; set FFMPEG_PATH (e.g. /usr/bin/ffmpeg)');
+        throw new Error(
+            'No ffmpeg: none on PATH and @ffmpeg-installer has no binary here; install ffmpeg or set FFMPEG_PATH',
+        );
     }
     let ffprobeBin = given('FFPROBE_PATH');
-    if (!ffprobeBin && ffmpegFromEnv) {
-        const name = path.basename(ffmpegFromEnv).replace(/ffmpeg/, 'ffprobe');
-        const sibling = path.join(path.dirname(ffmpegFromEnv), name);
-        if (sibling !== ffmpegFromEnv && exists(sibling)) ffprobeBin = sibling;
+    if (!ffprobeBin && ffmpegChosen) {
+        const p = platform === 'win32' ? path.win32 : path.posix;
+        const name = p.basename(ffmpegChosen).replace(/ffmpeg/, 'ffprobe');
+        const sibling = p.join(p.dirname(ffmpegChosen), name);
+        if (sibling !== ffmpegChosen && exists(sibling)) ffprobeBin = sibling;
     }
+    ffprobeBin ??= findOnPath('ffprobe', env, exists, platform);
     return { ffmpeg: ffmpegBin, ffprobe: ffprobeBin };
 }
 

@@ -12,7 +12,9 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { MergeError as ErrorsMergeError } from '../../src/errors.js';
 import {
+    bundledFfmpeg,
     ffmpegPath,
+    findOnPath,
     ffprobePath,
     mediaInfoFromFfprobe,
     MergeError,
@@ -66,6 +68,44 @@ test('resolveTools: the bundled ffmpeg by default, FFMPEG_PATH and FFPROBE_PATH 
         },
     );
     assert.throws(() => resolveTools({}, exists, () => undefined), /set FFMPEG_PATH/);
+});
+
+test('resolveTools: FFMPEG_PATH, then ffmpeg on PATH, then the bundled build', () => {
+    const files = new Set(['/usr/local/bin/ffmpeg', '/usr/local/bin/ffprobe', '/opt/ff/ffmpeg', '/usr/bin/ffprobe']);
+    const exists = (f: string): boolean => files.has(f);
+    const bundled = (): string => '/bundled/ffmpeg';
+    const PATH = '/home/me/bin:/usr/local/bin:/usr/bin';
+    assert.deepEqual(resolveTools({ PATH }, exists, bundled, 'linux'), {
+        ffmpeg: '/usr/local/bin/ffmpeg',
+        ffprobe: '/usr/local/bin/ffprobe',
+    });
+    // The variable wins over PATH; its own sibling ffprobe wins over PATH's.
+    files.add('/opt/ff/ffprobe');
+    assert.deepEqual(resolveTools({ PATH, FFMPEG_PATH: '/opt/ff/ffmpeg' }, exists, bundled, 'linux'), {
+        ffmpeg: '/opt/ff/ffmpeg',
+        ffprobe: '/opt/ff/ffprobe',
+    });
+    // No ffmpeg on PATH: the bundled build, with an ffprobe from PATH when there is one.
+    files.delete('/usr/local/bin/ffmpeg');
+    assert.deepEqual(resolveTools({ PATH }, exists, bundled, 'linux'), {
+        ffmpeg: '/bundled/ffmpeg',
+        ffprobe: '/usr/local/bin/ffprobe',
+    });
+    assert.deepEqual(resolveTools({ PATH: '/home/me/bin' }, exists, bundled, 'linux'), {
+        ffmpeg: '/bundled/ffmpeg',
+        ffprobe: undefined,
+    });
+    // Windows: PATHEXT names the file, `;` separates the folders.
+    const win = new Set(['C:\\ffmpeg\\bin\\ffmpeg.exe', 'C:\\ffmpeg\\bin\\ffprobe.exe']);
+    const winEnv = { Path: 'C:\\Windows;"C:\\ffmpeg\\bin"', PATHEXT: '.COM;.EXE;.BAT' };
+    assert.deepEqual(
+        resolveTools(winEnv, (f) => win.has(f), bundled, 'win32'),
+        { ffmpeg: 'C:\\ffmpeg\\bin\\ffmpeg.exe', ffprobe: 'C:\\ffmpeg\\bin\\ffprobe.exe' },
+    );
+    assert.equal(
+        findOnPath('ffmpeg', { PATH: '/usr/bin' }, () => false, 'linux'),
+        undefined,
+    );
 });
 
 test('ffprobe JSON maps to the MediaInfo that the ffmpeg -i table gives', () => {
@@ -192,6 +232,11 @@ test('ffprobe JSON and the ffmpeg -i table agree on real files', { skip: noFfpro
         const table = await probeWith(viaTable, file, format);
         const json = await probeWith(viaJson, file, format);
         close(table, json, `${path.basename(file)}: ${ffmpegPath} -i vs ${SYSTEM_FFPROBE}`);
+        // The bundled 2018 build (the laptop fallback) reads the same table, whichever ffmpeg is in use.
+        const bundled = bundledFfmpeg();
+        if (bundled) {
+            close(await probeWith({ ffmpeg: bundled, ffprobe: undefined }, file, format), json, 'bundled ffmpeg -i');
+        }
         // Debian's ffmpeg reads the same table as the bundled 2018 build.
         if (existsSync('/usr/bin/ffmpeg')) {
             close(
