@@ -4,40 +4,33 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright';
+import { findBrowserPath, installHint } from './browser-paths.js';
 
 export class BrowserNotFoundError extends Error {
     override readonly name = 'BrowserNotFoundError' as const;
-    constructor() {
-        super(
-            'No Chromium found: install one (Debian/Ubuntu: `apt-get install -y chromium`, or `npx playwright install chromium` where downloads work) or set CHROMIUM_PATH to its executable.',
-        );
+    constructor(platform: string = process.platform) {
+        super(installHint(platform));
     }
 }
 
-const SYSTEM_CANDIDATES = [
-    '/usr/bin/chromium',
-    '/usr/bin/chromium-browser',
-    '/usr/bin/google-chrome',
-    '/usr/bin/google-chrome-stable',
-    '/snap/bin/chromium',
-];
-
-/** The browser executable, in order: explicit env variable, Playwright's bundled build, system installs. */
-export function findBrowser(env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync): string {
-    for (const name of ['CHROMIUM_PATH', 'CRAWLEE_CHROME_EXECUTABLE_PATH', 'CRAWLEE_DEFAULT_BROWSER_PATH']) {
-        const p = env[name];
-        if (p && exists(p)) return p;
-    }
+/**
+ * The browser executable, in order: an explicit variable, Playwright's own Chromium, a system Chrome,
+ * Chromium or Edge at its usual path on this platform (browser-paths.ts).
+ */
+export function findBrowser(
+    env: NodeJS.ProcessEnv = process.env,
+    exists: (p: string) => boolean = existsSync,
+    platform: NodeJS.Platform = process.platform,
+): string {
     let bundled: string | undefined;
     try {
         bundled = chromium.executablePath();
     } catch {
         bundled = undefined;
     }
-    if (bundled && exists(bundled)) return bundled;
-    const system = SYSTEM_CANDIDATES.find((p) => exists(p));
-    if (system) return system;
-    throw new BrowserNotFoundError();
+    const found = findBrowserPath(platform, env, exists, bundled);
+    if (!found) throw new BrowserNotFoundError(platform);
+    return found;
 }
 
 /**
