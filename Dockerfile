@@ -7,7 +7,11 @@
 # - 24-1.65.1 (package.json's playwright pin) is not shown published by anything stored: the snapshots
 #   end before Playwright 1.64/1.65 (Oct/Nov 2026). package.json's playwright must equal the tag here.
 FROM apify/actor-node-playwright-chrome:24-1.63.0 AS builder
-COPY --chown=myuser package*.json ./
+COPY --chown=myuser package*.json Dockerfile ./
+# The template's check (apify/actor-templates templates/ts-crawlee-playwright-chrome/Dockerfile): the base
+# image ships check-playwright-version.mjs beside WORKDIR (apify/apify-actor-docker node-playwright-chrome);
+# it reads package.json and this Dockerfile only, so it needs no network.
+RUN node check-playwright-version.mjs
 RUN npm ci --include=dev --audit=false
 COPY --chown=myuser . ./
 RUN npm run build
@@ -23,14 +27,20 @@ RUN apt-get update \
 USER myuser
 ENV FFMPEG_PATH=/usr/bin/ffmpeg FFPROBE_PATH=/usr/bin/ffprobe
 COPY --chown=myuser package*.json ./
-# Keep optional dependencies: @ffmpeg-installer/linux-x64 (the zero-install ffmpeg) is an optional one.
+# Debian's ffmpeg runs here: the bundled 2018 binary (66 MB, @ffmpeg-installer/<platform>, an optional
+# dependency) is removed after install; @ffmpeg-installer/ffmpeg stays, so laptops keep their fallback.
 RUN npm ci --omit=dev --include=optional --audit=false \
+    && rm -rf node_modules/@ffmpeg-installer/linux-* \
     && echo "Installed NPM packages:" && (npm list --omit=dev --all || true)
 COPY --from=builder --chown=myuser /home/myuser/dist ./dist
 COPY --chown=myuser .actor ./.actor
-# The crawler's own resolution must find both binaries (FFMPEG_PATH, FFPROBE_PATH) and run them.
+# The crawler's own resolution must find both binaries (FFMPEG_PATH, FFPROBE_PATH) and run them,
+# and the bundled build must be gone.
 RUN node -e "import('./dist/merge/ffmpeg.js').then(async (m) => { \
         const v = await m.toolVersions(); console.log(v); \
         if (!m.ffprobePath || !/^ffmpeg version/.test(v.ffmpeg) || !/^ffprobe version/.test(v.ffprobe ?? '')) \
-            process.exit(1); })"
-CMD npm run start:prod --silent
+            process.exit(1); \
+        if (m.bundledFfmpeg()) { console.error('bundled ffmpeg still in the image'); process.exit(1); } })"
+# Exec form, as the template: node is the process the platform signals (no shell, no npm in between).
+# The flags are package.json's start:prod (test/unit/actor-config.test.ts keeps the two equal).
+CMD ["node", "--max-old-space-size=1536", "dist/main.js"]

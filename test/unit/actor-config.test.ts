@@ -317,7 +317,20 @@ test('Dockerfile base image is published and matches package.json, and its steps
     assert.match(docker, /FFMPEG_PATH=\/usr\/bin\/ffmpeg/);
     assert.match(docker, /FFPROBE_PATH=\/usr\/bin\/ffprobe/);
     assert.match(docker, /^USER myuser$/m, "back to the base image's user after apt-get");
-    assert.doesNotMatch(docker, /--omit=optional|--no-optional/, 'the bundled ffmpeg is an optional dependency');
+    // The bundled 2018 ffmpeg is an optional dependency: optional ones are installed (others may need
+    // theirs), and its binary package is removed after install; the resolver's package stays.
+    assert.doesNotMatch(docker, /--omit=optional|--no-optional/, 'optional dependencies are installed');
+    assert.match(docker, /npm ci --omit=dev[^\n]*(\\\n[^\n]*)*rm -rf node_modules\/@ffmpeg-installer\/linux-\*/);
+    assert.match(docker, /m\.bundledFfmpeg\(\)/, 'the image checks that the bundled build is gone');
+    // The template's Playwright version check, with the files it reads copied beside it.
+    assert.match(docker, /^COPY --chown=myuser package\*\.json Dockerfile \.\/$/m);
+    assert.match(docker, /^RUN node check-playwright-version\.mjs$/m);
+    // Exec-form CMD running the build with start:prod's Node flags.
+    const cmd = /^CMD (.+)$/m.exec(docker)?.[1];
+    assert.ok(cmd?.startsWith('['), `CMD is not exec form: ${cmd}`);
+    const argv = JSON.parse(cmd!) as string[];
+    const prod = pkg.scripts['start:prod']!.split(/\s+/);
+    assert.deepEqual(argv, prod, 'CMD runs what start:prod runs');
     for (const m of docker.matchAll(/npm run (\S+)/g)) assert.ok(pkg.scripts[m[1]!], `npm run ${m[1]} has no script`);
     for (const m of docker.matchAll(/^COPY (?!--from)(?:--\S+ )*(\S+) /gm)) {
         const src = m[1]!;
