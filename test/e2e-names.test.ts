@@ -6,17 +6,15 @@
  * opens a file that exists.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { makeNamesMedia, startNamesSite, type NamesSite } from './fixtures/names-site.js';
-import { ROOT, runActor, tempDir } from './helpers/actor.js';
+import { runActor, tempDir } from './helpers/actor.js';
+import { readBackWithCrawlee } from './helpers/store.js';
 import { sha256 } from './helpers/media.js';
 
-const run = promisify(execFile);
 let site: NamesSite;
 
 before(async () => {
@@ -25,27 +23,6 @@ before(async () => {
     site = await startNamesSite(dir);
 });
 after(() => site?.close());
-
-/** Every record of a local store as Crawlee's own KeyValueStore lists and reads it, in a fresh process. */
-async function readBackWithCrawlee(storage: string): Promise<Record<string, string>> {
-    const script = `
-        import { createHash } from 'node:crypto';
-        import { KeyValueStore } from '@crawlee/core';
-        const store = await KeyValueStore.open();
-        const out = {};
-        await store.forEachKey(async (key) => {
-            const value = await store.getValue(key);
-            const bytes = Buffer.isBuffer(value) || typeof value === 'string';
-            out[key] = bytes ? createHash('sha256').update(value).digest('hex') : typeof value;
-        });
-        console.log(JSON.stringify(out));`;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-        cwd: ROOT,
-        env: { ...process.env, CRAWLEE_STORAGE_DIR: storage, CRAWLEE_PURGE_ON_START: '0' },
-        maxBuffer: 16 * 1024 * 1024,
-    });
-    return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, string>;
-}
 
 test('titles in any script name the output files; keys are transliterated; Crawlee reads every record back', async () => {
     const p = site.pages;
