@@ -10,6 +10,7 @@ import { makeDemoMedia, makeHlsVideo, type HlsVideo } from '../src/demo/media.js
 import { makeGalleryImages } from '../src/demo/gallery.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import type { MediaItem } from '../src/output.js';
+import { outputFileName } from '../src/names.js';
 import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';
 
@@ -109,12 +110,12 @@ test('hostile pages and playlists become failed items with reasons; nothing outs
     const everything = (await readdir(run.storage, { recursive: true })).map(String);
     const mp4s = everything.filter((f) => f.endsWith('.mp4'));
     // The store, and the output folder (the test helper puts it inside the run's storage): nowhere else.
+    // There the file keeps its title, path characters and control characters replaced, within 255 bytes.
+    const named = outputFileName(titled.title, 'mp4', '');
+    assert.ok(!named.includes('/') && !/[\u0000-\u001f]/.test(named) && Buffer.byteLength(named) <= 255, named);
     assert.deepEqual(
         mp4s.sort(),
-        [
-            path.join('downloads', `${titled.key!.replace(/^video-/, '')}.mp4`),
-            path.join('key_value_stores', 'default', `${titled.key}.mp4`),
-        ],
+        [path.join('downloads', named), path.join('key_value_stores', 'default', `${titled.key}.mp4`)],
         'the only files written are in the store and the output folder',
     );
 });
