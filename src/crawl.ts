@@ -13,7 +13,7 @@ import { ImageSaver, isImageUrl } from './download/images.js';
 import { VideoJobs } from './download/jobs.js';
 import { TransferStats } from './download/stats.js';
 import { VideoFinisher } from './merge/finish.js';
-import { KeyAllocator, pushItem, pushNoteOnce } from './output.js';
+import { KeyAllocator, pushNoteOnce } from './output.js';
 import { formatFromUrl, pollTrack, refreshUnitUrls } from './sources/index.js';
 import { LiveRecorder } from './live/recorder.js';
 import type { MediaItem, VideoJob } from './model.js';
@@ -49,20 +49,20 @@ export interface CrawlOptions {
  * Stopping early: videos still downloading stop taking units (their requests end after the unit in hand)
  * and become failed items that say how far they got, so the dataset and the report account for them.
  */
-async function abandonDownloads(jobs: VideoJobs, reason: unknown): Promise<void> {
+export async function abandonDownloads(jobs: VideoJobs, reason: unknown): Promise<void> {
     const why = reason === 'timeout' ? 'the run stopped before its timeout' : 'the run was aborted';
     for (const job of jobs.unfinished()) {
         if (job.status !== 'downloading' && job.status !== 'merging') continue;
         const { done, total } = jobs.counts(job.id);
-        // A merge in progress loses its files when the run's storages are dropped: it is reported here, once
-        // (merge/finish.ts reports nothing more for a job already failed).
+        // A merge in progress loses its files when the run's storages are dropped: it is reported here, unless
+        // its merge reported it first (one verdict per video: VideoJobs.report refuses the second).
         const error =
             job.status === 'merging'
                 ? `${why} while its ${total} segments were being merged`
                 : `${why} with ${done} of ${total} segments downloaded`;
-        job.status = 'failed';
         const { pageUrl, url, format, title } = job;
-        await pushItem({ type: 'video', status: 'failed', pageUrl, url, format, title, error });
+        if (await jobs.report(job, { type: 'video', status: 'failed', pageUrl, url, format, title, error }))
+            job.status = 'failed';
     }
 }
 
