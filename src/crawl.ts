@@ -131,6 +131,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         poll: pollTrack,
         onSettled: (id) => finisher.settle(id),
         onQueued: () => void downloader.autoscaledPool?.notify(),
+        signal,
     });
     const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, claims, proxyConfiguration, (job) =>
         recorder.follow(job),
@@ -142,6 +143,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         stats,
         proxyConfiguration,
         worker: role?.index,
+        signal,
         refreshUrls: (job) => refreshUnitUrls(job, client(job)),
         handlers: {
             onUnitStored: (id) => finisher.unitStored(id),
