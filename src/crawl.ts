@@ -36,6 +36,8 @@ export interface CrawlSummary {
     secs: number;
     /** The crawl was told to stop before it was done (the platform's `aborting`, the run timeout). */
     stopped: boolean;
+    /** What the report says beside the items (worker runs that could not start). */
+    notices?: string[];
 }
 
 export interface CrawlOptions {
@@ -43,6 +45,8 @@ export interface CrawlOptions {
     signal?: AbortSignal;
     /** True once the run is migrating: the resumed run continues from the named storages. */
     keepStorages?: () => boolean;
+    /** This worker's page cap when it is not its share (a split crawl's runs did not all start). */
+    pageCap?: number;
 }
 
 /**
@@ -99,7 +103,8 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const directVideos = starts.filter((s) => first && formatFromUrl(s.url) !== undefined);
     const directImages = starts.filter((s) => first && !formatFromUrl(s.url) && isImageUrl(s.url));
     // A split crawl's page cap is shared out; a worker whose share is none renders no page.
-    const pageCap = role ? pageShare(input.maxPagesPerCrawl, role.index, role.count) : input.maxPagesPerCrawl;
+    const pageCap =
+        options.pageCap ?? (role ? pageShare(input.maxPagesPerCrawl, role.index, role.count) : input.maxPagesPerCrawl);
     const noPages = input.maxPagesPerCrawl > 0 && pageCap === 0;
     const pageUrls = starts.filter((s) => !noPages && !formatFromUrl(s.url) && !isImageUrl(s.url));
     // The page stage (Playwright, browser pool) costs a second of start-up and ~60 MB: load it only for pages.
