@@ -102,8 +102,13 @@ export function roleFromInput(raw: unknown): WorkerRole | undefined {
         const given = Object.fromEntries(fields.map((f) => [f, input?.[f]]));
         throw new Error(`${fields.join(', ')} are not a worker role: ${JSON.stringify(given)}`);
     }
-    const shared = { pageQueue: pageQueue as string, claims: claims as string, dataset: dataset as string, store };
-    return { index: r.index, count: r.count, scope: r.scope, resumed: Boolean(r.resumed), shared } as WorkerRole;
+    const shared = {
+        pageQueue: pageQueue as string,
+        claims: claims as string,
+        dataset: dataset as string,
+        store: store as string,
+    };
+    return { index: r.index, count: r.count, scope: r.scope, resumed: Boolean(r.resumed), shared };
 }
 
 /**
