@@ -111,6 +111,8 @@ interface SchemaField {
     type?: string;
     default?: unknown;
     description?: string;
+    /** `hidden`: a field runs set for each other (workers' roles), not a user's. */
+    editor?: string;
 }
 
 /** The text of `--help`: usage, options, and every input field from the input schema. */
@@ -131,6 +133,7 @@ export function usage(schema: { properties?: Record<string, SchemaField> } | und
         'Input fields (storage/key_value_stores/default/INPUT.json):',
     ];
     for (const [field, p] of Object.entries(schema?.properties ?? {})) {
+        if (p.editor === 'hidden') continue;
         const def = p.default === undefined ? '' : ` [default ${JSON.stringify(p.default)}]`;
         lines.push(`  ${field} (${p.type ?? 'any'})${def}`, `      ${p.description ?? p.title ?? ''}`);
     }

@@ -13,7 +13,7 @@ import { ImageSaver, isImageUrl } from './download/images.js';
 import { VideoJobs } from './download/jobs.js';
 import { TransferStats } from './download/stats.js';
 import { VideoFinisher } from './merge/finish.js';
-import { KeyAllocator, pushItem, pushNoteOnce } from './output.js';
+import { KeyAllocator, pushNoteOnce } from './output.js';
 import { formatFromUrl, pollTrack, refreshUnitUrls } from './sources/index.js';
 import { LiveRecorder } from './live/recorder.js';
 import type { MediaItem, VideoJob } from './model.js';
@@ -36,6 +36,8 @@ export interface CrawlSummary {
     secs: number;
     /** The crawl was told to stop before it was done (the platform's `aborting`, the run timeout). */
     stopped: boolean;
+    /** What the report says beside the items (worker runs that could not start). */
+    notices?: string[];
 }
 
 export interface CrawlOptions {
@@ -43,26 +45,28 @@ export interface CrawlOptions {
     signal?: AbortSignal;
     /** True once the run is migrating: the resumed run continues from the named storages. */
     keepStorages?: () => boolean;
+    /** This worker's page cap when it is not its share (a split crawl's runs did not all start). */
+    pageCap?: number;
 }
 
 /**
  * Stopping early: videos still downloading stop taking units (their requests end after the unit in hand)
  * and become failed items that say how far they got, so the dataset and the report account for them.
  */
-async function abandonDownloads(jobs: VideoJobs, reason: unknown): Promise<void> {
+export async function abandonDownloads(jobs: VideoJobs, reason: unknown): Promise<void> {
     const why = reason === 'timeout' ? 'the run stopped before its timeout' : 'the run was aborted';
     for (const job of jobs.unfinished()) {
         if (job.status !== 'downloading' && job.status !== 'merging') continue;
         const { done, total } = jobs.counts(job.id);
-        // A merge in progress loses its files when the run's storages are dropped: it is reported here, once
-        // (merge/finish.ts reports nothing more for a job already failed).
+        // A merge in progress loses its files when the run's storages are dropped: it is reported here, unless
+        // its merge reported it first (one verdict per video: VideoJobs.report refuses the second).
         const error =
             job.status === 'merging'
                 ? `${why} while its ${total} segments were being merged`
                 : `${why} with ${done} of ${total} segments downloaded`;
-        job.status = 'failed';
         const { pageUrl, url, format, title } = job;
-        await pushItem({ type: 'video', status: 'failed', pageUrl, url, format, title, error });
+        if (await jobs.report(job, { type: 'video', status: 'failed', pageUrl, url, format, title, error }))
+            job.status = 'failed';
     }
 }
 
@@ -99,7 +103,8 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const directVideos = starts.filter((s) => first && formatFromUrl(s.url) !== undefined);
     const directImages = starts.filter((s) => first && !formatFromUrl(s.url) && isImageUrl(s.url));
     // A split crawl's page cap is shared out; a worker whose share is none renders no page.
-    const pageCap = role ? pageShare(input.maxPagesPerCrawl, role.index, role.count) : input.maxPagesPerCrawl;
+    const pageCap =
+        options.pageCap ?? (role ? pageShare(input.maxPagesPerCrawl, role.index, role.count) : input.maxPagesPerCrawl);
     const noPages = input.maxPagesPerCrawl > 0 && pageCap === 0;
     const pageUrls = starts.filter((s) => !noPages && !formatFromUrl(s.url) && !isImageUrl(s.url));
     // The page stage (Playwright, browser pool) costs a second of start-up and ~60 MB: load it only for pages.
@@ -131,6 +136,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         poll: pollTrack,
         onSettled: (id) => finisher.settle(id),
         onQueued: () => void downloader.autoscaledPool?.notify(),
+        signal,
     });
     const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, claims, proxyConfiguration, (job) =>
         recorder.follow(job),
@@ -142,6 +148,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         stats,
         proxyConfiguration,
         worker: role?.index,
+        signal,
         refreshUrls: (job) => refreshUnitUrls(job, client(job)),
         handlers: {
             onUnitStored: (id) => finisher.unitStored(id),

@@ -153,7 +153,8 @@ try {
     if (ordered.length > SUMMARY_LINES) {
         log.info(`  … and ${ordered.length - SUMMARY_LINES} more items in the dataset and the report`);
     }
-    const report = await writeReport(all, stopNotice());
+    const notices = [stopNotice(), ...(summary?.notices ?? [])].filter(Boolean);
+    const report = await writeReport(all, notices.length ? notices.join(' ') : undefined);
     if (atHome) log.info(`Report: ${report}`);
     else {
         const dataset = path.join(storageDir(), 'datasets', 'default');

@@ -24,6 +24,8 @@ let server: DemoServer;
 let platform: FakePlatform;
 let long: HlsVideo;
 let longUrl: string;
+/** A live window of 10 s segments: the recorder waits 10 s (the target duration) between two looks. */
+let liveUrl: string;
 
 before(async () => {
     const dir = await tempDir('lifecycle');
@@ -39,6 +41,7 @@ before(async () => {
         videoKbps: 300,
         noise: true,
     });
+    await makeHlsVideo(path.join(dir, 'live10'), { width: 160, height: 90, secs: 60, segSecs: 10, fps: 10 });
     server = await startDemoServer({
         mediaDir: dir,
         imagesDir: path.join(dir, 'images'),
@@ -46,6 +49,7 @@ before(async () => {
         bytesPerSec: 100_000,
     });
     longUrl = `${server.origin}/media/long/index.m3u8`;
+    liveUrl = `${server.origin}/live/window.m3u8?dir=live10&s=abort-live&window=3`;
     platform = await startFakePlatform();
 });
 after(async () => {
@@ -148,6 +152,34 @@ test('aborting: the crawl stops, REPORT.html shows what was stored, no named sto
     for (const item of ok) assert.ok(report.includes(`/records/${item.key}`), `the report links ${item.key}`);
     assertOneWriter(runId, /^Aborted after \d+ s: \d+ stored/);
     assert.match(run.output, /The run is being aborted: stopping the crawl/);
+});
+
+test('aborting during a live recording: the wait for its next look ends at once, the run winds down in time', async () => {
+    const runId = 'run-abort-live';
+    await platform.createRun(runId, { startUrls: [{ url: liveUrl }], maxLiveSecs: 600 });
+    const { child, done } = await spawnActor(undefined, { env: platform.env(runId), timeoutMs: 180_000 });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    await until('the recording under way', () => /Recording a live stream/.test(output));
+    // A second into the recorder's 10 s wait for its next look (measured: before delay() the run exited 8.5 s
+    // after the event, aborted 2 s into the wait; with it 1.4 s).
+    await sleep(1_000);
+    const sentAt = Date.now();
+    platform.send('aborting', undefined, runId);
+    platform.send('persistState', { isMigrating: false }, runId);
+    const run = await done;
+    const stopSecs = (Date.now() - sentAt) / 1000;
+    console.log(`abort during a live recording: exit ${stopSecs.toFixed(1)} s after the event`);
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    assert.doesNotMatch(run.output, /did not wind down in time/, 'the crawl wound down before WIND_DOWN_MS');
+    assert.ok(stopSecs < 6, `the recording held the run ${stopSecs} s after the abort`);
+    assert.match(run.output, /Live recording of \S+ stops: the crawl was stopped/);
+    assert.deepEqual(await runStorages(runId), [], 'no named storage outlives an aborted run');
+    const all = await items(runId);
+    assert.equal(all.length, 1, JSON.stringify(all, null, 1));
+    assert.equal(all[0]!.status, 'failed');
+    assert.match(all[0]!.error ?? '', /the run was aborted with \d+ of \d+ segments downloaded/);
+    assert.match((await record(runId, 'REPORT'))?.toString('utf8') ?? '', /The run was aborted/);
 });
 
 test('migrating: state kept, the run rebooted; the resumed run on an empty disk finishes and drops it', async () => {

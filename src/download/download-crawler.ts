@@ -24,7 +24,7 @@ import {
 import type { CrawlInput } from '../input.js';
 import type { UnitsTask, UnitTask, VideoJob } from '../model.js';
 import { httpClient } from '../net/fetch.js';
-import { retryDelayMs, sleep } from '../net/retry.js';
+import { delay, retryDelayMs } from '../net/retry.js';
 import { withUserAgent } from '../net/headers.js';
 import { KeyCache } from './keys.js';
 import type { VideoJobs } from './jobs.js';
@@ -68,6 +68,8 @@ export interface DownloadCrawlerOptions {
     handlers: DownloadHandlers;
     /** This worker's index, when the crawl is split across workers. */
     worker?: number;
+    /** The run's stop: a wait before a retry (Retry-After, up to 60 s) ends at once. */
+    signal?: AbortSignal;
 }
 
 const header = (h: StreamedResponse['headers'], name: string): string | undefined => {
@@ -327,7 +329,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             }
             const retryAfter =
                 error instanceof HttpStatusError || error instanceof UnitsFailedError ? error.retryAfter : undefined;
-            await sleep(retryDelayMs(request.retryCount + 1, retryAfter));
+            await delay(retryDelayMs(request.retryCount + 1, retryAfter), options.signal);
         },
         async failedRequestHandler(ctx, error) {
             const task = ctx.request.userData as UnitsTask | { kind?: string };

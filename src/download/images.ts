@@ -291,8 +291,19 @@ export class ImageSaver {
         }
         const storing = this.keys.allocate(collectionKey('image', r.keyBase));
         this.stored.set(r.sha256, storing);
-        const key = await storing;
-        const { fileUrl, contentType: storedAs } = await storeFile(key, r.file, contentType, { name: r.name });
+        let key: string;
+        let fileUrl: string | undefined;
+        let storedAs: string;
+        try {
+            key = await storing;
+            ({ fileUrl, contentType: storedAs } = await storeFile(key, r.file, contentType, { name: r.name }));
+        } catch (error) {
+            // Nothing stored: the content is not "the image stored as …". Given back, so a retry (this
+            // request's, or another page's copy of the same picture) stores it.
+            this.stored.delete(r.sha256);
+            await this.claims.release('image', r.sha256);
+            throw error;
+        }
         await this.state?.setValue(`sha-${r.sha256.slice(0, 40)}`, { sha256: r.sha256, key });
         await pushItem({ ...base, status: 'ok', key, fileUrl, contentType: storedAs });
         const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];

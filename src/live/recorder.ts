@@ -12,7 +12,7 @@ import { log } from '@crawlee/core';
 import type { VideoJobs } from '../download/jobs.js';
 import { extendTrack, groupRequests, knownInitsOf } from '../download/unit-tasks.js';
 import type { ManifestFetcher, TrackJob, TrackPlan, VideoJob } from '../model.js';
-import { sleep } from '../net/retry.js';
+import { delay } from '../net/retry.js';
 import { refreshDelayMs, stallLimitMs, windowUpdate } from './window.js';
 
 /** An HLS EVENT playlist will end; this bounds a broken one that never does. */
@@ -32,13 +32,20 @@ export interface LiveRecorderOptions {
     onSettled(id: string): void;
     /** New units were queued. */
     onQueued(): void;
+    /** The run's stop: the wait for the next look ends at once, and the recording with it. */
+    signal?: AbortSignal;
 }
 
 export class LiveRecorder {
     private readonly running = new Map<string, Promise<void>>();
-    private stopping = false;
+    private readonly stopping = new AbortController();
+    /** Aborted by the run's stop or by stop(): ends every wait between two looks. */
+    private readonly stopped: AbortSignal;
 
-    constructor(private readonly options: LiveRecorderOptions) {}
+    constructor(private readonly options: LiveRecorderOptions) {
+        const { signal } = options;
+        this.stopped = signal ? AbortSignal.any([signal, this.stopping.signal]) : this.stopping.signal;
+    }
 
     /** Follows a live job until its recording ends; a job already followed is left alone. */
     follow(job: VideoJob): void {
@@ -54,9 +61,12 @@ export class LiveRecorder {
         return this.running.size;
     }
 
-    /** Ends every recording at its next look (the crawl is aborted) and waits for them. */
+    /**
+     * Ends every recording now (the crawl is over or stopped) and waits for them: a wait for the next look
+     * (up to 10 s) ends at once, so the run's wind-down (lifecycle.ts WIND_DOWN_MS) is not overrun.
+     */
     async stop(): Promise<void> {
-        this.stopping = true;
+        this.stopping.abort();
         await Promise.allSettled([...this.running.values()]);
     }
 
@@ -75,11 +85,13 @@ export class LiveRecorder {
             `Recording a live stream from ${job.pageUrl}${job.liveEndless ? ` for up to ${maxLiveSecs} s` : ' until it ends'}`,
         );
         while (!end) {
-            const delay = refreshDelayMs(job.liveRefreshSecs);
-            await sleep(delay);
-            if (this.stopping) {
-                end = 'the crawl was stopped';
-                break;
+            const wait = refreshDelayMs(job.liveRefreshSecs);
+            await delay(wait, this.stopped);
+            if (this.stopped.aborted) {
+                // The run reports the video as it stands (crawl.ts abandonDownloads). The job stays open, so a
+                // unit arriving now does not settle it into a merge whose storages are being dropped.
+                log.info(`Live recording of ${job.pageUrl} stops: the crawl was stopped`);
+                return;
             }
             if (Date.now() - since >= bound) {
                 end = job.liveEndless ? `recorded for maxLiveSecs (${maxLiveSecs} s)` : 'followed for 6 hours';
@@ -125,7 +137,7 @@ export class LiveRecorder {
             if (grew) {
                 lastNew = Date.now();
                 await jobs.savePlan(job.id, plan);
-            } else if (!end && Date.now() - lastNew > stallLimitMs(delay)) {
+            } else if (!end && Date.now() - lastNew > stallLimitMs(wait)) {
                 end = 'the stream stopped updating';
             }
         }
@@ -135,6 +147,7 @@ export class LiveRecorder {
         log.info(
             `Live recording of ${job.pageUrl} ends: ${end} (${job.durationSecs.toFixed(1)} s, ${job.gaps ?? 0} gaps)`,
         );
-        if (jobs.isSettled(job.id)) this.options.onSettled(job.id);
+        // Stopped during its last look: no merge is started either.
+        if (!this.stopped.aborted && jobs.isSettled(job.id)) this.options.onSettled(job.id);
     }
 }

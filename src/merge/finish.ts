@@ -7,7 +7,7 @@ import path from 'node:path';
 import { log } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
 import type { VideoJobs } from '../download/jobs.js';
-import { collectionKey, keyFromText, pushItem, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
+import { collectionKey, keyFromText, storeFile, type KeyAllocator, type MediaItem } from '../output.js';
 import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js';
 import { canRemuxLive, LiveRemux } from './live-remux.js';
 import { thumbnail } from './ffmpeg.js';
@@ -188,9 +188,8 @@ export class VideoFinisher {
                 await storeFile(subKey, sub.file, 'text/vtt', { name: videoStem && `${videoStem}.${lang}` });
                 stored.push({ lang: sub.lang, ...(sub.title ? { name: sub.title } : {}), key: subKey });
             }
-            // Abandoned while merging: reported as failed, and its storages are being dropped.
-            if (job.status === 'failed') return;
-            await pushItem({
+            // Abandoned while merging (reported as failed, its storages being dropped): no second verdict.
+            const reported = await this.jobs.report(job, {
                 ...base,
                 status: 'ok',
                 key,
@@ -208,6 +207,7 @@ export class VideoFinisher {
                 ...(stored.length ? { subtitles: stored } : {}),
                 ...(job.live ? { gaps: job.gaps ?? 0 } : {}),
             });
+            if (!reported) return;
             if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256 });
             await this.jobs.setStatus(job, 'done');
             log.info(
@@ -243,7 +243,8 @@ export class VideoFinisher {
     }
 
     private async fail(job: VideoJob, item: MediaItem): Promise<void> {
-        await pushItem(item);
+        // A video the stopped run already reported keeps that one item.
+        if (!(await this.jobs.report(job, item))) return;
         await this.jobs.setStatus(job, 'failed');
         log.warning(`Video from ${job.pageUrl} ${item.status}: ${item.error}`);
         await rm(this.jobs.workDir(job.id), { recursive: true, force: true });

@@ -1,4 +1,5 @@
-/** Pure retry decisions, shared by playlist/key fetches and the download crawler. */
+/** Pure retry decisions, shared by playlist/key fetches and the download crawler, and the waits between tries. */
+import { setTimeout as timeout } from 'node:timers/promises';
 
 export const RETRY_BASE_MS = 400;
 export const RETRY_CAP_MS = 15_000;
@@ -24,3 +25,15 @@ export function retryDelayMs(attempt: number, retryAfter?: string | null, now = 
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits `ms`, or less: ends as soon as `signal` aborts, so a stopped run is not held by a wait (a live
+ * recording's next look, a Retry-After of up to 60 s). It resolves rather than rejects on abort (ky's
+ * `delay` rejects): every caller looks at the signal after the wait. Node's own abortable timer.
+ */
+export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return;
+    await timeout(ms, undefined, { signal }).catch((error: unknown) => {
+        if (!signal?.aborted) throw error;
+    });
+}

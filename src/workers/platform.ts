@@ -1,9 +1,16 @@
 /**
  * `workers` > 1 on the Apify platform: this run is worker 0 and the coordinator. It starts N − 1 more
- * runs of the same actor and build with `Actor.start`, each told its role (`_worker` in its input): the
- * names of the shared page queue and claims queue, and the ids of this run's default dataset and
- * key-value store, where every item and file goes. The platform's request queue does the rest: locked
- * pages, links followed into the same queue, a dead run's locks expiring so another run takes its pages.
+ * runs of the same actor and build with `Actor.start`, each told its role (`_worker` in its input) and
+ * given the shared storages in declared resource fields of the input schema: this run's default dataset
+ * and key-value store, where every item and file goes, and the shared page and claims queues. A run under
+ * the platform's default "limited permissions" may use another run's storages only when they come in
+ * such a field (`resourceType`, `resourcePermissions: READ, WRITE`); an undeclared field's ids are refused.
+ * The platform's request queue does the rest: locked pages, links followed into the same queue, a dead
+ * run's locks expiring so another run takes its pages.
+ *
+ * A worker run that cannot start (the account's memory limit: a Free plan's 8 GB hold two 4 GB runs) is
+ * logged and named in the report; the crawl goes on with the runs that did start, this run taking the
+ * missing runs' share of `maxPagesPerCrawl`. The shared queues are dropped however the crawl ends.
  *
  * This run crawls too, then waits for the others, starts a replacement for one that failed (it resumes
  * the dead run's videos from their named state, supervisor.ts), aborts them all when it is aborted, and
@@ -18,11 +25,22 @@ import { runScope } from '../storage.js';
 import { sumSummaries } from './local.js';
 import { reportLostVideos } from './lost-videos.js';
 import { pageClientKey } from './page-queue.js';
-import { claimsQueueName, pageQueueName, setWorkerRole, workerScope, type WorkerRole } from './role.js';
+import { claimsQueueName, pageQueueName, pageShare, setWorkerRole, workerScope, type WorkerRole } from './role.js';
 import { afterWorkerEnd, MAX_RESTARTS, type AfterEnd } from './supervisor.js';
 
-/** The input field that makes a run a worker of another. */
+/** The input field that makes a run a worker of another: its index, count, scope (declared, hidden). */
 export const WORKER_FIELD = '_worker';
+
+/**
+ * The declared input fields (.actor/input_schema.json, hidden) that carry the shared storages to a worker
+ * run, by id: with `resourceType` and `resourcePermissions` the platform adds them to the run's scoped token.
+ */
+export const SHARED_FIELDS = {
+    dataset: 'workerDataset',
+    store: 'workerKeyValueStore',
+    /** The page queue, then the claims queue. */
+    queues: 'workerRequestQueues',
+} as const;
 
 /** Where the coordinator keeps its worker runs' ids, so a migrated coordinator waits for them instead of starting more. */
 const WORKER_RUNS_KEY = 'WORKER_RUNS';
@@ -39,34 +57,66 @@ const STOP_WAIT_MS = WIND_DOWN_MS - 2_000;
 /** Terminal run statuses: a run in any other status is still going. */
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED']);
 
+/** Ids of the storages every worker shares: this run's default dataset and store, the page and claims queues. */
+export interface SharedIds {
+    dataset: string;
+    store: string;
+    pageQueue: string;
+    claims: string;
+}
+
 /** The role of worker `index` of the coordinator run scoped `run`. Pure. */
-export function platformRole(
-    run: string,
-    index: number,
-    count: number,
-    ids: { dataset: string; store: string },
-    resumed = false,
-): WorkerRole {
+export function platformRole(run: string, index: number, count: number, ids: SharedIds, resumed = false): WorkerRole {
+    const { dataset, store, pageQueue, claims } = ids;
+    return { index, count, scope: workerScope(run, index), resumed, shared: { pageQueue, claims, dataset, store } };
+}
+
+/** A worker run's input: the run's own, one worker, its role, the shared storages in their declared fields. Pure. */
+export function workerInput(rawInput: Record<string, unknown>, role: WorkerRole): Record<string, unknown> {
+    const { shared, ...own } = role;
     return {
-        index,
-        count,
-        scope: workerScope(run, index),
-        resumed,
-        shared: { pageQueue: pageQueueName(run), claims: claimsQueueName(run), dataset: ids.dataset, store: ids.store },
+        ...rawInput,
+        workers: 1,
+        [WORKER_FIELD]: own,
+        [SHARED_FIELDS.dataset]: shared.dataset,
+        [SHARED_FIELDS.store]: shared.store,
+        [SHARED_FIELDS.queues]: [shared.pageQueue, shared.claims],
     };
 }
 
 /** The role a worker run was given, from its input; undefined for a run that is not one. Pure. */
 export function roleFromInput(raw: unknown): WorkerRole | undefined {
-    const r = (raw as Record<string, unknown> | undefined)?.[WORKER_FIELD] as WorkerRole | undefined;
+    const input = raw as Record<string, unknown> | undefined;
+    const r = input?.[WORKER_FIELD] as Omit<WorkerRole, 'shared'> | undefined;
     if (!r || typeof r !== 'object') return undefined;
+    const [pageQueue, claims] = (input?.[SHARED_FIELDS.queues] as unknown[] | undefined) ?? [];
+    const dataset = input?.[SHARED_FIELDS.dataset];
+    const store = input?.[SHARED_FIELDS.store];
     const ok =
         Number.isInteger(r.index) &&
         Number.isInteger(r.count) &&
         typeof r.scope === 'string' &&
-        typeof r.shared?.claims === 'string';
-    if (!ok) throw new Error(`${WORKER_FIELD} is not a worker role: ${JSON.stringify(r)}`);
-    return r;
+        [pageQueue, claims, dataset, store].every((id) => typeof id === 'string' && id !== '');
+    if (!ok) {
+        const fields = [WORKER_FIELD, ...Object.values(SHARED_FIELDS)];
+        const given = Object.fromEntries(fields.map((f) => [f, input?.[f]]));
+        throw new Error(`${fields.join(', ')} are not a worker role: ${JSON.stringify(given)}`);
+    }
+    const shared = {
+        pageQueue: pageQueue as string,
+        claims: claims as string,
+        dataset: dataset as string,
+        store: store as string,
+    };
+    return { index: r.index, count: r.count, scope: r.scope, resumed: Boolean(r.resumed), shared };
+}
+
+/**
+ * The page cap of the coordinator when some worker runs did not start: its own share and theirs, so the
+ * crawl still renders `maxPagesPerCrawl` pages (0: no cap). Pure.
+ */
+export function coordinatorPageCap(max: number, count: number, missing: readonly number[]): number {
+    return [0, ...missing].reduce((sum, index) => sum + pageShare(max, index, count), 0);
 }
 
 /**
@@ -94,15 +144,30 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
     const started = Date.now();
     const env = Actor.getEnv();
     const run = runScope();
-    const ids = { dataset: env.defaultDatasetId!, store: env.defaultKeyValueStoreId! };
+    // Passed by id: a resource field takes ids or names, and an id needs no lookup under the user's account.
+    const [pageQueue, claims] = await Promise.all(
+        [pageQueueName(run), claimsQueueName(run)].map((name) => RequestQueue.open(name)),
+    );
+    const ids: SharedIds = {
+        dataset: env.defaultDatasetId!,
+        store: env.defaultKeyValueStoreId!,
+        pageQueue: pageQueue!.id,
+        claims: claims!.id,
+    };
     const count = input.workers;
     const me = platformRole(run, 0, count, ids);
     setWorkerRole(me);
     const state = await KeyValueStore.open();
+    /** What the report says beside the items: worker runs that could not start. */
+    const notices: string[] = [];
+    const couldNotStart = (index: number, error: unknown): void => {
+        const why = ((error as Error).message ?? String(error)).replace(/\.$/, '');
+        log.error(`Worker ${index} could not start: ${why}. The crawl goes on without it`);
+        notices.push(`Worker run ${index} of ${count} could not start: ${why}`);
+    };
     const start = async (index: number, resumed: boolean): Promise<string> => {
         const role = platformRole(run, index, count, ids, resumed);
-        const workerInput = { ...options.rawInput, workers: 1, [WORKER_FIELD]: role };
-        const started = await Actor.start(env.actorId!, workerInput, {
+        const started = await Actor.start(env.actorId!, workerInput(options.rawInput, role), {
             // The platform sets ACTOR_BUILD_NUMBER; getEnv's `actorBuildNumber` reads the legacy APIFY_ACTOR_BUILD_NUMBER.
             build: process.env.ACTOR_BUILD_NUMBER || env.actorBuildNumber || undefined,
             memory: env.memoryMbytes ?? undefined,
@@ -113,16 +178,30 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
     };
     // A migrated coordinator finds its workers still running: it waits for them instead of starting more.
     let runs = (await state.getValue<WorkerRun[]>(WORKER_RUNS_KEY)) ?? undefined;
-    if (!runs) {
-        runs = [];
-        for (let i = 1; i < count; i++) runs.push({ index: i, runId: await start(i, false), restarts: 0 });
-        await state.setValue(WORKER_RUNS_KEY, runs);
-    }
+    /** Workers whose run could not start: this run renders their share of the pages. */
+    const missing: number[] = [];
     const dropShared = async (): Promise<void> => {
         if (options.keepStorages?.()) return;
-        for (const name of [me.shared.pageQueue!, me.shared.claims]) await (await RequestQueue.open(name)).drop();
+        for (const id of [me.shared.pageQueue!, me.shared.claims]) await (await RequestQueue.open(id)).drop();
         await state.setValue(WORKER_RUNS_KEY, null);
     };
+    if (!runs) {
+        runs = [];
+        try {
+            for (let i = 1; i < count; i++) {
+                // A start refused (memory, a plan's limit) costs that worker, not the crawl.
+                const runId = await start(i, false).catch((error: unknown) => void couldNotStart(i, error));
+                if (runId) runs.push({ index: i, runId, restarts: 0 });
+                else missing.push(i);
+            }
+            await state.setValue(WORKER_RUNS_KEY, runs);
+        } catch (error) {
+            // Started runs stay; the shared queues would stay too: none is left behind.
+            for (const w of runs) await Actor.abort(w.runId, { gracefully: true }).catch(() => undefined);
+            await dropShared().catch((e: Error) => log.warning(`Could not drop the shared queues: ${e.message}`));
+            throw error;
+        }
+    }
     // After a stop, the waits for the worker runs end at this deadline, whether they have finished or not.
     let stopped = false;
     let pastStopWait = false;
@@ -192,11 +271,13 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
             if (next === 'restart') {
                 w.restarts++;
                 log.warning(`${what}; starting it again (${w.restarts} of ${MAX_RESTARTS}) to resume its videos`);
-                w.runId = await start(w.index, true);
-                await state.setValue(WORKER_RUNS_KEY, runs);
-                continue;
-            }
-            log.error(`${what}; given up`);
+                const runId = await start(w.index, true).catch((error: unknown) => void couldNotStart(w.index, error));
+                if (runId) {
+                    w.runId = runId;
+                    await state.setValue(WORKER_RUNS_KEY, runs);
+                    continue;
+                }
+            } else log.error(`${what}; given up`);
             await reportLostVideos(workerScope(run, w.index), `ended ${finished.status}`).catch((e: Error) =>
                 log.warning(`Could not report worker ${w.index}'s videos: ${e.message}`),
             );
@@ -207,22 +288,24 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
     const watching = runs.map((w) => supervise(w));
     watching.forEach((p) => p.catch(() => undefined));
 
-    let own: CrawlSummary;
     try {
-        own = await crawl(input, options);
+        const pageCap = missing.length ? coordinatorPageCap(input.maxPagesPerCrawl, count, missing) : undefined;
+        const own = await crawl(input, { ...options, pageCap });
+        log.info(`This run's part of the crawl is done: waiting for ${runs.length} worker run(s)`);
+        const ends = await Promise.all(watching);
+        const summaries: CrawlSummary[] = [own, ...ends.flatMap((e) => (e.summary ? [e.summary] : []))];
+        const summary = sumSummaries(summaries, (Date.now() - started) / 1000);
+        return notices.length ? { ...summary, notices } : summary;
     } catch (error) {
-        // A failed run leaves nothing behind: no worker run crawling on into its storages, no shared queue.
+        // A failed run leaves no worker run crawling on into its storages.
         options.signal?.removeEventListener('abort', abortAll);
         abortAll();
-        await dropShared().catch((e: Error) => log.warning(`Could not drop the shared queues: ${e.message}`));
         throw error;
+    } finally {
+        // However the crawl ends, no shared queue is left in the user's account (kept only when migrating).
+        options.signal?.removeEventListener('abort', abortAll);
+        await dropShared().catch((e: Error) => log.warning(`Could not drop the shared queues: ${e.message}`));
     }
-    log.info(`This run's part of the crawl is done: waiting for ${runs.length} worker run(s)`);
-    const ends = await Promise.all(watching);
-    const summaries: CrawlSummary[] = [own, ...ends.flatMap((e) => (e.summary ? [e.summary] : []))];
-    options.signal?.removeEventListener('abort', abortAll);
-    await dropShared();
-    return sumSummaries(summaries, (Date.now() - started) / 1000);
 }
 
 /** A worker run: its part of the crawl, its summary as OUTPUT for the coordinator. */

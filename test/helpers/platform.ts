@@ -15,12 +15,23 @@
  * whatever `startRun` spawns (the real actor, with the run's env); the run's status follows the process
  * (`waitForFinish`), `abort` sends it `aborting` or kills it, and its default storages are reachable under
  * `actor-runs/:id/key-value-store` and `…/dataset`, as apify-client's `run(id).keyValueStore()` asks.
+ *
+ * Each run gets its own token, scoped as the platform scopes an actor's run under its default "limited
+ * permissions" (docs.apify.com/platform/actors/development/permissions): its own default storages, named
+ * storages (created by runs of this one actor), the default storages of runs it started (read only), and
+ * storages given in its input through fields that the actor's input schema declares with `resourceType`
+ * (written only with `resourcePermissions` WRITE). Anything else answers 403 `insufficient-permissions`
+ * and is recorded in `refused`; `permissionLevel: 'FULL_PERMISSIONS'` lifts that. With `accountMemoryMbytes`
+ * a start that would take the account's runs past it answers as the API does: 402
+ * `actor-memory-limit-exceeded`, "By launching this job you will exceed the memory limit of …".
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { MemoryStorage } from '@crawlee/memory-storage';
 
@@ -94,6 +105,12 @@ export interface FakePlatform {
     uploads: { key: string; contentType: string; bytes: number; status: number }[];
     /** Answer 503 to the first upload whose content type matches, after its first chunk (a CDN hiccup). */
     failFirstUploadOf?: RegExp;
+    /** The actor's permission level: its runs' tokens are scoped (the platform's default) or not. */
+    permissionLevel: 'LIMITED_PERMISSIONS' | 'FULL_PERMISSIONS';
+    /** Storage calls a run's token was refused (403): the run, the method and path. */
+    refused: { runId: string; method: string; path: string }[];
+    /** The account's memory limit for all its runs at once (MB); none when unset. */
+    accountMemoryMbytes?: number;
     /** Env of a run on this platform: default storages named after the run, events socket, API, actor, build. */
     env(runId: string): Record<string, string>;
     /** Creates the run's default key-value store with its INPUT record. */
@@ -146,6 +163,19 @@ const MAX_WAIT_SECS = 60;
 const ABORT_GRACE_MS = 30_000;
 const TERMINAL = new Set<RunStatus>(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED-OUT']);
 
+type StorageKind = 'dataset' | 'keyValueStore' | 'requestQueue';
+
+/** The actor's input fields that name storages (`resourceType`), as the platform reads its input schema. */
+const RESOURCE_FIELDS = Object.entries(
+    (
+        JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', '.actor', 'input_schema.json'), 'utf8')) as {
+            properties: Record<string, { resourceType?: StorageKind; resourcePermissions?: string[] }>;
+        }
+    ).properties,
+).filter(([, p]) => p.resourceType);
+
+const TOKEN_PREFIX = 'fake-token-of-';
+
 /** A run id as the platform makes them: 17 letters and digits, both cases. */
 function newRunId(): string {
     const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -166,6 +196,12 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         byQueue.set(queueId, ids);
         return ids;
     };
+    // Whose default storage a storage is (by its name here: `kvs-<run>`, `ds-<run>`, `rq-<run>`), each run's
+    // input, which run started which, and the runs started from outside (a test's coordinator).
+    const defaultOwner = new Map<string, string>();
+    const inputs = new Map<string, unknown>();
+    const startedBy = new Map<string, string>();
+    const createdRuns = new Set<string>();
     const runs = new Map<string, { id: string; statusMessage?: string; terminal?: boolean }>();
     const started = new Map<string, StartedRun>();
     const exits = new Map<string, Promise<void>>();
@@ -180,6 +216,8 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         statusMessages,
         reboots: [],
         uploads,
+        permissionLevel: 'LIMITED_PERMISSIONS',
+        refused: [],
         env: () => ({}),
         createRun: async () => undefined,
         send: () => undefined,
@@ -187,6 +225,48 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         storageNames: async () => ({ queues: [], stores: [], datasets: [] }),
         close: async () => undefined,
     };
+
+    const runOfToken = (req: IncomingMessage): string | undefined => {
+        const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        return token?.startsWith(TOKEN_PREFIX) ? token.slice(TOKEN_PREFIX.length) : undefined;
+    };
+
+    /** Whether the request's run may use this storage (limited permissions); see the header. */
+    function permitted(req: IncomingMessage, kind: StorageKind, info: { id: string; name?: string }): boolean {
+        const runId = runOfToken(req);
+        if (platform.permissionLevel === 'FULL_PERMISSIONS' || runId === undefined) return true;
+        const owner = info.name ? defaultOwner.get(info.name) : undefined;
+        // A named storage: runs of the actor that created it keep access to it.
+        if (owner === undefined || owner === runId) return true;
+        const write = req.method !== 'GET' && req.method !== 'HEAD';
+        if (!write && startedBy.get(owner) === runId) return true;
+        const input = (inputs.get(runId) ?? {}) as Record<string, unknown>;
+        return RESOURCE_FIELDS.some(([field, p]) => {
+            if (p.resourceType !== kind) return false;
+            const given = ([] as unknown[]).concat(input[field] ?? []);
+            const named = given.includes(info.id) || (info.name !== undefined && given.includes(info.name));
+            return named && (!write || (p.resourcePermissions ?? []).includes('WRITE'));
+        });
+    }
+
+    /** Answers 403 as the API does when the run's token may not use the storage; true when it did. */
+    async function refuse(
+        req: IncomingMessage,
+        res: ServerResponse,
+        kind: StorageKind,
+        info: { id: string; name?: string } | undefined,
+    ): Promise<boolean> {
+        if (!info || permitted(req, kind, info)) return false;
+        platform.refused.push({ runId: runOfToken(req)!, method: req.method!, path: req.url! });
+        const what = { dataset: 'dataset', keyValueStore: 'key-value store', requestQueue: 'request queue' }[kind];
+        send(res, 403, {
+            error: {
+                type: 'insufficient-permissions',
+                message: `Insufficient permissions for the ${what}. Make sure you're passing a correct API token and that it has the required permissions.`,
+            },
+        });
+        return true;
+    }
 
     async function keyValueStores(req: IncomingMessage, res: ServerResponse, parts: string[], q: Query): Promise<void> {
         const [id, sub, key] = parts;
@@ -198,6 +278,7 @@ export async function startFakePlatform(): Promise<FakePlatform> {
             return send(res, 200, { data: await storage.keyValueStores().list() });
         }
         const store = storage.keyValueStore(id);
+        if (await refuse(req, res, 'keyValueStore', await store.get())) return;
         if (!sub) {
             if (req.method === 'DELETE') return void (await store.delete(), send(res, 204));
             const info = await store.get();
@@ -250,6 +331,7 @@ export async function startFakePlatform(): Promise<FakePlatform> {
                 data: await storage.datasets().getOrCreate(q.get('name') ?? `unnamed-${Date.now()}`),
             });
         const dataset = storage.dataset(id);
+        if (await refuse(req, res, 'dataset', await dataset.get())) return;
         if (!sub) {
             if (req.method === 'DELETE') return void (await dataset.delete(), send(res, 204));
             const info = await dataset.get();
@@ -279,6 +361,7 @@ export async function startFakePlatform(): Promise<FakePlatform> {
             });
         const clientKey = q.get('clientKey') ?? '';
         const queue = storage.requestQueue(id, { clientKey });
+        if (await refuse(req, res, 'requestQueue', await queue.get())) return;
         const forefront = bool(q, 'forefront');
         const m = req.method;
         if (!sub) {
@@ -334,6 +417,7 @@ export async function startFakePlatform(): Promise<FakePlatform> {
 
     /** The platform creates a run's default storages, and its INPUT record, before the container starts. */
     async function createDefaultStorages(runId: string, input: Buffer | undefined, contentType: string): Promise<void> {
+        for (const name of [`kvs-${runId}`, `ds-${runId}`, `rq-${runId}`]) defaultOwner.set(name, runId);
         const kvs = await storage.keyValueStores().getOrCreate(`kvs-${runId}`);
         await storage.datasets().getOrCreate(`ds-${runId}`);
         await storage.requestQueues().getOrCreate(`rq-${runId}`);
@@ -371,6 +455,14 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         };
     }
 
+    /** Memory (MB) of the runs in progress: those started through the API, and the tests' runs while connected. */
+    function memoryInUse(): number {
+        let used = 0;
+        for (const run of started.values()) if (!TERMINAL.has(run.status)) used += run.memory ?? MEMORY_MBYTES;
+        for (const id of createdRuns) if (platform.connections(id) > 0) used += MEMORY_MBYTES;
+        return used;
+    }
+
     /** `POST acts/:actorId/runs` (apify-client 2.25 `actor(id).start()` posts to `actors/:actorId/runs`). */
     async function startRun(req: IncomingMessage, res: ServerResponse, actorId: string, q: Query): Promise<void> {
         if (actorId.replace('~', '/') !== platform.actorId) return notFound(res, `Actor ${actorId}`);
@@ -380,10 +472,26 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         const raw = await body(req);
         const contentType = req.headers['content-type'] ?? 'application/json; charset=utf-8';
         const input: unknown = /json/.test(contentType) && raw.length ? JSON.parse(raw.toString('utf8')) : raw;
+        const memory = num(q, 'memory');
+        const limit = platform.accountMemoryMbytes;
+        if (limit !== undefined) {
+            const used = memoryInUse();
+            const requested = memory ?? MEMORY_MBYTES;
+            if (used + requested > limit) {
+                return send(res, 402, {
+                    error: {
+                        type: 'actor-memory-limit-exceeded',
+                        message: `By launching this job you will exceed the memory limit of ${limit}MB for all your Actor runs and builds (currently used: ${used}MB, requested: ${requested}MB). Please upgrade your plan or wait until some of your runs finish.`,
+                    },
+                });
+            }
+        }
         const id = newRunId();
+        inputs.set(id, input);
+        const parent = runOfToken(req);
+        if (parent) startedBy.set(id, parent);
         await createDefaultStorages(id, raw.length ? raw : undefined, contentType);
         const build = q.get('build') ?? undefined;
-        const memory = num(q, 'memory');
         const timeout = num(q, 'timeout');
         const startedAt = new Date();
         const env: Record<string, string> = {
@@ -545,7 +653,8 @@ export async function startFakePlatform(): Promise<FakePlatform> {
     platform.env = (runId) => ({
         APIFY_IS_AT_HOME: '1',
         ACTOR_RUN_ID: runId,
-        APIFY_TOKEN: 'fake-token',
+        // Its own token: the storages it may use follow from the run (limited permissions, see the header).
+        APIFY_TOKEN: `${TOKEN_PREFIX}${runId}`,
         APIFY_API_BASE_URL: platform.apiUrl,
         APIFY_API_PUBLIC_BASE_URL: platform.apiUrl,
         ACTOR_EVENTS_WEBSOCKET_URL: `ws://127.0.0.1:${port}/events?run=${encodeURIComponent(runId)}`,
@@ -559,6 +668,8 @@ export async function startFakePlatform(): Promise<FakePlatform> {
         ACTOR_MEMORY_MBYTES: String(MEMORY_MBYTES),
     });
     platform.createRun = async (runId, input) => {
+        inputs.set(runId, input);
+        createdRuns.add(runId);
         await createDefaultStorages(runId, Buffer.from(JSON.stringify(input)), 'application/json; charset=utf-8');
     };
     platform.send = (name, data, runId) => {

@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { test } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
@@ -13,7 +15,14 @@ import { claimKey, Claims } from '../../src/workers/claims.js';
 import { LockBook, releaseLocksOf, serveStorage, storageOverIpc } from '../../src/workers/ipc-storage.js';
 import { sumSummaries } from '../../src/workers/local.js';
 import { headLimit } from '../../src/workers/page-queue.js';
-import { platformRole, roleFromInput, WORKER_FIELD } from '../../src/workers/platform.js';
+import {
+    coordinatorPageCap,
+    platformRole,
+    roleFromInput,
+    SHARED_FIELDS,
+    WORKER_FIELD,
+    workerInput,
+} from '../../src/workers/platform.js';
 import { pageShare } from '../../src/workers/role.js';
 import { afterWorkerEnd, describeEnd, MAX_RESTARTS, runFailed } from '../../src/workers/supervisor.js';
 import { tempDir } from '../helpers/actor.js';
@@ -80,13 +89,43 @@ test('sums the workers’ summaries into the run’s', () => {
     });
 });
 
-test('a worker run’s role travels in its input and is checked on the way in', () => {
-    const role = platformRole('run1', 2, 4, { dataset: 'ds', store: 'kv' });
-    assert.deepEqual(role.shared, { pageQueue: 'pages-run1', claims: 'claims-run1', dataset: 'ds', store: 'kv' });
+test('a worker run’s role travels in its input, the shared storages in declared resource fields', () => {
+    const ids = { dataset: 'ds', store: 'kv', pageQueue: 'pq1', claims: 'cq1' };
+    const role = platformRole('run1', 2, 4, ids);
+    assert.deepEqual(role.shared, { pageQueue: 'pq1', claims: 'cq1', dataset: 'ds', store: 'kv' });
     assert.equal(role.scope, 'run1-w2');
-    assert.deepEqual(roleFromInput(JSON.parse(JSON.stringify({ startUrls: [], [WORKER_FIELD]: role }))), role);
+    const input = JSON.parse(JSON.stringify(workerInput({ startUrls: [], workers: 4 }, role)));
+    assert.equal(input.workers, 1);
+    assert.deepEqual(roleFromInput(input), role);
+    // Every shared storage is in a field the input schema declares with its resource type, for reading and writing.
+    const schema = JSON.parse(
+        readFileSync(path.join(import.meta.dirname, '..', '..', '.actor', 'input_schema.json'), 'utf8'),
+    );
+    const declared = (field: string) =>
+        schema.properties[field] as { resourceType?: string; resourcePermissions?: string[]; editor?: string };
+    assert.deepEqual(
+        Object.values(SHARED_FIELDS).map((f) => [
+            declared(f).resourceType,
+            declared(f).resourcePermissions,
+            declared(f).editor,
+        ]),
+        [
+            ['dataset', ['READ', 'WRITE'], 'hidden'],
+            ['keyValueStore', ['READ', 'WRITE'], 'hidden'],
+            ['requestQueue', ['READ', 'WRITE'], 'hidden'],
+        ],
+    );
+    assert.ok(!JSON.stringify(input[WORKER_FIELD]).includes('kv'), 'no storage id in the undeclared role');
     assert.equal(roleFromInput({ startUrls: [] }), undefined);
     assert.throws(() => roleFromInput({ [WORKER_FIELD]: { index: 'x' } }), /not a worker role/);
+    assert.throws(() => roleFromInput({ ...input, [SHARED_FIELDS.queues]: ['pq1'] }), /not a worker role/);
+});
+
+test('worker runs that did not start leave their page share to the coordinator', () => {
+    assert.equal(coordinatorPageCap(100, 4, []), 25);
+    assert.equal(coordinatorPageCap(100, 4, [2, 3]), 75);
+    assert.equal(coordinatorPageCap(10, 3, [1, 2]), 10, 'all of it when no other run started');
+    assert.equal(coordinatorPageCap(0, 3, [2]), 0, 'no cap stays no cap');
 });
 
 /** A parent and a child process joined by an IPC channel, in one process: messages are v8-cloned. */

@@ -1,0 +1,64 @@
+/**
+ * An image whose store fails is not "stored": Crawlee's retry of the request stores it. Drives the real
+ * ImageSaver against Crawlee's local storage in a temp folder; the first store fails because the output
+ * folder is a file (a local file error, as a full disk or a denied folder would give), the retry finds a
+ * real folder.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import type { FileDownloadCrawlingContext } from '@crawlee/http';
+import { tempDir } from '../helpers/actor.js';
+
+test('an image whose store failed is stored by the retry, not reported as the same content as itself', async () => {
+    const dir = await tempDir('image-store');
+    // Crawlee reads its storage folder when it first opens a storage: set before anything opens one.
+    process.env.CRAWLEE_STORAGE_DIR = path.join(dir, 'storage');
+    const { Dataset } = await import('@crawlee/core');
+    const { ImageSaver } = await import('../../src/download/images.js');
+    const { KeyAllocator, setOutputDir } = await import('../../src/output.js');
+    const { Archive } = await import('../../src/archive.js');
+    const { Claims } = await import('../../src/workers/claims.js');
+    const { parseInput } = await import('../../src/input.js');
+    const { defaultKvDir } = await import('../../src/storage.js');
+
+    const png = path.join(dir, 'photo.png');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x3366aa:s=160x120', '-frames:v', '1', png]);
+    const bytes = await readFile(png);
+    const claims = await Claims.open(undefined);
+    const input = parseInput({ startUrls: [{ url: 'https://site.test/gallery.html' }] });
+    const saver = new ImageSaver(
+        input,
+        new KeyAllocator(claims),
+        path.join(dir, 'work'),
+        await Archive.open(undefined),
+        claims,
+    );
+    const url = 'https://site.test/photos/photo.png';
+    const ctx = {
+        request: { url, userData: { kind: 'image', pageUrl: 'https://site.test/gallery.html' } },
+    } as unknown as FileDownloadCrawlingContext;
+    const open = async () => ({
+        stream: Readable.from([bytes]),
+        statusCode: 200,
+        headers: { 'content-type': 'image/png', 'content-length': String(bytes.length) },
+    });
+
+    const notAFolder = path.join(dir, 'not-a-folder');
+    await writeFile(notAFolder, 'a file where the output folder should be');
+    setOutputDir(notAFolder);
+    await assert.rejects(saver.handle(ctx, open), 'the first store fails');
+    setOutputDir(path.join(dir, 'downloads'));
+    await saver.handle(ctx, open); // Crawlee's retry of the same request
+
+    const items = (await (await Dataset.open()).getData()).items as { status: string; key?: string; error?: string }[];
+    assert.equal(items.length, 1, JSON.stringify(items));
+    const item = items[0]!;
+    assert.equal(item.status, 'ok', item.error);
+    const stored = path.join(defaultKvDir(), `${item.key}.png`);
+    assert.deepEqual(await readFile(stored), bytes, 'the stored file is the image, byte for byte');
+    assert.ok((await stat(path.join(dir, 'downloads', `${item.key!.replace(/^image-/, '')}.png`))).isFile());
+});
