@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeGalleryImages } from '../src/demo/gallery.js';
 import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
-import { spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
+import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';
 
 const secret = (label: string): string => `${label}${randomBytes(12).toString('hex')}`;
@@ -56,7 +56,9 @@ before(async () => {
         // The playlist needs the cookie the page set (the session a site hands out on its page).
         if (p.endsWith('.m3u8')) ok &&= has(h, 'pagesess', PAGE_COOKIE);
         if (!ok) {
-            refused.push(`${p} cookie=${h.cookie ?? ''} key=${h['x-api-key'] ?? ''}`);
+            refused.push(
+                `${p} cookie=${h.cookie ?? ''} key=${h['x-api-key'] ?? ''} ua=${h['user-agent']} ref=${h.referer}`,
+            );
             return void res.writeHead(403).end('log in first');
         }
         if (p === '/secret/page.html') {
@@ -218,6 +220,53 @@ test(
         assert.ok(
             atCdn.some((r) => r.path === '/cdn/hop.jpg'),
             'the redirect went through the CDN',
+        );
+    },
+);
+
+test(
+    'with local workers: the same, and each worker keeps the secrets in its own memory',
+    { timeout: 300_000 },
+    async () => {
+        atCdn.length = 0;
+        refused.length = 0;
+        const origin = `http://127.0.0.1:${port}`;
+        const storage = await tempDir('secrets-workers');
+        const run = await runActor(
+            {
+                startUrls: [
+                    { url: `${origin}/secret/page.html`, headers: { 'X-Source': SOURCE_HEADER } },
+                    { url: `${origin}/secret/page.html?again`, headers: { 'X-Source': SOURCE_HEADER } },
+                ],
+                cookies: [{ name: 'sid', value: INPUT_COOKIE, domain: '127.0.0.1', hostOnly: true, path: '/' }],
+                headers: { 'X-Api-Key': INPUT_HEADER },
+                pageWaitSecs: 4,
+                minImageWidth: 1,
+                minImageHeight: 1,
+                workers: 2,
+                outputDir: path.join(storage, 'downloads'),
+            },
+            { storage },
+        );
+        assert.equal(run.code, 0, run.output.slice(-3000));
+        const problems: string[] = [];
+        for (const { path: p, headers } of atCdn) {
+            const sent = JSON.stringify(headers);
+            for (const [label, value] of Object.entries(SECRETS))
+                if (sent.includes(value)) problems.push(`${label} went to ${p}`);
+            if (headers.cookie !== undefined) problems.push(`a Cookie header went to ${p}`);
+        }
+        const inputFile = path.join(storage, 'key_value_stores', 'default', 'INPUT.json');
+        for (const found of await secretsIn(storage, (f) => f === inputFile)) problems.push(`at rest: ${found}`);
+        for (const [label, value] of Object.entries(SECRETS))
+            if (run.output.includes(value)) problems.push(`${label} in the log`);
+        for (const r of refused) problems.push(`the site refused a request without its login: ${r}`);
+        assert.deepEqual(problems, []);
+        const videos = run.items.filter((i) => i.status === 'ok' && i.type === 'video');
+        assert.equal(videos.length, 1, JSON.stringify(run.items, null, 1));
+        assert.ok(
+            atCdn.some((r) => r.path === '/cdn/big.jpg'),
+            'the downloader fetched the CDN image',
         );
     },
 );
