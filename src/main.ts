@@ -24,7 +24,14 @@ import { writeReport } from './report.js';
 import { RunLifecycle } from './lifecycle.js';
 import { runStatus, summaryMessage } from './progress.js';
 import { installLogRedaction } from './net/redact-log.js';
-import { roleFromInput, runAsWorker, runPlatformWorkers, WORKER_FIELD } from './workers/platform.js';
+import {
+    roleFromInput,
+    runAsWorker,
+    runPlatformWorkers,
+    withWorkerSecrets,
+    WORKER_FIELD,
+    WORKER_SECRETS_FIELD,
+} from './workers/platform.js';
 
 const SUMMARY_LINES = 40;
 
@@ -40,7 +47,8 @@ function inputSchema(): { properties?: Record<string, { description?: string }> 
 /** A warning naming input fields the schema does not have, with the near miss each may be a typo of. */
 function warnUnknownFields(raw: Record<string, unknown> | undefined): void {
     const known = Object.keys(inputSchema()?.properties ?? {});
-    const warning = raw && known.length ? unknownFieldsWarning(raw, [...known, WORKER_FIELD]) : undefined;
+    const warning =
+        raw && known.length ? unknownFieldsWarning(raw, [...known, WORKER_FIELD, WORKER_SECRETS_FIELD]) : undefined;
     if (warning) log.warning(warning);
 }
 
@@ -110,7 +118,8 @@ try {
         input = parseInput(mergeInput(started.input, cli));
         log.info(`No input given: crawling the bundled demo site at ${demo.origin}`);
     } else {
-        rawInput = (await Actor.getInput<Record<string, unknown>>()) ?? {};
+        // A worker run's credentials come encrypted in one field (workers/platform.ts).
+        rawInput = withWorkerSecrets((await Actor.getInput<Record<string, unknown>>()) ?? {});
         warnUnknownFields(rawInput);
         input = parseInput(mergeInput(rawInput, cli));
     }

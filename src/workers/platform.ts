@@ -9,6 +9,8 @@
  * the dead run's videos from their named state, supervisor.ts), aborts them all when it is aborted, and
  * leaves the one report to main.ts. A worker run writes its summary as its OUTPUT record.
  */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { encryptInputSecretValue } from '@apify/input_secrets';
 import { Actor } from 'apify';
 import { KeyValueStore, log, RequestQueue } from '@crawlee/core';
 import { crawl, type CrawlOptions, type CrawlSummary } from '../crawl.js';
@@ -23,6 +25,57 @@ import { afterWorkerEnd, MAX_RESTARTS, type AfterEnd } from './supervisor.js';
 
 /** The input field that makes a run a worker of another. */
 export const WORKER_FIELD = '_worker';
+
+/**
+ * A worker run's input is a storage record of its own: the credentials in it (`cookies`, `headers`, the
+ * start sources' `headers`) travel in this one field, encrypted with the actor's input-secrets key pair
+ * as the console encrypts secret fields; the worker's `Actor.getInput()` decrypts it (any top-level
+ * encrypted value, whatever the schema says) and `withWorkerSecrets` puts the fields back.
+ */
+export const WORKER_SECRETS_FIELD = '_workerSecrets';
+
+/** The input a worker run is started with; credentials encrypted when there is a key (on the platform). Pure. */
+export function workerInput(
+    raw: Record<string, unknown>,
+    role: WorkerRole,
+    publicKey?: KeyObject,
+): Record<string, unknown> {
+    const input: Record<string, unknown> = { ...raw, workers: 1, [WORKER_FIELD]: role };
+    if (!publicKey) return input;
+    const secrets = { cookies: raw.cookies, headers: raw.headers, startUrls: raw.startUrls };
+    delete input.cookies;
+    delete input.headers;
+    // The sources' URLs stay readable (the run's input shows what it crawls); their headers go encrypted.
+    if (Array.isArray(raw.startUrls)) {
+        input.startUrls = raw.startUrls.map((s: unknown) => {
+            if (typeof s !== 'object' || s === null) return s;
+            const { headers: _headers, ...rest } = s as Record<string, unknown>;
+            return rest;
+        });
+    }
+    input[WORKER_SECRETS_FIELD] = encryptInputSecretValue({ value: secrets, publicKey });
+    return input;
+}
+
+/** A worker run's input with its decrypted credentials back in their fields. Pure. */
+export function withWorkerSecrets(raw: Record<string, unknown>): Record<string, unknown> {
+    const secrets = raw[WORKER_SECRETS_FIELD];
+    if (secrets === undefined) return raw;
+    if (typeof secrets !== 'object' || secrets === null) {
+        throw new Error(`${WORKER_SECRETS_FIELD} could not be decrypted (no input-secrets key in this run)`);
+    }
+    const { [WORKER_SECRETS_FIELD]: _secrets, ...rest } = raw;
+    const defined = Object.entries(secrets as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return { ...rest, ...Object.fromEntries(defined) };
+}
+
+/** The public half of this run's input-secrets key, if the platform gave it one. */
+function inputSecretsPublicKey(): KeyObject | undefined {
+    const key = Actor.config.get('inputSecretsPrivateKeyFile');
+    const passphrase = Actor.config.get('inputSecretsPrivateKeyPassphrase');
+    if (!key || !passphrase) return undefined;
+    return createPublicKey(createPrivateKey({ key: Buffer.from(key, 'base64'), passphrase }));
+}
 
 /** Where the coordinator keeps its worker runs' ids, so a migrated coordinator waits for them instead of starting more. */
 const WORKER_RUNS_KEY = 'WORKER_RUNS';
@@ -99,10 +152,12 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
     const me = platformRole(run, 0, count, ids);
     setWorkerRole(me);
     const state = await KeyValueStore.open();
+    const publicKey = inputSecretsPublicKey();
+    if (!publicKey) log.warning('No input-secrets key in this run: the worker runs get the credentials unencrypted');
     const start = async (index: number, resumed: boolean): Promise<string> => {
         const role = platformRole(run, index, count, ids, resumed);
-        const workerInput = { ...options.rawInput, workers: 1, [WORKER_FIELD]: role };
-        const started = await Actor.start(env.actorId!, workerInput, {
+        const input = workerInput(options.rawInput, role, publicKey);
+        const started = await Actor.start(env.actorId!, input, {
             // The platform sets ACTOR_BUILD_NUMBER; getEnv's `actorBuildNumber` reads the legacy APIFY_ACTOR_BUILD_NUMBER.
             build: process.env.ACTOR_BUILD_NUMBER || env.actorBuildNumber || undefined,
             memory: env.memoryMbytes ?? undefined,
