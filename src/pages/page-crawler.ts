@@ -318,6 +318,9 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             // Videos are handed over (manifests fetched, downloads queued) first, and while the players are
             // stopped and the images gathered: one after the other these added ~0.3 s per play page in the
             // crawl bench, and the page's own requests came ~0.4 s before ours on the play-page bench.
+            // The manifests are fetched at once: with the cookies the page has by now (a player's own requests
+            // are captured without them; net/credentials.ts adds each host's).
+            if (candidates.length) await rememberCookies(page);
             const handing = options.onVideos({
                 pageUrl: request.url,
                 title,
