@@ -56,6 +56,12 @@ interface HopOptions {
     headers: Record<string, string | string[] | undefined>;
 }
 
+/**
+ * Headers every request carries anyway: when the input gives them (a Referer a site checks), only the
+ * input's value is a credential; the browser's own (the page as Referer) still goes to every host.
+ */
+const ALWAYS_SENT = new Set(['referer', 'user-agent']);
+
 export class Credentials {
     private readonly jar = new Map<string, CookieInput>();
     private global: HeaderMap = {};
@@ -63,16 +69,22 @@ export class Credentials {
     private readonly own = new Map<string, HeaderMap>();
     /** Header names that only this class may set on a request (lower case). */
     private readonly names = new Set(['cookie']);
+    /** The input's values of the headers every request has anyway (Referer, User-Agent). */
+    private readonly values = new Set<string>();
 
     configure(sources: CredentialSources): void {
         this.global = { ...sources.headers };
         this.sites = [...sources.sites];
-        for (const name of Object.keys(sources.headers)) this.names.add(name.toLowerCase());
+        const secret = (name: string, value: string): void => {
+            if (ALWAYS_SENT.has(name)) this.values.add(value);
+            else this.names.add(name);
+        };
+        for (const [name, value] of Object.entries(sources.headers)) secret(name.toLowerCase(), value);
         for (const s of sources.starts) {
             const own: HeaderMap = {};
             for (const [name, value] of Object.entries(s.headers)) {
                 own[name.toLowerCase()] = value;
-                this.names.add(name.toLowerCase());
+                secret(name.toLowerCase(), value);
             }
             if (Object.keys(own).length) this.own.set(s.url, own);
         }
@@ -110,7 +122,13 @@ export class Credentials {
 
     /** Headers without any credential: what may travel with media and be stored. */
     strip(headers: Headers): Headers {
-        return Object.fromEntries(Object.entries(headers).filter(([name]) => !this.names.has(name.toLowerCase())));
+        return Object.fromEntries(Object.entries(headers).filter(([name, value]) => !this.isSecret(name, value)));
+    }
+
+    /** Whether a header is a credential: a cookie, an input header, a Referer or User-Agent the input gave. */
+    private isSecret(name: string, value: unknown): boolean {
+        const lower = name.toLowerCase();
+        return ALWAYS_SENT.has(lower) ? typeof value === 'string' && this.values.has(value) : this.names.has(lower);
     }
 
     /**
@@ -119,13 +137,15 @@ export class Credentials {
      */
     hook(pageUrl?: string): (options: HopOptions) => void {
         return (options) => {
-            for (const name of Object.keys(options.headers)) {
-                if (this.names.has(name.toLowerCase())) delete options.headers[name];
+            for (const [name, value] of Object.entries(options.headers)) {
+                if (this.isSecret(name, value)) delete options.headers[name];
             }
             const url = String(options.url ?? '');
             if (url) Object.assign(options.headers, this.headersFor(url, pageUrl));
-            // An input User-Agent is for its sites only; elsewhere the default one goes.
+            // An input Referer or User-Agent is for its sites only (and stored nowhere): elsewhere the page
+            // goes as the Referer, as from a browser, and the default User-Agent.
             options.headers['user-agent'] ??= DEFAULT_USER_AGENT;
+            if (pageUrl && pageUrl !== url) options.headers.referer ??= pageUrl;
         };
     }
 

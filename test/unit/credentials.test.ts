@@ -73,6 +73,25 @@ test('input headers by site, a source header by its page, and none of them in st
         c.strip({ referer: 'r', 'user-agent': 'u', cookie: 'a=b', 'X-Api-Key': 'K', 'x-source': 'S', range: 'x' }),
         { referer: 'r', 'user-agent': 'u', range: 'x' },
     );
+    // A Referer the input gives is its value only: the browser's own Referer is no credential.
+    const r = new Credentials();
+    r.configure({
+        cookies: [],
+        headers: {},
+        sites: ['example.com'],
+        starts: [{ url: 'https://example.com/p', headers: { Referer: 'https://ref.example/' } }],
+    });
+    assert.deepEqual(r.strip({ referer: 'https://ref.example/' }), {});
+    assert.deepEqual(r.strip({ referer: 'https://example.com/p' }), { referer: 'https://example.com/p' });
+    const cdnHop = {
+        url: 'https://cdn.other.net/s.ts',
+        headers: { referer: 'https://ref.example/' } as Record<string, string>,
+    };
+    r.hook('https://example.com/p')(cdnHop);
+    assert.equal(cdnHop.headers.referer, 'https://example.com/p');
+    const siteHop = { url: 'https://example.com/s.ts', headers: {} as Record<string, string> };
+    r.hook('https://example.com/p')(siteHop);
+    assert.equal(siteHop.headers.referer, 'https://ref.example/');
     // The hook, per hop: what the headers carried from elsewhere goes, this hop's own come.
     const hook = c.hook('https://example.com/p');
     const other = {
