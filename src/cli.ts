@@ -3,6 +3,7 @@
  * become input fields and win over INPUT.json; URLs become `startUrls`. Pure but for `usage`.
  */
 import { parseArgs } from 'node:util';
+import { didYouMean } from './did-you-mean.js';
 
 export class CliError extends Error {
     override readonly name = 'CliError' as const;
@@ -53,6 +54,18 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
+/** Every option as typed, `--no-` forms of the boolean ones included. */
+const OPTION_NAMES = [
+    'help',
+    ...Object.entries(OPTIONS).flatMap(([name, o]) => (o.type === 'boolean' ? [name, `no-${name}`] : [name])),
+];
+
+/** " (did you mean --x?)" for the option a parseArgs message quotes ('--qualty' or '--qualty=720p'). Pure. */
+function unknownOptionHint(message: string): string {
+    const typed = /'--?([^'=\s]+)/.exec(message)?.[1];
+    return typed ? didYouMean(typed, OPTION_NAMES, (s) => `--${s}`) : '';
+}
+
 /** Parses argv (without node and the script); throws `CliError` for what a person must fix. Pure. */
 export function parseCli(argv: readonly string[]): CliArgs {
     let parsed: ReturnType<typeof parseArgs>;
@@ -73,7 +86,8 @@ export function parseCli(argv: readonly string[]): CliArgs {
             },
         });
     } catch (error) {
-        throw new CliError((error as Error).message.replace(/\. To specify a positional.*$/s, ''));
+        const message = (error as Error).message.replace(/\. To specify a positional.*$/s, '');
+        throw new CliError(`${message}${unknownOptionHint(message)}`);
     }
     const fields: Record<string, unknown> = {};
     for (const [name, raw] of Object.entries(parsed.values)) {
@@ -94,7 +108,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     }
     const urls = parsed.positionals.map((u) => u.trim()).filter(Boolean);
     for (const u of urls) {
-        if (u.startsWith('-')) throw new CliError(`unknown option ${JSON.stringify(u)}`);
+        if (u.startsWith('-')) throw new CliError(`unknown option ${JSON.stringify(u)}${unknownOptionHint(`'${u}'`)}`);
     }
     return { help: parsed.values.help === true, urls, fields };
 }

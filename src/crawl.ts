@@ -21,7 +21,9 @@ import { VideoSubmitter } from './video-submitter.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
-import { directHeaders, openStartRequests, startSites, withSiteHeaders } from './start-requests.js';
+import { openStartRequests, startSites } from './start-requests.js';
+import { credentials } from './net/credentials.js';
+import type { Headers } from './net/headers.js';
 import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
 import { Claims } from './workers/claims.js';
 import { openPageQueue } from './workers/page-queue.js';
@@ -95,7 +97,11 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     // Remote URL lists are fetched here; the input's cookies and headers go to these URLs' sites.
     const starts = await openStartRequests(input, proxyConfiguration);
     const access = { cookies: input.cookies, headers: input.headers, sites: startSites(starts) };
-    const pageOf = (url: string) => ({ url, headers: starts.find((s) => s.url === url)?.headers ?? {} });
+    // Cookies and headers stay in this process's memory and go on each request as it leaves (net/credentials.ts).
+    credentials.configure({ ...access, starts });
+    const pageAccess = { ...access, ownHeaders: (url: string) => credentials.ownHeaders(url) };
+    const stripped = <T extends { headers: Headers }>(found: readonly T[]): T[] =>
+        found.map((f) => ({ ...f, headers: credentials.strip(f.headers) }));
     // Manifests and video files named by their URL are downloaded without rendering a page.
     // A split crawl: every worker renders pages from the shared queue; worker 0 alone takes the direct URLs.
     const role = workerRole();
@@ -126,7 +132,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const finisher = new VideoFinisher(jobs, keys, archive);
     const images = new ImageSaver(input, keys, workRoot(), archive, claims);
     await images.load(storages.state);
-    const client = (job: VideoJob) => submitter.client(job.headers, job.proxySession);
+    const client = (job: VideoJob) => submitter.client(job.headers, job.proxySession, job.pageUrl);
     const recorder = new LiveRecorder({
         jobs,
         queue: storages.downloads,
@@ -181,16 +187,15 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     progress.start();
 
     try {
-        for (const { url, headers: own } of directVideos) {
+        // A direct URL is its own page: its source's headers, the input's and the cookies are added per request.
+        for (const { url } of directVideos) {
             if (signal?.aborted) break;
-            const headers = directHeaders(url, own, input);
-            const candidates = [{ url, headers, source: 'network' as const, format: formatFromUrl(url) }];
+            const candidates = [{ url, headers: {}, source: 'network' as const, format: formatFromUrl(url) }];
             await submitter.submitPage({ pageUrl: url, candidates });
             await wakeDownloads();
         }
-        for (const { url, headers: own } of directImages) {
-            const headers = directHeaders(url, own, input);
-            if (!signal?.aborted) await images.enqueue(storages.downloads, url, [{ url, headers }]);
+        for (const { url } of directImages) {
+            if (!signal?.aborted) await images.enqueue(storages.downloads, url, [{ url, headers: {} }]);
         }
         if (pagesStage && !signal?.aborted) {
             const pageCrawler = pagesStage.createPageCrawler({
@@ -201,16 +206,16 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                     : undefined,
                 worker: role?.index,
                 proxyConfiguration,
-                access,
+                access: pageAccess,
                 async onVideos(found) {
                     counters.pages++;
-                    const candidates = withSiteHeaders(found.candidates, pageOf(found.pageUrl), access);
+                    const candidates = stripped(found.candidates);
                     const submitted = await submitter.submitPage({ ...found, candidates });
                     await wakeDownloads();
                     return submitted;
                 },
                 async onImages(found) {
-                    const pageImages = withSiteHeaders(found.images, pageOf(found.pageUrl), access);
+                    const pageImages = stripped(found.images);
                     await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
                     for (const url of found.refusedImages) {
                         await note({
@@ -258,7 +263,8 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
             silenceCrawlerStatus(pageCrawler);
             const stopPages = () => void pageCrawler.autoscaledPool?.abort();
             signal?.addEventListener('abort', stopPages, { once: true });
-            await pageCrawler.run(pageUrls.map(({ url, headers }) => ({ url, headers })));
+            // No headers on the queued requests: the queue is a storage record (applySiteAccess adds them).
+            await pageCrawler.run(pageUrls.map(({ url }) => ({ url })));
             signal?.removeEventListener('abort', stopPages);
         }
         // Pages are done; wait for the last segment and the last merge.

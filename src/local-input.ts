@@ -7,31 +7,25 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { findJsonError, lineAndColumn } from './json-position.js';
+
+export { lineAndColumn };
 
 export class InputFileError extends Error {
     override readonly name = 'InputFileError' as const;
 }
 
-/** "line L, column C" of a character offset in `text`. Pure. */
-export function lineAndColumn(text: string, offset: number): string {
-    const before = text.slice(0, offset).split('\n');
-    return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
-}
-
 /** Parses INPUT.json text; throws `InputFileError` naming the file and where parsing stopped. Pure. */
 export function parseInputFile(text: string, file: string): Record<string, unknown> {
+    const body = text.replace(/^\uFEFF/, '');
     let value: unknown;
     try {
-        value = JSON.parse(text.replace(/^\uFEFF/, ''));
+        value = JSON.parse(body);
     } catch (error) {
-        const message = (error as Error).message;
-        const at = /at position (\d+)/.exec(message);
-        // Node 20 gives no position for a file that stops early: then it is the end.
-        const offset = at ? Number(at[1]) : /end of JSON/i.test(message) ? text.length : undefined;
-        const where = offset === undefined ? '' : ` at ${lineAndColumn(text, offset)}`;
-        throw new InputFileError(
-            `${file} is not valid JSON${where}: ${message.replace(/ in JSON at position \d+.*$/s, '')}`,
-        );
+        // Node's wording and whether it gives a position differ by version: the place is found here.
+        const found = findJsonError(body);
+        const where = found ? ` at ${lineAndColumn(body, found.offset)}` : '';
+        throw new InputFileError(`${file} is not valid JSON${where}: ${found?.message ?? (error as Error).message}`);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;

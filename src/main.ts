@@ -15,6 +15,8 @@ import { crawl } from './crawl.js';
 import type { DemoServer } from './demo/server.js';
 import { InputError, parseInput, type CrawlInput } from './input.js';
 import { InputFileError, readLocalInput } from './local-input.js';
+import { unknownFieldsWarning } from './did-you-mean.js';
+import { checkOutputDir } from './output-dir.js';
 import type { MediaItem } from './model.js';
 import { getOutputDir, setOutputDir } from './output.js';
 import { defaultKvDir, dropRunStorages, storageDir } from './storage.js';
@@ -22,7 +24,14 @@ import { writeReport } from './report.js';
 import { RunLifecycle } from './lifecycle.js';
 import { runStatus, summaryMessage } from './progress.js';
 import { installLogRedaction } from './net/redact-log.js';
-import { roleFromInput, runAsWorker, runPlatformWorkers } from './workers/platform.js';
+import {
+    roleFromInput,
+    runAsWorker,
+    runPlatformWorkers,
+    withWorkerSecrets,
+    WORKER_FIELD,
+    WORKER_SECRETS_FIELD,
+} from './workers/platform.js';
 
 const SUMMARY_LINES = 40;
 
@@ -33,6 +42,14 @@ function inputSchema(): { properties?: Record<string, { description?: string }> 
     } catch {
         return undefined;
     }
+}
+
+/** A warning naming input fields the schema does not have, with the near miss each may be a typo of. */
+function warnUnknownFields(raw: Record<string, unknown> | undefined): void {
+    const known = Object.keys(inputSchema()?.properties ?? {});
+    const warning =
+        raw && known.length ? unknownFieldsWarning(raw, [...known, WORKER_FIELD, WORKER_SECRETS_FIELD]) : undefined;
+    if (warning) log.warning(warning);
 }
 
 /** Stops before anything is touched: no purge, no browser, no download. */
@@ -59,8 +76,12 @@ if (!atHome) {
     try {
         const fromFile = readLocalInput(storageDir());
         runDemo = fromFile === undefined && cli.urls.length === 0;
+        warnUnknownFields(fromFile);
         if (!runDemo) localInput = parseInput(mergeInput(fromFile, cli));
-        else if (Object.keys(cli.fields).length) parseInput(mergeInput({ startUrls: ['http://demo.invalid/'] }, cli));
+        // Files are copied to outputDir: a file or a read-only folder there is refused before the purge.
+        checkOutputDir(
+            localInput?.outputDir ?? parseInput(mergeInput({ startUrls: ['http://demo.invalid/'] }, cli)).outputDir,
+        );
     } catch (error) {
         if (error instanceof InputFileError || error instanceof InputError) stop(error.message);
         throw error;
@@ -97,7 +118,9 @@ try {
         input = parseInput(mergeInput(started.input, cli));
         log.info(`No input given: crawling the bundled demo site at ${demo.origin}`);
     } else {
-        rawInput = (await Actor.getInput<Record<string, unknown>>()) ?? {};
+        // A worker run's credentials come encrypted in one field (workers/platform.ts).
+        rawInput = withWorkerSecrets((await Actor.getInput<Record<string, unknown>>()) ?? {});
+        warnUnknownFields(rawInput);
         input = parseInput(mergeInput(rawInput, cli));
     }
     // On the platform a run can be one worker of another's crawl (workers/platform.ts).

@@ -158,6 +158,8 @@ export interface SiteAccess {
     cookies: readonly CookieInput[];
     headers: HeaderMap;
     sites: readonly string[];
+    /** A start source's own headers, kept in memory: queued requests carry none (they are storage records). */
+    ownHeaders?(pageUrl: string): HeaderMap;
 }
 
 const withCookies = new WeakSet<BrowserContext>();
@@ -180,7 +182,8 @@ export async function applySiteAccess(
     }
     // The start source's headers ride on Crawlee's Request; a followed link has none.
     const own: HeaderMap = {};
-    for (const [name, value] of Object.entries(request.headers ?? {})) own[name.toLowerCase()] = value;
+    const given = access.ownHeaders?.(request.url) ?? {};
+    for (const [name, value] of Object.entries({ ...given, ...request.headers })) own[name.toLowerCase()] = value;
     if (!Object.keys(access.headers).length && !Object.keys(own).length) return;
     const target = { url: request.url, headers: own };
     const extra = (url: string) => pageRequestHeaders(url, target, access.headers, access.sites);

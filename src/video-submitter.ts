@@ -14,6 +14,7 @@ import { MediaClient } from './net/media-client.js';
 import { nameFromUrl, pushNoteOnce } from './output.js';
 import { formatFromUrl, resolvePlan, withPageSubtitles } from './sources/index.js';
 import { normalizeUrl } from './urls.js';
+import { credentials } from './net/credentials.js';
 import type { Claims } from './workers/claims.js';
 
 export function videoId(url: string, quality: CrawlInput['videoQuality']): string {
@@ -102,10 +103,11 @@ export class VideoSubmitter {
     }
 
     /** The media client of a job: the page's headers and proxy session, the input's retries. */
-    client(headers: VideoCandidate['headers'], proxySession?: string): MediaClient {
+    client(headers: VideoCandidate['headers'], proxySession?: string, pageUrl?: string): MediaClient {
         const proxy = this.proxyConfiguration;
         return new MediaClient({
             headers,
+            pageUrl,
             proxyUrl: proxy ? () => proxy.newUrl(proxySession) : undefined,
             retries: this.input.maxRequestRetries,
         });
@@ -203,13 +205,17 @@ export class VideoSubmitter {
             await this.claims.confirm('video', id);
             return true;
         }
-        const resolved = await resolvePlan(candidate, this.client(candidate.headers, found.proxySession), {
-            quality: this.input.videoQuality,
-            maxSegments: this.input.maxSegmentsPerVideo,
-            maxConcurrency: this.input.maxConcurrency,
-            preferredLang: found.lang,
-            subtitles: this.input.subtitles,
-        });
+        const resolved = await resolvePlan(
+            candidate,
+            this.client(candidate.headers, found.proxySession, found.pageUrl),
+            {
+                quality: this.input.videoQuality,
+                maxSegments: this.input.maxSegmentsPerVideo,
+                maxConcurrency: this.input.maxConcurrency,
+                preferredLang: found.lang,
+                subtitles: this.input.subtitles,
+            },
+        );
         // The page's `<track>` files belong to its (first) video.
         const firstOfPage = !this.jobs.all().some((j) => j.pageUrl === found.pageUrl);
         const plan = firstOfPage && found.subtitles?.length ? withPageSubtitles(resolved, found.subtitles) : resolved;
@@ -239,7 +245,8 @@ export class VideoSubmitter {
             variantUrl: plan.variantUrl,
             title: found.title,
             nameHint: found.title ? undefined : (nameFromUrl(plan.variantUrl) ?? nameFromUrl(candidate.url)),
-            headers: candidate.headers,
+            // Stored in the state store: cookies and the input's headers are added per request instead.
+            headers: credentials.strip(candidate.headers),
             width: plan.width,
             height: plan.height,
             durationSecs: planDuration(plan),

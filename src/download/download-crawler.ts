@@ -25,6 +25,7 @@ import type { CrawlInput } from '../input.js';
 import type { UnitsTask, UnitTask, VideoJob } from '../model.js';
 import { httpClient } from '../net/fetch.js';
 import { delay, retryDelayMs } from '../net/retry.js';
+import { credentials } from '../net/credentials.js';
 import { withUserAgent } from '../net/headers.js';
 import { KeyCache } from './keys.js';
 import type { VideoJobs } from './jobs.js';
@@ -123,14 +124,15 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         url: string,
         extraHeaders: Record<string, string> = {},
         proxySession?: string,
+        pageUrl = ctx.request.userData.pageUrl as string | undefined,
     ): Promise<StreamedResponse> {
         const headers = { ...withUserAgent(ctx.request.headers), ...extraHeaders };
         const proxyUrl =
             (await sessionProxy(proxySession ?? (ctx.request.userData.proxySession as string | undefined))) ??
             ctx.proxyInfo?.url;
+        // Cookies and the input's headers are set per hop, redirects included (credentials.ts).
         const res = await httpClient.stream({
-            url,
-            headers,
+            ...credentials.apply({ url, headers }, pageUrl),
             proxyUrl,
             throwHttpErrors: false,
             useHeaderGenerator: false,
@@ -158,22 +160,24 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
     async function fetchUnit(ctx: FileDownloadCrawlingContext, job: VideoJob, unit: UnitTask): Promise<number> {
         if (unit.localFile) return storeLocalUnit(job, unit, unit.localFile);
         const key = unit.key
-            ? await keys.get(unit.key.uri, job.headers, await sessionProxy(job.proxySession))
+            ? await keys.get(unit.key.uri, job.headers, await sessionProxy(job.proxySession), job.pageUrl)
             : undefined;
         const sendHeaders = {
             ...job.headers,
             ...(unit.range ? { range: `bytes=${unit.range.offset}-${unit.range.offset + unit.range.length - 1}` } : {}),
         };
-        const res = await open(ctx, unit.url, sendHeaders, job.proxySession).catch(async (error: Error) => {
-            // A refused segment may only carry an expired token: once per unit, retry at the URL its source gives when asked again.
-            if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || unit.refreshed)
-                throw error;
-            unit.refreshed = true;
-            const fresh = (await freshUrls(job).catch(() => undefined))?.get(unit.unit);
-            if (!fresh || fresh === unit.url) throw error;
-            unit.url = fresh;
-            return open(ctx, fresh, sendHeaders, job.proxySession);
-        });
+        const res = await open(ctx, unit.url, sendHeaders, job.proxySession, job.pageUrl).catch(
+            async (error: Error) => {
+                // A refused segment may only carry an expired token: once per unit, retry at the URL its source gives when asked again.
+                if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || unit.refreshed)
+                    throw error;
+                unit.refreshed = true;
+                const fresh = (await freshUrls(job).catch(() => undefined))?.get(unit.unit);
+                if (!fresh || fresh === unit.url) throw error;
+                unit.url = fresh;
+                return open(ctx, fresh, sendHeaders, job.proxySession, job.pageUrl);
+            },
+        );
         const dir = jobs.workDir(job.id);
         // Once per video, not per segment: mkdir showed up in profiles at hundreds of segments.
         if (!madeDirs.has(dir)) {

@@ -24,6 +24,7 @@ import type { Claims } from '../workers/claims.js';
 import { CorruptUnitError, NotAnImageError } from '../errors.js';
 import { decodeDataUri, inlineLabel, placeholderByContent } from '../image-content.js';
 import type { StreamedResponse } from './download-crawler.js';
+import { credentials } from '../net/credentials.js';
 
 export type { ImageTask };
 
@@ -45,7 +46,14 @@ export function imageRequest(
     proxySession?: string,
 ): RequestOptions<ImageTask> {
     const userData: ImageTask = { kind: 'image', pageUrl, alt, proxySession };
-    return { url, uniqueKey: `img:${normalizeUrl(url)}`, headers, skipNavigation: true, userData };
+    // Cookies and the input's headers are added as the request leaves (credentials.ts), never queued.
+    return {
+        url,
+        uniqueKey: `img:${normalizeUrl(url)}`,
+        headers: credentials.strip(headers),
+        skipNavigation: true,
+        userData,
+    };
 }
 
 /**

@@ -16,10 +16,10 @@ export class KeyCache {
 
     constructor(private readonly options: Omit<FetchOptions, 'headers' | 'maxBytes' | 'proxyUrl'>) {}
 
-    get(uri: string, headers: Headers, proxyUrl?: string): Promise<Buffer> {
+    get(uri: string, headers: Headers, proxyUrl?: string, pageUrl?: string): Promise<Buffer> {
         let key = this.keys.get(uri);
         if (!key) {
-            key = fetchBytes(uri, { ...this.options, headers, proxyUrl, maxBytes: 64 * 1024 }).then((r) =>
+            key = fetchBytes(uri, { ...this.options, headers, proxyUrl, pageUrl, maxBytes: 64 * 1024 }).then((r) =>
                 checkKey(r.body, r.contentType, uri),
             );
             // A failed fetch is not cached: the next segment that needs the key tries again.

@@ -5,6 +5,7 @@
 import { GotScrapingHttpClient } from '@crawlee/core';
 import { HttpStatusError, isRetryable, ResponseTooLargeError } from '../errors.js';
 import { retryDelayMs, sleep } from './retry.js';
+import { credentials } from './credentials.js';
 import { withUserAgent, type Headers } from './headers.js';
 
 // The error classes live with the rest of the hierarchy; re-exported for the callers of this module.
@@ -16,6 +17,8 @@ export interface FetchOptions {
     retries: number;
     maxBytes: number;
     timeoutMs?: number;
+    /** The page the fetch is for: its start source's headers go with it (credentials.ts). */
+    pageUrl?: string;
 }
 
 export interface FetchedBody {
@@ -38,9 +41,10 @@ export async function fetchBytes(url: string, options: FetchOptions): Promise<Fe
     for (let attempt = 0; ; attempt++) {
         let retryAfter: string | undefined;
         try {
+            // Cookies and the input's headers are set per hop, redirects included (credentials.ts).
+            const request = credentials.apply({ url, headers: withUserAgent(options.headers) }, options.pageUrl);
             const res = await httpClient.sendRequest({
-                url,
-                headers: withUserAgent(options.headers),
+                ...request,
                 proxyUrl: options.proxyUrl,
                 responseType: 'buffer',
                 throwHttpErrors: false,

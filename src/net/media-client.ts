@@ -5,6 +5,7 @@
 import { HttpStatusError, isRetryable } from '../errors.js';
 import type { ByteRange, FetchedText, Headers, ManifestFetcher, SniffedHead } from '../model.js';
 import { fetchBytes, httpClient } from './fetch.js';
+import { credentials } from './credentials.js';
 import { withUserAgent } from './headers.js';
 import { retryDelayMs, sleep } from './retry.js';
 
@@ -17,6 +18,8 @@ export interface MediaClientOptions {
     proxyUrl?: () => Promise<string | undefined>;
     retries: number;
     signal?: AbortSignal;
+    /** The page the media is on: its start source's headers go with the requests (credentials.ts). */
+    pageUrl?: string;
 }
 
 /** The total size from a `Content-Range: bytes 0-99/1234` header, if it states one. */
@@ -34,12 +37,13 @@ export class MediaClient implements ManifestFetcher {
         return this.options.headers;
     }
 
-    private async common(): Promise<{ headers: Headers; proxyUrl?: string; retries: number }> {
+    private async common(): Promise<{ headers: Headers; proxyUrl?: string; retries: number; pageUrl?: string }> {
         this.options.signal?.throwIfAborted();
         return {
             headers: this.options.headers,
             proxyUrl: await this.options.proxyUrl?.(),
             retries: this.options.retries,
+            pageUrl: this.options.pageUrl,
         };
     }
 
@@ -70,9 +74,9 @@ export class MediaClient implements ManifestFetcher {
 
     private async sniffOnce(url: string, bytes: number): Promise<SniffedHead> {
         const common = await this.common();
+        const headers = { ...withUserAgent(common.headers), range: `bytes=0-${bytes - 1}` };
         const res = await httpClient.stream({
-            url,
-            headers: { ...withUserAgent(common.headers), range: `bytes=0-${bytes - 1}` },
+            ...credentials.apply({ url, headers }, common.pageUrl),
             proxyUrl: common.proxyUrl,
             throwHttpErrors: false,
             useHeaderGenerator: false,

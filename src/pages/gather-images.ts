@@ -1,6 +1,6 @@
 /** A rendered page's images, with the headers their hosts expect (hotlink checks look at Referer). */
 import type { Page } from 'playwright';
-import { cookieHeader, type Headers } from '../net/headers.js';
+import type { Headers } from '../net/headers.js';
 import type { NetworkCapture } from './capture.js';
 import { SCAN_IMAGES, selectImages, type ImageScan, type SkippedImage } from './images.js';
 import { scrollForImages } from './scroll.js';
@@ -27,16 +27,6 @@ async function scanImages(page: Page): Promise<ImageScan[]> {
     return scans.filter((s): s is ImageScan => s !== undefined);
 }
 
-/** Cookie header per origin, as the browser would send it to that host. */
-async function cookiesByOrigin(page: Page, urls: string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const origin of new Set(urls.filter((u) => /^https?:/i.test(u)).map((u) => new URL(u).origin))) {
-        const cookies = await page.context().cookies(origin);
-        if (cookies.length) out.set(origin, cookieHeader(cookies));
-    }
-    return out;
-}
-
 export async function gatherImages(
     page: Page,
     capture: NetworkCapture,
@@ -50,14 +40,10 @@ export async function gatherImages(
     await capture.settle();
     const { images, excluded, skipped, refused } = selectImages([...before, ...(await scanImages(page))]);
     const found = new Map<string, PageImage>();
-    const cookies = await cookiesByOrigin(
-        page,
-        images.map((i) => i.url),
-    );
+    // Cookies are not among the headers: each request gets its host's from the credential jar (net/credentials.ts).
     for (const img of images) {
         const captured = capture.images.get(img.url);
-        const cookie = /^https?:/i.test(img.url) ? cookies.get(new URL(img.url).origin) : undefined;
-        const headers = captured?.headers ?? { ...base, ...(cookie ? { cookie } : {}) };
+        const headers = captured?.headers ?? base;
         found.set(img.url, { url: img.url, alt: img.alt, headers });
     }
     // Images only seen on the network (script-built galleries, CSS sprites): all but the excluded

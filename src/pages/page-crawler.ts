@@ -7,7 +7,8 @@ import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/play
 import type { Page } from 'playwright';
 import type { CrawlInput } from '../input.js';
 import type { FoundVideos, PageSubtitle, SourceFormat, VideoCandidate } from '../model.js';
-import { cookieHeader, type Headers } from '../net/headers.js';
+import { credentials } from '../net/credentials.js';
+import type { Headers } from '../net/headers.js';
 import { sleep } from '../net/retry.js';
 import { activityOf, trackActivity } from './activity.js';
 import { isVideoFileUrl, manifestFormat, NetworkCapture } from './capture.js';
@@ -168,11 +169,19 @@ async function userAgentOf(page: Page): Promise<string> {
     return asked;
 }
 
+/**
+ * The headers media found on the page go with: Referer and User-Agent. Cookies never travel in headers:
+ * the browser's are put in the credential jar, which gives each request (each redirect hop) the cookies a
+ * browser would send to its host (net/credentials.ts); a Cookie header copied from the page went to CDNs.
+ */
 async function pageHeaders(page: Page): Promise<Headers> {
-    const [userAgent, cookies] = await Promise.all([userAgentOf(page), page.context().cookies(page.url())]);
-    const headers: Headers = { referer: page.url(), 'user-agent': userAgent };
-    if (cookies.length) headers.cookie = cookieHeader(cookies);
-    return headers;
+    const [userAgent] = await Promise.all([userAgentOf(page), rememberCookies(page)]);
+    return { referer: page.url(), 'user-agent': userAgent };
+}
+
+/** The browser context's cookies (the input's and what pages set) into this process's jar. */
+async function rememberCookies(page: Page): Promise<void> {
+    credentials.addBrowserCookies(await page.context().cookies());
 }
 
 /** `<track>` subtitle files of the page's players, one per language, http(s) only. */
@@ -245,6 +254,9 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
               }
             : {}),
         proxyConfiguration: options.proxyConfiguration,
+        // Crawlee would copy the context's cookies (the input's among them) into its sessions, and the session
+        // pool persists those in plain text (SDK_SESSION_POOL_STATE). The context keeps its cookies anyway.
+        persistCookiesPerSession: false,
         maxRequestsPerCrawl: input.maxPagesPerCrawl > 0 ? input.maxPagesPerCrawl : undefined,
         maxRequestRetries: input.maxRequestRetries,
         maxConcurrency: PAGES_AT_ONCE,
@@ -306,6 +318,9 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             // Videos are handed over (manifests fetched, downloads queued) first, and while the players are
             // stopped and the images gathered: one after the other these added ~0.3 s per play page in the
             // crawl bench, and the page's own requests came ~0.4 s before ours on the play-page bench.
+            // The manifests are fetched at once: with the cookies the page has by now (a player's own requests
+            // are captured without them; net/credentials.ts adds each host's).
+            if (candidates.length) await rememberCookies(page);
             const handing = options.onVideos({
                 pageUrl: request.url,
                 title,
@@ -322,6 +337,8 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 handing,
                 headers ? gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), headers) : noImages,
             ]);
+            // Cookies set while scrolling (lazy images, consent) count for the images' requests.
+            if (images.length) await rememberCookies(page);
             if (images.length || refused.length || skipped.length)
                 await options.onImages({
                     pageUrl: request.url,

@@ -34,6 +34,9 @@ interface StorageReply {
 const isCall = (m: unknown): m is StorageCall => (m as StorageCall | undefined)?.kind === 'storage';
 const isReply = (m: unknown): m is StorageReply => (m as StorageReply | undefined)?.kind === 'storage-reply';
 
+/** A value as JSON gives it (what a storage keeps of a request). */
+const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as unknown;
+
 /** Worker side: a storage client whose calls run in the parent process. */
 export function storageOverIpc(channel: NodeJS.Process = process): StorageClient {
     let next = 0;
@@ -55,7 +58,11 @@ export function storageOverIpc(channel: NodeJS.Process = process): StorageClient
         new Promise<unknown>((resolve, reject) => {
             const id = ++next;
             waiting.set(id, { resolve, reject });
-            const message: StorageCall = { kind: 'storage', id, collection, ctorArgs, method, args };
+            // A Request keeps `skipNavigation` in a non-enumerable `userData.__crawlee` that only its toJSON
+            // writes out; the IPC channel's structured clone dropped it, so the download crawler navigated to
+            // every queued image and segment itself (generated headers, no credentials hook), then fetched it again.
+            const sent = collection === 'requestQueue' ? args.map((a) => (a === undefined ? a : asJson(a))) : args;
+            const message: StorageCall = { kind: 'storage', id, collection, ctorArgs, method, args: sent };
             channel.send!(message, undefined, undefined, (error) => {
                 if (!error) return;
                 waiting.delete(id);

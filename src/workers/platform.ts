@@ -16,6 +16,8 @@
  * the dead run's videos from their named state, supervisor.ts), aborts them all when it is aborted, and
  * leaves the one report to main.ts. A worker run writes its summary as its OUTPUT record.
  */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { encryptInputSecretValue } from '@apify/input_secrets';
 import { Actor } from 'apify';
 import { KeyValueStore, log, RequestQueue } from '@crawlee/core';
 import { crawl, type CrawlOptions, type CrawlSummary } from '../crawl.js';
@@ -41,6 +43,34 @@ export const SHARED_FIELDS = {
     /** The page queue, then the claims queue. */
     queues: 'workerRequestQueues',
 } as const;
+
+/**
+ * A worker run's input is a storage record of its own: the credentials in it (`cookies`, `headers`, the
+ * start sources' `headers`) travel in this one field, encrypted with the actor's input-secrets key pair
+ * as the console encrypts secret fields; the worker's `Actor.getInput()` decrypts it (any top-level
+ * encrypted value, whatever the schema says) and `withWorkerSecrets` puts the fields back.
+ */
+export const WORKER_SECRETS_FIELD = '_workerSecrets';
+
+/** A worker run's input with its decrypted credentials back in their fields. Pure. */
+export function withWorkerSecrets(raw: Record<string, unknown>): Record<string, unknown> {
+    const secrets = raw[WORKER_SECRETS_FIELD];
+    if (secrets === undefined) return raw;
+    if (typeof secrets !== 'object' || secrets === null) {
+        throw new Error(`${WORKER_SECRETS_FIELD} could not be decrypted (no input-secrets key in this run)`);
+    }
+    const { [WORKER_SECRETS_FIELD]: _secrets, ...rest } = raw;
+    const defined = Object.entries(secrets as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return { ...rest, ...Object.fromEntries(defined) };
+}
+
+/** The public half of this run's input-secrets key, if the platform gave it one. */
+function inputSecretsPublicKey(): KeyObject | undefined {
+    const key = Actor.config.get('inputSecretsPrivateKeyFile');
+    const passphrase = Actor.config.get('inputSecretsPrivateKeyPassphrase');
+    if (!key || !passphrase) return undefined;
+    return createPublicKey(createPrivateKey({ key: Buffer.from(key, 'base64'), passphrase }));
+}
 
 /** Where the coordinator keeps its worker runs' ids, so a migrated coordinator waits for them instead of starting more. */
 const WORKER_RUNS_KEY = 'WORKER_RUNS';
@@ -71,10 +101,17 @@ export function platformRole(run: string, index: number, count: number, ids: Sha
     return { index, count, scope: workerScope(run, index), resumed, shared: { pageQueue, claims, dataset, store } };
 }
 
-/** A worker run's input: the run's own, one worker, its role, the shared storages in their declared fields. Pure. */
-export function workerInput(rawInput: Record<string, unknown>, role: WorkerRole): Record<string, unknown> {
+/**
+ * A worker run's input: the run's own, one worker, its role, the shared storages in their declared fields;
+ * the credentials encrypted when there is a key (on the platform). Pure.
+ */
+export function workerInput(
+    rawInput: Record<string, unknown>,
+    role: WorkerRole,
+    publicKey?: KeyObject,
+): Record<string, unknown> {
     const { shared, ...own } = role;
-    return {
+    const input: Record<string, unknown> = {
         ...rawInput,
         workers: 1,
         [WORKER_FIELD]: own,
@@ -82,6 +119,20 @@ export function workerInput(rawInput: Record<string, unknown>, role: WorkerRole)
         [SHARED_FIELDS.store]: shared.store,
         [SHARED_FIELDS.queues]: [shared.pageQueue, shared.claims],
     };
+    if (!publicKey) return input;
+    const secrets = { cookies: rawInput.cookies, headers: rawInput.headers, startUrls: rawInput.startUrls };
+    delete input.cookies;
+    delete input.headers;
+    // The sources' URLs stay readable (the run's input shows what it crawls); their headers go encrypted.
+    if (Array.isArray(rawInput.startUrls)) {
+        input.startUrls = rawInput.startUrls.map((s: unknown) => {
+            if (typeof s !== 'object' || s === null) return s;
+            const { headers: _headers, ...rest } = s as Record<string, unknown>;
+            return rest;
+        });
+    }
+    input[WORKER_SECRETS_FIELD] = encryptInputSecretValue({ value: secrets, publicKey });
+    return input;
 }
 
 /** The role a worker run was given, from its input; undefined for a run that is not one. Pure. */
@@ -158,6 +209,8 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
     const me = platformRole(run, 0, count, ids);
     setWorkerRole(me);
     const state = await KeyValueStore.open();
+    const publicKey = inputSecretsPublicKey();
+    if (!publicKey) log.warning('No input-secrets key in this run: the worker runs get the credentials unencrypted');
     /** What the report says beside the items: worker runs that could not start. */
     const notices: string[] = [];
     const couldNotStart = (index: number, error: unknown): void => {
@@ -167,7 +220,7 @@ export async function runPlatformWorkers(input: CrawlInput, options: PlatformWor
     };
     const start = async (index: number, resumed: boolean): Promise<string> => {
         const role = platformRole(run, index, count, ids, resumed);
-        const started = await Actor.start(env.actorId!, workerInput(options.rawInput, role), {
+        const started = await Actor.start(env.actorId!, workerInput(options.rawInput, role, publicKey), {
             // The platform sets ACTOR_BUILD_NUMBER; getEnv's `actorBuildNumber` reads the legacy APIFY_ACTOR_BUILD_NUMBER.
             build: process.env.ACTOR_BUILD_NUMBER || env.actorBuildNumber || undefined,
             memory: env.memoryMbytes ?? undefined,
