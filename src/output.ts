@@ -4,11 +4,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Actor } from 'apify';
 import { Dataset, KeyValueStore, log } from '@crawlee/core';
+import mime from 'mime-types';
 import { HttpStatusError, isRetryable } from './errors.js';
 import { sleep } from './net/retry.js';
 import { defaultKvDir } from './storage.js';
@@ -90,11 +91,11 @@ export function nameFromUrl(url: string): string | undefined {
 }
 
 /**
- * Key prefixes of the stored files: the key-value store schema's collections (videos, images,
- * thumbnails) select records by prefix. The output folder drops the video and image ones: there a
- * file is named for what it is.
+ * Key prefixes of the stored files: the key-value store schema's collections (videos, audio, images,
+ * thumbnails) select records by prefix. The output folder drops the video, audio and image ones:
+ * there a file is named for what it is.
  */
-export const KEY_PREFIX = { video: 'video-', image: 'image-', thumbnail: 'thumb-' } as const;
+export const KEY_PREFIX = { video: 'video-', audio: 'audio-', image: 'image-', thumbnail: 'thumb-' } as const;
 
 /** `base` under the collection's prefix (a base that already has it is left as it is). Pure. */
 export function collectionKey(kind: keyof typeof KEY_PREFIX, base: string): string {
@@ -104,9 +105,9 @@ export function collectionKey(kind: keyof typeof KEY_PREFIX, base: string): stri
     return `${prefix}${base}`.slice(0, KEY_MAX).replace(/[-.]+$/g, '');
 }
 
-/** The name a stored record gets in the output folder: its key without a video or image prefix. Pure. */
+/** The name a stored record gets in the output folder: its key without a video, audio or image prefix. Pure. */
 export function outputName(key: string, ext: string): string {
-    const bare = key.replace(/^(video|image)-(?=.)/, '');
+    const bare = key.replace(/^(video|audio|image)-(?=.)/, '');
     return `${bare}.${ext}`;
 }
 
@@ -126,6 +127,16 @@ const EXTENSIONS: Record<string, string> = {
     'video/x-flv': 'flv',
     'video/x-matroska': 'mkv',
     'video/matroska': 'mkv',
+    // Audio files keep the extension they are known by (mime-types would name MP3 `.mpga`, Ogg `.oga`).
+    'audio/mp4': 'm4a',
+    'audio/mpeg': 'mp3',
+    'audio/aac': 'aac',
+    'audio/ogg': 'ogg',
+    'audio/opus': 'opus',
+    'audio/flac': 'flac',
+    'audio/wav': 'wav',
+    'audio/webm': 'weba',
+    'audio/x-matroska': 'mka',
     'image/jpeg': 'jpeg',
     'image/png': 'png',
     'image/gif': 'gif',
@@ -178,8 +189,10 @@ export async function storeFile(
         await uploadWithRetry((body) => store.setValue(key, body, { contentType }), file);
         return store.getPublicUrl(key);
     }
-    const dest = path.join(defaultKvDir(), `${key}.${extensionFor(contentType)}`);
+    const extension = extensionFor(contentType);
+    const dest = path.join(defaultKvDir(), `${key}.${extension}`);
     await mkdir(path.dirname(dest), { recursive: true });
+    await describeRecord(key, contentType, extension);
     try {
         await rename(file, dest);
     } catch {
@@ -188,6 +201,18 @@ export async function storeFile(
     }
     if (options.toOutputDir !== false) await copyToOutputDir(dest, outputName(key, extensionFor(contentType)));
     return undefined;
+}
+
+/**
+ * Crawlee's local key-value store names a record's file by its content type through mime-types and
+ * reads it back the same way: a record written as `x.mp3` (`audio/mpeg`) is looked for as `x.mpga`,
+ * and `getValue`/`forEachKey` then throw. Where our extension differs, a record metadata file (which
+ * it reads first) names the real one.
+ */
+async function describeRecord(key: string, contentType: string, extension: string): Promise<void> {
+    if (mime.extension(contentType) === extension) return;
+    const metadata = { key, contentType, extension };
+    await writeFile(path.join(defaultKvDir(), `${key}.__metadata__.json`), JSON.stringify(metadata));
 }
 
 /** Local file errors no second attempt fixes. */
