@@ -90,6 +90,8 @@ test('audio files by URL and content type; an HLS playlist typed audio/mpegurl s
         range: 'bytes=0-',
     };
     assert.ok(isVideoFileResponse(base), 'an <audio> element fetched it');
+    const track = { ...base, contentType: 'audio/mp4', resourceType: 'fetch', totalBytes: 5_000_000 };
+    assert.ok(!isVideoFileResponse(track), "a MediaSource player's audio track, fetched by ranges");
     assert.ok(
         !isVideoFileResponse({ ...base, contentType: 'audio/aac', resourceType: 'xhr', range: undefined }),
         'a segment',
