@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ffmpegPath } from '../src/merge/ffmpeg.js';
 import { AUDIO_SECS, makeAudioMedia, startAudioSite, type AudioMedia, type AudioSite } from './fixtures/audio-site.js';
-import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
+import { ROOT, runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { mediaInfo, sha256 } from './helpers/media.js';
 
 const run = promisify(execFile);
@@ -113,6 +113,17 @@ test('an HLS radio show (hls.js), a DASH broadcast (dash.js) and an MP3 podcast,
     });
     assert.equal(mp3.key, 'audio-Podcast-Episode-7');
     assert.equal(r.items.length, 3, dump(r));
+
+    // Crawlee's local store reads the records back by their own extensions (mime-types alone would look for .mpga).
+    const script = `import { KeyValueStore } from '@crawlee/core';
+const store = await KeyValueStore.open();
+const sizes = {};
+await store.forEachKey(async (key) => { if (key.startsWith('audio-')) sizes[key] = (await store.getValue(key)).length; });
+console.log(JSON.stringify(sizes));`;
+    const env = { ...process.env, CRAWLEE_STORAGE_DIR: r.storage, CRAWLEE_PURGE_ON_START: '0' };
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env });
+    const want = Object.fromEntries(r.items.map((i) => [i.key, i.bytes]));
+    assert.deepEqual(JSON.parse(stdout.trim().split('\n').pop()!), want);
 
     // The report shows each: a player and a link to the stored file, no thumbnail.
     const report = await readFile(path.join(r.kvDir, 'REPORT.html'), 'utf8');
