@@ -135,11 +135,14 @@ console.log(JSON.stringify(sizes));`;
     assert.ok(!report.includes('thumb-'), 'no thumbnail for audio');
 });
 
-test('a DASH audio-only MPD and an HLS audio playlist as direct start URLs', async () => {
+test('a DASH audio-only MPD and HLS audio playlists (MPEG-TS, packed audio) as direct start URLs', async () => {
     const mpd = `${site.origin}/media/dash-radio/manifest.mpd`;
     const m3u8 = `${site.origin}/media/radio/index.m3u8`;
-    const r = await runActor({ startUrls: [{ url: mpd }, { url: m3u8 }] });
+    const packed = `${site.origin}/media/radio/packed.m3u8`;
+    const r = await runActor({ startUrls: [{ url: mpd }, { url: m3u8 }, { url: packed }] });
     assert.equal(r.code, 0, dump(r));
     await assertAudio(r, mpd, { format: 'dash', contentType: 'audio/mp4', ext: 'm4a', frames: media.dashMpd });
     await assertAudio(r, m3u8, { format: 'hls', contentType: 'audio/mp4', ext: 'm4a', frames: media.hlsPlaylist });
+    // Packed audio carries the same AAC frames as the MPEG-TS segments.
+    await assertAudio(r, packed, { format: 'hls', contentType: 'audio/mp4', ext: 'm4a', frames: media.hlsPlaylist });
 });
