@@ -46,7 +46,7 @@ export const extensionFor = (contentType: string): string => storedType(contentT
  * rare on a desktop: QuickTime Player and cameras write `.mov`, the table's first is `.qt`. Only
  * extensions the table gives that same type, so any tool that maps the name back gets the same type.
  */
-const FAMILIAR = ['mov'];
+const FAMILIAR = ['mov', 'mp3', 'ogg'];
 
 /** The extension of a file of this type in the output folder. Pure. */
 export function fileExtension(contentType: string): string {

@@ -107,6 +107,11 @@ export interface VideoPlan {
     nameHint?: string;
     /** Every other URL of the same video (other variants, renditions): a page fetching one found the same video. */
     relatedUrls: string[];
+    /**
+     * The manifest or the file's first bytes say there is no video (an audio-only DASH MPD or HLS
+     * variant, an MP3): its items are `audio` even when it fails. The merge decides on what it finds.
+     */
+    audioOnly?: boolean;
 }
 
 export const planDuration = (plan: VideoPlan): number => plan.tracks[0]?.durationSecs ?? 0;
@@ -172,6 +177,8 @@ export interface VideoJob {
     archiveId?: string;
     /** Proxy session of the page that found the video. */
     proxySession?: string;
+    /** Known before the merge to have no video (`VideoPlan.audioOnly`). */
+    audioOnly?: boolean;
 }
 
 /** File name of a download unit inside the job's work folder. */
@@ -217,7 +224,8 @@ export interface ImageTask {
 // ---------------------------------------------------------------------------------------------
 // Dataset items (the public contract, shared/CONTRACT.md).
 
-export type MediaType = 'video' | 'image' | 'page';
+/** `audio`: media with no video stream (a radio show, a podcast), handled as videos are. */
+export type MediaType = 'video' | 'audio' | 'image' | 'page';
 export type ItemStatus = 'ok' | 'failed' | 'skipped';
 
 export interface MediaItem {

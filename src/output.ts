@@ -73,11 +73,11 @@ export function nameFromUrl(url: string): string | undefined {
 }
 
 /**
- * Key prefixes of the stored files: the key-value store schema's collections (videos, images,
- * thumbnails) select records by prefix. The output folder drops the video and image ones: there a
- * file is named for what it is.
+ * Key prefixes of the stored files: the key-value store schema's collections (videos, audio, images,
+ * thumbnails) select records by prefix. The output folder drops the video, audio and image ones:
+ * there a file is named for what it is.
  */
-export const KEY_PREFIX = { video: 'video-', image: 'image-', thumbnail: 'thumb-' } as const;
+export const KEY_PREFIX = { video: 'video-', audio: 'audio-', image: 'image-', thumbnail: 'thumb-' } as const;
 
 /** `base` under the collection's prefix (a base that already has it is left as it is). Pure. */
 export function collectionKey(kind: keyof typeof KEY_PREFIX, base: string): string {
@@ -87,9 +87,9 @@ export function collectionKey(kind: keyof typeof KEY_PREFIX, base: string): stri
     return `${prefix}${base}`.slice(0, KEY_MAX).replace(/[-.]+$/g, '');
 }
 
-/** The name a stored record gets in the output folder when no title names it: its key without a video or image prefix. Pure. */
+/** The name a stored record gets in the output folder when no title names it: its key without a video, audio or image prefix. Pure. */
 export function outputName(key: string, ext: string): string {
-    const bare = key.replace(/^(video|image)-(?=.)/, '');
+    const bare = key.replace(/^(video|audio|image)-(?=.)/, '');
     return `${bare}.${ext}`;
 }
 

@@ -1,6 +1,6 @@
 /**
  * REPORT.html in the default key-value store: what a person would rather look at than a dataset.
- * A thumbnail frame per video, an image grid, and every failure with its reason.
+ * A thumbnail frame per video, a player per audio file, an image grid, and every failure with its reason.
  */
 import { Actor } from 'apify';
 import { KeyValueStore } from '@crawlee/core';
@@ -30,6 +30,7 @@ export function renderReport(
     notice?: string,
 ): string {
     const videos = items.filter((i) => i.type === 'video' && i.status === 'ok');
+    const audios = items.filter((i) => i.type === 'audio' && i.status === 'ok');
     const images = items.filter((i) => i.type === 'image' && i.status === 'ok');
     const skipped = items.filter((i) => i.status === 'skipped');
     const failed = items.filter((i) => i.status === 'failed');
@@ -50,6 +51,14 @@ export function renderReport(
   <a href="${href}" type="${esc(type)}">${thumb}</a>
   <figcaption><b>${esc(v.title ?? v.key)}</b><br>${secs(v.durationSecs)} · ${v.width ?? '?'}×${v.height ?? '?'} · ${mb(v.bytes)}${v.live ? ' · live window' : ''}<br>${fileLink(v.key!, type, link(v.key!, type).split('/').pop()!)}${subtitleLinks(v)} · <a href="${esc(v.pageUrl)}">page</a></figcaption>
 </figure>`;
+        })
+        .join('\n');
+    // Audio has no frame to show: a player and the file's link.
+    const audioRows = audios
+        .map((a) => {
+            const type = a.contentType ?? 'audio/mp4';
+            const href = link(a.key!, type);
+            return `<li class="audio" data-item="${n(a)}"><b>${esc(a.title ?? a.key)}</b> · ${secs(a.durationSecs)} · ${mb(a.bytes)}${a.live ? ' · live window' : ''}<br><audio controls preload="none" src="${esc(href)}"></audio><br>${fileLink(a.key!, type, href.split('/').pop()!)} · <a href="${esc(a.pageUrl)}">page</a></li>`;
         })
         .join('\n');
     const imageGrid = images
@@ -74,12 +83,14 @@ body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} h1{margin:0 0 .2e
 figcaption{padding:.5em;font-size:14px} .images{display:grid;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));gap:8px}
 .image{display:block;border:1px solid #ddd;border-radius:4px;overflow:hidden;text-decoration:none;color:#444;font-size:12px}
 .image img{width:100%;height:110px;object-fit:cover;display:block;background:#eee} .image span{display:block;padding:2px 4px}
+.audios{list-style:none;padding:0} .audio{margin:0 0 1em;font-size:14px} .audio audio{width:320px;margin:.3em 0}
 .notice{background:#fff4d6;border:1px solid #e0b84d;border-radius:4px;padding:.6em .8em}
 table{border-collapse:collapse;width:100%;font-size:14px} td{border-top:1px solid #eee;padding:4px 8px;vertical-align:top} .failed td:last-child{color:#b00}
 </style></head><body>
 <h1>Media crawl report</h1>
-${notice ? `<p class="notice">${esc(notice)}</p>\n` : ''}<div class="sum">${videos.length} videos and ${images.length} images stored · ${skipped.length} skipped · ${failed.length} failed · ${new Date().toISOString()}</div>
+${notice ? `<p class="notice">${esc(notice)}</p>\n` : ''}<div class="sum">${videos.length} videos, ${audios.length} audio and ${images.length} images stored · ${skipped.length} skipped · ${failed.length} failed · ${new Date().toISOString()}</div>
 <h2>Videos</h2><div class="videos">${videoCards || '<p>none</p>'}</div>
+<h2>Audio</h2><ul class="audios">${audioRows || '<li>none</li>'}</ul>
 <h2>Images</h2><div class="images">${imageGrid || '<p>none</p>'}</div>
 <h2>Failed</h2><table class="failed">${rows(failed) || '<tr><td>none</td></tr>'}</table>
 <h2>Skipped</h2><table class="skipped">${rows(skipped) || '<tr><td>none</td></tr>'}</table>

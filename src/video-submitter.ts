@@ -267,6 +267,7 @@ export class VideoSubmitter {
             status: 'downloading',
             archiveId,
             proxySession: found.proxySession,
+            ...(plan.audioOnly ? { audioOnly: true } : {}),
         };
         const requests = unitRequests(id, plan, this.input.maxConcurrency, found.proxySession);
         // The plan is kept so a resumed run can re-queue units whose files were lost (a migration keeps storages, not disks).

@@ -256,9 +256,51 @@ export function probe(file: string, format?: InputFormat): Promise<MediaInfo> {
     return probeWith(tools, file, format);
 }
 
-/** Whether a source's audio is AAC, which `remux` must be told (ADTS headers need converting for MP4). */
-export async function hasAacAudio(file: string, format: InputFormat): Promise<boolean> {
-    return (await probe(file, format)).streams.some((s) => s.type === 'audio' && s.codec === 'aac');
+/**
+ * Which streams go into the output, decided on what the inputs hold (probed first), never assumed:
+ * a radio show or podcast has no video, a muted clip no audio. Input 0 is the main track, input 1
+ * a separate audio track when there is one.
+ */
+export interface StreamChoice {
+    /** What the output is: a video (with its audio, if any), or audio alone (stored as `.m4a`). */
+    kind: 'video' | 'audio';
+    /** `-map` options for ffmpeg. */
+    maps: string[];
+    /** The mapped audio is AAC: ADTS headers (MPEG-TS, packed audio) need converting for MP4. */
+    aac: boolean;
+}
+
+/**
+ * The first video stream of the main track, if any; the separate audio track's first audio stream
+ * when there is one, else every audio stream of the main track. A separate audio track without
+ * audio, or inputs with neither video nor audio, cannot be merged. Pure.
+ */
+export function chooseStreams(main: readonly StreamInfo[], separateAudio?: readonly StreamInfo[]): StreamChoice {
+    const hasVideo = main.some((s) => s.type === 'video');
+    const maps = hasVideo ? ['-map', '0:v:0'] : [];
+    let audio: StreamInfo[];
+    if (separateAudio) {
+        audio = separateAudio.filter((s) => s.type === 'audio').slice(0, 1);
+        if (!audio.length) throw new MergeError('the separate audio track has no audio stream');
+        maps.push('-map', '1:a:0');
+    } else {
+        audio = main.filter((s) => s.type === 'audio');
+        if (audio.length) maps.push('-map', '0:a');
+    }
+    if (!hasVideo && !audio.length) throw new MergeError('the media has neither a video nor an audio stream');
+    return { kind: hasVideo ? 'video' : 'audio', maps, aac: audio.some((s) => s.codec === 'aac') };
+}
+
+/** `chooseStreams` on the probed inputs: the main track's first bytes (as `format`) and the separate audio's. */
+export async function probeStreams(
+    main: { file: string; format: InputFormat },
+    separateAudio?: { file: string; format: InputFormat },
+): Promise<StreamChoice> {
+    const [m, a] = await Promise.all([
+        probe(main.file, main.format),
+        separateAudio ? probe(separateAudio.file, separateAudio.format) : undefined,
+    ]);
+    return chooseStreams(m.streams, a?.streams);
 }
 
 const lastLines = (error: Error): string => error.message.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
@@ -276,24 +318,23 @@ const inputOptions = (input: RemuxInput): string[] =>
         : ['-protocol_whitelist', typeof input.file === 'string' ? 'file' : 'pipe', '-f', input.format];
 
 /**
- * `-c copy` into MP4: video from the first input, audio from the second if given, else the first.
- * `signal` kills ffmpeg (the promise then rejects).
+ * `-c copy` into MP4 (an M4A when `streams.kind` is audio): the streams `chooseStreams` picked from
+ * the main input and the separate audio input, if given. `signal` kills ffmpeg (the promise then rejects).
  */
 export function remux(
-    video: RemuxInput,
+    main: RemuxInput,
     audio: RemuxInput | undefined,
     out: string,
-    audioIsAac: boolean,
+    streams: StreamChoice,
     signal?: AbortSignal,
 ): Promise<void> {
     return new Promise((resolve, reject) => {
         const cmd = ffmpeg().setFfmpegPath(ffmpegPath);
-        cmd.input(video.file).inputOptions(inputOptions(video));
+        cmd.input(main.file).inputOptions(inputOptions(main));
         if (audio) cmd.input(audio.file).inputOptions(inputOptions(audio));
-        const map = ['-map', '0:v:0', '-map', audio ? '1:a:0' : '0:a?'];
-        const options = [...map, '-c', 'copy', '-movflags', '+faststart'];
+        const options = [...streams.maps, '-c', 'copy', '-movflags', '+faststart'];
         // ADTS AAC (TS, packed audio) needs its headers turned into an AudioSpecificConfig for MP4.
-        if (audioIsAac) options.push('-bsf:a', 'aac_adtstoasc');
+        if (streams.aac) options.push('-bsf:a', 'aac_adtstoasc');
         cmd.outputOptions(options)
             .format('mp4')
             .on('error', (error: Error) => reject(new MergeError(`ffmpeg remux failed: ${lastLines(error)}`)))

@@ -116,7 +116,7 @@ export class VideoFinisher {
         const job = this.jobs.get(id)!;
         await this.jobs.setStatus(job, 'merging');
         const base: MediaItem = {
-            type: 'video',
+            type: job.audioOnly ? 'audio' : 'video',
             status: 'failed',
             pageUrl: job.pageUrl,
             url: job.url,
@@ -152,8 +152,9 @@ export class VideoFinisher {
         const workDir = this.jobs.workDir(id);
         try {
             let merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
+            const audio = merged.kind === 'audio';
             const key = await this.keys.allocate(
-                collectionKey('video', keyFromText(job.title ?? job.nameHint, 'video', job.url)),
+                collectionKey(merged.kind, keyFromText(job.title ?? job.nameHint, merged.kind, job.url)),
             );
             const subtitleTracks = job.tracks.filter((t) => t.subtitles && !lostSubtitles.has(t.name));
             const subtitles = subtitleTracks.length ? await writeSubtitles(job, subtitleTracks, workDir) : [];
@@ -162,12 +163,14 @@ export class VideoFinisher {
                 merged = await muxSubtitles(merged, subtitles, workDir);
             }
             const thumb = path.join(workDir, 'thumb.png');
+            // Audio has no frame to show.
             const [sha256, thumbMade] = await Promise.all([
                 sha256File(merged.file),
-                thumbnail(merged.file, thumb, Math.min(1, merged.durationSecs / 2))
-                    .then(() => stat(thumb))
-                    .then(() => true)
-                    .catch(() => false),
+                !audio &&
+                    thumbnail(merged.file, thumb, Math.min(1, merged.durationSecs / 2))
+                        .then(() => stat(thumb))
+                        .then(() => true)
+                        .catch(() => false),
             ]);
             const title = job.title ?? job.nameHint;
             const video = await storeFile(key, merged.file, merged.contentType, { name: title });
@@ -191,13 +194,15 @@ export class VideoFinisher {
             // Abandoned while merging (reported as failed, its storages being dropped): no second verdict.
             const reported = await this.jobs.report(job, {
                 ...base,
+                type: merged.kind,
                 status: 'ok',
                 key,
                 contentType: video.contentType,
                 bytes: merged.bytes,
                 sha256,
-                width: merged.width ?? job.width,
-                height: merged.height ?? job.height,
+                // Audio has no picture: a size from the manifest would be a guess.
+                width: audio ? undefined : (merged.width ?? job.width),
+                height: audio ? undefined : (merged.height ?? job.height),
                 durationSecs: merged.durationSecs,
                 segments: job.tracks.reduce((n, t) => n + t.segments, 0),
                 hasAudio: merged.hasAudio,
@@ -211,7 +216,7 @@ export class VideoFinisher {
             if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256 });
             await this.jobs.setStatus(job, 'done');
             log.info(
-                `Video stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`,
+                `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`,
             );
             await rm(workDir, { recursive: true, force: true });
         } catch (error) {

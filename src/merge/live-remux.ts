@@ -15,7 +15,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { VideoJob } from '../model.js';
 import { concatOrder, readHead, sections } from './concat.js';
-import { hasAacAudio, remux } from './ffmpeg.js';
+import { probeStreams, remux } from './ffmpeg.js';
 
 /** Whether a job can be remuxed while it downloads: one track, no init sections, no discontinuity. Pure. */
 export function canRemuxLive(job: VideoJob): boolean {
@@ -126,9 +126,10 @@ export class LiveRemux {
             this.stop();
             return undefined;
         }
-        const audioIsAac = await hasAacAudio(firstUnit, 'mpegts');
+        // The streams the first unit holds: video and audio, or audio alone (a radio stream).
+        const streams = await probeStreams({ file: firstUnit, format: 'mpegts' });
         const input = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-        this.remuxed = remux({ file: input, format: 'mpegts' }, undefined, this.out, audioIsAac, this.abort.signal);
+        this.remuxed = remux({ file: input, format: 'mpegts' }, undefined, this.out, streams, this.abort.signal);
         // ffmpeg gone before its input ended: no more feeding (fluent-ffmpeg swallows its stdin errors,
         // so writes would just stall).
         this.remuxed.then(

@@ -1,6 +1,7 @@
 /**
- * All units of a video on disk → one verified file: an MP4 remuxed without re-encoding, or a plain
- * file joined from its ranges byte for byte, as the plan's delivery says.
+ * All units of a video on disk → one verified file: an MP4 remuxed without re-encoding (an M4A when
+ * the media has no video: a radio show, a podcast), or a plain file joined from its ranges byte for
+ * byte, as the plan's delivery says.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,9 +11,11 @@ import { pipeline } from 'node:stream/promises';
 import type { VideoJob } from '../model.js';
 import { concatTrack, readHead } from './concat.js';
 import { MergeError, NotAVideoError } from '../errors.js';
-import { containerOf, hasAacAudio, probe, remux } from './ffmpeg.js';
+import { containerOf, probe, probeStreams, remux, type StreamInfo } from './ffmpeg.js';
 
 export interface MergedVideo {
+    /** `audio`: the media has no video stream (the dataset item's type). */
+    kind: 'video' | 'audio';
     file: string;
     contentType: string;
     bytes: number;
@@ -28,6 +31,39 @@ export const DURATION_TOLERANCE_SECS = 1;
 /** Shorter than this is a preview or a teaser loop, not the video a person came for. */
 export const MIN_VIDEO_SECS = 1;
 
+/** What is stored for remuxed media of each kind: MP4 for videos, MP4 audio (`.m4a`) for audio alone. */
+export const REMUXED_TYPE = { video: 'video/mp4', audio: 'audio/mp4' } as const;
+
+/**
+ * The content type of a plain file stored as served, once probing showed it holds audio alone: an
+ * MP4, WebM or Matroska container with no video is an audio file of that container. Pure.
+ */
+export function audioContentType(served: string): string {
+    const type = served.split(';')[0]!.trim().toLowerCase();
+    const byContainer: Record<string, string> = {
+        'video/mp4': 'audio/mp4',
+        'video/webm': 'audio/webm',
+        'video/x-matroska': 'audio/x-matroska',
+        'video/matroska': 'audio/x-matroska',
+    };
+    return byContainer[type] ?? type;
+}
+
+/** Whether probed streams are a video or audio alone; undefined when neither. Pure. */
+export function mediaKind(streams: readonly StreamInfo[]): MergedVideo['kind'] | undefined {
+    if (streams.some((s) => s.type === 'video')) return 'video';
+    return streams.some((s) => s.type === 'audio') ? 'audio' : undefined;
+}
+
+function tooShort(kind: MergedVideo['kind'], durationSecs: number): NotAVideoError {
+    const secs = durationSecs.toFixed(2);
+    return new NotAVideoError(
+        kind === 'video'
+            ? `a ${secs} s clip is a preview, not a video`
+            : `a ${secs} s sound is a preview or a sound effect, not a recording`,
+    );
+}
+
 export async function sha256File(file: string): Promise<string> {
     const hash = createHash('sha256');
     // 1 MiB reads: with the default 64 KiB, hashing a 90 MB MP4 took 0.4 s here.
@@ -38,8 +74,10 @@ export async function sha256File(file: string): Promise<string> {
 /** All units of a video on disk → a verified file, as the job's delivery says. */
 export async function mergeVideo(job: VideoJob, workDir: string): Promise<MergedVideo> {
     switch (job.delivery) {
-        case 'remux':
-            return verifyMp4(job, await joinAndRemux(job, workDir));
+        case 'remux': {
+            const { file, kind } = await joinAndRemux(job, workDir);
+            return verifyMp4(job, file, job.durationSecs, kind);
+        }
         case 'as-served':
             return verifyAsServed(job, await joinFile(job, workDir));
         case 'remux-or-as-served': {
@@ -48,8 +86,8 @@ export async function mergeVideo(job: VideoJob, workDir: string): Promise<Merged
             const out = path.join(workDir, 'video.mp4');
             try {
                 const format = containerOf(await readHead(file));
-                await remux({ file, format }, undefined, out, await hasAacAudio(file, format));
-                return await verifyMp4(job, out, served.durationSecs);
+                await remux({ file, format }, undefined, out, await probeStreams({ file, format }));
+                return await verifyMp4(job, out, served.durationSecs, served.kind);
             } catch {
                 // The file as served is complete and verified; a remux that fails must not cost it.
                 await rm(out, { force: true });
@@ -67,33 +105,37 @@ async function joinFile(job: VideoJob, workDir: string): Promise<string> {
     return files[0]!;
 }
 
-/** A plain file as served: its stated size, a video stream, and longer than a preview. */
+/** A plain file as served: its stated size, a video or audio stream, and longer than a preview. */
 export async function verifyAsServed(job: VideoJob, file: string): Promise<MergedVideo> {
     const info = await stat(file);
     if (job.expectedBytes !== undefined && info.size !== job.expectedBytes) {
         throw new MergeError(`the file is ${info.size} bytes but the server announced ${job.expectedBytes}`);
     }
     const result = await probe(file);
+    const kind = mediaKind(result.streams);
+    if (!kind) throw new NotAVideoError('the file has neither a video nor an audio stream');
     const video = result.streams.find((s) => s.type === 'video');
-    if (!video) throw new NotAVideoError('the file has no video stream');
     const durationSecs = result.durationSecs ?? NaN;
     if (!Number.isFinite(durationSecs)) throw new MergeError('ffmpeg cannot tell how long the file is');
-    if (durationSecs < MIN_VIDEO_SECS) {
-        throw new NotAVideoError(`a ${durationSecs.toFixed(2)} s clip is a preview, not a video`);
-    }
+    if (durationSecs < MIN_VIDEO_SECS) throw tooShort(kind, durationSecs);
+    const served = job.contentType ?? 'application/octet-stream';
     return {
+        kind,
         file,
-        contentType: job.contentType ?? 'application/octet-stream',
+        contentType: kind === 'audio' ? audioContentType(served) : served,
         bytes: info.size,
         durationSecs: Math.round(durationSecs * 1000) / 1000,
-        width: video.width,
-        height: video.height,
+        width: video?.width,
+        height: video?.height,
         hasAudio: result.streams.some((s) => s.type === 'audio'),
     };
 }
 
-/** Joins each track's units and remuxes the tracks into `video.mp4`; resolves to its path. */
-async function joinAndRemux(job: VideoJob, workDir: string): Promise<string> {
+/**
+ * Joins each track's units and remuxes the tracks into one MP4, with the streams the joined tracks
+ * hold (probed first): video and audio, video alone, or audio alone (an M4A).
+ */
+async function joinAndRemux(job: VideoJob, workDir: string): Promise<{ file: string; kind: MergedVideo['kind'] }> {
     const joined = [];
     // Subtitle tracks are text, joined and muxed on their own (subtitles.ts).
     for (const track of job.tracks.filter((t) => !t.subtitles)) {
@@ -108,35 +150,49 @@ async function joinAndRemux(job: VideoJob, workDir: string): Promise<string> {
         await writeFile(list, files.map((f) => `file '${f}'`).join('\n') + '\n');
         joined.push({ name: track.name, file: list, format: 'concat' as const, first: files[0]!, firstFormat: format });
     }
-    const video = joined.find((t) => t.name === 'v');
-    if (!video) throw new MergeError('the job has no video track');
+    const main = joined.find((t) => t.name === 'v');
+    if (!main) throw new MergeError('the job has no main track');
     const audio = joined.find((t) => t.name === 'a');
-    const audioIsAac = await hasAacAudio((audio ?? video).first, (audio ?? video).firstFormat);
-
-    const out = path.join(workDir, 'video.mp4');
-    await remux(video, audio, out, audioIsAac);
-    return out;
+    const streams = await probeStreams(
+        { file: main.first, format: main.firstFormat },
+        audio && { file: audio.first, format: audio.firstFormat },
+    );
+    const out = path.join(workDir, streams.kind === 'audio' ? 'audio.m4a' : 'video.mp4');
+    await remux(main, audio, out, streams);
+    return { file: out, kind: streams.kind };
 }
 
-/** Checks a remuxed MP4 against its job: one video stream, and the source's duration. */
-export async function verifyMp4(job: VideoJob, out: string, expectedSecs = job.durationSecs): Promise<MergedVideo> {
+/**
+ * Checks a remuxed MP4 against its job: one video stream (none and some audio for audio alone; `kind`,
+ * when given, says which is expected), and the source's duration.
+ */
+export async function verifyMp4(
+    job: VideoJob,
+    out: string,
+    expectedSecs = job.durationSecs,
+    kind?: MergedVideo['kind'],
+): Promise<MergedVideo> {
     const result = await probe(out);
     const videoStreams = result.streams.filter((s) => s.type === 'video');
-    if (videoStreams.length !== 1) throw new MergeError(`the MP4 has ${videoStreams.length} video streams, expected 1`);
+    const found = mediaKind(result.streams);
+    if (!found) throw new MergeError('the MP4 has neither a video nor an audio stream');
+    if (kind && found !== kind) throw new MergeError(`the MP4 holds ${found}, expected ${kind}`);
+    if (found === 'video' && videoStreams.length !== 1)
+        throw new MergeError(`the MP4 has ${videoStreams.length} video streams, expected 1`);
     const durationSecs = result.durationSecs ?? NaN;
     if (!Number.isFinite(durationSecs) || Math.abs(durationSecs - expectedSecs) > DURATION_TOLERANCE_SECS) {
         throw new MergeError(
             `the MP4 lasts ${durationSecs.toFixed(2)} s but the source promises ${expectedSecs.toFixed(2)} s`,
         );
     }
-    if (durationSecs < MIN_VIDEO_SECS)
-        throw new NotAVideoError(`a ${durationSecs.toFixed(2)} s clip is a preview, not a video`);
+    if (durationSecs < MIN_VIDEO_SECS) throw tooShort(found, durationSecs);
     const v = videoStreams[0];
     // Hashing is left to the caller, which overlaps it with the thumbnail.
     const info = await stat(out);
     return {
+        kind: found,
         file: out,
-        contentType: 'video/mp4',
+        contentType: REMUXED_TYPE[found],
         bytes: info.size,
         durationSecs: Math.round(durationSecs * 1000) / 1000,
         width: v?.width,

@@ -31,6 +31,9 @@ export interface VideoResponseFacts {
 export function isVideoFileResponse(f: VideoResponseFacts): boolean {
     if (!FILE_TYPES.test(f.contentType) || f.status < 200 || f.status >= 300) return false;
     if (f.resourceType === 'media') return true;
+    // Audio fetched by script is, on the pages seen, the separate audio track of a MediaSource
+    // player (ranges of one file per track); an audio file of its own plays in an <audio>.
+    if (/^audio\//i.test(f.contentType)) return false;
     if (/^video\/x-flv/i.test(f.contentType)) return true;
     if (f.range && /^bytes=0-/.test(f.range) && (f.totalBytes ?? 0) > 0) return (f.totalBytes ?? 0) >= 256 * 1024;
     return (f.totalBytes ?? 0) >= SCRIPT_FILE_MIN_BYTES;

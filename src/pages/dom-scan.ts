@@ -35,7 +35,7 @@ export interface FrameScan {
     heading: string;
     html: string;
     mediaSrcs: string[];
-    /** `<track kind="subtitles|captions">` of video elements. */
+    /** `<track kind="subtitles|captions">` of video elements. (`mediaSrcs` include `<audio>` ones: radio, podcasts.) */
     tracks: { src: string; lang: string; label: string }[];
 }
 
@@ -45,7 +45,8 @@ export interface FrameScan {
  */
 export const SCAN_FRAME = `(() => {
     const srcs = [];
-    for (const el of document.querySelectorAll('video, video source, source[type*="mpegurl" i], source[type*="dash" i]')) {
+    const players = 'video, video source, audio, audio source';
+    for (const el of document.querySelectorAll(players + ', source[type*="mpegurl" i], source[type*="dash" i]')) {
         const s = el.currentSrc || el.src || el.getAttribute('src') || el.getAttribute('data-src');
         if (s && !s.startsWith('blob:')) srcs.push(s);
     }

@@ -10,8 +10,8 @@ import type { PageHooks } from './hooks.js';
 import { captureMse, mseUrl } from './mse-capture.js';
 import { isDataManifestUrl } from './mse-rules.js';
 
-/** `data:` manifests set as a `<video>`/`<source>` src (a native-HLS page), which no request shows. */
-const DATA_SRCS = `Array.from(document.querySelectorAll('video, video source'))
+/** `data:` manifests set as a `<video>`/`<audio>`/`<source>` src (a native-HLS page), which no request shows. */
+const DATA_SRCS = `Array.from(document.querySelectorAll('video, video source, audio, audio source'))
     .map((e) => e.getAttribute('src') || '').filter((s) => s.startsWith('data:'))`;
 
 async function noteDataSrcs(page: Page, hooks: PageHooks): Promise<void> {

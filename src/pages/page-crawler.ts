@@ -128,7 +128,8 @@ async function waitForMedia(
             scans = await scanFrames(page);
             lastScan = Date.now();
             scannedChange = activity.lastChangeAt;
-            hasPlayer = scans.some((s) => /<(video|iframe)\b/i.test(s.html));
+            // An <audio> is a player too (a radio show, a podcast).
+            hasPlayer = scans.some((s) => /<(video|audio|iframe)\b/i.test(s.html));
             inSource = sourceCandidates(scans).length > 0;
         }
         if (!hasPlayer && (quiet || elapsed > (inSource ? SOURCE_ONLY_GRACE_MS : NO_PLAYER_GIVE_UP_MS))) {
@@ -224,13 +225,15 @@ async function videoCandidates(page: Page, capture: NetworkCapture, scans: Frame
  * decoding them) on the CPU and bandwidth our downloads need. Pause it and refuse its segment fetches.
  */
 async function stopPlayers(page: Page): Promise<void> {
-    const media = /\.(ts|m4s|m4a|m4v|aac|mp4|webm|flv|mov|mkv)(\?|$)/i;
+    const media = /\.(ts|m4s|m4a|m4v|aac|mp4|webm|flv|mov|mkv|mp3|ogg|oga|opus|flac|wav)(\?|$)/i;
     await page.route(media, (route) => route.abort()).catch(() => undefined);
     await Promise.all(
         page
             .frames()
             .map((f) =>
-                f.evaluate('document.querySelectorAll("video").forEach((v) => v.pause())').catch(() => undefined),
+                f
+                    .evaluate('document.querySelectorAll("video, audio").forEach((v) => v.pause())')
+                    .catch(() => undefined),
             ),
     );
 }

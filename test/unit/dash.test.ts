@@ -558,11 +558,20 @@ test('too many segments: ManifestError naming maxSegmentsPerVideo, also for a li
     assert.ok(Date.now() - started < 1000);
 });
 
-test('no playable video: audio only, or nothing at all', async () => {
-    await assert.rejects(
-        plan(mpd(`<Period>${audioSet('en', 'lang="en"', 128000)}</Period>`)),
-        /no playable video \(1 audio, 0 other/,
+test('audio alone (a radio show, a podcast): the audio is the main track; nothing at all is an error', async () => {
+    const audioOnly = await plan(
+        mpd(`<Period>${audioSet('en', 'lang="en"', 128000)}${audioSet('de', 'lang="de"', 192000)}</Period>`),
+        { preferredLang: 'de-AT' },
     );
+    assert.equal(audioOnly.audioOnly, true);
+    assert.deepEqual(
+        audioOnly.tracks.map((t) => [t.name, t.codecs]),
+        [['v', 'mp4a.40.2']],
+    );
+    assert.equal(urls(audioOnly)[0], 'https://cdn.test/movies/m1/de/1.m4s', "the page's language");
+    assert.equal(audioOnly.width, undefined);
+    const video = await plan(withAudio(audioSet('en', 'lang="en"', 128000)));
+    assert.equal(video.audioOnly, undefined);
     await assert.rejects(plan(mpd('<Period></Period>')), /no playable video/);
 });
 

@@ -288,9 +288,13 @@ test('an incomplete or unusable capture is refused with its reason', () => {
     const url = 'https://s.test/#mse';
     const refused = (e: Error): boolean => e instanceof ManifestError && e.message === reason;
     assert.throws(() => planMse(url, { ...capture([]), complete: false, reason }), refused);
+    // Audio alone (an <audio> fed by MSE) is planned as audio; no media SourceBuffer at all is refused.
     const audioOnly = [{ mimeType: 'audio/mp4', appends: [{ bytes: 1, url: 'https://c.test/a' }] }];
-    const noVideo = /no video SourceBuffer \(audio\/mp4\)/;
-    assert.throws(() => planMse(url, { durationSecs: 12, complete: true, buffers: audioOnly }), noVideo);
+    const audioPlan = planMse(url, { durationSecs: 12, complete: true, buffers: audioOnly });
+    assert.deepEqual([audioPlan.audioOnly, audioPlan.tracks.map((t) => t.name)], [true, ['v']]);
+    const textOnly = [{ mimeType: 'text/vtt', appends: [{ bytes: 1, url: 'https://c.test/t' }] }];
+    const noMedia = /no video or audio SourceBuffer \(text\/vtt\)/;
+    assert.throws(() => planMse(url, { durationSecs: 12, complete: true, buffers: textOnly }), noMedia);
     const initOnly = capture([{ bytes: 800, init: true, url: 'https://c.test/i' }]);
     assert.throws(() => planMse(url, initOnly), /got no media appends/);
     assert.throws(() => planMse(url, capture([{ bytes: 800 }])), /neither a URL nor the page's bytes/);

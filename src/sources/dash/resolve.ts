@@ -30,7 +30,8 @@ export interface DashOptions {
 }
 
 interface Pick {
-    video: Representation;
+    /** The video, or for media with no video in any Period (a radio show, a podcast) the audio. */
+    main: Representation;
     audio?: Representation;
 }
 
@@ -39,17 +40,25 @@ const MAX_SIDX_DEPTH = 4;
 /** A child sidx is fetched with this many bytes first: enough for ~340 references. */
 const SIDX_PROBE = 4096;
 
-/** One pick per Period that has video; Periods without any media (empty, text only) are skipped. */
+/**
+ * One pick per Period that has video; Periods without any media (empty, text only) are skipped.
+ * An MPD with audio and no video in any Period is audio alone: its audio is the main track.
+ */
 function pickTracks(periods: Representation[][], quality: VideoQuality, preferredLang?: string): Pick[] {
     const picks: Pick[] = [];
+    const audioPicks: Pick[] = [];
     let audioOnly: number | undefined;
     for (const [p, reps] of periods.entries()) {
         const video = chooseVideo(reps, quality);
         const audio = video?.muxedAudio ? undefined : chooseAudio(reps, preferredLang);
         refuseDrm([reps], [audio]);
-        if (video) picks.push({ video, audio });
-        else if (audio) audioOnly ??= p;
+        if (video) picks.push({ main: video, audio });
+        else if (audio) {
+            audioOnly ??= p;
+            audioPicks.push({ main: audio });
+        }
     }
+    if (picks.length === 0 && audioPicks.length > 0) return audioPicks;
     if (picks.length === 0) {
         const kinds = periods.flat().map((r) => r.kind);
         const count = (k: string) => kinds.filter((x) => x === k).length;
@@ -259,9 +268,15 @@ export async function resolveDash(
     const mpd = parseMpd(res.text, res.url);
     const picks = pickTracks(mpd.periods, quality, options.preferredLang);
     const ctx = contextOf(mpdUrl, res.url, fetcher, options.maxSegments, mpd);
-    const video = picks[0]!.video;
-    const videos = picks.map((p) => p.video);
-    const tracks = [await track('v', videos, ctx)];
+    const video = picks[0]!.main;
+    const audioOnly = video.kind === 'audio';
+    const tracks = [
+        await track(
+            'v',
+            picks.map((p) => p.main),
+            ctx,
+        ),
+    ];
     // pickTracks made sure that either every Period has a separate audio or none has.
     const audios = picks.flatMap((p) => (p.audio ? [p.audio] : []));
     if (audios.length > 0) tracks.push(await track('a', audios, ctx));
@@ -275,6 +290,7 @@ export async function resolveDash(
         tracks,
         delivery: 'remux',
         relatedUrls: [],
+        ...(audioOnly ? { audioOnly } : {}),
     };
 }
 

@@ -31,12 +31,28 @@ export interface VideoFileKind {
     delivery: Delivery;
 }
 
+/** Audio files (file-type's MIME types) stored as served, and the content type they are stored with. */
+const AUDIO_AS_SERVED: Record<string, string> = {
+    'audio/mpeg': 'audio/mpeg',
+    'audio/mp4': 'audio/mp4',
+    'audio/x-m4a': 'audio/mp4',
+    'audio/aac': 'audio/aac',
+    'audio/ogg': 'audio/ogg',
+    'audio/ogg; codecs=opus': 'audio/ogg',
+    'audio/flac': 'audio/flac',
+    'audio/wav': 'audio/wav',
+    'audio/x-matroska': 'audio/x-matroska',
+};
+
 /**
  * What to do with a file of the sniffed MIME type: MP4, MOV/M4V, WebM and Matroska are stored as
  * served; FLV is remuxed to MP4 (players and editors rarely take FLV), keeping the FLV when the
- * remux fails; MPEG-TS is remuxed to MP4 like an HLS segment would be. Undefined: not a video.
+ * remux fails; MPEG-TS is remuxed to MP4 like an HLS segment would be. Audio files (MP3, M4A, AAC,
+ * Ogg, FLAC, WAV) are stored as served too. Undefined: neither video nor audio.
  */
 export function videoFileKind(mime: string | undefined): VideoFileKind | undefined {
+    const audio = mime === undefined ? undefined : AUDIO_AS_SERVED[mime];
+    if (audio) return { contentType: audio, delivery: 'as-served' };
     switch (mime) {
         case 'video/mp4':
         case 'video/quicktime':

@@ -18,7 +18,7 @@ export async function resolveFile(url: string, fetcher: ManifestFetcher, maxConc
     const kind = videoFileKind(sniffed?.mime);
     if (!kind) {
         const what = sniffed?.mime ?? (head.contentType.split(';')[0] || 'unknown content');
-        throw new NotAVideoError(`not a video file (${what}, ${head.body.length} bytes looked at)`);
+        throw new NotAVideoError(`not a video or audio file (${what}, ${head.body.length} bytes looked at)`);
     }
     const total = head.totalBytes;
     const ranges = head.acceptsRanges && total !== undefined ? planRanges(total, maxConcurrency) : undefined;
@@ -36,5 +36,6 @@ export async function resolveFile(url: string, fetcher: ManifestFetcher, maxConc
         contentType: kind.contentType,
         expectedBytes: total,
         relatedUrls: head.url !== url ? [head.url] : [],
+        ...(kind.contentType.startsWith('audio/') ? { audioOnly: true } : {}),
     };
 }

@@ -33,6 +33,27 @@ export function parsePlaylist(text: string, contentType: string): types.MasterPl
     }
 }
 
+/** Codecs of audio (RFC 6381 sample entries and the names HLS playlists use for them). */
+const AUDIO_CODEC = /^(mp4a|ac-3|ec-3|ac-4|opus|flac|alac|mp3|dts[a-z]?)\b/i;
+
+/**
+ * A variant whose CODECS name audio alone: a radio stream, or the audio-only fallback Apple's
+ * authoring rules ask video streams to offer. Without CODECS nothing is assumed. Pure.
+ */
+export function isAudioOnlyVariant(v: Pick<types.Variant, 'codecs' | 'resolution'>): boolean {
+    const codecs = (v.codecs ?? '')
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
+    return !v.resolution && codecs.length > 0 && codecs.every((c) => AUDIO_CODEC.test(c));
+}
+
+/** The variants a quality is chosen among: audio-only ones only when no variant has a picture. Pure. */
+export function withPictureFirst<T extends Pick<types.Variant, 'codecs' | 'resolution'>>(variants: readonly T[]): T[] {
+    const video = variants.filter((v) => !isAudioOnlyVariant(v));
+    return video.length ? video : [...variants];
+}
+
 /** The audio rendition to fetch separately, or undefined when the variant carries its own audio. */
 export function chooseAudioRendition(variant: types.Variant): types.Rendition | undefined {
     const withUri = variant.audio.filter((r) => r.uri);
@@ -121,6 +142,7 @@ export async function resolveHls(
                 tracks: [main, ...(audio ? [audio] : []), ...subtitles],
                 delivery: 'remux',
                 relatedUrls,
+                ...(chosen && isAudioOnlyVariant(chosen) ? { audioOnly: true } : {}),
             };
         }
         for (const v of playlist.variants) relatedUrls.push(resolveUrl(v.uri, res.url));
@@ -132,7 +154,8 @@ export async function resolveHls(
             ...v.closedCaptions,
         ]);
         for (const r of renditions) if (r.uri) relatedUrls.push(resolveUrl(r.uri, res.url));
-        chosen = chooseVariant(playlist.variants, quality);
+        // "lowest" must not mean the audio-only fallback of a video.
+        chosen = chooseVariant(withPictureFirst(playlist.variants), quality);
         if (!chosen) throw new ManifestError('master playlist lists no playable variant');
         const rendition = chooseAudioRendition(chosen);
         if (rendition?.uri) audio = await mediaTrack(resolveUrl(rendition.uri, res.url), fetcher, maxSegments, 'a');

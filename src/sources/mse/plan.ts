@@ -81,12 +81,15 @@ export function planMse(url: string, capture: MseCapture): VideoPlan {
         throw new ManifestError('the MediaSource capture has no duration');
     }
     const video = capture.buffers.find((b) => bufferKind(b.mimeType) === 'video');
-    if (!video) {
-        const types = capture.buffers.map((b) => b.mimeType || '?').join(', ') || 'none';
-        throw new ManifestError(`the page's MediaSource had no video SourceBuffer (${types})`);
-    }
     const audio = capture.buffers.find((b) => bufferKind(b.mimeType) === 'audio');
-    const tracks = [mseTrack('v', video, url, duration)];
-    if (audio) tracks.push(mseTrack('a', audio, url, duration));
-    return { format: 'mse', url, variantUrl: url, tracks, delivery: 'remux', relatedUrls: [] };
+    // An audio player (a radio stream fed to an <audio>): the audio is the main track.
+    const main = video ?? audio;
+    if (!main) {
+        const types = capture.buffers.map((b) => b.mimeType || '?').join(', ') || 'none';
+        throw new ManifestError(`the page's MediaSource had no video or audio SourceBuffer (${types})`);
+    }
+    const tracks = [mseTrack('v', main, url, duration)];
+    if (video && audio) tracks.push(mseTrack('a', audio, url, duration));
+    const plan: VideoPlan = { format: 'mse', url, variantUrl: url, tracks, delivery: 'remux', relatedUrls: [] };
+    return video ? plan : { ...plan, audioOnly: true };
 }
