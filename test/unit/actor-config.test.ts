@@ -246,11 +246,14 @@ test('views: an overview with a thumbnail image, and the failures; the output sc
         .map((t) => videoFileKind(t))
         .flatMap((kind) => (kind && kind.delivery !== 'remux' ? [kind.contentType] : []))
         .concat('video/mp4', 'text/vtt');
-    for (const t of videoTypes)
+    for (const t of videoTypes) {
+        // Audio-only files are audio items, under their own prefix.
+        const collection = t.startsWith('audio/') ? 'audio' : 'videos';
         assert.ok(
-            types.videos?.contentTypes?.includes(storedType(t).contentType),
-            `videos: ${storedType(t).contentType}`,
+            types[collection]?.contentTypes?.includes(storedType(t).contentType),
+            `${collection}: ${storedType(t).contentType}`,
         );
+    }
     assert.deepEqual(types.thumbnails?.contentTypes, [storedType('image/png').contentType]);
     const output = json('.actor/output_schema.json') as { properties: Record<string, { template: string }> };
     const templates = Object.values(output.properties).map((p) => p.template);
