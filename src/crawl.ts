@@ -203,7 +203,10 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                     return submitted;
                 },
                 async onImages(found) {
-                    const pageImages = withSiteHeaders(found.images, pageOf(found.pageUrl), access);
+                    const page = pageOf(found.pageUrl);
+                    const pageImages = withSiteHeaders(found.images, page, access).map((i) =>
+                        i.thumbnail ? { ...i, thumbnail: withSiteHeaders([i.thumbnail], page, access)[0] } : i,
+                    );
                     await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
                     for (const url of found.refusedImages) {
                         await note({

@@ -3,6 +3,7 @@ import type { Page } from 'playwright';
 import { cookieHeader, type Headers } from '../net/headers.js';
 import type { NetworkCapture } from './capture.js';
 import { SCAN_IMAGES, selectImages, type ImageScan, type SkippedImage } from './images.js';
+import { pressLoadMore } from './load-more.js';
 import { scrollForImages } from './scroll.js';
 
 export interface PageImage {
@@ -10,6 +11,11 @@ export interface PageImage {
     url: string;
     alt?: string;
     headers: Headers;
+    /**
+     * The thumbnail the page shows for it, when `url` is what the thumbnail's link or lightbox
+     * attribute names (full-size.ts): stored instead if what `url` gives is not a picture.
+     */
+    thumbnail?: { url: string; headers: Headers };
 }
 
 export interface GatheredImages {
@@ -45,25 +51,44 @@ export async function gatherImages(
 ): Promise<GatheredImages> {
     // Before scrolling, lazy elements still show their placeholder next to the lazy attribute: the
     // structure that tells the two apart. Most loaders drop the attribute once they swap the URL in.
-    const before = await scanImages(page);
-    await scrollForImages(page, deadline, () => capture.images.size);
+    const scans = await scanImages(page);
+    const loaded = (): number => capture.images.size;
+    await scrollForImages(page, deadline, loaded);
+    // What a "load more" press added is scanned as it came (its placeholders), then scrolled through;
+    // a gallery that replaces its items in place keeps the earlier ones in the earlier scans.
+    await pressLoadMore(page, deadline, loaded, async () => {
+        scans.push(...(await scanImages(page)));
+        await scrollForImages(page, deadline, loaded);
+    });
     await capture.settle();
-    const { images, excluded, skipped, refused } = selectImages([...before, ...(await scanImages(page))]);
+    const { images, excluded, skipped, refused } = selectImages([...scans, ...(await scanImages(page))]);
     const found = new Map<string, PageImage>();
     const cookies = await cookiesByOrigin(
         page,
-        images.map((i) => i.url),
+        images.flatMap((i) => (i.thumbnail ? [i.url, i.thumbnail] : [i.url])),
     );
+    const headersOf = (url: string): Headers => {
+        const captured = capture.images.get(url);
+        const cookie = /^https?:/i.test(url) ? cookies.get(new URL(url).origin) : undefined;
+        return captured?.headers ?? { ...base, ...(cookie ? { cookie } : {}) };
+    };
+    const thumbnails = new Set<string>();
     for (const img of images) {
-        const captured = capture.images.get(img.url);
-        const cookie = /^https?:/i.test(img.url) ? cookies.get(new URL(img.url).origin) : undefined;
-        const headers = captured?.headers ?? { ...base, ...(cookie ? { cookie } : {}) };
-        found.set(img.url, { url: img.url, alt: img.alt, headers });
+        const thumbnail = img.thumbnail ? { url: img.thumbnail, headers: headersOf(img.thumbnail) } : undefined;
+        if (thumbnail) thumbnails.add(thumbnail.url);
+        found.set(img.url, {
+            url: img.url,
+            alt: img.alt,
+            headers: headersOf(img.url),
+            ...(thumbnail ? { thumbnail } : {}),
+        });
     }
     // Images only seen on the network (script-built galleries, CSS sprites): all but the excluded
-    // ones. Their content is judged once downloaded (too small, 1×1, same bytes as another).
+    // ones and the thumbnails (they go with their full-size picture). Their content is judged once
+    // downloaded (too small, 1×1, same bytes as another).
     for (const [url, captured] of capture.images) {
-        if (!found.has(url) && !excluded.has(url)) found.set(url, { url, headers: captured.headers });
+        if (!found.has(url) && !excluded.has(url) && !thumbnails.has(url))
+            found.set(url, { url, headers: captured.headers });
     }
     return { images: [...found.values()], refused, skipped: skipped.filter((s) => !found.has(s.url)) };
 }
