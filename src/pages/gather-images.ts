@@ -1,4 +1,5 @@
 /** A rendered page's images, with the headers their hosts expect (hotlink checks look at Referer). */
+import { log } from '@crawlee/core';
 import type { Page } from 'playwright';
 import { cookieHeader, type Headers } from '../net/headers.js';
 import type { NetworkCapture } from './capture.js';
@@ -53,13 +54,16 @@ export async function gatherImages(
     // structure that tells the two apart. Most loaders drop the attribute once they swap the URL in.
     const scans = await scanImages(page);
     const loaded = (): number => capture.images.size;
+    const t0 = Date.now();
     await scrollForImages(page, deadline, loaded);
+    log.debug(`scrolled in ${Date.now() - t0} ms`);
     // What a "load more" press added is scanned as it came (its placeholders), then scrolled through;
     // a gallery that replaces its items in place keeps the earlier ones in the earlier scans.
     await pressLoadMore(page, deadline, loaded, async () => {
         scans.push(...(await scanImages(page)));
         await scrollForImages(page, deadline, loaded);
     });
+    log.debug(`pressed in ${Date.now() - t0} ms`);
     await capture.settle();
     const { images, excluded, skipped, refused } = selectImages([...scans, ...(await scanImages(page))]);
     const found = new Map<string, PageImage>();

@@ -141,7 +141,9 @@ export const SCAN_IMAGES = `(() => {
         const lazy = LAZY.map((a) => img.getAttribute(a)).filter(Boolean);
         const urlAttrs = [];
         for (const a of img.attributes) {
-            const other = a.name !== 'src' && !LAZY.includes(a.name) && !/srcset/.test(a.name);
+            // Text attributes only describe (an alt that is the file's name is still text).
+            const text = a.name === 'alt' || a.name === 'title' || a.name.startsWith('aria-');
+            const other = a.name !== 'src' && !text && !LAZY.includes(a.name) && !/srcset/.test(a.name);
             if (other && IMG_URL.test(a.value)) urlAttrs.push(a.value);
         }
         const loaded = img.complete && img.naturalWidth > 0 && img.currentSrc;

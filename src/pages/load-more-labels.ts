@@ -36,8 +36,9 @@ const WORDED = [
     'more posts',
     'more videos',
     'next page',
+    // Alone, "More" is a gallery's button; "Next" alone is not taken: carousels and wizards say it,
+    // and each press would cost a settle for slides a gallery scan already sees.
     'more',
-    'next',
     // de
     'mehr laden',
     'mehr anzeigen',
@@ -254,10 +255,10 @@ const spaced = (s: string): string => escape(s).replace(/\s+/g, '\\s+');
 
 /**
  * The whole label, apart from what decorates it: arrows, counts ("(30)", "+ 24"), ellipses. A label
- * that is only "More" or "Next" counts only alone; the longer phrases may sit in a longer label
+ * that is only "More" (or "Ещё", "المزيد" …) counts only alone; the longer phrases may sit in a longer label
  * ("Load more photos (28 left)").
  */
-const SHORT = new Set(['more', 'next', 'ещё', 'еще', 'περισσότερα', 'المزيد', 'עוד', 'daha fazla']);
+const SHORT = new Set(['more', 'ещё', 'еще', 'περισσότερα', 'المزيد', 'עוד', 'daha fazla']);
 const LONG_RE = new RegExp(
     `(?:(?<![\\p{L}\\p{N}])(?:${WORDED.filter((p) => !SHORT.has(p))
         .map(spaced)

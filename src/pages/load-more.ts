@@ -11,7 +11,8 @@
  */
 import { log } from '@crawlee/core';
 import type { Frame, Page, Route } from 'playwright';
-import { activityOf } from './activity.js';
+import { sleep } from '../net/retry.js';
+import { activityOf, QUIET_MS } from './activity.js';
 import { isLoadMoreLabel, MAX_LABEL_CHARS, normalizeLabel } from './load-more-labels.js';
 
 /** Presses per page at most: 40 presses of 10 images each is a long gallery already. */
@@ -166,6 +167,22 @@ async function holdingPage(page: Page, press: () => Promise<void>): Promise<bool
 }
 
 /**
+ * Waits until the page has been quiet for `QUIET_MS` counted from the press at the earliest, or
+ * until `until`. A press is no activity the page tracker sees: a page quiet before it would count
+ * as settled at once, before a script that answers the click after a timer (or an animation) ran.
+ */
+async function settleAfter(page: Page, pressedAt: number, until: number): Promise<void> {
+    const activity = activityOf(page);
+    for (;;) {
+        await activity.look(page);
+        const now = Date.now();
+        const since = Math.max(pressedAt, activity.lastNewRequestAt, activity.lastChangeAt);
+        if (now >= until || (!activity.busy(now) && now - since >= QUIET_MS)) return;
+        await sleep(50);
+    }
+}
+
+/**
  * Presses "load more" buttons in every frame while each press reveals new images or videos (new
  * URLs in the frame's elements, or new images on the network), until `deadline` or `MAX_PRESSES`.
  * After each press that revealed something, `revealed()` runs (scroll the new items into view,
@@ -177,7 +194,6 @@ export async function pressLoadMore(
     loadedImages: () => number,
     revealed: () => Promise<void>,
 ): Promise<PressOutcome> {
-    const activity = activityOf(page);
     const outcome: PressOutcome = { presses: 0, revealed: 0, leftPage: false };
     const spent = new Set<string>();
     while (Date.now() < deadline && outcome.presses < MAX_PRESSES) {
@@ -198,6 +214,7 @@ export async function pressLoadMore(
         if (!target) break;
         const { frame, button, key } = target;
         outcome.presses++;
+        const t0 = Date.now();
         let clicked = false;
         const stayed = await holdingPage(page, async () => {
             clicked = await frame
@@ -206,7 +223,7 @@ export async function pressLoadMore(
                 .click({ timeout: CLICK_TIMEOUT_MS })
                 .then(() => true)
                 .catch(() => false);
-            if (clicked) await activity.settle(page, Math.min(deadline, Date.now() + PRESS_SETTLE_MS));
+            if (clicked) await settleAfter(page, Date.now(), Math.min(deadline, Date.now() + PRESS_SETTLE_MS));
         });
         if (!stayed) {
             outcome.leftPage = true;
@@ -214,6 +231,9 @@ export async function pressLoadMore(
         }
         let after = loadedImages();
         for (const f of page.frames()) after += (await findButtons(f)).media;
+        log.debug(
+            `"Load more" press ${outcome.presses} (${button.labels[0]}): ${after - before} new media, ${Date.now() - t0} ms`,
+        );
         if (clicked && after > before) {
             outcome.revealed++;
             await revealed();
