@@ -13,6 +13,7 @@ import { log } from '@crawlee/core';
 import type { Frame, Page, Route } from 'playwright';
 import { sleep } from '../net/retry.js';
 import { activityOf, QUIET_MS } from './activity.js';
+import { LAZY_ATTRS } from './images.js';
 import { isLoadMoreLabel, MAX_LABEL_CHARS, normalizeLabel } from './load-more-labels.js';
 
 /** Presses per page at most: 40 presses of 10 images each is a long gallery already. */
@@ -46,11 +47,16 @@ const DOC_MARK = 'media-crawler.document';
  * clickable by script alone (a `<div>` with a listener) are found by their pointer cursor.
  */
 const FIND_BUTTONS = `(() => {
+    const URL_ATTRS = ${JSON.stringify(['src', 'srcset', 'data-srcset', 'poster', ...LAZY_ATTRS])};
     const KEY = Symbol.for('media-crawler.more');
-    const st = window[KEY] || (window[KEY] = { next: 1, ids: new WeakMap(), urls: new Set() });
-    for (const el of document.querySelectorAll('img, video, source')) {
-        const u = el.currentSrc || el.getAttribute('src') || el.getAttribute('data-src') || el.getAttribute('srcset');
-        if (u) st.urls.add(u);
+    const st = window[KEY] || (window[KEY] = { next: 1, ids: new WeakMap(), urls: new Set(), most: 0 });
+    // Media shown so far: every URL an image or video element names (lazy elements all show one
+    // placeholder until scrolled to, so their lazy attributes count), and the most elements seen.
+    const media = document.querySelectorAll('img, video, source');
+    st.most = Math.max(st.most, media.length);
+    for (const el of media) {
+        for (const a of URL_ATTRS) { const u = el.getAttribute(a); if (u) st.urls.add(u); }
+        if (el.currentSrc) st.urls.add(el.currentSrc);
     }
     const here = location.href.split('#')[0];
     const visible = (el) => {
@@ -104,7 +110,7 @@ const FIND_BUTTONS = `(() => {
         const clickable = el.closest(CLICKABLE);
         consider(clickable || el);
     }
-    return { buttons: out, media: st.urls.size };
+    return { buttons: out, media: st.urls.size + st.most };
 })()`;
 
 /** The buttons of a frame that may be pressed and say "load more". Pure. */
@@ -195,6 +201,25 @@ export async function pressLoadMore(
     revealed: () => Promise<void>,
 ): Promise<PressOutcome> {
     const outcome: PressOutcome = { presses: 0, revealed: 0, leftPage: false };
+    try {
+        await pressWhileRevealing(page, deadline, loadedImages, revealed, outcome);
+    } catch (error) {
+        // A page closed or crashed mid-press: what was revealed so far is still scanned by the caller.
+        log.debug(`"Load more" stopped: ${(error as Error).message.split('\n')[0]}`);
+    }
+    if (outcome.presses) {
+        log.debug(`"Load more": ${outcome.presses} presses, ${outcome.revealed} revealed new media: ${page.url()}`);
+    }
+    return outcome;
+}
+
+async function pressWhileRevealing(
+    page: Page,
+    deadline: number,
+    loadedImages: () => number,
+    revealed: () => Promise<void>,
+    outcome: PressOutcome,
+): Promise<void> {
     const spent = new Set<string>();
     while (Date.now() < deadline && outcome.presses < MAX_PRESSES) {
         let target: { frame: Frame; button: ButtonScan; key: string } | undefined;
@@ -241,8 +266,4 @@ export async function pressLoadMore(
             spent.add(key);
         }
     }
-    if (outcome.presses) {
-        log.debug(`"Load more": ${outcome.presses} presses, ${outcome.revealed} revealed new media: ${page.url()}`);
-    }
-    return outcome;
 }
