@@ -1,5 +1,4 @@
 /** A rendered page's images, with the headers their hosts expect (hotlink checks look at Referer). */
-import { log } from '@crawlee/core';
 import type { Page } from 'playwright';
 import { cookieHeader, type Headers } from '../net/headers.js';
 import type { NetworkCapture } from './capture.js';
@@ -49,21 +48,25 @@ export async function gatherImages(
     capture: NetworkCapture,
     deadline: number,
     base: Headers,
+    /**
+     * How long "load more" presses may go on, counted from the first (the input's `pageWaitSecs`): a
+     * gallery that keeps revealing photos gets this much beyond `deadline`, one that reveals nothing
+     * ends at once.
+     */
+    pressForMs = 0,
 ): Promise<GatheredImages> {
     // Before scrolling, lazy elements still show their placeholder next to the lazy attribute: the
     // structure that tells the two apart. Most loaders drop the attribute once they swap the URL in.
     const scans = await scanImages(page);
     const loaded = (): number => capture.images.size;
-    const t0 = Date.now();
     await scrollForImages(page, deadline, loaded);
-    log.debug(`scrolled in ${Date.now() - t0} ms`);
     // What a "load more" press added is scanned as it came (its placeholders), then scrolled through;
     // a gallery that replaces its items in place keeps the earlier ones in the earlier scans.
-    await pressLoadMore(page, deadline, loaded, async () => {
+    const pressUntil = Math.max(deadline, Date.now() + pressForMs);
+    await pressLoadMore(page, pressUntil, loaded, async () => {
         scans.push(...(await scanImages(page)));
-        await scrollForImages(page, deadline, loaded);
+        await scrollForImages(page, pressUntil, loaded);
     });
-    log.debug(`pressed in ${Date.now() - t0} ms`);
     await capture.settle();
     const { images, excluded, skipped, refused } = selectImages([...scans, ...(await scanImages(page))]);
     const found = new Map<string, PageImage>();

@@ -320,7 +320,15 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             const noImages = { images: [], refused: [], skipped: [] };
             const [videos, { images, refused, skipped }] = await Promise.all([
                 handing,
-                headers ? gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), headers) : noImages,
+                headers
+                    ? gatherImages(
+                          page,
+                          capture,
+                          Math.max(deadline, Date.now() + 2000),
+                          headers,
+                          input.pageWaitSecs * 1000,
+                      )
+                    : noImages,
             ]);
             if (images.length || refused.length || skipped.length)
                 await options.onImages({
