@@ -314,10 +314,12 @@ export function selectImages(scans: readonly ImageScan[]): ImageSelection {
     };
 
     /** A thumbnail whose link names another URL: that URL is taken, the thumbnail goes with it as its fallback. */
-    const takeFull = (full: string, thumbnail: string, alt?: string): void => {
+    const takeFull = (full: string, thumbnail: string, element: string, alt?: string): void => {
         const known = images.get(full);
         if (!known) images.set(full, { url: full, alt: alt || undefined, thumbnail });
         else if (!known.thumbnail) known.thumbnail = thumbnail;
+        // Many thumbnails, one link (every tile to the same shop page): each other thumbnail is its own image.
+        else if (known.thumbnail !== thumbnail) take(thumbnail, element, alt);
     };
 
     // Pass 1: which srcs are shown by many elements that each name another image URL.
@@ -391,7 +393,7 @@ export function selectImages(scans: readonly ImageScan[]): ImageSelection {
                 chosen = others[0];
             }
             const full = chosen && img.full ? fullSizeUrl(img.full, scan.url, chosen) : undefined;
-            if (full && usable(chosen)) takeFull(full, chosen!, alt);
+            if (full && usable(chosen)) takeFull(full, chosen!, el, alt);
             else take(chosen, el, alt);
             // Other image URLs the element names (zoom, "large image" attributes): reported, not fetched.
             for (const u of others) if (u !== chosen) skip(u, 'attr', el, { taken: chosen });

@@ -203,6 +203,27 @@ test('a thumbnail with a link: the link target is taken with the thumbnail as it
     );
 });
 
+test('many thumbnails linking to one URL: one goes with the link, the others are images of their own', () => {
+    const link = { link: { tag: 'a', attrs: { href: '/shop.html' } } };
+    const { images } = selectImages([
+        {
+            url: PAGE,
+            backgrounds: [],
+            images: [1, 2, 3].map((n) =>
+                img({ id: n, src: `/t/${n}.jpg`, currentSrc: abs(`/t/${n}.jpg`), full: link }),
+            ),
+        },
+    ]);
+    assert.deepEqual(
+        images.map((i) => [i.url, i.thumbnail]),
+        [
+            [abs('/shop.html'), abs('/t/1.jpg')],
+            [abs('/t/2.jpg'), undefined],
+            [abs('/t/3.jpg'), undefined],
+        ],
+    );
+});
+
 test('download side: a declared HTML page is no picture; the thumbnail reason names the full-size URL', () => {
     assert.ok(declaredDocument('text/html; charset=utf-8'));
     assert.ok(declaredDocument('application/xhtml+xml'));
