@@ -72,11 +72,15 @@ const HEAD_BYTES = 4100;
 export const thumbnailOf = (fullSizeUrl: string): string => `thumbnail of ${fullSizeUrl}`;
 
 /**
- * A link target whose declared type says it is a document, not a picture: its body is not read.
- * Anything else (images, octet-stream, no type) is judged by its bytes. Pure.
+ * A link target whose declared type says it is no picture (a page, a video, a PDF): its body is not
+ * read, so a thumbnail linking to a 1 GB video costs only the response's headers. Images, and the
+ * types servers wrongly send images as (octet-stream, text/plain) or no type at all, are judged by
+ * their bytes. Pure.
  */
-export function declaredDocument(contentType: string | undefined): boolean {
-    return /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(contentType ?? '');
+export function declaredNotAPicture(contentType: string | undefined): boolean {
+    const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!type || type.startsWith('image/')) return false;
+    return !/^(application\/(octet-stream|unknown|binary)|binary\/octet-stream|text\/plain)$/.test(type);
 }
 
 /** What became of a received file. */
@@ -181,8 +185,8 @@ export class ImageSaver {
         const task = ctx.request.userData as ImageTask;
         const url = ctx.request.url;
         const res = await open();
-        if (task.thumbnail && declaredDocument(String(res.headers['content-type'] ?? ''))) {
-            // The thumbnail links to a page (a photo's own page, an article): not a picture, so the thumbnail is.
+        if (task.thumbnail && declaredNotAPicture(String(res.headers['content-type'] ?? ''))) {
+            // The thumbnail links to a page (the photo's own page, an article) or a video: the thumbnail is the image.
             res.stream.destroy();
             await this.useThumbnail(ctx, task);
             return 0;

@@ -4,7 +4,7 @@ import { fullSizeUrl } from '../../src/pages/full-size.js';
 import { selectImages, type ImageElementScan } from '../../src/pages/images.js';
 import { isLoadMoreLabel, normalizeLabel } from '../../src/pages/load-more-labels.js';
 import { loadMoreButtons } from '../../src/pages/load-more.js';
-import { declaredDocument, thumbnailOf } from '../../src/download/images.js';
+import { declaredNotAPicture, thumbnailOf } from '../../src/download/images.js';
 
 const PAGE = 'https://site.test/gallery/1.html';
 const abs = (p: string): string => new URL(p, PAGE).href;
@@ -224,10 +224,24 @@ test('many thumbnails linking to one URL: one goes with the link, the others are
     );
 });
 
-test('download side: a declared HTML page is no picture; the thumbnail reason names the full-size URL', () => {
-    assert.ok(declaredDocument('text/html; charset=utf-8'));
-    assert.ok(declaredDocument('application/xhtml+xml'));
-    for (const t of ['image/jpeg', 'application/octet-stream', 'text/plain', '', undefined])
-        assert.ok(!declaredDocument(t), String(t));
+test('download side: a link target declared as a page, video or document is no picture; the thumbnail reason', () => {
+    for (const t of [
+        'text/html; charset=utf-8',
+        'application/xhtml+xml',
+        'video/mp4',
+        'application/pdf',
+        'application/json',
+    ])
+        assert.ok(declaredNotAPicture(t), t);
+    for (const t of [
+        'image/jpeg',
+        'IMAGE/WEBP',
+        'application/octet-stream',
+        'binary/octet-stream',
+        'text/plain; charset=x',
+        '',
+        undefined,
+    ])
+        assert.ok(!declaredNotAPicture(t), String(t));
     assert.equal(thumbnailOf('https://x.test/p/1'), 'thumbnail of https://x.test/p/1');
 });
