@@ -42,14 +42,15 @@ const ATTR = 'data-media-crawler-more';
 const DOC_MARK = 'media-crawler.document';
 
 /**
- * Runs inside a frame (source text: see dom-scan.ts for why). Marks visible clickable elements with
- * an id attribute (stable across calls) and tells for each whether it may be pressed. Elements made
+ * Runs inside a frame (source text: see dom-scan.ts for why). Gives visible clickable elements an id
+ * (stable across calls, kept in the page's own memory, not in the DOM) and tells for each whether it
+ * may be pressed. Elements made
  * clickable by script alone (a `<div>` with a listener) are found by their pointer cursor.
  */
 const FIND_BUTTONS = `(() => {
     const URL_ATTRS = ${JSON.stringify(['src', 'srcset', 'data-srcset', 'poster', ...LAZY_ATTRS])};
     const KEY = Symbol.for('media-crawler.more');
-    const st = window[KEY] || (window[KEY] = { next: 1, ids: new WeakMap(), urls: new Set(), most: 0 });
+    const st = window[KEY] || (window[KEY] = { next: 1, ids: new WeakMap(), els: new Map(), urls: new Set(), most: 0 });
     // Media shown so far: every URL an image or video element names (lazy elements all show one
     // placeholder until scrolled to, so their lazy attributes count), and the most elements seen.
     const media = document.querySelectorAll('img, video, source');
@@ -94,8 +95,7 @@ const FIND_BUTTONS = `(() => {
             .filter((l) => l && l.length <= ${MAX_LABEL_CHARS * 2});
         if (!labels.length) return;
         let id = st.ids.get(el);
-        if (!id) { id = st.next++; st.ids.set(el, id); }
-        el.setAttribute('${ATTR}', String(id));
+        if (!id) { id = st.next++; st.ids.set(el, id); st.els.set(id, new WeakRef(el)); }
         out.push({ id, labels, refused: refusal(el) });
     };
     const CLICKABLE = 'button, [role="button"], input[type="button"], input[type="submit"], a, [onclick]';
@@ -117,6 +117,14 @@ const FIND_BUTTONS = `(() => {
 export function loadMoreButtons(buttons: readonly ButtonScan[]): ButtonScan[] {
     return buttons.filter((b) => b.refused === '' && b.labels.some(isLoadMoreLabel));
 }
+
+/** Marks the element found as `id` for the click (only the pressed one: pages may watch attributes). */
+const markButton = (id: number): string => `(() => {
+    const st = window[Symbol.for('media-crawler.more')];
+    const el = st && st.els.get(${id}) && st.els.get(${id}).deref();
+    if (el) el.setAttribute('${ATTR}', '${id}');
+    return !!el;
+})()`;
 
 async function findButtons(frame: Frame): Promise<FrameButtons> {
     return (
@@ -242,12 +250,15 @@ async function pressWhileRevealing(
         const t0 = Date.now();
         let clicked = false;
         const stayed = await holdingPage(page, async () => {
-            clicked = await frame
-                .locator(`[${ATTR}="${button.id}"]`)
-                .first()
-                .click({ timeout: CLICK_TIMEOUT_MS })
-                .then(() => true)
-                .catch(() => false);
+            const marked = await frame.evaluate(markButton(button.id)).catch(() => false);
+            clicked =
+                !!marked &&
+                (await frame
+                    .locator(`[${ATTR}="${button.id}"]`)
+                    .first()
+                    .click({ timeout: CLICK_TIMEOUT_MS })
+                    .then(() => true)
+                    .catch(() => false));
             if (clicked) await settleAfter(page, Date.now(), Math.min(deadline, Date.now() + PRESS_SETTLE_MS));
         });
         if (!stayed) {
