@@ -215,7 +215,9 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                     return submitted;
                 },
                 async onImages(found) {
-                    const pageImages = stripped(found.images);
+                    const pageImages = stripped(found.images).map((i) =>
+                        i.thumbnail ? { ...i, thumbnail: stripped([i.thumbnail])[0]! } : i,
+                    );
                     await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
                     for (const url of found.refusedImages) {
                         await note({

@@ -219,6 +219,8 @@ export interface ImageTask {
     pageUrl: string;
     alt?: string;
     proxySession?: string;
+    /** The URL is what a thumbnail links to: this thumbnail is the image if the URL gives no picture. */
+    thumbnail?: { url: string; headers: Headers };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,8 +44,15 @@ export function imageRequest(
     headers: Headers,
     alt?: string,
     proxySession?: string,
+    thumbnail?: ImageTask['thumbnail'],
 ): RequestOptions<ImageTask> {
-    const userData: ImageTask = { kind: 'image', pageUrl, alt, proxySession };
+    const userData: ImageTask = {
+        kind: 'image',
+        pageUrl,
+        alt,
+        proxySession,
+        ...(thumbnail ? { thumbnail: { ...thumbnail, headers: credentials.strip(thumbnail.headers) } } : {}),
+    };
     // Cookies and the input's headers are added as the request leaves (credentials.ts), never queued.
     return {
         url,
@@ -85,6 +92,24 @@ export function imageKeyBase(url: string): string {
 }
 
 const HEAD_BYTES = 4100;
+
+/** The reason a thumbnail is not stored: its full-size picture is. Pure. */
+export const thumbnailOf = (fullSizeUrl: string): string => `thumbnail of ${fullSizeUrl}`;
+
+/**
+ * A link target whose declared type says it is no picture (a page, a video, a PDF): its body is not
+ * read, so a thumbnail linking to a 1 GB video costs only the response's headers. Images, and the
+ * types servers wrongly send images as (octet-stream, text/plain) or no type at all, are judged by
+ * their bytes. Pure.
+ */
+export function declaredNotAPicture(contentType: string | undefined): boolean {
+    const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!type || type.startsWith('image/')) return false;
+    return !/^(application\/(octet-stream|unknown|binary)|binary\/octet-stream|text\/plain)$/.test(type);
+}
+
+/** What became of a received file. */
+type Kept = 'stored' | 'same content' | 'not a picture';
 
 /** A file just received (downloaded or decoded from inline data), to be judged and stored. */
 interface Received {
@@ -149,7 +174,7 @@ export class ImageSaver {
     async enqueue(
         queue: RequestProvider,
         pageUrl: string,
-        images: { url: string; alt?: string; headers: Headers }[],
+        images: { url: string; alt?: string; headers: Headers; thumbnail?: ImageTask['thumbnail'] }[],
         proxySession?: string,
     ): Promise<void> {
         const fresh = [];
@@ -172,9 +197,12 @@ export class ImageSaver {
             const error = `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})`;
             const item = { pageUrl, url: image.url, title: image.alt, error };
             await pushNoteOnce({ type: 'image', status: 'skipped', ...item }, this.claims);
+            if (image.thumbnail) await this.thumbnailSkipped(pageUrl, image.thumbnail.url, image.url, image.alt);
         }
         if (fresh.length)
-            await queue.addRequests(fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt, proxySession)));
+            await queue.addRequests(
+                fresh.map((i) => imageRequest(i.url, pageUrl, i.headers, i.alt, proxySession, i.thumbnail)),
+            );
         // Queued (or stored, or reported): a page rendered again from here on takes none of them over.
         for (const claim of claimed) await this.claims.confirm('page-image', claim);
     }
@@ -184,6 +212,12 @@ export class ImageSaver {
         const task = ctx.request.userData as ImageTask;
         const url = ctx.request.url;
         const res = await open();
+        if (task.thumbnail && declaredNotAPicture(String(res.headers['content-type'] ?? ''))) {
+            // The thumbnail links to a page (the photo's own page, an article) or a video: the thumbnail is the image.
+            res.stream.destroy();
+            await this.useThumbnail(ctx, task);
+            return 0;
+        }
         const dir = path.join(this.workRoot, 'images');
         await mkdir(dir, { recursive: true });
         const tmp = path.join(dir, `${randomUUID()}.part`);
@@ -204,7 +238,7 @@ export class ImageSaver {
             if (Number.isFinite(declared) && declared > 0 && declared !== bytes) {
                 throw new CorruptUnitError(`received ${bytes} of ${declared} bytes`);
             }
-            await this.keep({
+            const kept = await this.keep({
                 file: tmp,
                 url,
                 pageUrl: task.pageUrl,
@@ -216,7 +250,15 @@ export class ImageSaver {
                 keyBase: imageKeyBase(url),
                 name: imageName(url),
                 archiveUrl: url,
+                // A link target that is no picture is not an item of its own: its thumbnail is the image.
+                quietIfNotAnImage: task.thumbnail !== undefined,
             });
+            if (task.thumbnail) {
+                // The full-size picture is stored (or is the same as one that is): the thumbnail is only its preview.
+                if (kept === 'stored' || kept === 'same content')
+                    await this.thumbnailSkipped(task.pageUrl, task.thumbnail.url, url, task.alt);
+                else await this.useThumbnail(ctx, task);
+            }
             return bytes;
         } finally {
             await rm(tmp, { force: true });
@@ -256,10 +298,25 @@ export class ImageSaver {
         }
     }
 
+    /** The thumbnail of a full-size picture that was stored: reported as skipped, once per page. */
+    private async thumbnailSkipped(pageUrl: string, thumbnail: string, fullSize: string, alt?: string): Promise<void> {
+        const item = { pageUrl, url: inlineLabel(thumbnail), title: alt, error: thumbnailOf(fullSize) };
+        await pushNoteOnce({ type: 'image', status: 'skipped', ...item }, this.claims);
+    }
+
+    /** The link target gave no picture: the thumbnail is the image, downloaded (or decoded) as any other. */
+    private async useThumbnail(ctx: FileDownloadCrawlingContext, task: ImageTask): Promise<void> {
+        const thumb = task.thumbnail!;
+        if (/^data:/i.test(thumb.url)) return this.storeInline(task.pageUrl, thumb.url, task.alt);
+        const request = imageRequest(thumb.url, task.pageUrl, thumb.headers, task.alt, task.proxySession);
+        await ctx.addRequests([request]);
+    }
+
     /** Judges a received file by its content and stores it, or pushes the item saying why not. */
-    private async keep(r: Received): Promise<void> {
+    private async keep(r: Received & { quietIfNotAnImage?: boolean }): Promise<Kept> {
         const contentType = imageContentType((await fileTypeFromBuffer(r.head))?.mime, r.served);
         if (!contentType) {
+            if (r.quietIfNotAnImage) return 'not a picture';
             const served = r.served.split(';')[0] || 'no content type';
             throw new NotAnImageError(`not an image (${served}, ${r.bytes} bytes)`);
         }
@@ -279,23 +336,29 @@ export class ImageSaver {
         const svgText = contentType === 'image/svg+xml' && r.bytes <= HEAD_BYTES ? r.head.toString('utf8') : undefined;
         const min = { width: this.input.minImageWidth, height: this.input.minImageHeight };
         const tooSmall = imageSkipReason(size, min, svgText);
-        if (tooSmall) return pushItem({ ...base, error: tooSmall });
+        if (tooSmall) {
+            await pushItem({ ...base, error: tooSmall });
+            return 'not a picture';
+        }
         const earlier = this.stored.get(r.sha256);
         if (earlier) {
             const error = `same content as the image stored as "${(await earlier) ?? 'another copy'}"`;
-            return pushItem({ ...base, error });
+            await pushItem({ ...base, error });
+            return 'same content';
         }
         const archived = await this.archive.get(archiveKeys.imageSha(r.sha256));
         if (archived) {
             const error = `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})`;
-            return pushItem({ ...base, error });
+            await pushItem({ ...base, error });
+            return 'same content';
         }
         const claimedBy = await this.claims.claim('image', r.sha256, r.url);
         if (claimedBy !== undefined) {
             const here = this.stored.get(r.sha256);
             const key = here && (await here);
             const error = key ? `same content as the image stored as "${key}"` : `same content as ${claimedBy}`;
-            return pushItem({ ...base, error });
+            await pushItem({ ...base, error });
+            return 'same content';
         }
         const storing = this.keys.allocate(collectionKey('image', r.keyBase));
         this.stored.set(r.sha256, storing);
@@ -316,11 +379,22 @@ export class ImageSaver {
         await pushItem({ ...base, status: 'ok', key, fileUrl, contentType: storedAs });
         const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];
         await this.archive.put(records, { key, sha256: r.sha256 });
+        return 'stored';
     }
 
+    /**
+     * An image that could not be downloaded. When it is what a thumbnail links to, the thumbnail is
+     * not lost: it is downloaded in the picture's place, and the failed item says so (a dead link to
+     * a full-size picture is worth knowing; a thumbnail stored with no word would hide it).
+     */
     async failed(ctx: FileDownloadCrawlingContext, error: Error): Promise<void> {
         const task = ctx.request.userData as ImageTask;
-        const item = { pageUrl: task.pageUrl, url: ctx.request.url, title: task.alt, error: error.message };
+        const message = task.thumbnail
+            ? `the full-size picture a thumbnail links to could not be downloaded (${error.message}); ` +
+              `the thumbnail ${inlineLabel(task.thumbnail.url)} is downloaded in its place`
+            : error.message;
+        const item = { pageUrl: task.pageUrl, url: ctx.request.url, title: task.alt, error: message };
         await pushItem({ type: 'image', status: 'failed', ...item });
+        if (task.thumbnail) await this.useThumbnail(ctx, task);
     }
 }

@@ -12,6 +12,7 @@
 import { parseSrcset, type SrcSetDefinition } from 'srcset';
 import { inlineLabel, judgeInline, placeholderByContent, type InlineVerdict } from '../image-content.js';
 import { resolveUrl } from '../urls.js';
+import { fullSizeUrl, IMG_FULL_ATTRS, LINK_FULL_ATTRS, type FullSizeHints } from './full-size.js';
 
 /** What the browser shows for an element's `currentSrc`, once it has loaded. */
 export interface RenderedImage {
@@ -31,6 +32,8 @@ export interface ImageElementScan {
     urlAttrs: string[];
     alt: string;
     rendered?: RenderedImage;
+    /** Where a full-size picture of this image may be named (a wrapping link, lightbox attributes). */
+    full?: FullSizeHints;
 }
 
 export interface ImageScan {
@@ -43,6 +46,11 @@ export interface FoundImage {
     /** http(s) URL, or a `data:` URI whose content is a real image (stored like any other). */
     url: string;
     alt?: string;
+    /**
+     * The image the page shows for it, when `url` is what its link or lightbox attribute names: the
+     * full-size picture if what is fetched from `url` is one, else this thumbnail is the image.
+     */
+    thumbnail?: string;
 }
 
 /** An image reference that was found and will not be downloaded, and why. */
@@ -73,6 +81,28 @@ export const LAZY_ATTRS = [
  */
 export const SCAN_IMAGES = `(() => {
     const LAZY = ${JSON.stringify(LAZY_ATTRS)};
+    const LINK_FULL = ${JSON.stringify(LINK_FULL_ATTRS)};
+    const IMG_FULL = ${JSON.stringify(IMG_FULL_ATTRS)};
+    const pick = (el, names) => {
+        const out = {};
+        let any = false;
+        for (const n of names) { const v = el.getAttribute(n); if (v) { out[n] = v; any = true; } }
+        return any ? out : undefined;
+    };
+    // The nearest link or lightbox element a few levels up that holds this image alone (a container
+    // of many images is a gallery, not one picture's link).
+    const fullHints = (img) => {
+        let link;
+        for (let el = img.parentElement, d = 0; el && d < 4 && el !== document.body; el = el.parentElement, d++) {
+            const attrs = pick(el, LINK_FULL);
+            if (!attrs) continue;
+            if (el.tagName !== 'A' && el.tagName !== 'AREA' && Object.keys(attrs).every((k) => k === 'href')) continue;
+            if (el.querySelectorAll('img').length === 1) link = { tag: el.tagName.toLowerCase(), attrs };
+            break;
+        }
+        const own = pick(img, IMG_FULL);
+        return link || own ? { link, own } : undefined;
+    };
     const IMG_URL = /\\.(jpe?g|png|gif|webp|avif|bmp)([?#]|$)/i;
     const KEY = Symbol.for('media-crawler.image-ids');
     const ids = window[KEY] || (window[KEY] = { next: 1, map: new WeakMap() });
@@ -111,7 +141,9 @@ export const SCAN_IMAGES = `(() => {
         const lazy = LAZY.map((a) => img.getAttribute(a)).filter(Boolean);
         const urlAttrs = [];
         for (const a of img.attributes) {
-            const other = a.name !== 'src' && !LAZY.includes(a.name) && !/srcset/.test(a.name);
+            // Text attributes only describe (an alt that is the file's name is still text).
+            const text = a.name === 'alt' || a.name === 'title' || a.name.startsWith('aria-');
+            const other = a.name !== 'src' && !text && !LAZY.includes(a.name) && !/srcset/.test(a.name);
             if (other && IMG_URL.test(a.value)) urlAttrs.push(a.value);
         }
         const loaded = img.complete && img.naturalWidth > 0 && img.currentSrc;
@@ -119,7 +151,7 @@ export const SCAN_IMAGES = `(() => {
             ? { width: img.naturalWidth, height: img.naturalHeight, transparent: transparent(img) }
             : undefined;
         images.push({ id, src: img.getAttribute('src') || '', currentSrc: img.currentSrc || '', srcsets, lazy, urlAttrs,
-            alt: (img.getAttribute('alt') || '').trim(), rendered });
+            alt: (img.getAttribute('alt') || '').trim(), rendered, full: fullHints(img) });
     }
     const backgrounds = [];
     const all = document.querySelectorAll('body *');
@@ -281,6 +313,15 @@ export function selectImages(scans: readonly ImageScan[]): ImageSelection {
         if (!images.has(url)) images.set(url, { url, alt: alt || undefined });
     };
 
+    /** A thumbnail whose link names another URL: that URL is taken, the thumbnail goes with it as its fallback. */
+    const takeFull = (full: string, thumbnail: string, element: string, alt?: string): void => {
+        const known = images.get(full);
+        if (!known) images.set(full, { url: full, alt: alt || undefined, thumbnail });
+        else if (!known.thumbnail) known.thumbnail = thumbnail;
+        // Many thumbnails, one link (every tile to the same shop page): each other thumbnail is its own image.
+        else if (known.thumbnail !== thumbnail) take(thumbnail, element, alt);
+    };
+
     // Pass 1: which srcs are shown by many elements that each name another image URL.
     const sharedBy = new Map<string, Set<string>>();
     let anonymous = 0;
@@ -351,7 +392,9 @@ export function selectImages(scans: readonly ImageScan[]): ImageSelection {
             } else {
                 chosen = others[0];
             }
-            take(chosen, el, alt);
+            const full = chosen && img.full ? fullSizeUrl(img.full, scan.url, chosen) : undefined;
+            if (full && usable(chosen)) takeFull(full, chosen!, el, alt);
+            else take(chosen, el, alt);
             // Other image URLs the element names (zoom, "large image" attributes): reported, not fetched.
             for (const u of others) if (u !== chosen) skip(u, 'attr', el, { taken: chosen });
         }
@@ -364,7 +407,13 @@ export function selectImages(scans: readonly ImageScan[]): ImageSelection {
         if (s.kind === 'attr' && images.has(s.url)) skips.delete(s.url);
         else if (s.kind !== 'attr') excluded.add(s.url);
     }
-    for (const url of excluded) images.delete(url);
+    for (const url of excluded) {
+        const image = images.get(url);
+        images.delete(url);
+        // A link to an image excluded elsewhere (a smaller srcset candidate) is no full-size picture.
+        if (image?.thumbnail && !excluded.has(image.thumbnail) && !images.has(image.thumbnail))
+            images.set(image.thumbnail, { url: image.thumbnail, alt: image.alt });
+    }
     const skipped = [...skips.values()].map((s) => ({
         url: inlineLabel(s.url),
         reason: reasonOf(s),

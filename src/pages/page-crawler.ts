@@ -338,7 +338,15 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             const noImages = { images: [], refused: [], skipped: [] };
             const [videos, { images, refused, skipped }] = await Promise.all([
                 handing,
-                headers ? gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), headers) : noImages,
+                headers
+                    ? gatherImages(
+                          page,
+                          capture,
+                          Math.max(deadline, Date.now() + 2000),
+                          headers,
+                          input.pageWaitSecs * 1000,
+                      )
+                    : noImages,
             ]);
             // Cookies set while scrolling (lazy images, consent) count for the images' requests.
             if (images.length) await rememberCookies(page);
