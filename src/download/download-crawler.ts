@@ -28,7 +28,7 @@ import { httpClient } from '../net/fetch.js';
 import { retryDelayMs, sleep } from '../net/retry.js';
 import { withUserAgent } from '../net/headers.js';
 import { KeyCache } from './keys.js';
-import { isVideoFatal, looksExpired, refusalStatus, UrlRenewer } from './renew.js';
+import { isVideoFatal, refusalAction, refusalStatus, UrlRenewer } from './renew.js';
 import type { VideoJobs } from './jobs.js';
 import { rangeSlicer, SegmentInspector } from './segment-bytes.js';
 import { continuationRequest } from './unit-tasks.js';
@@ -172,18 +172,20 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
                     : undefined;
                 return { key, res: await open(ctx, url, sendHeaders, job.proxySession), url };
             } catch (error) {
-                const status = refusalStatus(error);
-                if (status === undefined || !looksExpired(status, jobs.counts(job.id).done)) throw error;
-                await renewer.renew(job, generation).catch((renewal: Error) => {
-                    // A key that cannot be had is the key's failure, whatever stopped its renewal.
-                    if (error instanceof KeyError && isVideoFatal(renewal))
-                        throw new KeyError(`${error.message}; ${renewal.message}`, { cause: renewal });
-                    throw renewal;
-                });
+                const action = refusalAction(refusalStatus(error), jobs.counts(job.id).done, generation);
+                if (action === 'fail') throw error;
+                if (action === 'probe') await renewer.renew(job, generation).catch(() => Promise.reject(error));
+                else
+                    await renewer.renew(job, generation).catch((renewal: Error) => {
+                        // A key that cannot be had is the key's failure, whatever stopped its renewal.
+                        if (error instanceof KeyError && isVideoFatal(renewal))
+                            throw new KeyError(`${error.message}; ${renewal.message}`, { cause: renewal });
+                        throw renewal;
+                    });
                 const now = renewer.fresh(job.id, unit.unit);
                 // The fresh look names the same URLs: asking again cannot help this unit.
                 if ((now?.url ?? unit.url) === url && (now?.keyUri ?? unit.key?.uri) === keyUri) {
-                    if (error instanceof KeyError) throw error;
+                    if (error instanceof KeyError || action === 'probe') throw error;
                     throw new ExpiredError('the source read again names the same URLs', { cause: error });
                 }
             }

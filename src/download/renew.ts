@@ -28,6 +28,24 @@ export function looksExpired(status: number, unitsStoredBefore: number): boolean
     return EXPIRY_STATUSES.has(status) && unitsStoredBefore > 0;
 }
 
+/**
+ * What to do about a unit (or key) refused with `status`. Pure.
+ * - `renew`: expiry (`looksExpired`): read the source again, as often as that helps.
+ * - `probe`: nothing of the video arrived yet, and its URLs were never renewed: a refusal, or URLs
+ *   that expired while the video waited in the queue behind others. One fresh look tells them apart;
+ *   when the fresh URLs are refused too, the refusal stands as it is (no expiry is claimed).
+ * - `fail`: anything else.
+ */
+export function refusalAction(
+    status: number | undefined,
+    stored: number,
+    generation: number,
+): 'renew' | 'probe' | 'fail' {
+    if (status === undefined || !EXPIRY_STATUSES.has(status)) return 'fail';
+    if (looksExpired(status, stored)) return 'renew';
+    return generation === 0 ? 'probe' : 'fail';
+}
+
 /** The status of an error that may mean expiry (a unit's or a key's refusal), if any. Pure. */
 export function refusalStatus(error: unknown): number | undefined {
     if (error instanceof HttpStatusError) return error.statusCode;

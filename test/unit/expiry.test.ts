@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { ExpiredError, HttpStatusError, KeyError, MediaError } from '../../src/errors.js';
 import { KeyCache } from '../../src/download/keys.js';
-import { isVideoFatal, looksExpired, refusalStatus, UrlRenewer } from '../../src/download/renew.js';
+import { isVideoFatal, looksExpired, refusalAction, refusalStatus, UrlRenewer } from '../../src/download/renew.js';
 import type { FreshUrls, TrackJob, TrackPlan, VideoJob } from '../../src/model.js';
 import { addFreshUnits, matchSegments } from '../../src/sources/match.js';
 
@@ -15,6 +15,13 @@ test('expiry rule: 401/403/410 after earlier units of the video arrived; never o
         assert.equal(looksExpired(status, 0), false, `${status} on the first unit is a refusal`);
     }
     for (const status of [404, 429, 500, 503, 200]) assert.equal(looksExpired(status, 10), false, String(status));
+    // What to do: renew on expiry; one probing look when nothing arrived yet and nothing was renewed; else fail.
+    assert.equal(refusalAction(403, 5, 0), 'renew');
+    assert.equal(refusalAction(410, 5, 3), 'renew');
+    assert.equal(refusalAction(403, 0, 0), 'probe');
+    assert.equal(refusalAction(401, 0, 1), 'fail');
+    assert.equal(refusalAction(404, 5, 0), 'fail');
+    assert.equal(refusalAction(undefined, 5, 0), 'fail');
     assert.equal(refusalStatus(new HttpStatusError('https://cdn.test/a.ts', 403)), 403);
     const keyRefused = new KeyError('refused', { cause: new HttpStatusError('https://cdn.test/k', 410) });
     assert.equal(refusalStatus(keyRefused), 410, 'a refused key carries its status');
