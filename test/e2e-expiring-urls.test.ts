@@ -46,22 +46,23 @@ const itemOf = (run: ActorRun, url: string): MediaItem => {
     return item;
 };
 
-const slowCdn = { bytesPerSec: 150_000, slots: { hls: 2, enc: 2, dash: 2, file: 1 } };
+const slowCdn = { bytesPerSec: 150_000, slots: { hls: 2, enc: 2, dash: 2, master: 2, file: 1 } };
 
-test('URLs that expire mid-download are renewed as often as needed: HLS, AES-128 HLS, DASH and a file, frame-exact', async () => {
+test('URLs that expire mid-download are renewed as often as needed: HLS (plain, AES-128, signed media playlist under a master), DASH and a file, frame-exact', async () => {
     const s = await server({ ...slowCdn, ttlMs: 1500, bytesPerSec: 150_000 });
     // The file's ranges are 4 MB, served one at a time at 3 MB/s: a later range starts after its signature expired.
     const fileServer = await server({ ttlMs: 1200, bytesPerSec: 3_000_000, slots: { file: 1 } });
     const urls = {
         hls: `${s.origin}/hls/index.m3u8`,
         enc: `${s.origin}/enc/index.m3u8`,
+        master: `${s.origin}/master/index.m3u8`,
         dash: `${s.origin}/dash/manifest.mpd`,
         file: `${fileServer.origin}/file/video.mp4`,
     };
-    const run = await runActor({ startUrls: Object.values(urls).map((url) => ({ url })), maxConcurrency: 3 });
+    const run = await runActor({ startUrls: Object.values(urls).map((url) => ({ url })), maxConcurrency: 4 });
     assert.equal(run.code, 0, run.output.slice(-3000));
     const source = await frameHashes(media.hls.source);
-    for (const kind of ['hls', 'enc', 'dash'] as const) {
+    for (const kind of ['hls', 'enc', 'master', 'dash'] as const) {
         const item = itemOf(run, urls[kind]);
         assert.equal(item.status, 'ok', `${kind}: ${item.error}`);
         const stored = await frameHashes(path.join(run.kvDir, `${item.key}.mp4`));
@@ -80,6 +81,7 @@ test('URLs that expire mid-download are renewed as often as needed: HLS, AES-128
     assert.ok((s.counts.expired ?? 0) >= 3, `expired answers: ${s.counts.expired}`);
     assert.ok((s.counts.playlist ?? 0) >= 4, `playlist reads (2 first reads and renewals): ${s.counts.playlist}`);
     assert.ok((s.counts.mpd ?? 0) >= 2, `MPD reads: ${s.counts.mpd}`);
+    assert.ok((s.counts.master ?? 0) >= 2, `a refused media playlist is found again in its master: ${s.counts.master}`);
     assert.ok((fileServer.counts.expired ?? 0) >= 1, `file ranges refused: ${fileServer.counts.expired}`);
     assert.ok((fileServer.counts.redirect ?? 0) >= 2, `the file URL derived again: ${fileServer.counts.redirect}`);
     assert.doesNotMatch(run.output, /sig=[0-9a-f]{8}/, 'signatures never reach the log');

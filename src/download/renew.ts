@@ -119,7 +119,7 @@ export class UrlRenewer {
         if (s.storedAtLast !== undefined) s.fruitless = stored > s.storedAtLast ? 0 : s.fruitless + 1;
         if (s.fruitless >= MAX_FRUITLESS_RENEWALS) {
             s.gaveUp = new ExpiredError(
-                `${s.fruitless + 1} fresh looks at the source in a row gave URLs that were refused too`,
+                `the URLs of ${s.fruitless} fresh looks at the source in a row were refused too`,
             );
             throw s.gaveUp;
         }
