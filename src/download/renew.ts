@@ -16,6 +16,8 @@ export const EXPIRY_STATUSES: ReadonlySet<number> = new Set([401, 403, 410]);
 
 /** Renewals in a row that gave URLs no unit could be fetched with: the signature is not the problem. */
 export const MAX_FRUITLESS_RENEWALS = 2;
+/** Fresh looks for a video none of whose units arrived yet. */
+export const MAX_PROBES = 2;
 /** Fresh looks at the source in a row that failed (network, 5xx): then the video fails. */
 export const MAX_FAILED_RENEWALS = 3;
 
@@ -31,9 +33,10 @@ export function looksExpired(status: number, unitsStoredBefore: number): boolean
 /**
  * What to do about a unit (or key) refused with `status`. Pure.
  * - `renew`: expiry (`looksExpired`): read the source again, as often as that helps.
- * - `probe`: nothing of the video arrived yet, and its URLs were never renewed: a refusal, or URLs
- *   that expired while the video waited in the queue behind others. One fresh look tells them apart;
- *   when the fresh URLs are refused too, the refusal stands as it is (no expiry is claimed).
+ * - `probe`: nothing of the video arrived yet: a refusal, or URLs that expired while the video waited
+ *   in the queue behind others (or, on a slow CDN, while a unit waited for its turn). Up to
+ *   `MAX_PROBES` fresh looks tell them apart; when their URLs are refused too, the refusal stands as it
+ *   is (no expiry is claimed).
  * - `fail`: anything else.
  */
 export function refusalAction(
@@ -43,7 +46,7 @@ export function refusalAction(
 ): 'renew' | 'probe' | 'fail' {
     if (status === undefined || !EXPIRY_STATUSES.has(status)) return 'fail';
     if (looksExpired(status, stored)) return 'renew';
-    return generation === 0 ? 'probe' : 'fail';
+    return generation < MAX_PROBES ? 'probe' : 'fail';
 }
 
 /** The status of an error that may mean expiry (a unit's or a key's refusal), if any. Pure. */

@@ -15,11 +15,12 @@ test('expiry rule: 401/403/410 after earlier units of the video arrived; never o
         assert.equal(looksExpired(status, 0), false, `${status} on the first unit is a refusal`);
     }
     for (const status of [404, 429, 500, 503, 200]) assert.equal(looksExpired(status, 10), false, String(status));
-    // What to do: renew on expiry; one probing look when nothing arrived yet and nothing was renewed; else fail.
+    // What to do: renew on expiry; two probing looks when nothing of the video arrived yet; else fail.
     assert.equal(refusalAction(403, 5, 0), 'renew');
     assert.equal(refusalAction(410, 5, 3), 'renew');
     assert.equal(refusalAction(403, 0, 0), 'probe');
-    assert.equal(refusalAction(401, 0, 1), 'fail');
+    assert.equal(refusalAction(401, 0, 1), 'probe');
+    assert.equal(refusalAction(401, 0, 2), 'fail');
     assert.equal(refusalAction(404, 5, 0), 'fail');
     assert.equal(refusalAction(undefined, 5, 0), 'fail');
     assert.equal(refusalStatus(new HttpStatusError('https://cdn.test/a.ts', 403)), 403);
