@@ -89,7 +89,7 @@ test('URLs that expire mid-download are renewed as often as needed: HLS (plain, 
 });
 
 test('a source that cannot be renewed fails with EXPIRED', async () => {
-    const s = await server({ ...slowCdn, ttlMs: 1500 });
+    const s = await server({ ...slowCdn, ttlMs: 3000 });
     const once = `${s.origin}/hls/once.m3u8`;
     const run = await runActor({ startUrls: [{ url: once }], maxConcurrency: 3 });
     assert.equal(run.code, 0, run.output.slice(-3000));
@@ -120,7 +120,7 @@ test('a look at the source that fails is not kept: the next expiry reads it agai
     // The first signatures expire mid-download; the playlist then answers 503 twice, so the first renewal
     // fails (its 2 attempts at maxRequestRetries 1); the unit's request is retried and renews again, and
     // those signatures last to the end. A failed renewal kept for the run failed the video here.
-    const s = await server({ ...slowCdn, ttlMs: 1500, laterTtlMs: 120_000, failPlaylistReads: 2 });
+    const s = await server({ ...slowCdn, ttlMs: 2500, laterTtlMs: 120_000, failPlaylistReads: 2 });
     const url = `${s.origin}/hls/index.m3u8`;
     const run = await runActor({ startUrls: [{ url }], maxConcurrency: 3, maxRequestRetries: 1 });
     assert.equal(run.code, 0, run.output.slice(-3000));

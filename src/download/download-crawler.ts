@@ -174,7 +174,11 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             } catch (error) {
                 const action = refusalAction(refusalStatus(error), jobs.counts(job.id).done, generation);
                 if (action === 'fail') throw error;
-                if (action === 'probe') await renewer.renew(job, generation).catch(() => Promise.reject(error));
+                // A probe that could not look (a network error, a 5xx) is tried again with the request; else the refusal stands.
+                if (action === 'probe')
+                    await renewer.renew(job, generation).catch((renewal: Error) => {
+                        throw isRetryable(renewal) ? renewal : error;
+                    });
                 else
                     await renewer.renew(job, generation).catch((renewal: Error) => {
                         // A key that cannot be had is the key's failure, whatever stopped its renewal.
