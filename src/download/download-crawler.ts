@@ -156,7 +156,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         ctx: FileDownloadCrawlingContext,
         job: VideoJob,
         unit: UnitTask,
-    ): Promise<{ key?: Buffer; res: StreamedResponse; url: string }> {
+    ): Promise<{ key?: Buffer; res: StreamedResponse }> {
         const sendHeaders = {
             ...job.headers,
             ...(unit.range ? { range: `bytes=${unit.range.offset}-${unit.range.offset + unit.range.length - 1}` } : {}),
@@ -170,7 +170,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
                 const key = keyUri
                     ? await keys.get(keyUri, job.headers, await sessionProxy(job.proxySession))
                     : undefined;
-                return { key, res: await open(ctx, url, sendHeaders, job.proxySession), url };
+                return { key, res: await open(ctx, url, sendHeaders, job.proxySession) };
             } catch (error) {
                 const action = refusalAction(refusalStatus(error), jobs.counts(job.id).done, generation);
                 if (action === 'fail') throw error;
