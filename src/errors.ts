@@ -19,6 +19,7 @@ export type ErrorCode =
     | 'DRM'
     | 'MANIFEST'
     | 'KEY'
+    | 'EXPIRED'
     | 'CORRUPT_UNIT'
     | 'UNITS_FAILED'
     | 'NOT_AN_IMAGE'
@@ -122,6 +123,14 @@ export class KeyError extends PermanentMediaError {
     override name = 'KeyError';
     constructor(message: string, options?: Options) {
         super('KEY', message, options);
+    }
+}
+
+/** Signed URLs expired mid-download and a fresh look at their source gave none that work. */
+export class ExpiredError extends PermanentMediaError {
+    override name = 'ExpiredError';
+    constructor(detail: string, options?: Options) {
+        super('EXPIRED', `the URLs expired and could not be renewed: ${detail}`, options);
     }
 }
 

@@ -196,8 +196,20 @@ export interface UnitTask extends UnitSource {
     unit: string;
     /** Taken as it comes (a slice of a file) rather than checked as a segment. */
     raw?: boolean;
-    /** Set once the unit was retried at a URL from a freshly fetched manifest (expired token). */
-    refreshed?: boolean;
+}
+
+/** A unit's URLs from a fresh look at its source, after its signed URL expired. */
+export interface FreshUnit {
+    url: string;
+    /** The AES key's URI, when the unit has a key (keys are signed like segments). */
+    keyUri?: string;
+}
+
+/** Fresh URLs for a video's units (by unit name), and its tracks' sources when those moved too. */
+export interface FreshUrls {
+    units: Map<string, FreshUnit>;
+    /** Track name → its source's fresh URL (a signed media list under an unsigned entry). */
+    sources: Map<string, string>;
 }
 
 /** A subtitle file stored beside a video (the item's `subtitles`). */

@@ -14,6 +14,7 @@ import type { ProxyConfiguration, RequestProvider } from '@crawlee/core';
 import { FileDownload, type FileDownloadCrawlingContext } from '@crawlee/http';
 import {
     CorruptUnitError,
+    ExpiredError,
     HttpStatusError,
     isRetryable,
     KeyError,
@@ -22,19 +23,17 @@ import {
     UnitsFailedError,
 } from '../errors.js';
 import type { CrawlInput } from '../input.js';
-import type { UnitsTask, UnitTask, VideoJob } from '../model.js';
+import type { FreshUrls, UnitsTask, UnitTask, VideoJob } from '../model.js';
 import { httpClient } from '../net/fetch.js';
 import { delay, retryDelayMs } from '../net/retry.js';
 import { credentials } from '../net/credentials.js';
 import { withUserAgent } from '../net/headers.js';
 import { KeyCache } from './keys.js';
+import { isVideoFatal, refusalAction, refusalStatus, UrlRenewer } from './renew.js';
 import type { VideoJobs } from './jobs.js';
 import { rangeSlicer, SegmentInspector } from './segment-bytes.js';
 import { continuationRequest } from './unit-tasks.js';
 import type { TransferStats } from './stats.js';
-
-/** Statuses that may only mean an expired token in a unit's URL: the source is asked for fresh URLs once. */
-export const TOKEN_STATUSES = new Set([401, 403, 410]);
 
 /**
  * How long a request keeps taking units: a bound on how long it holds its slot (the handler timeout
@@ -60,8 +59,8 @@ export interface StreamedResponse {
 
 export interface DownloadCrawlerOptions {
     input: CrawlInput;
-    /** Fresh URLs for a video's units (from its manifest fetched again); asked at most once per video. */
-    refreshUrls(job: VideoJob): Promise<Map<string, string>>;
+    /** Fresh URLs for a video's units (from its manifest fetched again), after signed URLs expired. */
+    refreshUrls(job: VideoJob): Promise<FreshUrls>;
     queue: RequestProvider;
     jobs: VideoJobs;
     stats: TransferStats;
@@ -102,15 +101,10 @@ export async function moveLocalUnit(file: string, root: string, final: string): 
 export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDownload {
     const { input, queue, jobs, stats, handlers } = options;
     const keys = new KeyCache({ retries: input.maxRequestRetries });
-    const refreshed = new Map<string, Promise<Map<string, string>>>();
-    const freshUrls = (job: VideoJob): Promise<Map<string, string>> => {
-        let urls = refreshed.get(job.id);
-        if (!urls) {
-            urls = options.refreshUrls(job);
-            refreshed.set(job.id, urls);
-        }
-        return urls;
-    };
+    const renewer = new UrlRenewer({
+        refresh: (job) => options.refreshUrls(job),
+        stored: (id) => jobs.counts(id).done,
+    });
     const madeDirs = new Set<string>();
     /** Last error per unit (`videoId:unit`), for the reason of a unit that fails for good. */
     const unitErrors = new Map<string, string>();
@@ -156,28 +150,60 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         return bytes;
     }
 
-    /** Fetches one segment or init section to the work folder; resolves to the bytes received. */
-    async function fetchUnit(ctx: FileDownloadCrawlingContext, job: VideoJob, unit: UnitTask): Promise<number> {
-        if (unit.localFile) return storeLocalUnit(job, unit, unit.localFile);
-        const key = unit.key
-            ? await keys.get(unit.key.uri, job.headers, await sessionProxy(job.proxySession), job.pageUrl)
-            : undefined;
+    /**
+     * Opens a unit at its latest URL (and gets its key). A refusal after other units of the video
+     * arrived means the signed URLs expired (`looksExpired`): the source is read again, as often as
+     * that helps, and the unit tried at its fresh URL. A refused key is renewed the same way; when
+     * that cannot work, the video fails with the key's error.
+     */
+    async function openUnit(
+        ctx: FileDownloadCrawlingContext,
+        job: VideoJob,
+        unit: UnitTask,
+    ): Promise<{ key?: Buffer; res: StreamedResponse }> {
         const sendHeaders = {
             ...job.headers,
             ...(unit.range ? { range: `bytes=${unit.range.offset}-${unit.range.offset + unit.range.length - 1}` } : {}),
         };
-        const res = await open(ctx, unit.url, sendHeaders, job.proxySession, job.pageUrl).catch(
-            async (error: Error) => {
-                // A refused segment may only carry an expired token: once per unit, retry at the URL its source gives when asked again.
-                if (!(error instanceof HttpStatusError) || !TOKEN_STATUSES.has(error.statusCode) || unit.refreshed)
-                    throw error;
-                unit.refreshed = true;
-                const fresh = (await freshUrls(job).catch(() => undefined))?.get(unit.unit);
-                if (!fresh || fresh === unit.url) throw error;
-                unit.url = fresh;
-                return open(ctx, fresh, sendHeaders, job.proxySession, job.pageUrl);
-            },
-        );
+        for (;;) {
+            const generation = renewer.generation(job.id);
+            const fresh = renewer.fresh(job.id, unit.unit);
+            const url = fresh?.url ?? unit.url;
+            const keyUri = fresh?.keyUri ?? unit.key?.uri;
+            try {
+                const key = keyUri
+                    ? await keys.get(keyUri, job.headers, await sessionProxy(job.proxySession), job.pageUrl)
+                    : undefined;
+                return { key, res: await open(ctx, url, sendHeaders, job.proxySession, job.pageUrl) };
+            } catch (error) {
+                const action = refusalAction(refusalStatus(error), jobs.counts(job.id).done, generation);
+                if (action === 'fail') throw error;
+                // A probe that could not look (a network error, a 5xx) is tried again with the request; else the refusal stands.
+                if (action === 'probe')
+                    await renewer.renew(job, generation).catch((renewal: Error) => {
+                        throw isRetryable(renewal) ? renewal : error;
+                    });
+                else
+                    await renewer.renew(job, generation).catch((renewal: Error) => {
+                        // A key that cannot be had is the key's failure, whatever stopped its renewal.
+                        if (error instanceof KeyError && isVideoFatal(renewal))
+                            throw new KeyError(`${error.message}; ${renewal.message}`, { cause: renewal });
+                        throw renewal;
+                    });
+                const now = renewer.fresh(job.id, unit.unit);
+                // The fresh look names the same URLs: asking again cannot help this unit.
+                if ((now?.url ?? unit.url) === url && (now?.keyUri ?? unit.key?.uri) === keyUri) {
+                    if (error instanceof KeyError || action === 'probe') throw error;
+                    throw new ExpiredError('the source read again names the same URLs', { cause: error });
+                }
+            }
+        }
+    }
+
+    /** Fetches one segment or init section to the work folder; resolves to the bytes received. */
+    async function fetchUnit(ctx: FileDownloadCrawlingContext, job: VideoJob, unit: UnitTask): Promise<number> {
+        if (unit.localFile) return storeLocalUnit(job, unit, unit.localFile);
+        const { key, res } = await openUnit(ctx, job, unit);
         const dir = jobs.workDir(job.id);
         // Once per video, not per segment: mkdir showed up in profiles at hundreds of segments.
         if (!madeDirs.has(dir)) {
@@ -253,7 +279,11 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             try {
                 bytes += await fetchUnit(ctx, job, unit);
             } catch (error) {
-                if (error instanceof KeyError) throw error;
+                // The video cannot be had (its key, URLs that expired for good): it fails now, once.
+                if (isVideoFatal(error)) {
+                    jobs.setFatal(job.id, error);
+                    throw error;
+                }
                 unitErrors.set(`${job.id}:${unit.unit}`, `${unit.unit}: ${(error as Error).message}`);
                 errors.push(error as Error);
             }
@@ -339,17 +369,17 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             const task = ctx.request.userData as UnitsTask | { kind?: string };
             if (task.kind === 'units') {
                 const { videoId, units } = task as UnitsTask;
-                // Without its key no segment of the video can be used: settle it now, not after every unit.
-                let settled = error instanceof KeyError;
+                // Without its key or its URLs no unit of the video can be used: settle it now, not after every unit.
+                const fatal = isVideoFatal(error);
+                let settled = fatal;
                 for (const { unit } of units) {
                     if (jobs.isDone(videoId, unit)) continue;
                     // Another request took the unit over and answers for it.
                     const holder = jobs.claims.holder(videoId, unit);
                     if (holder !== undefined && holder !== ctx.request.uniqueKey) continue;
-                    const reason =
-                        error instanceof KeyError
-                            ? error.message
-                            : (unitErrors.get(`${videoId}:${unit}`) ?? `${unit}: ${error.message}`);
+                    const reason = fatal
+                        ? error.message
+                        : (unitErrors.get(`${videoId}:${unit}`) ?? `${unit}: ${error.message}`);
                     settled = jobs.unitFailed(videoId, unit, reason) || settled;
                 }
                 if (settled) handlers.onVideoSettled(videoId);

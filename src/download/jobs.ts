@@ -21,6 +21,8 @@ import { UnitClaims } from './unit-claims.js';
 interface Progress {
     done: Set<string>;
     failed: Map<string, string>;
+    /** Why no unit of the video can be used (its key, URLs that expired for good), with its code. */
+    fatal?: { code?: string; message: string };
 }
 
 export class VideoJobs {
@@ -151,6 +153,16 @@ export class VideoJobs {
         const job = this.jobs.get(id);
         const p = this.progress.get(id);
         return { done: p?.done.size ?? 0, failed: p?.failed.size ?? 0, total: job ? totalUnits(job) : 0 };
+    }
+
+    /** The video cannot be had as a whole: its item says this, once, with the error's code. */
+    setFatal(id: string, error: Error & { code?: string }): void {
+        const p = this.progress.get(id);
+        if (p && !p.fatal) p.fatal = { code: error.code, message: error.message };
+    }
+
+    fatal(id: string): { code?: string; message: string } | undefined {
+        return this.progress.get(id)?.fatal;
     }
 
     failures(id: string): Map<string, string> {

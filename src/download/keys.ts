@@ -1,5 +1,5 @@
 /** AES-128 keys: fetched once per URI with the page's headers, checked, cached for the run. */
-import { KeyError, redactUrl } from '../errors.js';
+import { HttpStatusError, KeyError, redactUrl } from '../errors.js';
 import type { Headers } from '../model.js';
 import { fetchBytes, type FetchOptions } from '../net/fetch.js';
 
@@ -11,19 +11,33 @@ export function checkKey(body: Buffer, contentType: string, url: string): Buffer
     throw new KeyError(`the key at ${redactUrl(url)} is ${body.length} bytes (${ct}), not a 16-byte AES-128 key`);
 }
 
+/** A key fetch that failed after its retries, as the `KeyError` every unit that needs the key gets. Pure. */
+export function keyFailure(error: unknown, url: string): KeyError {
+    if (error instanceof KeyError) return error;
+    const why = error instanceof HttpStatusError ? `HTTP ${error.statusCode}` : (error as Error).message;
+    return new KeyError(`the key at ${redactUrl(url)} could not be fetched (${why})`, { cause: error });
+}
+
 export class KeyCache {
     private readonly keys = new Map<string, Promise<Buffer>>();
 
     constructor(private readonly options: Omit<FetchOptions, 'headers' | 'maxBytes' | 'proxyUrl'>) {}
 
+    /**
+     * The key at `uri`. A fetch is retried within the retry budget (`fetchBytes`); one that still fails
+     * is kept as a `KeyError`: asking again for every remaining segment only repeated the refusal
+     * (issue 21: a key answering 403 was fetched once per segment). A key whose signed URL expired is
+     * renewed by the caller under a fresh URI, which this cache has not seen.
+     */
     get(uri: string, headers: Headers, proxyUrl?: string, pageUrl?: string): Promise<Buffer> {
         let key = this.keys.get(uri);
         if (!key) {
-            key = fetchBytes(uri, { ...this.options, headers, proxyUrl, pageUrl, maxBytes: 64 * 1024 }).then((r) =>
-                checkKey(r.body, r.contentType, uri),
+            key = fetchBytes(uri, { ...this.options, headers, proxyUrl, pageUrl, maxBytes: 64 * 1024 }).then(
+                (r) => checkKey(r.body, r.contentType, uri),
+                (error: unknown) => {
+                    throw keyFailure(error, uri);
+                },
             );
-            // A failed fetch is not cached: the next segment that needs the key tries again.
-            key.catch(() => this.keys.delete(uri));
             this.keys.set(uri, key);
         }
         return key;

@@ -136,6 +136,12 @@ export class VideoFinisher {
         const counts = this.jobs.counts(id);
         const live = this.live.get(id);
         this.live.delete(id);
+        const fatal = this.jobs.fatal(id);
+        if (fatal) {
+            live?.stop();
+            await this.fail(job, { ...base, segments: counts.done, error: fatal.message, errorCode: fatal.code });
+            return;
+        }
         if (failures.size > 0) {
             live?.stop();
             const seqs = missingSequences(job, failures.keys());

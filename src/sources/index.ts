@@ -18,7 +18,7 @@ import type {
 } from '../model.js';
 import { looksLikeMpd, pollDashTrack, resolveDash } from './dash/resolve.js';
 import { resolveFile } from './file/resolve.js';
-import { pollHlsTrack, refreshHlsUrls } from './hls/refresh.js';
+import { pollHlsTrack } from './hls/refresh.js';
 import { looksLikeHls, resolveHls } from './hls/resolve.js';
 import { planMse } from './mse/plan.js';
 
@@ -108,11 +108,6 @@ export async function resolvePlan(
 }
 
 /**
- * Fresh URLs for a job's units after a refusal that smells of an expired token: HLS playlists are
- * fetched again and matched by media sequence. DASH and files keep their URLs (their tokens, when
- * any, usually sit on the MPD or the file and last the whole download).
- */
-/**
  * Subtitle files a page's `<track>` elements name, as tracks of its video: one text unit each,
  * after the tracks the manifest already has (a language the manifest covers is not added twice).
  */
@@ -150,7 +145,5 @@ export async function pollTrack(job: VideoJob, track: TrackJob, fetcher: Manifes
     throw new ManifestError(`following a live ${job.format} source is not supported`);
 }
 
-export async function refreshUnitUrls(job: VideoJob, fetcher: ManifestFetcher): Promise<Map<string, string>> {
-    if (job.format === 'hls') return refreshHlsUrls(job, fetcher);
-    return new Map();
-}
+// Fresh URLs after signed ones expired (src/sources/renew.ts).
+export { refreshUnitUrls } from './renew.js';

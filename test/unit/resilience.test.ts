@@ -41,8 +41,8 @@ test('fresh segment URLs are matched by media sequence number', () => {
     ) as types.MediaPlaylist;
     const urls = freshUnitUrls(job, new Map([['https://cdn.test/v.m3u8', refreshed]]));
     assert.equal(urls.get('v-seg-000000.bin'), undefined, 'sequence 10 left the window');
-    assert.equal(urls.get('v-seg-000001.bin'), 'https://cdn.test/s11.ts?t=new');
-    assert.equal(urls.get('v-seg-000002.bin'), 'https://cdn.test/s12.ts?t=new');
+    assert.equal(urls.get('v-seg-000001.bin')?.url, 'https://cdn.test/s11.ts?t=new');
+    assert.equal(urls.get('v-seg-000002.bin')?.url, 'https://cdn.test/s12.ts?t=new');
 });
 
 test('fault choice is stable per path and covers both kinds', () => {

@@ -1,39 +1,78 @@
 /**
- * Expired-token 403s: CDNs sign segment URLs with short-lived tokens. When a segment is refused,
- * the job's playlists are fetched again (once per video, by the download stage) and each unit is
- * matched to its fresh URL by media sequence number.
+ * Signed URLs that expired: the job's media playlists are fetched again and each unit is matched to
+ * its fresh URL by media sequence number (or position). A media playlist that is refused itself is
+ * looked up again in the master playlist it came from, by path: a signed master lists freshly signed
+ * media playlists.
  */
 import type { types } from 'hls-parser';
-import { ManifestError } from '../../errors.js';
-import { unitName, type ManifestFetcher, type TrackJob, type TrackPlan, type VideoJob } from '../../model.js';
+import { HttpStatusError, ManifestError } from '../../errors.js';
+import type { FetchedText, FreshUnit, FreshUrls, ManifestFetcher, TrackJob, TrackPlan, VideoJob } from '../../model.js';
+import { resolveUrl } from '../../urls.js';
+import { addFreshUnits } from '../match.js';
 import { planTrack } from './plan.js';
 import { parsePlaylist } from './resolve.js';
 
-/** unit → URL in freshly fetched playlists (by playlist URL), matched by media sequence number. Pure. */
-export function freshUnitUrls(job: VideoJob, playlists: Map<string, types.MediaPlaylist>): Map<string, string> {
-    const urls = new Map<string, string>();
+/** unit → fresh URLs in freshly fetched playlists (by playlist URL), matched by media sequence number. Pure. */
+export function freshUnitUrls(job: VideoJob, playlists: Map<string, types.MediaPlaylist>): Map<string, FreshUnit> {
+    const urls = new Map<string, FreshUnit>();
     for (const track of job.tracks) {
         const playlist = playlists.get(track.sourceUrl);
-        if (!playlist) continue;
-        const plan = planTrack(playlist, track.sourceUrl, track.name);
-        const bySeq = new Map(plan.segments.map((s) => [s.seq, s.url]));
-        for (let i = 0; i < track.segments; i++) {
-            const fresh = bySeq.get(track.firstSeq + i);
-            if (fresh) urls.set(unitName(track.name, 'seg', i), fresh);
-        }
-        plan.inits.forEach((m, i) => urls.set(unitName(track.name, 'init', i), m.url));
+        if (playlist) addFreshUnits(track, planTrack(playlist, track.sourceUrl, track.name), urls);
     }
     return urls;
 }
 
-export async function refreshHlsUrls(job: VideoJob, fetcher: ManifestFetcher): Promise<Map<string, string>> {
-    const playlists = new Map<string, types.MediaPlaylist>();
-    for (const track of job.tracks) {
-        const res = await fetcher.text(track.sourceUrl);
-        const parsed = parsePlaylist(res.text, res.contentType);
-        if (!parsed.isMasterPlaylist) playlists.set(track.sourceUrl, parsed);
+/** URL without its query: what a re-signed URL keeps. Pure. */
+const pathOf = (url: string): string => {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+};
+
+/** Every playlist a master lists (variants and renditions), by path → its URL there now. */
+async function listedPlaylists(masterUrl: string, fetcher: ManifestFetcher): Promise<Map<string, string>> {
+    const res = await fetcher.text(masterUrl);
+    const master = parsePlaylist(res.text, res.contentType);
+    const listed = new Map<string, string>();
+    if (!master.isMasterPlaylist) return listed;
+    const uris = master.variants.flatMap((v) => [
+        v.uri,
+        ...[...v.audio, ...v.video, ...v.subtitles].flatMap((r) => (r.uri ? [r.uri] : [])),
+    ]);
+    for (const uri of uris) {
+        const url = resolveUrl(uri, res.url);
+        listed.set(pathOf(url), url);
     }
-    return freshUnitUrls(job, playlists);
+    return listed;
+}
+
+export async function refreshHlsUrls(job: VideoJob, fetcher: ManifestFetcher): Promise<FreshUrls> {
+    const units = new Map<string, FreshUnit>();
+    const sources = new Map<string, string>();
+    let listed: Map<string, string> | undefined;
+    const refreshTrack = async (track: TrackJob): Promise<void> => {
+        let res: FetchedText;
+        try {
+            res = await fetcher.text(track.sourceUrl);
+        } catch (error) {
+            if (!(error instanceof HttpStatusError) || job.url === track.sourceUrl) throw error;
+            listed ??= await listedPlaylists(job.url, fetcher);
+            const moved = listed.get(pathOf(track.sourceUrl));
+            if (!moved) throw error;
+            res = await fetcher.text(moved);
+            sources.set(track.name, moved);
+        }
+        const parsed = parsePlaylist(res.text, res.contentType);
+        if (parsed.isMasterPlaylist) throw new ManifestError('a media playlist turned into a master playlist');
+        const unmatched = addFreshUnits(track, planTrack(parsed, res.url, track.name), units);
+        if (unmatched === track.segments)
+            throw new ManifestError('the playlist read again lists none of the segments still to fetch');
+    };
+    for (const track of job.tracks) {
+        // A subtitle file (a page's <track>) is no playlist, and a lost subtitle costs its track, not the video.
+        if (track.subtitles) await refreshTrack(track).catch(() => undefined);
+        else await refreshTrack(track);
+    }
+    return { units, sources };
 }
 
 /** The current window of a live track's media playlist. */
