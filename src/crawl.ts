@@ -20,6 +20,7 @@ import type { MediaItem, VideoJob } from './model.js';
 import { VideoSubmitter } from './video-submitter.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
+import { applyStartPolicy, refusedPageRequests } from './net/guard.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
 import { directHeaders, openStartRequests, startSites, withSiteHeaders } from './start-requests.js';
 import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
@@ -36,6 +37,8 @@ export interface CrawlSummary {
     secs: number;
     /** The crawl was told to stop before it was done (the platform's `aborting`, the run timeout). */
     stopped: boolean;
+    /** Page requests (subresources, frames, workers) the network policy refused. */
+    refusedRequests?: number;
 }
 
 export interface CrawlOptions {
@@ -91,6 +94,12 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     // Remote URL lists are fetched here; the input's cookies and headers go to these URLs' sites.
     const starts = await openStartRequests(input, proxyConfiguration);
     const access = { cookies: input.cookies, headers: input.headers, sites: startSites(starts) };
+    // Private networks are reachable only as far as the start URLs are in them (net/address-policy.ts).
+    await applyStartPolicy(
+        starts.map((s) => s.url),
+        input.allowPrivateNetwork,
+        proxyConfiguration !== undefined,
+    );
     const pageOf = (url: string) => ({ url, headers: starts.find((s) => s.url === url)?.headers ?? {} });
     // Manifests and video files named by their URL are downloaded without rendering a page.
     // A split crawl: every worker renders pages from the shared queue; worker 0 alone takes the direct URLs.
@@ -225,6 +234,13 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                         });
                     }
                 },
+                async onRefusedMedia(pageUrl, refused) {
+                    for (const { url, kind, reason } of refused) {
+                        const wanted = kind === 'image' ? input.downloadImages : input.downloadVideos;
+                        const item = { type: kind, status: 'skipped', pageUrl, url, error: reason } as const;
+                        if (wanted) await note({ ...item, errorCode: 'PRIVATE_NETWORK' });
+                    }
+                },
                 async onNothingFound(pageUrl, title) {
                     const what = [input.downloadVideos && 'video', input.downloadImages && 'image']
                         .filter(Boolean)
@@ -292,5 +308,6 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         bytes: stats.bytes,
         secs: (Date.now() - started) / 1000,
         stopped: signal?.aborted ?? false,
+        refusedRequests: refusedPageRequests.count,
     };
 }

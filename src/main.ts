@@ -142,6 +142,7 @@ try {
         secs: summary?.secs ?? process.uptime(),
         bytes: summary?.bytes ?? 0,
         stopped: lifecycle.reason,
+        refused: summary?.refusedRequests,
     };
     log.info(`${summaryMessage(outcome)}${summary ? ` Up to ${summary.peakConnections} connections at once.` : ''}`);
     // Failures first: they are what a person has to act on.
@@ -153,7 +154,7 @@ try {
     if (ordered.length > SUMMARY_LINES) {
         log.info(`  … and ${ordered.length - SUMMARY_LINES} more items in the dataset and the report`);
     }
-    const report = await writeReport(all, stopNotice());
+    const report = await writeReport(all, stopNotice(), summary?.refusedRequests);
     if (atHome) log.info(`Report: ${report}`);
     else {
         const dataset = path.join(storageDir(), 'datasets', 'default');

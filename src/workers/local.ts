@@ -44,6 +44,7 @@ export function sumSummaries(parts: readonly CrawlSummary[], secs: number): Craw
         bytes: sum((s) => s.bytes),
         secs,
         stopped: parts.some((s) => s.stopped),
+        refusedRequests: sum((s) => s.refusedRequests ?? 0),
     };
 }
 
