@@ -52,6 +52,19 @@ export function addressesRefusal(host: string, addresses: readonly string[]): st
 
 const ERROR_CODE = 'EPRIVATENETWORK';
 
+type Resolver = (
+    hostname: string,
+    options: dns.LookupAllOptions,
+    callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+let resolver: Resolver = dns.lookup;
+
+/** Tests: the system resolver replaced (a name that resolves to loopback without touching /etc/hosts). */
+export function setResolver(next: Resolver | undefined): void {
+    resolver = next ?? dns.lookup;
+}
+
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
@@ -61,7 +74,7 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
 export function policyLookup(hostname: string, options: dns.LookupOptions | LookupCallback, cb?: LookupCallback): void {
     const callback = (typeof options === 'function' ? options : cb)!;
     const opts: dns.LookupOptions = typeof options === 'function' ? {} : options;
-    dns.lookup(hostname, { ...opts, all: true }, (error, addresses) => {
+    resolver(hostname, { ...opts, all: true }, (error, addresses) => {
         if (error) return callback(error, '');
         const reason = addressesRefusal(
             hostname,
@@ -111,11 +124,10 @@ export function setProxied(value: boolean): void {
     proxied = value;
 }
 
+// A name that does not resolve is refused by no policy: its fetch fails on its own.
 const lookupAll = (host: string): Promise<string[]> =>
-    dns.promises.lookup(host, { all: true }).then(
-        (list) => list.map((a) => a.address),
-        // A name that does not resolve is refused by no policy: its fetch fails on its own.
-        () => [],
+    new Promise((resolve) =>
+        resolver(host, { all: true }, (error, list) => resolve(error ? [] : list.map((a) => a.address))),
     );
 
 /**
