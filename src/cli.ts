@@ -50,6 +50,11 @@ const OPTIONS = {
     images: { field: 'downloadImages', type: 'boolean', help: '--no-images: skip images' },
     videos: { field: 'downloadVideos', type: 'boolean', help: '--no-videos: skip videos' },
     subtitles: { field: 'subtitles', type: 'boolean', help: '--no-subtitles: skip subtitle tracks' },
+    'allow-private-network': {
+        field: 'allowPrivateNetwork',
+        type: 'boolean',
+        help: 'let pages and media reach loopback and private addresses',
+    },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;

@@ -20,6 +20,7 @@ import type { MediaItem, VideoJob } from './model.js';
 import { VideoSubmitter } from './video-submitter.js';
 import { sleep } from './net/retry.js';
 import { UnsafeUrlError } from './urls.js';
+import { applyStartPolicy, refusedPageRequests } from './net/guard.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
 import { openStartRequests, startSites } from './start-requests.js';
 import { credentials } from './net/credentials.js';
@@ -40,6 +41,8 @@ export interface CrawlSummary {
     stopped: boolean;
     /** What the report says beside the items (worker runs that could not start). */
     notices?: string[];
+    /** Page requests (subresources, frames, workers) the network policy refused. */
+    refusedRequests?: number;
 }
 
 export interface CrawlOptions {
@@ -102,6 +105,12 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const pageAccess = { ...access, ownHeaders: (url: string) => credentials.ownHeaders(url) };
     const stripped = <T extends { headers: Headers }>(found: readonly T[]): T[] =>
         found.map((f) => ({ ...f, headers: credentials.strip(f.headers) }));
+    // Private networks are reachable only as far as the start URLs are in them (net/address-policy.ts).
+    await applyStartPolicy(
+        starts.map((s) => s.url),
+        input.allowPrivateNetwork,
+        proxyConfiguration !== undefined,
+    );
     // Manifests and video files named by their URL are downloaded without rendering a page.
     // A split crawl: every worker renders pages from the shared queue; worker 0 alone takes the direct URLs.
     const role = workerRole();
@@ -239,6 +248,13 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                         });
                     }
                 },
+                async onRefusedMedia(pageUrl, refused) {
+                    for (const { url, kind, reason } of refused) {
+                        const wanted = kind === 'image' ? input.downloadImages : input.downloadVideos;
+                        const item = { type: kind, status: 'skipped', pageUrl, url, error: reason } as const;
+                        if (wanted) await note({ ...item, errorCode: 'PRIVATE_NETWORK' });
+                    }
+                },
                 async onNothingFound(pageUrl, title) {
                     const what = [input.downloadVideos && 'video', input.downloadImages && 'image']
                         .filter(Boolean)
@@ -307,5 +323,6 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         bytes: stats.bytes,
         secs: (Date.now() - started) / 1000,
         stopped: signal?.aborted ?? false,
+        refusedRequests: refusedPageRequests.count,
     };
 }

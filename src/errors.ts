@@ -16,6 +16,7 @@ export type ErrorCode =
     | 'NETWORK'
     | 'TOO_LARGE'
     | 'UNSAFE_URL'
+    | 'PRIVATE_NETWORK'
     | 'DRM'
     | 'MANIFEST'
     | 'KEY'
@@ -97,6 +98,14 @@ export class UnsafeUrlError extends PermanentMediaError {
             'UNSAFE_URL',
             `refused to fetch "${url.slice(0, 200)}": only http and https URLs are fetched from page or manifest content`,
         );
+    }
+}
+
+/** A target in a private network that the start URLs do not allow (net/address-policy.ts): never fetched. */
+export class PrivateNetworkError extends PermanentMediaError {
+    override name = 'PrivateNetworkError';
+    constructor(reason: string) {
+        super('PRIVATE_NETWORK', reason);
     }
 }
 

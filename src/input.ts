@@ -62,6 +62,8 @@ export interface CrawlInput {
     subtitles: boolean;
     /** Longest recording of a live stream with no end (0: none); streams that end are followed to it. */
     maxLiveSecs: number;
+    /** Let pages and media reach loopback, link-local and private addresses (net/address-policy.ts). */
+    allowPrivateNetwork: boolean;
 }
 
 /** Raised for input a person must fix; `field` names the offending field. */
@@ -92,6 +94,7 @@ export const DEFAULTS = {
     workers: 1,
     subtitles: true,
     maxLiveSecs: 600,
+    allowPrivateNetwork: false,
 } as const;
 
 type Raw = Record<string, unknown>;
@@ -117,7 +120,7 @@ function int(raw: Raw, field: keyof typeof DEFAULTS, min: number, max = Number.M
     return value;
 }
 
-function bool(raw: Raw, field: 'downloadVideos' | 'downloadImages' | 'subtitles'): boolean {
+function bool(raw: Raw, field: 'downloadVideos' | 'downloadImages' | 'subtitles' | 'allowPrivateNetwork'): boolean {
     const value = raw[field] ?? DEFAULTS[field];
     if (typeof value !== 'boolean') throw new InputError(field, `expected true or false, got ${JSON.stringify(value)}`);
     return value;
@@ -331,5 +334,6 @@ export function parseInput(rawInput: unknown): CrawlInput {
         workers: workers(raw),
         subtitles: bool(raw, 'subtitles'),
         maxLiveSecs: int(raw, 'maxLiveSecs', 0, 86_400),
+        allowPrivateNetwork: bool(raw, 'allowPrivateNetwork'),
     };
 }

@@ -165,6 +165,7 @@ try {
         secs: summary?.secs ?? process.uptime(),
         bytes: summary?.bytes ?? 0,
         stopped: lifecycle.reason,
+        refused: summary?.refusedRequests,
     };
     log.info(`${summaryMessage(outcome)}${summary ? ` Up to ${summary.peakConnections} connections at once.` : ''}`);
     // Failures first: they are what a person has to act on.
@@ -177,7 +178,7 @@ try {
         log.info(`  … and ${ordered.length - SUMMARY_LINES} more items in the dataset and the report`);
     }
     const notices = [stopNotice(), ...(summary?.notices ?? [])].filter(Boolean);
-    const report = await writeReport(all, notices.length ? notices.join(' ') : undefined);
+    const report = await writeReport(all, notices.length ? notices.join(' ') : undefined, summary?.refusedRequests);
     if (atHome) log.info(`Report: ${report}`);
     else {
         const dataset = path.join(storageDir(), 'datasets', 'default');

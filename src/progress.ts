@@ -151,12 +151,17 @@ export interface RunOutcome {
     bytes: number;
     /** Why the run stopped before it was done, if it did. */
     stopped?: 'aborting' | 'timeout';
+    /** Page requests the network policy refused. */
+    refused?: number;
 }
 
 /** The summary status message a run ends with. Pure. */
 export function summaryMessage(o: RunOutcome): string {
     const mb = (o.bytes / 1e6).toFixed(1);
-    const counts = `${o.ok} stored, ${o.failed} failed, ${o.skipped} skipped; ${mb} MB downloaded`;
+    const refused = o.refused
+        ? `; ${o.refused} page request${o.refused === 1 ? '' : 's'} refused by the network policy`
+        : '';
+    const counts = `${o.ok} stored, ${o.failed} failed, ${o.skipped} skipped; ${mb} MB downloaded${refused}`;
     const secs = `${o.secs.toFixed(0)} s`;
     const dropped = 'Downloads in progress were dropped';
     if (o.stopped === 'aborting') return `Aborted after ${secs}: ${counts}. ${dropped}; REPORT lists what was stored.`;

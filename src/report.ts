@@ -28,6 +28,8 @@ export function renderReport(
     items: readonly ReportItem[],
     link: (key: string, contentType: string) => string,
     notice?: string,
+    /** Page requests (subresources, frames, workers) the network policy refused. */
+    refusedRequests = 0,
 ): string {
     const videos = items.filter((i) => i.type === 'video' && i.status === 'ok');
     const audios = items.filter((i) => i.type === 'audio' && i.status === 'ok');
@@ -88,7 +90,7 @@ figcaption{padding:.5em;font-size:14px} .images{display:grid;grid-template-colum
 table{border-collapse:collapse;width:100%;font-size:14px} td{border-top:1px solid #eee;padding:4px 8px;vertical-align:top} .failed td:last-child{color:#b00}
 </style></head><body>
 <h1>Media crawl report</h1>
-${notice ? `<p class="notice">${esc(notice)}</p>\n` : ''}<div class="sum">${videos.length} videos, ${audios.length} audio and ${images.length} images stored · ${skipped.length} skipped · ${failed.length} failed · ${new Date().toISOString()}</div>
+${notice ? `<p class="notice">${esc(notice)}</p>\n` : ''}<div class="sum">${videos.length} videos, ${audios.length} audio and ${images.length} images stored · ${skipped.length} skipped · ${failed.length} failed${refusedRequests ? ` · ${refusedRequests} page request${refusedRequests === 1 ? '' : 's'} refused (private networks)` : ''} · ${new Date().toISOString()}</div>
 <h2>Videos</h2><div class="videos">${videoCards || '<p>none</p>'}</div>
 <h2>Audio</h2><ul class="audios">${audioRows || '<li>none</li>'}</ul>
 <h2>Images</h2><div class="images">${imageGrid || '<p>none</p>'}</div>
@@ -101,12 +103,14 @@ ${notice ? `<p class="notice">${esc(notice)}</p>\n` : ''}<div class="sum">${vide
 export const REPORT_KEY = 'REPORT';
 
 /** Writes REPORT(.html) into the default key-value store; returns where it can be opened. */
-export async function writeReport(items: readonly ReportItem[], notice?: string): Promise<string> {
+export async function writeReport(items: readonly ReportItem[], notice?: string, refused?: number): Promise<string> {
     const store = await KeyValueStore.open();
     // Locally the report sits beside the files it links; on the platform links are public record URLs.
     const link = Actor.isAtHome()
         ? (key: string) => store.getPublicUrl(key)
         : (key: string, contentType: string) => `${encodeURIComponent(key)}.${extensionFor(contentType)}`;
-    await store.setValue(REPORT_KEY, renderReport(items, link, notice), { contentType: 'text/html; charset=utf-8' });
+    await store.setValue(REPORT_KEY, renderReport(items, link, notice, refused), {
+        contentType: 'text/html; charset=utf-8',
+    });
     return Actor.isAtHome() ? store.getPublicUrl(REPORT_KEY) : `${REPORT_KEY}.html`;
 }

@@ -11,6 +11,7 @@ import { errorCode } from './errors.js';
 import type { CrawlInput } from './input.js';
 import { planDuration, type FoundVideos, type MediaItem, type VideoCandidate, type VideoJob } from './model.js';
 import { MediaClient } from './net/media-client.js';
+import { urlsRefusal } from './net/guard.js';
 import { nameFromUrl, pushNoteOnce } from './output.js';
 import { formatFromUrl, resolvePlan, withPageSubtitles } from './sources/index.js';
 import { normalizeUrl } from './urls.js';
@@ -77,6 +78,8 @@ export function chooseCandidates(candidates: readonly VideoCandidate[]): VideoCa
     return manifests.length ? manifests : [...candidates];
 }
 
+const PRIVATE = 'PRIVATE_NETWORK';
+
 /** Requests queued before a video's download starts; the rest follow in the background. */
 const FIRST_BATCH = 16;
 
@@ -118,7 +121,14 @@ export class VideoSubmitter {
         let submitted = 0;
         const failures: { candidate: VideoCandidate; error: Error }[] = [];
         const shownElsewhere: { candidate: VideoCandidate; page: string }[] = [];
-        for (const candidate of chooseCandidates(found.candidates)) {
+        // Targets the network policy refuses as written: each one an item, whatever else the page shows.
+        const allowed: VideoCandidate[] = [];
+        for (const candidate of found.candidates) {
+            const refused = candidate.inline ? undefined : await urlsRefusal([candidate.url]);
+            if (!refused) allowed.push(candidate);
+            else await this.note(videoNote(found, candidate, 'skipped', refused, { errorCode: PRIVATE }));
+        }
+        for (const candidate of chooseCandidates(allowed)) {
             const coveredBy = await this.coveredBy(candidate.url, found.pageUrl);
             if (coveredBy !== undefined) {
                 if (coveredBy !== found.pageUrl) shownElsewhere.push({ candidate, page: coveredBy });
@@ -136,9 +146,15 @@ export class VideoSubmitter {
             for (const { candidate, page } of shownElsewhere) await this.pushSameVideo(found, candidate, page);
         // What the player fetched is a real video; a URL merely mentioned in a script may be stale,
         // so it is reported only when nothing better was found.
-        const reported = failures.filter((f) => f.candidate.source === 'network' || submitted === 0);
+        // A refused target (a redirect into a private network) is always reported, as skipped.
+        const refusedHere = failures.filter((f) => errorCode(f.error) === PRIVATE);
+        const others = failures.filter((f) => errorCode(f.error) !== PRIVATE);
+        const reported = others.filter((f) => f.candidate.source === 'network' || submitted === 0);
         for (const { candidate, error } of submitted === 0 ? reported.slice(0, 1) : reported) {
             await this.note(videoNote(found, candidate, 'failed', error.message, { errorCode: errorCode(error) }));
+        }
+        for (const { candidate, error } of refusedHere) {
+            await this.note(videoNote(found, candidate, 'skipped', error.message, { errorCode: PRIVATE }));
         }
         return submitted;
     }
@@ -219,6 +235,15 @@ export class VideoSubmitter {
         // The page's `<track>` files belong to its (first) video.
         const firstOfPage = !this.jobs.all().some((j) => j.pageUrl === found.pageUrl);
         const plan = firstOfPage && found.subtitles?.length ? withPageSubtitles(resolved, found.subtitles) : resolved;
+        // A playlist whose segments, keys or subtitles point into a refused network is refused whole.
+        const units = plan.tracks.flatMap((t) => [...t.inits, ...t.segments]);
+        const refused = await urlsRefusal(units.flatMap((u) => (u.key ? [u.url, u.key.uri] : [u.url])));
+        if (refused) {
+            const why = `${refused}: the video's segments point there, nothing was downloaded`;
+            await this.note(videoNote(found, candidate, 'skipped', why, { format: plan.format, errorCode: PRIVATE }));
+            await this.claims.confirm('video', id);
+            return true;
+        }
         for (const url of [plan.url, plan.variantUrl, ...plan.relatedUrls]) {
             this.covered.set(normalizeUrl(url), found.pageUrl);
         }

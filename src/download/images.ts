@@ -21,7 +21,8 @@ import type { ImageTask, MediaItem } from '../model.js';
 import { normalizeUrl } from '../urls.js';
 import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../archive.js';
 import type { Claims } from '../workers/claims.js';
-import { CorruptUnitError, NotAnImageError } from '../errors.js';
+import { CorruptUnitError, errorCode, NotAnImageError } from '../errors.js';
+import { urlsRefusal } from '../net/guard.js';
 import { decodeDataUri, inlineLabel, placeholderByContent } from '../image-content.js';
 import type { StreamedResponse } from './download-crawler.js';
 import { credentials } from '../net/credentials.js';
@@ -187,6 +188,19 @@ export class ImageSaver {
             claimed.push(claim);
             if (/^data:/i.test(image.url)) {
                 await this.storeInline(pageUrl, image.url, image.alt);
+                continue;
+            }
+            // A target the network policy refuses (as written, or by what its host resolves to): never fetched.
+            const refused = await urlsRefusal([image.url]);
+            if (refused) {
+                const item = {
+                    pageUrl,
+                    url: image.url,
+                    title: image.alt,
+                    error: refused,
+                    errorCode: 'PRIVATE_NETWORK',
+                };
+                await pushNoteOnce({ type: 'image', status: 'skipped', ...item }, this.claims);
                 continue;
             }
             const earlier = await this.archive.get(archiveKeys.imageUrl(image.url));
@@ -394,6 +408,12 @@ export class ImageSaver {
               `the thumbnail ${inlineLabel(task.thumbnail.url)} is downloaded in its place`
             : error.message;
         const item = { pageUrl: task.pageUrl, url: ctx.request.url, title: task.alt, error: message };
+        // Refused by the network policy on the way (a redirect into a private network): skipped, with why.
+        if (errorCode(error) === 'PRIVATE_NETWORK') {
+            await pushItem({ type: 'image', status: 'skipped', ...item, errorCode: 'PRIVATE_NETWORK' });
+            if (task.thumbnail) await this.useThumbnail(ctx, task);
+            return;
+        }
         await pushItem({ type: 'image', status: 'failed', ...item });
         if (task.thumbnail) await this.useThumbnail(ctx, task);
     }

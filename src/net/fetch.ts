@@ -2,11 +2,12 @@
  * Small buffered fetches with retries: playlists and keys (kilobytes). Segments and images are
  * streamed by the download crawler instead.
  */
-import { GotScrapingHttpClient } from '@crawlee/core';
+import { GotScrapingHttpClient, type HttpRequest, type HttpResponse, type ResponseTypes } from '@crawlee/core';
 import { HttpStatusError, isRetryable, ResponseTooLargeError } from '../errors.js';
 import { retryDelayMs, sleep } from './retry.js';
 import { credentials } from './credentials.js';
 import { withUserAgent, type Headers } from './headers.js';
+import { asPolicyError, guardRequest } from './guard.js';
 
 // The error classes live with the rest of the hierarchy; re-exported for the callers of this module.
 export { HttpStatusError, redactUrl, ResponseTooLargeError } from '../errors.js';
@@ -27,7 +28,29 @@ export interface FetchedBody {
     contentType: string;
 }
 
-export const httpClient = new GotScrapingHttpClient();
+/**
+ * Crawlee's got-scraping client with the network policy on every request (net/guard.ts): the one
+ * HTTP client of manifests, keys, probes, refreshes, segments and images.
+ */
+class PolicyHttpClient extends GotScrapingHttpClient {
+    override async sendRequest<T extends keyof ResponseTypes>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
+        try {
+            return await super.sendRequest(guardRequest(request));
+        } catch (error) {
+            throw asPolicyError(error);
+        }
+    }
+
+    override async stream(...[request, onRedirect]: Parameters<GotScrapingHttpClient['stream']>) {
+        try {
+            return await super.stream(guardRequest(request), onRedirect);
+        } catch (error) {
+            throw asPolicyError(error);
+        }
+    }
+}
+
+export const httpClient = new PolicyHttpClient();
 
 export function decodeDataUrl(url: string): FetchedBody {
     const m = /^data:([^,]*?)(;base64)?,(.*)$/is.exec(url);

@@ -8,6 +8,7 @@
  * after the page stage is imported hides most of the rest behind opening storages and starting the
  * download crawler. Cookies still follow a page's Crawlee session (persisted per session).
  */
+import net, { type AddressInfo } from 'node:net';
 import { PlaywrightLauncher, type PlaywrightLaunchContext } from '@crawlee/playwright';
 import { chromium, type Browser, type BrowserType, type LaunchOptions } from 'playwright';
 import type { CrawlInput } from '../input.js';
@@ -20,6 +21,30 @@ interface Early {
 }
 
 let early: Early | undefined;
+
+/**
+ * Where the browser's own requests go: a port on loopback that closes every connection. Chromium
+ * sends requests of its own (component updates to update.googleapis.com, network time from
+ * clients2.google.com, accounts.google.com) despite --disable-background-networking and
+ * --disable-component-update; measured through a test proxy, flags such as
+ * --disable-features=NetworkTimeServiceQuerying did not stop the component and account requests.
+ * Those requests use the browser-wide proxy, pages their context's: so the browser-wide proxy is
+ * this dead end, and every page's context gets its own (the run's proxy, else `bypass: '*'`, which
+ * is a direct connection). Started at import: the launch options must be known synchronously.
+ */
+const blackhole = net.createServer((socket) => {
+    browserOwnConnections.count++;
+    socket.destroy();
+});
+blackhole.unref();
+await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
+const BLACKHOLE_PROXY = `http://127.0.0.1:${(blackhole.address() as AddressInfo).port}`;
+
+/** Connections the browser tried to make of its own (to the dead end). */
+export const browserOwnConnections = { count: 0 };
+
+/** A page context without the run's proxy: direct, not through the browser-wide dead end. */
+export const DIRECT_CONTEXT_PROXY = { server: BLACKHOLE_PROXY, bypass: '*' };
 
 /** `chromium`, except that launching with an early launch's options hands that browser over. */
 const launcher: BrowserType = Object.create(chromium, {
@@ -40,7 +65,15 @@ export function pageLaunchContext(executablePath: string): PlaywrightLaunchConte
     return {
         launcher,
         useIncognitoPages: true,
-        launchOptions: { executablePath, headless: true, args: [...CHROMIUM_ARGS] },
+        launchOptions: {
+            executablePath,
+            headless: true,
+            args: [...CHROMIUM_ARGS],
+            proxy: { server: BLACKHOLE_PROXY },
+            // Crawlee hands these to every incognito page's context too: no service worker, whose requests
+            // no route sees (network-guard.ts). Chromium's launch ignores the option.
+            ...({ serviceWorkers: 'block' } as LaunchOptions),
+        },
     };
 }
 

@@ -28,7 +28,11 @@ export interface GatheredImages {
 
 async function scanImages(page: Page): Promise<ImageScan[]> {
     const scans = await Promise.all(
-        page.frames().map((f) => f.evaluate<ImageScan>(SCAN_IMAGES).catch(() => undefined)),
+        page
+            .frames()
+            // A frame the network policy (or anything else) refused shows Chromium's error page: not the site's images.
+            .filter((f) => !f.url().startsWith('chrome-error:'))
+            .map((f) => f.evaluate<ImageScan>(SCAN_IMAGES).catch(() => undefined)),
     );
     return scans.filter((s): s is ImageScan => s !== undefined);
 }

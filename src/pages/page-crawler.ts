@@ -14,11 +14,12 @@ import { activityOf, trackActivity } from './activity.js';
 import { isVideoFileUrl, manifestFormat, NetworkCapture } from './capture.js';
 import { findManifestUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
 import { clickPlay } from './click-play.js';
-import { pageLaunchContext } from './early-browser.js';
+import { DIRECT_CONTEXT_PROXY, pageLaunchContext } from './early-browser.js';
 import { gatherImages, type PageImage } from './gather-images.js';
 import { withHiddenSources } from './hidden-sources.js';
 import { tolerateClosedPageRaces } from './playwright-races.js';
 import { installHooks, prepareContext, type PageHooks } from './hooks.js';
+import { guardPage, refusedMediaOf, type RefusedMedia } from './network-guard.js';
 import { MSE_MAX_EXTRA_SECS } from './mse-rules.js';
 import { resolveUrl } from '../urls.js';
 import { applySiteAccess, type SiteAccess } from '../start-requests.js';
@@ -48,6 +49,8 @@ export interface PageCrawlerOptions {
     /** Returns how many videos were taken on (found on the page and accepted). */
     onVideos(found: FoundVideos): Promise<number>;
     onImages(found: FoundImages): Promise<void>;
+    /** Media requests of the page the network policy refused (net/address-policy.ts). */
+    onRefusedMedia(pageUrl: string, refused: RefusedMedia[]): Promise<void>;
     onNothingFound(pageUrl: string, title: string | undefined): Promise<void>;
     onPageFailed(pageUrl: string, reason: string): Promise<void>;
 }
@@ -69,7 +72,8 @@ const POLL_MS = 50;
 type SourceCandidate = Omit<VideoCandidate, 'headers'>;
 
 async function scanFrames(page: Page): Promise<FrameScan[]> {
-    const scans = await Promise.all(page.frames().map((f) => f.evaluate<FrameScan>(SCAN_FRAME).catch(() => undefined)));
+    const frames = page.frames().filter((f) => !f.url().startsWith('chrome-error:'));
+    const scans = await Promise.all(frames.map((f) => f.evaluate<FrameScan>(SCAN_FRAME).catch(() => undefined)));
     return scans.filter((s): s is FrameScan => s !== undefined);
 }
 
@@ -275,6 +279,17 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             postLaunchHooks: [
                 async (_id, controller) => void (await Promise.all(controller.browser.contexts().map(prepareContext))),
             ],
+            // The browser-wide proxy stays the dead end of early-browser.ts (Crawlee would make it the run's
+            // proxy); each page's context gets the run's proxy (Crawlee), else a direct connection.
+            preLaunchHooks: [async (_id, launchContext) => void (launchContext.proxyUrl = undefined)],
+            prePageCreateHooks: [
+                async (_id, _controller, pageOptions) => {
+                    const options = pageOptions as { proxy?: unknown } | undefined;
+                    if (options && !options.proxy) options.proxy = { ...DIRECT_CONTEXT_PROXY };
+                },
+            ],
+            // The network policy on each page's context before it navigates (network-guard.ts).
+            postPageCreateHooks: [async (page) => guardPage(page)],
         },
         preNavigationHooks: [
             // Cookies into the context, the start sites' headers onto this page's requests (start-requests.ts).
@@ -358,8 +373,11 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                     skippedImages: skipped,
                     proxySession,
                 });
+            const refusedMedia = refusedMediaOf(page.context());
+            if (refusedMedia.length) await options.onRefusedMedia(request.url, refusedMedia);
             if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
-            if (videos === 0 && candidates.length === 0 && images.length === 0 && refused.length === 0)
+            const nothing = !refused.length && !refusedMedia.length;
+            if (videos === 0 && candidates.length === 0 && images.length === 0 && nothing)
                 await options.onNothingFound(request.url, title);
             // What a user waits for per page beyond the page itself (`npm run bench -- --crawl` reads this line).
             const activity = activityOf(page);

@@ -44,6 +44,8 @@ export function sumSummaries(parts: readonly CrawlSummary[], secs: number): Craw
         bytes: sum((s) => s.bytes),
         secs,
         stopped: parts.some((s) => s.stopped),
+        // Only when a policy refused anything: a summary without it reads as before.
+        ...(parts.some((s) => s.refusedRequests) ? { refusedRequests: sum((s) => s.refusedRequests ?? 0) } : {}),
     };
 }
 
