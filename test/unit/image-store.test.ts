@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { ffmpegPath } from '../../src/merge/ffmpeg.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -26,7 +27,7 @@ test('an image whose store failed is stored by the retry, not reported as the sa
     const { defaultKvDir } = await import('../../src/storage.js');
 
     const png = path.join(dir, 'photo.png');
-    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x3366aa:s=160x120', '-frames:v', '1', png]);
+    execFileSync(ffmpegPath, ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x3366aa:s=160x120', '-frames:v', '1', png]);
     const bytes = await readFile(png);
     const claims = await Claims.open(undefined);
     const input = parseInput({ startUrls: [{ url: 'https://site.test/gallery.html' }] });

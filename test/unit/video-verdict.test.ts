@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { ffmpegPath } from '../../src/merge/ffmpeg.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -75,7 +76,7 @@ test('a run stopped while a failed video is being reported: one failed item', as
 test('a run stopped while a stored video’s item is being written: one ok item, no failed one', async () => {
     const { jobs, finisher } = await setUp();
     const mp4 = path.join(dir, 'clip.mp4');
-    execFileSync('ffmpeg', [
+    execFileSync(ffmpegPath, [
         ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=160x120:r=10:d=2'],
         ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', mp4],
     ]);
