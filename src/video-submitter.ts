@@ -134,6 +134,9 @@ export class VideoSubmitter {
             for (const { candidate, page } of shownElsewhere) await this.pushSameVideo(found, candidate, page);
         // What the player fetched is a real video; a URL merely mentioned in a script may be stale,
         // so it is reported only when nothing better was found.
+        // What a player played before its main video (a pre-roll, an intro): seen, never the page's video.
+        for (const { url, reason } of found.replaced ?? [])
+            await this.note(videoNote(found, { url, headers: {}, source: 'network' }, 'skipped', reason));
         const reported = failures.filter((f) => f.candidate.source === 'network' || submitted === 0);
         for (const { candidate, error } of submitted === 0 ? reported.slice(0, 1) : reported) {
             await this.note(videoNote(found, candidate, 'failed', error.message, { errorCode: errorCode(error) }));
