@@ -138,7 +138,8 @@ export const INVITE_SCAN = `((args) => {
     const signals = [];
     let kind;
     if (isVideo) {
-      if (!el.paused && !el.ended && el.currentTime > 0) continue; // playing already
+      // Playing, about to autoplay, or played: a click would pause it.
+      if (!el.paused || el.autoplay || el.currentTime > 0 || el.ended) continue;
       kind = 'video'; signals.push('element');
     } else {
       const label = labelOf(el);
@@ -238,9 +239,15 @@ export async function clickInvitation(page: Page, inv: Invitation): Promise<bool
     const frame: Frame | undefined = page.frames()[inv.frame];
     if (!frame) return false;
     const target = frame.locator(`[data-mc-invite="${inv.id}"]`).first();
-    await target
-        .evaluate((el, n) => el.setAttribute('data-mc-clicked', String(n)), inv.clicks + 1)
-        .catch(() => undefined);
+    // Marked as clicked; a <video> that started meanwhile is left alone (a click would pause it).
+    const still = await target
+        .evaluate((el, n) => {
+            el.setAttribute('data-mc-clicked', String(n));
+            const v = el as HTMLVideoElement;
+            return el.tagName !== 'VIDEO' || (v.paused && v.currentTime === 0);
+        }, inv.clicks + 1)
+        .catch(() => false);
+    if (!still) return false;
     if (
         await target.click({ timeout: 800 }).then(
             () => true,

@@ -163,7 +163,10 @@ async function waitForMedia(
         // Clicks wait for a quiet page, or not longer than CLICK_AFTER_MS (a page that never goes quiet).
         const mayAct = sinceClick >= AFTER_CLICK_MS && (quiet || now - Math.max(start, lastClickAt) > CLICK_AFTER_MS);
         if (mayAct) {
-            const next = chooseInvitation(invitations, { budget: CLICK_BUDGET - clickCount, retryDue });
+            // A page whose MediaSource is being fed plays already: a click could only pause it.
+            const playing = (hooks?.firstAppendAt ?? 0) > 0;
+            const budget = playing ? 0 : CLICK_BUDGET - clickCount;
+            const next = chooseInvitation(invitations, { budget, retryDue });
             if (next) {
                 await guardPage(page);
                 clickCount++;
