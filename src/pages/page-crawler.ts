@@ -56,9 +56,10 @@ export interface PageCrawlerOptions {
 }
 
 /*
- * The waits end when the page is quiet (activity.ts) and nothing is left to click (invitations.ts): no new request, nothing in flight that can add
- * content, no DOM change for 0.5 s. These only bound pages that never go quiet (the fixed waits they
- * were: a page with no player waited 4 s, the seed's kind 1.5 s, a click came after 2.5 s).
+ * The waits end when the page is quiet (activity.ts: no new request, nothing in flight that can add
+ * content, no DOM change for 0.4 s) and nothing is left to click (invitations.ts). These only bound
+ * pages that never go quiet (the fixed waits they were: a page with no player waited 4 s, the seed's
+ * kind 1.5 s, a click came after 2.5 s).
  */
 /** A page with a playlist only in its source (no player) is given at most this long. */
 const SOURCE_ONLY_GRACE_MS = 1500;
@@ -169,10 +170,9 @@ async function waitForMedia(
             const next = chooseInvitation(invitations, { budget, retryDue });
             if (next) {
                 await guardPage(page);
-                clickCount++;
-                clicks[next.kind] = (clicks[next.kind] ?? 0) + 1;
+                clickCount++; // the budget counts tries; the message, clicks made
                 lastClickAt = Date.now();
-                await clickInvitation(page, next);
+                if (await clickInvitation(page, next)) clicks[next.kind] = (clicks[next.kind] ?? 0) + 1;
                 lastScan = 0; // what the click opened is looked at next
                 continue;
             }
@@ -206,8 +206,9 @@ async function waitForMedia(
             if (!next) return false;
             await guardPage(page);
             clickCount++;
-            clicks[next.kind] = (clicks[next.kind] ?? 0) + 1;
-            return clickInvitation(page, next);
+            const clicked = await clickInvitation(page, next);
+            if (clicked) clicks[next.kind] = (clicks[next.kind] ?? 0) + 1;
+            return clicked;
         };
         const followed = await followSources(page, () => capture.media, capture.media[0]!.at, deadline, pressPlay);
         await capture.settle();

@@ -15,8 +15,11 @@ import { normalizeUrl } from '../urls.js';
 export const PREROLL_MAX_SECS = 30;
 /** How long a source's duration (or a source at all) is waited for before it is taken as it is. */
 export const METADATA_WAIT_MS = 1200;
-/** After a short source ended, how long what follows it has to start. */
-export const ENDED_GRACE_MS = 700;
+/**
+ * After a short source ended, how long what follows it has to start: the next source is set in the
+ * `ended` handler (a bare page, videojs-contrib-ads' `endLinearAdMode`), seen at the next poll.
+ */
+export const ENDED_GRACE_MS = 400;
 /** Following never ends the page's wait sooner than this after it started (fast-forwards need a moment). */
 export const FOLLOW_MIN_MS = 4000;
 /** A media request belongs to the source seen within this long after it (sources are polled). */
@@ -180,7 +183,7 @@ const FAST_FORWARD = `((key) => {
   if (!v || v.ended) return;
   v.muted = true;
   try { v.playbackRate = 16; } catch {}
-  if (Number.isFinite(v.duration) && v.currentTime < v.duration - 0.5) v.currentTime = Math.max(0, v.duration - 0.25);
+  if (Number.isFinite(v.duration) && v.currentTime < v.duration - 0.5) v.currentTime = Math.max(0, v.duration - 0.1);
   if (v.paused) v.play().catch(() => {});
 })`;
 
