@@ -20,8 +20,12 @@ export const METADATA_WAIT_MS = 1200;
  * `ended` handler (a bare page, videojs-contrib-ads' `endLinearAdMode`), seen at the next poll.
  */
 export const ENDED_GRACE_MS = 400;
-/** Following never ends the page's wait sooner than this after it started (fast-forwards need a moment). */
-export const FOLLOW_MIN_MS = 4000;
+/**
+ * Following ends this long after it started at the latest (and at the page's deadline): a short
+ * source fast-forwarded on a local server ends within ~1 s; one whose end never comes (a player
+ * that ignores the seek) must not hold the page for its whole `pageWaitSecs`.
+ */
+export const FOLLOW_MAX_MS = 3000;
 /** A media request belongs to the source seen within this long after it (sources are polled). */
 const POLL_SLACK_MS = 300;
 const POLL_MS = 80;
@@ -229,9 +233,8 @@ export interface FollowResult {
 }
 
 /**
- * Watches the page's players until their sources settle or `deadline` passes (at least
- * FOLLOW_MIN_MS from now), fast-forwarding short ones; then tells which captured media were
- * replaced.
+ * Watches the page's players until their sources settle, `deadline` passes or FOLLOW_MAX_MS,
+ * fast-forwarding short ones; then tells which captured media were replaced.
  */
 export async function followSources(
     page: Page,
@@ -242,7 +245,7 @@ export async function followSources(
     pressPlay: () => Promise<boolean>,
 ): Promise<FollowResult> {
     const histories = new Map<string, ElementHistory>();
-    const end = Math.max(deadline, Date.now() + FOLLOW_MIN_MS);
+    const end = Math.min(deadline, Date.now() + FOLLOW_MAX_MS);
     let pressedAt = 0;
     /** `key|src` → when it was last fast-forwarded (again after a while: a seek before the data came is lost). */
     const forwarded = new Map<string, number>();
