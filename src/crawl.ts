@@ -255,7 +255,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                         if (wanted) await note({ ...item, errorCode: 'PRIVATE_NETWORK' });
                     }
                 },
-                async onNothingFound(pageUrl, title) {
+                async onNothingFound(pageUrl, title, why) {
                     const what = [input.downloadVideos && 'video', input.downloadImages && 'image']
                         .filter(Boolean)
                         .join(' or ');
@@ -265,7 +265,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                         pageUrl,
                         url: pageUrl,
                         title,
-                        error: `no ${what} found on the page within ${input.pageWaitSecs} s`,
+                        error: `no ${what} found on the page${why ? `: ${why}` : ` within ${input.pageWaitSecs} s`}`,
                     });
                 },
                 async onPageFailed(pageUrl, reason) {

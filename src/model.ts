@@ -370,4 +370,6 @@ export interface FoundVideos {
     subtitles?: PageSubtitle[];
     /** The page's proxy session: its media go through the same proxy (IP-bound tokens keep working). */
     proxySession?: string;
+    /** Media a player played before its main video and replaced by it: reported as `skipped`, never taken. */
+    replaced?: { url: string; reason: string }[];
 }

@@ -146,6 +146,9 @@ export class VideoSubmitter {
             for (const { candidate, page } of shownElsewhere) await this.pushSameVideo(found, candidate, page);
         // What the player fetched is a real video; a URL merely mentioned in a script may be stale,
         // so it is reported only when nothing better was found.
+        // What a player played before its main video (a pre-roll, an intro): seen, never the page's video.
+        for (const { url, reason } of found.replaced ?? [])
+            await this.note(videoNote(found, { url, headers: {}, source: 'network' }, 'skipped', reason));
         // A refused target (a redirect into a private network) is always reported, as skipped.
         const refusedHere = failures.filter((f) => errorCode(f.error) === PRIVATE);
         const others = failures.filter((f) => errorCode(f.error) !== PRIVATE);

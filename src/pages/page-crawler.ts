@@ -13,7 +13,10 @@ import { sleep } from '../net/retry.js';
 import { activityOf, trackActivity } from './activity.js';
 import { isVideoFileUrl, manifestFormat, NetworkCapture } from './capture.js';
 import { findManifestUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
-import { clickPlay } from './click-play.js';
+import { chooseInvitation, clickInvitation, listInvitations, type Invitation } from './invitations.js';
+import { keepOnPage } from './page-guard.js';
+import { followSources, type ReplacedSource } from './source-follow.js';
+import { describeWait, type WaitSummary } from './wait-outcome.js';
 import { DIRECT_CONTEXT_PROXY, pageLaunchContext } from './early-browser.js';
 import { gatherImages, type PageImage } from './gather-images.js';
 import { withHiddenSources } from './hidden-sources.js';
@@ -51,18 +54,20 @@ export interface PageCrawlerOptions {
     onImages(found: FoundImages): Promise<void>;
     /** Media requests of the page the network policy refused (net/address-policy.ts). */
     onRefusedMedia(pageUrl: string, refused: RefusedMedia[]): Promise<void>;
-    onNothingFound(pageUrl: string, title: string | undefined): Promise<void>;
+    /** `why`: what the page stage did there, in words (wait-outcome.ts). */
+    onNothingFound(pageUrl: string, title: string | undefined, why?: string): Promise<void>;
     onPageFailed(pageUrl: string, reason: string): Promise<void>;
 }
 
 /*
- * The waits end when the page is quiet (activity.ts): no new request, nothing in flight that can add
- * content, no DOM change for 0.5 s. These only bound pages that never go quiet (the fixed waits they
- * were: a page with no player waited 4 s, the seed's kind 1.5 s, a click came after 2.5 s).
+ * The waits end when the page is quiet (activity.ts: no new request, nothing in flight that can add
+ * content, no DOM change for 0.4 s) and nothing is left to click (invitations.ts). These only bound
+ * pages that never go quiet (the fixed waits they were: a page with no player waited 4 s, the seed's
+ * kind 1.5 s, a click came after 2.5 s).
  */
 /** A page with a playlist only in its source (no player) is given at most this long. */
 const SOURCE_ONLY_GRACE_MS = 1500;
-/** A player that has not started by then is clicked, sooner once the page is quiet. */
+/** A page that is not quiet by then is clicked anyway (a player whose page keeps loading). */
 const CLICK_AFTER_MS = 2500;
 /** A page with no player element and no playlist in its source is not waited on longer than this. */
 const NO_PLAYER_GIVE_UP_MS = 4000;
@@ -100,62 +105,133 @@ function sourceCandidates(scans: FrameScan[]): SourceCandidate[] {
     return out;
 }
 
+/** Clicks a page may spend on its invitations (invitations.ts): a player, its modal, a second try. */
+const CLICK_BUDGET = 6;
+/** After a click the page is given at least this long to answer before the next click or leaving. */
+const AFTER_CLICK_MS = 700;
+/** A click that brought no new request may be repeated this long after (a control not wired up yet). */
+const CLICK_RETRY_MS = 1800;
+
+export interface PageWait {
+    scans: FrameScan[];
+    /** Media a player played before its main video and replaced by it (pre-rolls, intros). */
+    replaced: ReplacedSource[];
+    /** What the wait did, for the message of a page that yielded nothing. */
+    summary: WaitSummary;
+}
+
 /**
- * Waits for the player to request a manifest or file, clicking play if it does not start by itself;
- * a page without a player is done once it is quiet.
+ * Waits until the page's player requests a manifest or file, trying what a person would click
+ * (play controls, posters, tiles that open a player) within a click budget; a page is left once
+ * it is quiet and nothing is left to click. A player that starts with a short source is followed
+ * until its main video plays (source-follow.ts).
  */
 async function waitForMedia(
     ctx: PlaywrightCrawlingContext,
     capture: NetworkCapture,
     waitSecs: number,
     hooks?: PageHooks,
-): Promise<FrameScan[]> {
+): Promise<PageWait> {
     const { page } = ctx;
     const activity = activityOf(page);
     const start = Date.now();
     const deadline = start + waitSecs * 1000;
-    let clicks = 0;
-    let clickedAt = 0;
+    const clicks: WaitSummary['clicks'] = {};
+    let clickCount = 0;
+    let lastClickAt = 0;
     let scans: FrameScan[] = [];
+    let invitations: Invitation[] = [];
     let lastScan = 0;
     let scannedChange = -1;
-    let hasPlayer = false;
+    let players = 0;
     let inSource = false;
     let decided = false;
+    let found = false;
     while (Date.now() < deadline) {
         // A page-built manifest or a fed MediaSource is as telling as a manifest request (hooks.ts).
-        if (capture.media.length > 0 || hooks?.ready()) break;
-        const elapsed = Date.now() - start;
+        if (capture.media.length > 0 || hooks?.ready()) {
+            found = true;
+            break;
+        }
         const quiet = await activity.quiet(page);
+        const now = Date.now();
         // Look at the page once it is quiet (again only when its DOM changed), and every second regardless.
-        if ((quiet && scannedChange !== activity.lastChangeAt) || Date.now() - lastScan > 1000) {
-            scans = await scanFrames(page);
+        if ((quiet && scannedChange !== activity.lastChangeAt) || now - lastScan > 1000) {
+            [scans, invitations] = await Promise.all([scanFrames(page), listInvitations(page)]);
             lastScan = Date.now();
             scannedChange = activity.lastChangeAt;
             // An <audio> is a player too (a radio show, a podcast).
-            hasPlayer = scans.some((s) => /<(video|audio|iframe)\b/i.test(s.html));
+            players = scans.reduce((n, s) => n + (s.html.match(/<(video|audio|iframe)\b/gi)?.length ?? 0), 0);
             inSource = sourceCandidates(scans).length > 0;
         }
-        if (!hasPlayer && (quiet || elapsed > (inSource ? SOURCE_ONLY_GRACE_MS : NO_PLAYER_GIVE_UP_MS))) {
+        const sinceClick = now - lastClickAt;
+        const answered = activity.lastNewRequestAt >= lastClickAt;
+        const retryDue = lastClickAt > 0 && sinceClick >= CLICK_RETRY_MS && !answered;
+        // Clicks wait for a quiet page, or not longer than CLICK_AFTER_MS (a page that never goes quiet).
+        const mayAct = sinceClick >= AFTER_CLICK_MS && (quiet || now - Math.max(start, lastClickAt) > CLICK_AFTER_MS);
+        if (mayAct) {
+            // A page whose MediaSource is being fed plays already: a click could only pause it.
+            const playing = (hooks?.firstAppendAt ?? 0) > 0;
+            const budget = playing ? 0 : CLICK_BUDGET - clickCount;
+            const next = chooseInvitation(invitations, { budget, retryDue });
+            if (next) {
+                await keepOnPage(page);
+                clickCount++; // the budget counts tries; the message, clicks made
+                lastClickAt = Date.now();
+                if (await clickInvitation(page, next)) clicks[next.kind] = (clicks[next.kind] ?? 0) + 1;
+                lastScan = 0; // what the click opened is looked at next
+                continue;
+            }
+            const retryPending =
+                lastClickAt > 0 && !answered && invitations.some((i) => i.clicks === 1) && clickCount < CLICK_BUDGET;
+            // A `<video>` with no source yet is a player still loading (its source may come from a timer).
+            const emptyPlayer = scans.some((sc) => /<video\b/i.test(sc.html) && sc.mediaSrcs.length === 0);
+            const playerGrace = emptyPlayer && now - start < CLICK_AFTER_MS;
+            if (quiet && !retryPending && !playerGrace) {
+                decided = true;
+                break;
+            }
+        }
+        // A page that never goes quiet and offers nothing to click is not waited on for long.
+        const giveUp = inSource ? SOURCE_ONLY_GRACE_MS : NO_PLAYER_GIVE_UP_MS;
+        if (!players && !invitations.length && !clickCount && now - start > giveUp) {
             decided = true;
             break;
-        }
-        // A player that requested nothing by the time the page is quiet is clicked; once more at
-        // CLICK_AFTER_MS when that click brought nothing new (a control not wired up yet).
-        const clickDue =
-            clicks === 0
-                ? quiet || elapsed > CLICK_AFTER_MS
-                : clicks === 1 && elapsed > CLICK_AFTER_MS && activity.lastNewRequestAt < clickedAt;
-        if (hasPlayer && clickDue) {
-            clicks++;
-            clickedAt = Date.now();
-            await clickPlay(page).catch(() => undefined);
         }
         await sleep(POLL_MS);
     }
     await capture.settle();
+    let replaced: ReplacedSource[] = [];
+    // Only sources with a URL are followed: a MediaSource capture needs the page's playback untouched.
+    if (found && capture.media.length > 0) {
+        const pressPlay = async (): Promise<boolean> => {
+            const next = chooseInvitation(
+                (await listInvitations(page)).filter((i) => i.kind !== 'tile'),
+                { budget: CLICK_BUDGET - clickCount, retryDue: false },
+            );
+            if (!next) return false;
+            await keepOnPage(page);
+            clickCount++;
+            const clicked = await clickInvitation(page, next);
+            if (clicked) clicks[next.kind] = (clicks[next.kind] ?? 0) + 1;
+            return clicked;
+        };
+        const followed = await followSources(page, () => capture.media, capture.media[0]!.at, deadline, pressPlay);
+        await capture.settle();
+        replaced = followed.replaced;
+    }
+    const summary: WaitSummary = {
+        secs: (Date.now() - activity.startedAt) / 1000,
+        timedOut: !decided && !found,
+        waitSecs,
+        players,
+        mediaRequests: capture.media.length,
+        clicks,
+        leftToClick: clickCount >= CLICK_BUDGET ? invitations.filter((i) => i.clicks === 0).length : 0,
+    };
     // Decided on a scan of the DOM as it still is: no second scan (each serialises every frame).
-    return decided && scannedChange === activity.lastChangeAt ? scans : scanFrames(page);
+    const fresh = decided && scannedChange === activity.lastChangeAt && lastScan > 0;
+    return { scans: fresh ? scans : await scanFrames(page), replaced, summary };
 }
 
 /** navigator.userAgent per browser: asking a busy page took 0.1 s in the crawl bench, and it is one per browser. */
@@ -317,12 +393,18 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             const deadline = Date.now() + input.pageWaitSecs * 1000;
             const proxySession = options.proxyConfiguration ? ctx.session?.id : undefined;
             const hooks = hookSets.get(page);
-            const scans = input.downloadVideos
+            const waited = input.downloadVideos
                 ? await waitForMedia(ctx, capture, input.pageWaitSecs, hooks)
-                : await scanFrames(page);
+                : undefined;
+            const scans = waited ? waited.scans : await scanFrames(page);
+            const replaced = waited?.replaced ?? [];
             const main = scans[0];
             const title = main?.title || main?.heading || undefined;
-            let candidates = input.downloadVideos ? await videoCandidates(page, capture, scans) : [];
+            // What a player replaced by its main video is reported, never taken (source-follow.ts).
+            const isReplaced = (url: string): boolean => replaced.some((r) => r.url === url);
+            let candidates = input.downloadVideos
+                ? (await videoCandidates(page, capture, scans)).filter((c) => !isReplaced(c.url))
+                : [];
             // Sources with no URL: page-built manifests, else (nothing found at all) the MediaSource's appends.
             if (input.downloadVideos && hooks) {
                 const hardDeadline = deadline + (60 + MSE_MAX_EXTRA_SECS) * 1000;
@@ -346,6 +428,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 candidates,
                 subtitles,
                 proxySession,
+                ...(replaced.length ? { replaced } : {}),
             });
             handing.catch(() => undefined); // awaited below; meanwhile a failure is not "unhandled"
             if (candidates.length) await stopPlayers(page);
@@ -378,7 +461,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
             const nothing = !refused.length && !refusedMedia.length;
             if (videos === 0 && candidates.length === 0 && images.length === 0 && nothing)
-                await options.onNothingFound(request.url, title);
+                await options.onNothingFound(request.url, title, waited && describeWait(waited.summary));
             // What a user waits for per page beyond the page itself (`npm run bench -- --crawl` reads this line).
             const activity = activityOf(page);
             const done = Date.now();

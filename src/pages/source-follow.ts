@@ -1,0 +1,278 @@
+/**
+ * Following a player until its main content plays. A `<video>` that starts with something short (a
+ * pre-roll, an intro, an ad break) changes its source when that ends; what it plays once its source
+ * settles is the page's video, and what played before and was replaced is reported, never stored.
+ *
+ * Short sources are fast-forwarded (seeked to their last moments at 16x) rather than waited out: a
+ * 30 s advert would otherwise outlast `pageWaitSecs`. Only sources the page fetched by URL are
+ * followed: a MediaSource capture (hooks.ts) needs the page to play its video as it is.
+ */
+import type { Page } from 'playwright';
+import { sleep } from '../net/retry.js';
+import { normalizeUrl } from '../urls.js';
+
+/** A source at most this long, before any longer one played, may be a pre-roll or an intro. */
+export const PREROLL_MAX_SECS = 30;
+/** How long a source's duration (or a source at all) is waited for before it is taken as it is. */
+export const METADATA_WAIT_MS = 1200;
+/**
+ * After a short source ended, how long what follows it has to start: the next source is set in the
+ * `ended` handler (a bare page, videojs-contrib-ads' `endLinearAdMode`), seen at the next poll.
+ */
+export const ENDED_GRACE_MS = 400;
+/**
+ * Following ends this long after it started at the latest (and at the page's deadline): a short
+ * source fast-forwarded on a local server ends within ~1 s; one whose end never comes (a player
+ * that ignores the seek) must not hold the page for its whole `pageWaitSecs`.
+ */
+export const FOLLOW_MAX_MS = 3000;
+/** A media request belongs to the source seen within this long after it (sources are polled). */
+const POLL_SLACK_MS = 300;
+const POLL_MS = 80;
+/** After pressing play, how long the player has to show what it plays. */
+const PRESS_ANSWER_MS = 700;
+
+export interface SourceObservation {
+    src: string;
+    firstSeen: number;
+    /** Seconds; NaN while unknown, Infinity for a live stream. */
+    duration: number;
+    ended: boolean;
+    endedAt?: number;
+    loop: boolean;
+    /** It played (not only preloaded its metadata). */
+    played?: boolean;
+    /** The player or its container says it plays an advert (class or id tokens, an "Ad"/"Skip ad" text). */
+    adHint: boolean;
+}
+
+export interface ElementHistory {
+    key: string;
+    sources: SourceObservation[];
+}
+
+export interface Verdict {
+    settled: boolean;
+    /** Elements whose short source is to be played through quickly. */
+    fastForward: string[];
+}
+
+const known = (d: number): boolean => Number.isFinite(d) && d > 0;
+
+/** Whether the i-th source of an element may be something played before the main video. Pure. */
+export function isLeadIn(sources: readonly SourceObservation[], i: number): boolean {
+    const s = sources[i];
+    if (!s) return false;
+    if (s.adHint) return true;
+    if (s.loop || !known(s.duration) || s.duration > PREROLL_MAX_SECS) return false;
+    // After a long source played, a short one is a post-roll or the next item: not followed.
+    for (let j = 0; j < i; j++) if (sources[j]!.played !== false && !isLeadIn(sources, j)) return false;
+    return true;
+}
+
+/**
+ * Whether every player's source has settled, and which to fast-forward meanwhile. `since` is when
+ * the first media request was seen. Pure.
+ */
+export function sourceVerdict(histories: readonly ElementHistory[], now: number, since: number): Verdict {
+    const fastForward: string[] = [];
+    let settled = true;
+    for (const h of histories) {
+        const cur = h.sources[h.sources.length - 1];
+        if (!cur || !cur.src) {
+            if (now - since < METADATA_WAIT_MS) settled = false;
+            continue;
+        }
+        if (!known(cur.duration) && cur.duration !== Infinity && !cur.ended) {
+            if (now - cur.firstSeen < METADATA_WAIT_MS) settled = false;
+            continue;
+        }
+        if (!isLeadIn(h.sources, h.sources.length - 1)) continue;
+        if (!cur.ended) {
+            settled = false;
+            fastForward.push(h.key);
+        } else if (now - (cur.endedAt ?? now) < ENDED_GRACE_MS) settled = false;
+    }
+    return { settled, fastForward };
+}
+
+export interface ReplacedSource {
+    url: string;
+    reason: string;
+}
+
+export const REPLACED_REASON = 'played before the main video (an advert or intro), then replaced by it';
+
+const sameUrl = (a: string, b: string): boolean => {
+    try {
+        return normalizeUrl(a) === normalizeUrl(b);
+    } catch {
+        return a === b;
+    }
+};
+
+/**
+ * The media requests that belong to sources a player replaced by its final one. A source with a
+ * URL is matched by it; one fed through a MediaSource (`blob:`) by time: a request belongs to the
+ * source seen last before it (within the polling slack). Requests of the final sources never
+ * count. Pure.
+ */
+export function replacedMedia(
+    histories: readonly ElementHistory[],
+    media: readonly { url: string; at: number }[],
+): ReplacedSource[] {
+    const finals = histories.map((h) => h.sources[h.sources.length - 1]?.src).filter((s): s is string => !!s);
+    const replaced = new Map<string, ReplacedSource>();
+    for (const h of histories) {
+        const n = h.sources.length;
+        for (let i = 0; i < n - 1; i++) {
+            const s = h.sources[i]!;
+            if (!s.src || finals.some((f) => sameUrl(f, s.src))) continue;
+            const next = h.sources[i + 1]!;
+            for (const m of media) {
+                if (finals.some((f) => sameUrl(f, m.url))) continue;
+                const byUrl = !s.src.startsWith('blob:') && sameUrl(m.url, s.src);
+                const byTime =
+                    s.src.startsWith('blob:') &&
+                    m.at + POLL_SLACK_MS >= s.firstSeen &&
+                    m.at + POLL_SLACK_MS < next.firstSeen;
+                if (byUrl || byTime) replaced.set(m.url, { url: m.url, reason: REPLACED_REASON });
+            }
+        }
+    }
+    return [...replaced.values()];
+}
+
+interface VideoState {
+    key: string;
+    src: string;
+    duration: number | null;
+    ended: boolean;
+    /** Paused at its start: loaded (metadata preloaded) but never played. */
+    unplayed: boolean;
+    loop: boolean;
+    adHint: boolean;
+}
+
+/** Runs in a frame: the state of its `<video>` elements (open shadow roots too). Source text, as dom-scan.ts explains. */
+const VIDEO_STATES = `(() => {
+  const vids = [];
+  const walk = (root) => { for (const el of root.querySelectorAll('*')) { if (el.tagName === 'VIDEO') vids.push(el); if (el.shadowRoot) walk(el.shadowRoot); } };
+  walk(document);
+  const AD_TOKENS = new Set(['ad', 'ads', 'advert', 'adverts', 'advertisement', 'preroll', 'midroll', 'commercial', 'sponsored']);
+  const AD_TEXT = /(^|[^\\p{L}])(advertisement|skip ad|ad \\d|werbung|anzeige|publicité|anuncio|pubblicità|реклама)($|[^\\p{L}])|广告|広告|광고/iu;
+  const adHint = (v) => {
+    let el = v;
+    for (let i = 0; el && i < 6; i++, el = el.parentElement) {
+      const tokens = ((el.getAttribute('class') || '') + ' ' + (el.id || '')).toLowerCase().split(/[^a-z0-9]+/);
+      if (tokens.some((t) => AD_TOKENS.has(t))) return true;
+    }
+    const box = v.parentElement && v.parentElement.parentElement;
+    return !!box && AD_TEXT.test((box.innerText || '').slice(0, 2000));
+  };
+  window.__mcVideoIds = window.__mcVideoIds || 0;
+  return vids.map((v) => {
+    if (!v.dataset.mcVideo) v.dataset.mcVideo = String(++window.__mcVideoIds);
+    const d = v.duration;
+    return { key: v.dataset.mcVideo, src: v.currentSrc || v.src || '', duration: Number.isNaN(d) ? null : d === Infinity ? 1e308 : d,
+      ended: v.ended, unplayed: v.paused && v.currentTime === 0 && !v.ended && !v.autoplay, loop: v.loop, adHint: adHint(v) };
+  });
+})()`;
+
+/** Plays an element's current source through quickly: its last moments, at 16x, muted. */
+const FAST_FORWARD = `((key) => {
+  const walk = (root) => { for (const el of root.querySelectorAll('video')) if (el.dataset.mcVideo === key) return el;
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const v = walk(el.shadowRoot); if (v) return v; } };
+  const v = walk(document);
+  if (!v || v.ended) return;
+  v.muted = true;
+  try { v.playbackRate = 16; } catch {}
+  if (Number.isFinite(v.duration) && v.currentTime < v.duration - 0.5) v.currentTime = Math.max(0, v.duration - 0.1);
+  if (v.paused) v.play().catch(() => {});
+})`;
+
+async function videoStates(page: Page): Promise<VideoState[]> {
+    const frames = page.frames();
+    const lists = await Promise.all(
+        frames.map((f, i) =>
+            f
+                .evaluate<VideoState[]>(VIDEO_STATES)
+                .then((l) => l.map((s) => ({ ...s, key: `${i}:${s.key}` })))
+                .catch(() => [] as VideoState[]),
+        ),
+    );
+    return lists.flat();
+}
+
+/** Folds one poll into the histories: a new entry when an element's source changed. */
+export function observe(histories: Map<string, ElementHistory>, states: readonly VideoState[], now: number): void {
+    for (const s of states) {
+        const h = histories.get(s.key) ?? { key: s.key, sources: [] };
+        histories.set(s.key, h);
+        const duration = s.duration === null ? NaN : s.duration >= 1e308 ? Infinity : s.duration;
+        let cur = h.sources[h.sources.length - 1];
+        if (!cur || cur.src !== s.src) {
+            // An element emptied for a moment between two sources keeps the one it had.
+            if (!s.src && cur) continue;
+            cur = { src: s.src, firstSeen: now, duration, ended: false, loop: s.loop, adHint: s.adHint };
+            h.sources.push(cur);
+        }
+        cur.duration = duration;
+        cur.loop = s.loop;
+        cur.played = cur.played || !s.unplayed;
+        cur.adHint ||= s.adHint;
+        if (s.ended && !cur.ended) cur.endedAt = now;
+        cur.ended = s.ended;
+    }
+}
+
+export interface FollowResult {
+    replaced: ReplacedSource[];
+    /** Sources fast-forwarded (short sources played through to see what follows). */
+    fastForwarded: number;
+}
+
+/**
+ * Watches the page's players until their sources settle, `deadline` passes or FOLLOW_MAX_MS,
+ * fast-forwarding short ones; then tells which captured media were replaced.
+ */
+export async function followSources(
+    page: Page,
+    media: () => readonly { url: string; at: number }[],
+    since: number,
+    deadline: number,
+    /** Presses play once (a person would): a player that preloaded its video may play something else first. */
+    pressPlay: () => Promise<boolean>,
+): Promise<FollowResult> {
+    const histories = new Map<string, ElementHistory>();
+    const end = Math.min(deadline, Date.now() + FOLLOW_MAX_MS);
+    let pressedAt = 0;
+    /** `key|src` → when it was last fast-forwarded (again after a while: a seek before the data came is lost). */
+    const forwarded = new Map<string, number>();
+    while (Date.now() < end) {
+        const states = await videoStates(page);
+        if (states.length === 0) break; // no <video> to follow (a player that only fetched, or an iframe's)
+        observe(histories, states, Date.now());
+        // Media found, but no player has played: what it shows once played may be a pre-roll.
+        if (!pressedAt && states.every((s) => s.unplayed)) {
+            pressedAt = Date.now();
+            if (!(await pressPlay())) pressedAt = -1;
+            continue;
+        }
+        const verdict = sourceVerdict([...histories.values()], Date.now(), since);
+        if (verdict.settled && (pressedAt <= 0 || Date.now() - pressedAt >= PRESS_ANSWER_MS)) break;
+        for (const key of verdict.fastForward) {
+            const src = histories.get(key)?.sources.at(-1)?.src ?? '';
+            const [frame, id] = key.split(':');
+            const last = forwarded.get(`${key}|${src}`);
+            if (last !== undefined && Date.now() - last < 600) continue;
+            forwarded.set(`${key}|${src}`, Date.now());
+            await page
+                .frames()
+                [Number(frame)]?.evaluate(`${FAST_FORWARD}(${JSON.stringify(id)})`)
+                .catch(() => undefined);
+        }
+        await sleep(POLL_MS);
+    }
+    return { replaced: replacedMedia([...histories.values()], media()), fastForwarded: forwarded.size };
+}

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { chooseInvitation, invitationScore, type Invitation } from '../../src/pages/invitations.js';
+import { refusesNavigation } from '../../src/pages/page-guard.js';
+import {
+    ENDED_GRACE_MS,
+    isLeadIn,
+    METADATA_WAIT_MS,
+    observe,
+    replacedMedia,
+    sourceVerdict,
+    type ElementHistory,
+    type SourceObservation,
+} from '../../src/pages/source-follow.js';
+import { describeWait } from '../../src/pages/wait-outcome.js';
+
+const inv = (over: Partial<Invitation>): Invitation => ({
+    frame: 0,
+    id: '1',
+    kind: 'play',
+    signals: ['label'],
+    area: 5000,
+    inView: true,
+    clicks: 0,
+    label: 'Play',
+    ...over,
+});
+
+test('invitations: a labelled play control before a tile before a bare video element', () => {
+    const video = inv({ id: 'v', kind: 'video', signals: ['element'], area: 230400 });
+    const tile = inv({ id: 't', kind: 'tile', signals: ['thumb', 'duration'], area: 32000 });
+    const play = inv({ id: 'p', kind: 'play', signals: ['label'], area: 2500 });
+    const choice = chooseInvitation([video, tile, play], { budget: 6, retryDue: false });
+    assert.equal(choice?.id, 'p');
+    assert.equal(chooseInvitation([video, tile], { budget: 6, retryDue: false })?.id, 't');
+    // A big poster overlay with a triangle outranks a tiny labelled icon off screen.
+    const overlay = inv({ id: 'o', signals: ['shape', 'thumb'], area: 230400 });
+    const tiny = inv({ id: 'x', signals: ['label'], area: 200, inView: false });
+    assert.ok(invitationScore(overlay) > invitationScore(tiny));
+});
+
+test('invitations: clicked ones are retried once, only when due and nothing fresh is left; the budget ends it', () => {
+    const clicked = inv({ id: 'a', clicks: 1 });
+    const twice = inv({ id: 'b', clicks: 2 });
+    const fresh = inv({ id: 'c', kind: 'tile', signals: ['thumb', 'data'] });
+    assert.equal(chooseInvitation([clicked, twice], { budget: 6, retryDue: false }), undefined);
+    assert.equal(chooseInvitation([clicked, twice], { budget: 6, retryDue: true })?.id, 'a');
+    assert.equal(chooseInvitation([clicked, fresh], { budget: 6, retryDue: true })?.id, 'c');
+    assert.equal(chooseInvitation([fresh], { budget: 0, retryDue: false }), undefined);
+    assert.equal(chooseInvitation([], { budget: 6, retryDue: true }), undefined);
+});
+
+const src = (over: Partial<SourceObservation>): SourceObservation => ({
+    src: 'https://cdn.example/a.mp4',
+    firstSeen: 0,
+    duration: 4,
+    ended: false,
+    loop: false,
+    adHint: false,
+    ...over,
+});
+
+test('source settled: a short first source is followed; a long one, a loop, a live stream settle at once', () => {
+    const h = (sources: SourceObservation[]): ElementHistory[] => [{ key: '0:1', sources }];
+    assert.deepEqual(sourceVerdict(h([src({})]), 100, 0), { settled: false, fastForward: ['0:1'] });
+    assert.equal(sourceVerdict(h([src({ duration: 600 })]), 100, 0).settled, true);
+    assert.equal(sourceVerdict(h([src({ loop: true })]), 100, 0).settled, true);
+    assert.equal(sourceVerdict(h([src({ duration: Infinity })]), 100, 0).settled, true);
+    // An advert says so: followed however long it is.
+    assert.equal(sourceVerdict(h([src({ duration: 600, adHint: true })]), 100, 0).settled, false);
+    // Unknown duration: waited for, but not for ever.
+    assert.equal(sourceVerdict(h([src({ duration: NaN })]), 100, 0).settled, false);
+    assert.equal(sourceVerdict(h([src({ duration: NaN })]), METADATA_WAIT_MS + 1, 0).settled, true);
+    // A short source that ended: what follows gets a moment, then it is the main video.
+    const ended = src({ ended: true, endedAt: 1000 });
+    assert.equal(sourceVerdict(h([ended]), 1000 + ENDED_GRACE_MS - 1, 0).settled, false);
+    assert.equal(sourceVerdict(h([ended]), 1000 + ENDED_GRACE_MS, 0).settled, true);
+    // A pre-roll then a long main video: settled; a short clip after a long video is not followed.
+    const pre = src({ ended: true, endedAt: 10 });
+    assert.equal(sourceVerdict(h([pre, src({ src: 'b', duration: 600 })]), 100, 0).settled, true);
+    const long = src({ duration: 600 });
+    assert.equal(isLeadIn([long, src({ src: 'c' })], 1), false);
+    assert.equal(isLeadIn([pre, src({ src: 'c' })], 1), true);
+    // A long video only preloaded (never played) before the pre-roll does not count as played.
+    assert.equal(isLeadIn([src({ duration: 600, played: false }), src({ src: 'c' })], 1), true);
+});
+
+test('source settled: observe records source changes, keeps a source through a moment of emptiness', () => {
+    const hs = new Map<string, ElementHistory>();
+    const state = (s: string, ended = false) => ({
+        key: '0:1',
+        src: s,
+        duration: 4,
+        ended,
+        unplayed: false,
+        loop: false,
+        adHint: false,
+    });
+    observe(hs, [state('a')], 0);
+    observe(hs, [state('a', true)], 50);
+    observe(hs, [state('')], 100);
+    observe(hs, [state('b')], 150);
+    const sources = hs.get('0:1')!.sources;
+    assert.deepEqual(
+        sources.map((s) => [s.src, s.firstSeen, s.ended, s.endedAt]),
+        [
+            ['a', 0, true, 50],
+            ['b', 150, false, undefined],
+        ],
+    );
+});
+
+test('replaced media: by URL for files, by time for MediaSource players, never the final source', () => {
+    const files: ElementHistory[] = [
+        {
+            key: '0:1',
+            sources: [
+                src({ src: 'https://x/main.mp4', firstSeen: 0 }),
+                src({ src: 'https://x/ad.mp4', firstSeen: 100 }),
+                src({ src: 'https://x/main.mp4', firstSeen: 900 }),
+            ],
+        },
+    ];
+    const media = [
+        { url: 'https://x/ad.mp4', at: 120 },
+        { url: 'https://x/main.mp4', at: 950 },
+    ];
+    assert.deepEqual(
+        replacedMedia(files, media).map((r) => r.url),
+        ['https://x/ad.mp4'],
+    );
+    const blobs: ElementHistory[] = [
+        {
+            key: '0:1',
+            sources: [
+                src({ src: 'blob:https://x/1', firstSeen: 1000 }),
+                src({ src: 'blob:https://x/2', firstSeen: 5000 }),
+            ],
+        },
+    ];
+    const manifests = [
+        { url: 'https://x/ad.m3u8', at: 900 },
+        { url: 'https://x/main.m3u8', at: 4900 },
+    ];
+    assert.deepEqual(
+        replacedMedia(blobs, manifests).map((r) => r.url),
+        ['https://x/ad.m3u8'],
+    );
+    assert.deepEqual(
+        replacedMedia([{ key: '0:1', sources: [src({})] }], [{ url: 'https://cdn.example/a.mp4', at: 0 }]),
+        [],
+    );
+});
+
+test('messages say what happened', () => {
+    const base = {
+        secs: 0.63,
+        timedOut: false,
+        waitSecs: 10,
+        players: 0,
+        mediaRequests: 0,
+        clicks: {},
+        leftToClick: 0,
+    };
+    assert.equal(describeWait(base), 'left after 0.6 s: no player, no media request, nothing left to click');
+    assert.equal(
+        describeWait({ ...base, secs: 2.2, clicks: { play: 2 } }),
+        'clicked 2 play controls; no media followed; left after 2.2 s: no player, no media request, nothing left to click',
+    );
+    assert.equal(
+        describeWait({ ...base, timedOut: true, players: 1, clicks: { tile: 1, video: 1 }, leftToClick: 3 }),
+        'clicked 1 video tile and 1 video element; no media followed; left after the full 10 s (pageWaitSecs): ' +
+            '1 player, no media request, 3 controls left unclicked (click budget spent)',
+    );
+});
+
+test('page guard: main-frame navigations and form posts are refused, a player iframe may load', () => {
+    assert.equal(refusesNavigation({ isNavigation: true, isMainFrame: true, method: 'GET' }), true);
+    assert.equal(refusesNavigation({ isNavigation: true, isMainFrame: false, method: 'POST' }), true);
+    assert.equal(refusesNavigation({ isNavigation: true, isMainFrame: false, method: 'GET' }), false);
+    assert.equal(refusesNavigation({ isNavigation: false, isMainFrame: true, method: 'POST' }), false);
+});
