@@ -379,9 +379,16 @@ export class ImageSaver {
         let key: string;
         let fileUrl: string | undefined;
         let storedAs: string;
+        let localPath: string | undefined;
         try {
             key = await storing;
-            ({ fileUrl, contentType: storedAs } = await storeFile(key, r.file, contentType, { name: r.name }));
+            ({
+                fileUrl,
+                contentType: storedAs,
+                outputFile: localPath,
+            } = await storeFile(key, r.file, contentType, {
+                name: r.name,
+            }));
         } catch (error) {
             // Nothing stored: the content is not "the image stored as …". Given back, so a retry (this
             // request's, or another page's copy of the same picture) stores it.
@@ -390,7 +397,14 @@ export class ImageSaver {
             throw error;
         }
         await this.state?.setValue(`sha-${r.sha256.slice(0, 40)}`, { sha256: r.sha256, key });
-        await pushItem({ ...base, status: 'ok', key, fileUrl, contentType: storedAs });
+        await pushItem({
+            ...base,
+            status: 'ok',
+            key,
+            fileUrl,
+            contentType: storedAs,
+            ...(localPath ? { localPath } : {}),
+        });
         const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];
         await this.archive.put(records, { key, sha256: r.sha256 });
         return 'stored';

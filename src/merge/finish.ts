@@ -213,6 +213,7 @@ export class VideoFinisher {
                 segments: job.tracks.reduce((n, t) => n + t.segments, 0),
                 hasAudio: merged.hasAudio,
                 fileUrl,
+                ...(video.outputFile ? { localPath: video.outputFile } : {}),
                 thumbnailKey,
                 thumbnailUrl,
                 ...(stored.length ? { subtitles: stored } : {}),
