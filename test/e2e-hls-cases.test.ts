@@ -90,7 +90,7 @@ test('DRM, an HTML key, and a key refused without the page Referer fail with rea
     assert.equal(run.code, 0, run.output.slice(-3000));
     assert.match(itemFor(run, urls.drm).error ?? '', /DRM-protected/);
     assert.match(itemFor(run, urls.badkey).error ?? '', /not a 16-byte AES-128 key/);
-    assert.match(itemFor(run, urls.noReferer).error ?? '', /HTTP 403/);
+    assert.match(itemFor(run, urls.noReferer).error ?? JSON.stringify(itemFor(run, urls.noReferer)), /HTTP 403/);
     for (const item of run.items) assert.equal(item.status, 'failed');
     const stored = run.items.filter((i) => i.key);
     assert.deepEqual(stored, [], 'no garbage file is stored');

@@ -349,10 +349,14 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
             const playerHtml = playerPageHtml(p, url.searchParams);
             if (playerHtml) return html(playerHtml);
             if (p.startsWith('/media/')) {
-                // Key servers check where the request comes from.
+                // Key servers check where the request comes from: one of the site's pages, not a media URL
+                // (a downloader sends a direct playlist's own URL as Referer).
                 if (p.endsWith('.key')) {
                     const referer = req.headers.referer ?? '';
-                    if (!referer.startsWith(origin) && !referer.startsWith(altOrigin))
+                    const fromPage = [origin, altOrigin].some(
+                        (o) => referer.startsWith(o) && !referer.startsWith(`${o}/media/`),
+                    );
+                    if (!fromPage)
                         return void res.writeHead(403, { 'content-type': 'text/plain' }).end('no key for you');
                 }
                 const file = path.resolve(options.mediaDir, `.${decodeURIComponent(p.slice('/media'.length))}`);
