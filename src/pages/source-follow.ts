@@ -70,6 +70,9 @@ export interface Verdict {
 
 const known = (d: number): boolean => Number.isFinite(d) && d > 0;
 
+/** The page gave a reason to think this source is not its main content. Pure. */
+export const suspect = (s: SourceObservation): boolean => s.adHint || !!s.namesOther;
+
 /** Whether the i-th source of an element may be something played before the main video. Pure. */
 export function isLeadIn(sources: readonly SourceObservation[], i: number): boolean {
     const s = sources[i];
@@ -95,7 +98,8 @@ export function sourceVerdict(histories: readonly ElementHistory[], now: number,
             continue;
         }
         if (!known(cur.duration) && cur.duration !== Infinity && !cur.ended) {
-            if (now - cur.firstSeen < METADATA_WAIT_MS) settled = false;
+            // Its duration matters only to a source that may be followed.
+            if (suspect(cur) && now - cur.firstSeen < METADATA_WAIT_MS) settled = false;
             continue;
         }
         if (!isLeadIn(h.sources, h.sources.length - 1)) continue;
@@ -326,8 +330,10 @@ export async function followSources(
             Date.now(),
             media().map((m) => m.url),
         );
-        // Media found, but no player has played: what it shows once played may be a pre-roll.
-        if (!pressedAt && states.every((s) => s.unplayed)) {
+        // Media found, but no player has played: what it shows once played may be a pre-roll, when the
+        // page gives a reason to think so (a plyr page without one waited 0.7 s for the press's answer).
+        const reason = [...histories.values()].some((h) => h.sources.some(suspect));
+        if (!pressedAt && states.every((s) => s.unplayed) && reason) {
             pressedAt = Date.now();
             if (!(await pressPlay())) pressedAt = -1;
             continue;

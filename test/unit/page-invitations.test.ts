@@ -72,7 +72,8 @@ test('source settled: a short source the page gives a reason for is followed; ot
     assert.equal(sourceVerdict(h([src({ duration: Infinity })]), 100, 0).settled, true);
     // An advert says so: followed however long it is.
     assert.equal(sourceVerdict(h([src({ duration: 600, adHint: true })]), 100, 0).settled, false);
-    // Unknown duration: waited for, but not for ever.
+    // Unknown duration: waited for, but not for ever, and only when the page gave a reason to follow.
+    assert.equal(sourceVerdict(h([src({ duration: NaN, namesOther: false })]), 100, 0).settled, true);
     assert.equal(sourceVerdict(h([src({ duration: NaN })]), 100, 0).settled, false);
     assert.equal(sourceVerdict(h([src({ duration: NaN })]), METADATA_WAIT_MS + 1, 0).settled, true);
     // A short source that ended: what follows gets a moment, then it is the main video.
