@@ -6,6 +6,15 @@
  * Short sources are fast-forwarded (seeked to their last moments at 16x) rather than waited out: a
  * 30 s advert would otherwise outlast `pageWaitSecs`. Only sources the page fetched by URL are
  * followed: a MediaSource capture (hooks.ts) needs the page to play its video as it is.
+ *
+ * A source is followed only when the page gives a reason to think it is not the main content: the
+ * player or what is around it says "advert" (classes and ids of the ad SDK conventions, an "Ad 1 of
+ * 2", "Skip ad", "Werbung" text or aria-label), or the page names a media URL it has neither played
+ * nor fetched (in the player's attributes, its `<source>`s, its containers' data attributes, or the
+ * page's inline scripts: an intro's page names the main video it plays next). A short source alone is
+ * no reason: following every source of 30 s or less fast-forwarded every demo video (5-6 s) in the
+ * crawl bench and held each play page ~0.4-3.6 s past its last media request (median 1.06 s vs
+ * 0.60 s without following; plyr's plain file 3.6 s).
  */
 import type { Page } from 'playwright';
 import { sleep } from '../net/retry.js';
@@ -44,6 +53,8 @@ export interface SourceObservation {
     played?: boolean;
     /** The player or its container says it plays an advert (class or id tokens, an "Ad"/"Skip ad" text). */
     adHint: boolean;
+    /** While it was current, the page named a media URL that had been neither a source nor fetched. */
+    namesOther?: boolean;
 }
 
 export interface ElementHistory {
@@ -59,12 +70,15 @@ export interface Verdict {
 
 const known = (d: number): boolean => Number.isFinite(d) && d > 0;
 
+/** The page gave a reason to think this source is not its main content. Pure. */
+export const suspect = (s: SourceObservation): boolean => s.adHint || !!s.namesOther;
+
 /** Whether the i-th source of an element may be something played before the main video. Pure. */
 export function isLeadIn(sources: readonly SourceObservation[], i: number): boolean {
     const s = sources[i];
     if (!s) return false;
     if (s.adHint) return true;
-    if (s.loop || !known(s.duration) || s.duration > PREROLL_MAX_SECS) return false;
+    if (s.loop || !known(s.duration) || s.duration > PREROLL_MAX_SECS || !s.namesOther) return false;
     // After a long source played, a short one is a post-roll or the next item: not followed.
     for (let j = 0; j < i; j++) if (sources[j]!.played !== false && !isLeadIn(sources, j)) return false;
     return true;
@@ -84,7 +98,8 @@ export function sourceVerdict(histories: readonly ElementHistory[], now: number,
             continue;
         }
         if (!known(cur.duration) && cur.duration !== Infinity && !cur.ended) {
-            if (now - cur.firstSeen < METADATA_WAIT_MS) settled = false;
+            // Its duration matters only to a source that may be followed.
+            if (suspect(cur) && now - cur.firstSeen < METADATA_WAIT_MS) settled = false;
             continue;
         }
         if (!isLeadIn(h.sources, h.sources.length - 1)) continue;
@@ -143,6 +158,21 @@ export function replacedMedia(
     return [...replaced.values()];
 }
 
+/**
+ * Whether a page names a media URL that none of an element's sources was and no request fetched:
+ * something it has yet to play. A MediaSource player (`blob:`) names the manifest it fetched itself,
+ * and is not followed on this ground. Pure.
+ */
+export function namesUnplayed(
+    named: readonly string[],
+    sources: readonly { src: string }[],
+    fetched: readonly string[],
+): boolean {
+    const cur = sources[sources.length - 1]?.src ?? '';
+    if (!cur || cur.startsWith('blob:')) return false;
+    return named.some((n) => !sources.some((s) => sameUrl(s.src, n)) && !fetched.some((f) => sameUrl(f, n)));
+}
+
 interface VideoState {
     key: string;
     src: string;
@@ -152,6 +182,8 @@ interface VideoState {
     unplayed: boolean;
     loop: boolean;
     adHint: boolean;
+    /** Absolute media URLs the page names around this element and in its inline scripts. */
+    named?: string[];
 }
 
 /** Runs in a frame: the state of its `<video>` elements (open shadow roots too). Source text, as dom-scan.ts explains. */
@@ -160,22 +192,55 @@ const VIDEO_STATES = `(() => {
   const walk = (root) => { for (const el of root.querySelectorAll('*')) { if (el.tagName === 'VIDEO') vids.push(el); if (el.shadowRoot) walk(el.shadowRoot); } };
   walk(document);
   const AD_TOKENS = new Set(['ad', 'ads', 'advert', 'adverts', 'advertisement', 'preroll', 'midroll', 'commercial', 'sponsored']);
-  const AD_TEXT = /(^|[^\\p{L}])(advertisement|skip ad|ad \\d|werbung|anzeige|publicité|anuncio|pubblicità|реклама)($|[^\\p{L}])|广告|広告|광고/iu;
+  const AD_TEXT = /(^|[^\\p{L}])(advertisement|skip ads?|ad \\d+( of \\d+)?|werbung|anzeige|publicité|publicidad|anuncio|pubblicità|реклама)($|[^\\p{L}])|广告|広告|광고/iu;
+  // A bare "Ad" is a marker only as a label of its own ("Ad", "Ad: 0:15"), not as a word in running text.
+  const AD_LABEL = /^\\s*(ad|ads|advert|advertisement|sponsored)(\\s*[:·•-]|\\s*$|\\s+\\d)/i;
   const adHint = (v) => {
     let el = v;
     for (let i = 0; el && i < 6; i++, el = el.parentElement) {
       const tokens = ((el.getAttribute('class') || '') + ' ' + (el.id || '')).toLowerCase().split(/[^a-z0-9]+/);
       if (tokens.some((t) => AD_TOKENS.has(t))) return true;
+      const label = el.getAttribute('aria-label') || '';
+      if (AD_LABEL.test(label) || AD_TEXT.test(label)) return true;
     }
     const box = v.parentElement && v.parentElement.parentElement;
-    return !!box && AD_TEXT.test((box.innerText || '').slice(0, 2000));
+    if (!box) return false;
+    if (AD_TEXT.test((box.innerText || '').slice(0, 2000))) return true;
+    const labelled = box.querySelectorAll('[aria-label]');
+    for (let i = 0; i < labelled.length && i < 60; i++) {
+      const label = labelled[i].getAttribute('aria-label');
+      if (AD_LABEL.test(label) || AD_TEXT.test(label)) return true;
+    }
+    return false;
+  };
+  const MEDIA_URL = /[^\\s"'<>()\\\\,;]+\\.(?:mp4|m4v|webm|mov|ogv|m3u8|mpd)(?:\\?[^\\s"'<>()\\\\,;]*)?(?![\\w.])/gi;
+  const urlsIn = (text, out) => {
+    for (const m of text.matchAll(MEDIA_URL)) {
+      if (out.size >= 30) return;
+      try { out.add(new URL(m[0].replace(/\\\\\\//g, '/'), document.baseURI).href); } catch {}
+    }
+  };
+  // Inline scripts, read again only when their count changes (a page's scripts rarely change).
+  const scripts = [...document.querySelectorAll('script:not([src])')];
+  if (!window.__mcNamed || window.__mcNamed.count !== scripts.length) {
+    const found = new Set();
+    urlsIn(scripts.map((s) => s.textContent || '').join('\\n').slice(0, 200000), found);
+    window.__mcNamed = { count: scripts.length, urls: [...found] };
+  }
+  const named = (v) => {
+    const out = new Set(window.__mcNamed.urls);
+    const attrs = (el) => { for (const a of el.attributes) if (a.name !== 'class' && a.name !== 'style') urlsIn(a.value, out); };
+    for (const s of v.querySelectorAll('source')) attrs(s);
+    let el = v;
+    for (let i = 0; el && i < 6; i++, el = el.parentElement) attrs(el);
+    return [...out];
   };
   window.__mcVideoIds = window.__mcVideoIds || 0;
   return vids.map((v) => {
     if (!v.dataset.mcVideo) v.dataset.mcVideo = String(++window.__mcVideoIds);
     const d = v.duration;
     return { key: v.dataset.mcVideo, src: v.currentSrc || v.src || '', duration: Number.isNaN(d) ? null : d === Infinity ? 1e308 : d,
-      ended: v.ended, unplayed: v.paused && v.currentTime === 0 && !v.ended && !v.autoplay, loop: v.loop, adHint: adHint(v) };
+      ended: v.ended, unplayed: v.paused && v.currentTime === 0 && !v.ended && !v.autoplay, loop: v.loop, adHint: adHint(v), named: named(v) };
   });
 })()`;
 
@@ -205,7 +270,13 @@ async function videoStates(page: Page): Promise<VideoState[]> {
 }
 
 /** Folds one poll into the histories: a new entry when an element's source changed. */
-export function observe(histories: Map<string, ElementHistory>, states: readonly VideoState[], now: number): void {
+export function observe(
+    histories: Map<string, ElementHistory>,
+    states: readonly VideoState[],
+    now: number,
+    /** URLs of the media requests seen so far. */
+    fetched: readonly string[] = [],
+): void {
     for (const s of states) {
         const h = histories.get(s.key) ?? { key: s.key, sources: [] };
         histories.set(s.key, h);
@@ -221,6 +292,7 @@ export function observe(histories: Map<string, ElementHistory>, states: readonly
         cur.loop = s.loop;
         cur.played = cur.played || !s.unplayed;
         cur.adHint ||= s.adHint;
+        if (!cur.namesOther && s.named?.length) cur.namesOther = namesUnplayed(s.named, h.sources, fetched);
         if (s.ended && !cur.ended) cur.endedAt = now;
         cur.ended = s.ended;
     }
@@ -252,9 +324,16 @@ export async function followSources(
     while (Date.now() < end) {
         const states = await videoStates(page);
         if (states.length === 0) break; // no <video> to follow (a player that only fetched, or an iframe's)
-        observe(histories, states, Date.now());
-        // Media found, but no player has played: what it shows once played may be a pre-roll.
-        if (!pressedAt && states.every((s) => s.unplayed)) {
+        observe(
+            histories,
+            states,
+            Date.now(),
+            media().map((m) => m.url),
+        );
+        // Media found, but no player has played: what it shows once played may be a pre-roll, when the
+        // page gives a reason to think so (a plyr page without one waited 0.7 s for the press's answer).
+        const reason = [...histories.values()].some((h) => h.sources.some(suspect));
+        if (!pressedAt && states.every((s) => s.unplayed) && reason) {
             pressedAt = Date.now();
             if (!(await pressPlay())) pressedAt = -1;
             continue;

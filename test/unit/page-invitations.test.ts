@@ -5,6 +5,7 @@ import { refusesNavigation } from '../../src/pages/page-guard.js';
 import {
     ENDED_GRACE_MS,
     isLeadIn,
+    namesUnplayed,
     METADATA_WAIT_MS,
     observe,
     replacedMedia,
@@ -57,18 +58,22 @@ const src = (over: Partial<SourceObservation>): SourceObservation => ({
     ended: false,
     loop: false,
     adHint: false,
+    namesOther: true,
     ...over,
 });
 
-test('source settled: a short first source is followed; a long one, a loop, a live stream settle at once', () => {
+test('source settled: a short source the page gives a reason for is followed; others settle at once', () => {
     const h = (sources: SourceObservation[]): ElementHistory[] => [{ key: '0:1', sources }];
+    // Short alone is no reason: the first source is the main video.
+    assert.deepEqual(sourceVerdict(h([src({ namesOther: false })]), 100, 0), { settled: true, fastForward: [] });
     assert.deepEqual(sourceVerdict(h([src({})]), 100, 0), { settled: false, fastForward: ['0:1'] });
     assert.equal(sourceVerdict(h([src({ duration: 600 })]), 100, 0).settled, true);
     assert.equal(sourceVerdict(h([src({ loop: true })]), 100, 0).settled, true);
     assert.equal(sourceVerdict(h([src({ duration: Infinity })]), 100, 0).settled, true);
     // An advert says so: followed however long it is.
     assert.equal(sourceVerdict(h([src({ duration: 600, adHint: true })]), 100, 0).settled, false);
-    // Unknown duration: waited for, but not for ever.
+    // Unknown duration: waited for, but not for ever, and only when the page gave a reason to follow.
+    assert.equal(sourceVerdict(h([src({ duration: NaN, namesOther: false })]), 100, 0).settled, true);
     assert.equal(sourceVerdict(h([src({ duration: NaN })]), 100, 0).settled, false);
     assert.equal(sourceVerdict(h([src({ duration: NaN })]), METADATA_WAIT_MS + 1, 0).settled, true);
     // A short source that ended: what follows gets a moment, then it is the main video.
@@ -81,8 +86,24 @@ test('source settled: a short first source is followed; a long one, a loop, a li
     const long = src({ duration: 600 });
     assert.equal(isLeadIn([long, src({ src: 'c' })], 1), false);
     assert.equal(isLeadIn([pre, src({ src: 'c' })], 1), true);
+    assert.equal(isLeadIn([pre, src({ src: 'c', namesOther: false })], 1), false);
     // A long video only preloaded (never played) before the pre-roll does not count as played.
     assert.equal(isLeadIn([src({ duration: 600, played: false }), src({ src: 'c' })], 1), true);
+});
+
+test('source settled: a page names a source it has yet to play, not one it played, fetched or streams', () => {
+    const main = 'https://site.example/media/main.mp4';
+    const intro = [{ src: 'https://site.example/media/intro.mp4' }];
+    assert.equal(namesUnplayed([intro[0]!.src, main], intro, []), true);
+    assert.equal(namesUnplayed([intro[0]!.src, main], intro, [main]), false);
+    assert.equal(namesUnplayed([intro[0]!.src], intro, []), false);
+    assert.equal(namesUnplayed([intro[0]!.src, main], [...intro, { src: main }], []), false);
+    assert.equal(
+        namesUnplayed(['https://site.example/hls/index.m3u8'], [{ src: 'blob:https://site.example/1' }], []),
+        false,
+    );
+    // Spelled differently (a default port, a fragment): the same URL.
+    assert.equal(namesUnplayed(['https://site.example:443/media/main.mp4#t=1'], [{ src: main }], []), false);
 });
 
 test('source settled: observe records source changes, keeps a source through a moment of emptiness', () => {
