@@ -5,7 +5,7 @@
  * server whose CDN fails the first request of media paths. Frames must equal the sources'.
  */
 import assert from 'node:assert/strict';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeHiddenMedia, type HiddenMedia } from '../src/demo/hidden-pages.js';
@@ -99,9 +99,17 @@ test('MediaSource players with their own part lists are captured as format "mse"
         assert.ok(took <= bound, line);
         assert.ok(bound <= PAGE_WAIT_SECS + hidden.mseSecs / 8 + 0.01, line);
     }
-    // The POSTed part can only come out of the page; all others are fetched again from the CDN.
-    assert.match(captureTiming(run, msePost).line, /25 from network responses, 1 from the page/);
-    assert.match(captureTiming(run, mseParts).line, /26 from network responses, 0 from the page/);
+    // The POSTed part can only come out of the page; all others are fetched again from the CDN. How many
+    // parts there are depends on the ffmpeg that cut them (the bundled 2018 build and Debian's differ by one).
+    const index = JSON.parse(await readFile(path.join(mediaDir, 'mse', 'parts-index.json'), 'utf8')) as {
+        parts: string[];
+    }[];
+    const appends = index.reduce((n, track) => n + 1 + track.parts.length, 0);
+    assert.match(
+        captureTiming(run, msePost).line,
+        new RegExp(`${appends - 1} from network responses, 1 from the page`),
+    );
+    assert.match(captureTiming(run, mseParts).line, new RegExp(`${appends} from network responses, 0 from the page`));
     const posts = s.hits.get('/api/part') ?? 0;
     assert.equal(posts, 1, 'the POSTed part was requested by the page alone');
 });
