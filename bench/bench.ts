@@ -24,7 +24,7 @@ import { makeGalleryImages } from '../src/demo/gallery.js';
 import { makeDemoMedia, makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { ffmpegPath } from '../src/merge/ffmpeg.js';
-import { storageDir } from '../src/storage.js';
+import { storageDir } from '../src/run/storage.js';
 import { ROOT, tempDir } from '../test/helpers/actor.js';
 import { npmRun, type NpmRun } from './npm-run.js';
 

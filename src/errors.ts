@@ -9,7 +9,6 @@
  * `isRetryable` is the one place that decides.
  */
 import { NonRetryableError } from '@crawlee/core';
-import { isRetryableStatus } from './net/retry.js';
 
 export type ErrorCode =
     | 'HTTP_STATUS'
@@ -191,6 +190,11 @@ export class UnitsFailedError extends MediaError {
         return this.errors.find((e): e is HttpStatusError => e instanceof HttpStatusError && e.retryAfter !== undefined)
             ?.retryAfter;
     }
+}
+
+/** Status codes worth another try: the server may answer differently in a moment. Pure. */
+export function isRetryableStatus(status: number): boolean {
+    return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
 /**

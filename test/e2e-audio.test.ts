@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ffmpegPath } from '../src/merge/ffmpeg.js';
-import { extensionFor } from '../src/output.js';
+import { extensionFor } from '../src/results/output.js';
 import { AUDIO_SECS, makeAudioMedia, startAudioSite, type AudioMedia, type AudioSite } from './fixtures/audio-site.js';
 import { ROOT, runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { mediaInfo, sha256 } from './helpers/media.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { MediaItem } from '../src/output.js';
+import type { MediaItem } from '../src/results/output.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, sha256 } from './helpers/media.js';
 import {

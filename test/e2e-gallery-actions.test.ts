@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { extensionFor, type MediaItem } from '../src/output.js';
+import { extensionFor, type MediaItem } from '../src/results/output.js';
 import {
     DEAD_LINK_THUMB,
     LIBRARIES,

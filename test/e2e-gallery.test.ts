@@ -17,7 +17,7 @@ import {
     PIXEL_PLACEHOLDER,
 } from '../src/demo/gallery.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
-import { extensionFor } from '../src/output.js';
+import { extensionFor } from '../src/results/output.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { sha256 } from './helpers/media.js';
 

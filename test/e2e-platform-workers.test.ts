@@ -23,7 +23,7 @@ import { after, before, test } from 'node:test';
 import { Ajv } from 'ajv';
 import type { DemoServer } from '../src/demo/server.js';
 import type { MediaItem } from '../src/model.js';
-import type { WorkerRole } from '../src/workers/role.js';
+import type { WorkerRole } from '../src/run/role.js';
 import { spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { startFakePlatform, type FakePlatform, type StartRun } from './helpers/platform.js';
 import { COPIES, outcome, startWorkersSite, workersInput } from './helpers/workers-site.js';

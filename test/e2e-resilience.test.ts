@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { makeDemoMedia, makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
 import { makeGalleryImages } from '../src/demo/gallery.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
-import type { MediaItem } from '../src/output.js';
+import type { MediaItem } from '../src/results/output.js';
 import { outputFileName } from '../src/names.js';
 import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';

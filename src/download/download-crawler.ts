@@ -22,7 +22,7 @@ import {
     redactUrl,
     UnitsFailedError,
 } from '../errors.js';
-import type { CrawlInput } from '../input.js';
+import type { CrawlInput } from '../input/input.js';
 import type { FreshUrls, UnitsTask, UnitTask, VideoJob } from '../model.js';
 import { httpClient } from '../net/fetch.js';
 import { delay, retryDelayMs } from '../net/retry.js';

@@ -14,13 +14,13 @@ import type { KeyValueStore, RequestOptions, RequestProvider } from '@crawlee/co
 import type { FileDownloadCrawlingContext } from '@crawlee/http';
 import { fileTypeFromBuffer } from 'file-type';
 import { imageSizeFromFile } from 'image-size/fromFile';
-import type { CrawlInput } from '../input.js';
+import type { CrawlInput } from '../input/input.js';
 import type { Headers } from '../net/headers.js';
-import { collectionKey, keyFromText, pushItem, pushNoteOnce, storeFile, type KeyAllocator } from '../output.js';
+import { collectionKey, keyFromText, pushItem, pushNoteOnce, storeFile, type KeyAllocator } from '../results/output.js';
 import type { ImageTask, MediaItem } from '../model.js';
 import { normalizeUrl } from '../urls.js';
-import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../archive.js';
-import type { Claims } from '../workers/claims.js';
+import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../results/archive.js';
+import type { Claims } from '../run/claims.js';
 import { CorruptUnitError, errorCode, NotAnImageError } from '../errors.js';
 import { urlsRefusal } from '../net/guard.js';
 import { decodeDataUri, inlineLabel, placeholderByContent } from '../image-content.js';

@@ -15,7 +15,7 @@ import {
     type UnitTask,
     type VideoJob,
 } from '../model.js';
-import { pushItem } from '../output.js';
+import { pushItem } from '../results/output.js';
 import { UnitClaims } from './unit-claims.js';
 
 interface Progress {

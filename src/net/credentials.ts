@@ -6,14 +6,14 @@
  *   URL, what a browser would send there (RFC 6265 §5.4: domain, host-only, path, secure, expiry). The
  *   downloader used to reuse a page's Cookie header for an image on another host.
  * - the input's `headers` (to the start URLs' sites) and each start source's own headers (to its page's
- *   site), by the rules of start-requests.ts.
+ *   site), by the rules of site-access.ts.
  *
  * Headers that travel with media (jobs in the state store, requests in the queues) are `strip`ped of
  * these, so no record holds a secret: a resumed run gets them from its input again. The browser's own
  * cookies are not kept across a resume (a resumed download goes with the input's cookies only).
  */
-import type { CookieInput, HeaderMap } from '../input.js';
-import { cookiesFor, pageRequestHeaders } from '../start-requests.js';
+import type { CookieInput, HeaderMap } from '../input/input.js';
+import { cookiesFor, pageRequestHeaders } from './site-access.js';
 import { cookieHeader, DEFAULT_USER_AGENT, type Headers } from './headers.js';
 
 /** A cookie as Playwright's `context.cookies()` gives it: a leading dot means "and subdomains". */

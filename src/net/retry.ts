@@ -5,11 +5,6 @@ export const RETRY_BASE_MS = 400;
 export const RETRY_CAP_MS = 15_000;
 const RETRY_AFTER_CAP_MS = 60_000;
 
-/** Status codes worth another try: the server may answer differently in a moment. */
-export function isRetryableStatus(status: number): boolean {
-    return status === 408 || status === 425 || status === 429 || status >= 500;
-}
-
 /**
  * Delay before retry number `attempt` (1-based): exponential from `RETRY_BASE_MS`, capped, or what
  * the server asked for in `Retry-After` (seconds or an HTTP date), itself capped so a hostile server

@@ -11,7 +11,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { PlaywrightLauncher, type PlaywrightLaunchContext } from '@crawlee/playwright';
 import { chromium, type Browser, type BrowserType, type LaunchOptions } from 'playwright';
-import type { CrawlInput } from '../input.js';
+import type { CrawlInput } from '../input/input.js';
 import { CHROMIUM_ARGS } from './browser.js';
 
 interface Early {

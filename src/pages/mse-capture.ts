@@ -16,7 +16,7 @@ import type { Frame } from 'playwright';
 import type { MseBuffer, MseCapture } from '../model.js';
 import { sleep } from '../net/retry.js';
 import type { CapturedAppend } from '../sources/mse/plan.js';
-import { workRoot } from '../storage.js';
+import { workRoot } from '../run/storage.js';
 import { HOOK_FNS } from './hook-script.js';
 import type { BufferRecord, PageHooks } from './hooks.js';
 import { mseDeadline, mseVerdict, nudgeTarget, unionRanges, type TimeRanges } from './mse-rules.js';

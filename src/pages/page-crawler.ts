@@ -5,7 +5,7 @@
 import { log, NonRetryableError, type ProxyConfiguration, type RequestProvider } from '@crawlee/core';
 import { PlaywrightCrawler, type PlaywrightCrawlingContext } from '@crawlee/playwright';
 import type { Page } from 'playwright';
-import type { CrawlInput } from '../input.js';
+import type { CrawlInput } from '../input/input.js';
 import type { FoundVideos, PageSubtitle, SourceFormat, VideoCandidate } from '../model.js';
 import { credentials } from '../net/credentials.js';
 import type { Headers } from '../net/headers.js';
@@ -25,7 +25,7 @@ import { installHooks, prepareContext, type PageHooks } from './hooks.js';
 import { guardPage, refusedMediaOf, type RefusedMedia } from './network-guard.js';
 import { MSE_MAX_EXTRA_SECS } from './mse-rules.js';
 import { resolveUrl } from '../urls.js';
-import { applySiteAccess, type SiteAccess } from '../start-requests.js';
+import { applySiteAccess, type SiteAccess } from '../net/site-access.js';
 
 export { startBrowser } from './early-browser.js';
 
@@ -47,7 +47,7 @@ export interface PageCrawlerOptions {
     access?: SiteAccess;
     /** The page queue, when the crawl is split across workers: shared by all of them. */
     requestQueue?: RequestProvider;
-    /** This worker's index, when the crawl is split across workers (workers/role.ts). */
+    /** This worker's index, when the crawl is split across workers (run/role.ts). */
     worker?: number;
     /** Returns how many videos were taken on (found on the page and accepted). */
     onVideos(found: FoundVideos): Promise<number>;
@@ -368,7 +368,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
             postPageCreateHooks: [async (page) => guardPage(page)],
         },
         preNavigationHooks: [
-            // Cookies into the context, the start sites' headers onto this page's requests (start-requests.ts).
+            // Cookies into the context, the start sites' headers onto this page's requests (site-access.ts).
             async ({ page, request }) => options.access && applySiteAccess(page, request, options.access),
             // Listeners must exist before navigation: a player's first XHRs are otherwise missed (crawlee #1611).
             async ({ page }, gotoOptions) => {

@@ -4,7 +4,7 @@
  */
 import { ManifestError } from '../errors.js';
 import { formatFromContentType, formatFromUrl } from '../formats.js';
-import type { VideoQuality } from '../input.js';
+import type { VideoQuality } from '../input/input.js';
 import type {
     ManifestFetcher,
     PageSubtitle,

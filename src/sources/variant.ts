@@ -1,4 +1,4 @@
-import type { VideoQuality } from '../input.js';
+import type { VideoQuality } from '../input/input.js';
 
 export interface VariantLike {
     bandwidth: number;

@@ -74,7 +74,7 @@ export function storageOverIpc(channel: NodeJS.Process = process): StorageClient
         new Proxy(
             {},
             {
-                // A member set on the client (workers/page-queue.ts wraps `listAndLockHead`) wins over forwarding.
+                // A member set on the client (run/page-queue.ts wraps `listAndLockHead`) wins over forwarding.
                 get: (target: Record<string | symbol, unknown>, method) =>
                     method in target
                         ? target[method]

@@ -9,12 +9,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Configuration, Dataset, KeyValueStore, log, RequestQueue } from '@crawlee/core';
-import type { CrawlSummary } from '../crawl.js';
-import type { CrawlInput } from '../input.js';
-import { purgeOnStart, releaseLocks, runScope, runStorageNames } from '../storage.js';
+import type { CrawlSummary } from '../app/crawl.js';
+import type { CrawlInput } from '../input/input.js';
+import { purgeOnStart, releaseLocks, runScope, runStorageNames } from '../run/storage.js';
 import { LockBook, QueueCalls, releaseLocksOf, serveStorage } from './ipc-storage.js';
 import { reportLostVideos } from './lost-videos.js';
-import { claimsQueueName, workerScope, type WorkerRole } from './role.js';
+import { claimsQueueName, workerScope, type WorkerRole } from '../run/role.js';
 import { afterWorkerEnd, describeEnd, MAX_RESTARTS, runFailed, type AfterEnd, type WorkerEnd } from './supervisor.js';
 
 /** What the coordinator sends a worker first; nothing else is needed to run its part. */

@@ -6,8 +6,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyValueStore, RequestQueue } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
-import { pushItem } from '../output.js';
-import { runStorageNames, storageDir } from '../storage.js';
+import { pushItem } from '../results/output.js';
+import { runStorageNames, storageDir } from '../run/storage.js';
 
 export async function reportLostVideos(scope: string, why: string): Promise<number> {
     const names = runStorageNames(scope);

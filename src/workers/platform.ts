@@ -20,14 +20,14 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { encryptInputSecretValue } from '@apify/input_secrets';
 import { Actor } from 'apify';
 import { KeyValueStore, log, RequestQueue } from '@crawlee/core';
-import { crawl, type CrawlOptions, type CrawlSummary } from '../crawl.js';
-import type { CrawlInput } from '../input.js';
-import { WIND_DOWN_MS } from '../lifecycle.js';
-import { runScope } from '../storage.js';
+import { crawl, type CrawlOptions, type CrawlSummary } from '../app/crawl.js';
+import type { CrawlInput } from '../input/input.js';
+import { WIND_DOWN_MS } from '../run/lifecycle.js';
+import { runScope } from '../run/storage.js';
 import { sumSummaries } from './local.js';
 import { reportLostVideos } from './lost-videos.js';
-import { pageClientKey } from './page-queue.js';
-import { claimsQueueName, pageQueueName, pageShare, setWorkerRole, workerScope, type WorkerRole } from './role.js';
+import { pageClientKey } from '../run/page-queue.js';
+import { claimsQueueName, pageQueueName, pageShare, setWorkerRole, workerScope, type WorkerRole } from '../run/role.js';
 import { afterWorkerEnd, MAX_RESTARTS, type AfterEnd } from './supervisor.js';
 
 /** The input field that makes a run a worker of another: its index, count, scope (declared, hidden). */

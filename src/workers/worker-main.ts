@@ -5,12 +5,12 @@
  */
 import { Actor } from 'apify';
 import { log } from '@crawlee/core';
-import { crawl } from '../crawl.js';
-import { setOutputDir } from '../output.js';
+import { crawl } from '../app/crawl.js';
+import { setOutputDir } from '../results/output.js';
 import { installLogRedaction } from '../net/redact-log.js';
 import { storageOverIpc } from './ipc-storage.js';
 import type { WorkerDone, WorkerStart } from './local.js';
-import { setWorkerRole } from './role.js';
+import { setWorkerRole } from '../run/role.js';
 
 installLogRedaction();
 // The coordinator gone (killed, Ctrl-C) means nobody can take this worker's items: stop at once.

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { MediaItem } from '../../src/output.js';
+import type { MediaItem } from '../../src/results/output.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 

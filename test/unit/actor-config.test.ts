@@ -14,7 +14,7 @@ import {
     getOutputSchemaValidator,
 } from '@apify/json_schemas';
 import { Ajv } from 'ajv';
-import { DEFAULTS } from '../../src/input.js';
+import { DEFAULTS } from '../../src/input/input.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const json = (p: string): Record<string, unknown> =>
@@ -226,7 +226,7 @@ test('views: an overview with a thumbnail image, and the failures; the output sc
     const kvs = json('.actor/key_value_store_schema.json') as { collections: Record<string, { key?: string }> };
     assert.equal(kvs.collections.report?.key, 'REPORT');
     // Every kind of stored file has its collection, selected by the key prefix the actor gives it.
-    const { KEY_PREFIX } = await import('../../src/output.js');
+    const { KEY_PREFIX } = await import('../../src/results/output.js');
     const prefixes = kvs.collections as Record<string, { keyPrefix?: string }>;
     assert.equal(prefixes.videos?.keyPrefix, KEY_PREFIX.video);
     assert.equal(prefixes.images?.keyPrefix, KEY_PREFIX.image);

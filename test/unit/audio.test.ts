@@ -12,10 +12,10 @@ import { FILE_TYPES, formatFromContentType, formatFromUrl } from '../../src/form
 import { chooseStreams, probe, probeStreams, remux, type StreamInfo } from '../../src/merge/ffmpeg.js';
 import { audioContentType, mediaKind } from '../../src/merge/merge.js';
 import type { ManifestFetcher } from '../../src/model.js';
-import { extensionFor, outputName } from '../../src/output.js';
+import { extensionFor, outputName } from '../../src/results/output.js';
 import { fileExtension } from '../../src/media-types.js';
 import { isVideoFileResponse } from '../../src/pages/capture.js';
-import { renderReport } from '../../src/report.js';
+import { renderReport } from '../../src/results/report.js';
 import { videoFileKind } from '../../src/sources/file/ranges.js';
 import { isAudioOnlyVariant, resolveHls, withPictureFirst } from '../../src/sources/hls/resolve.js';
 

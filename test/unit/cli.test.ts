@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CliError, mergeInput, parseCli, usage } from '../../src/cli.js';
-import { lineAndColumn, parseInputFile, InputFileError } from '../../src/local-input.js';
+import { CliError, mergeInput, parseCli, usage } from '../../src/input/cli.js';
+import { lineAndColumn, parseInputFile, InputFileError } from '../../src/input/local-input.js';
 
 test('command line: options become input fields, URLs become startUrls', () => {
     const cli = parseCli([

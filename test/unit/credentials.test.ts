@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import type { CookieInput } from '../../src/input.js';
+import type { CookieInput } from '../../src/input/input.js';
 import { Credentials, credentials, fromBrowserCookie } from '../../src/net/credentials.js';
 import { fetchBytes } from '../../src/net/fetch.js';
 

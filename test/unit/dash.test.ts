@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DrmError, ManifestError } from '../../src/errors.js';
-import type { VideoQuality } from '../../src/input.js';
+import type { VideoQuality } from '../../src/input/input.js';
 import type { ByteRange, ManifestFetcher, VideoPlan } from '../../src/model.js';
 import { looksLikeMpd, parseSidx, resolveDash } from '../../src/sources/dash/resolve.js';
 

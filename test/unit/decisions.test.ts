@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import { findBrowser, BrowserNotFoundError } from '../../src/pages/browser.js';
 import { isPlaylistContentType, isPlaylistUrl } from '../../src/pages/capture.js';
 import { findManifestUrls } from '../../src/pages/dom-scan.js';
-import { keyFromText, uniqueKey } from '../../src/output.js';
-import { isRetryableStatus, retryDelayMs, RETRY_CAP_MS } from '../../src/net/retry.js';
+import { keyFromText, uniqueKey } from '../../src/results/output.js';
+import { isRetryableStatus } from '../../src/errors.js';
+import { retryDelayMs, RETRY_CAP_MS } from '../../src/net/retry.js';
 import { forwardableHeaders, redactHeaders } from '../../src/net/headers.js';
 import { redactUrl } from '../../src/net/fetch.js';
 import { CorruptUnitError } from '../../src/errors.js';
@@ -266,7 +267,7 @@ test('ffmpeg input table parsing and container sniffing', () => {
 });
 
 test('progress line and ETA', async () => {
-    const { formatEta, progressLine } = await import('../../src/progress.js');
+    const { formatEta, progressLine } = await import('../../src/app/progress.js');
     assert.equal(formatEta(125), '2:05');
     assert.equal(formatEta(Number.NaN), '–');
     assert.equal(
@@ -277,7 +278,7 @@ test('progress line and ETA', async () => {
 });
 
 test('report escapes what pages control and links every stored file', async () => {
-    const { renderReport } = await import('../../src/report.js');
+    const { renderReport } = await import('../../src/results/report.js');
     const html = renderReport(
         [
             {

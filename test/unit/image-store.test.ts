@@ -20,11 +20,11 @@ test('an image whose store failed is stored by the retry, not reported as the sa
     process.env.CRAWLEE_STORAGE_DIR = path.join(dir, 'storage');
     const { Dataset } = await import('@crawlee/core');
     const { ImageSaver } = await import('../../src/download/images.js');
-    const { KeyAllocator, setOutputDir } = await import('../../src/output.js');
-    const { Archive } = await import('../../src/archive.js');
-    const { Claims } = await import('../../src/workers/claims.js');
-    const { parseInput } = await import('../../src/input.js');
-    const { defaultKvDir } = await import('../../src/storage.js');
+    const { KeyAllocator, setOutputDir } = await import('../../src/results/output.js');
+    const { Archive } = await import('../../src/results/archive.js');
+    const { Claims } = await import('../../src/run/claims.js');
+    const { parseInput } = await import('../../src/input/input.js');
+    const { defaultKvDir } = await import('../../src/run/storage.js');
 
     const png = path.join(dir, 'photo.png');
     execFileSync(ffmpegPath, ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x3366aa:s=160x120', '-frames:v', '1', png]);

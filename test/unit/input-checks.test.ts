@@ -3,12 +3,12 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseCli, CliError } from '../../src/cli.js';
-import { closest, editDistance, unknownFieldsWarning } from '../../src/did-you-mean.js';
-import { InputError } from '../../src/input.js';
-import { findJsonError } from '../../src/json-position.js';
-import { InputFileError, parseInputFile } from '../../src/local-input.js';
-import { checkOutputDir } from '../../src/output-dir.js';
+import { parseCli, CliError } from '../../src/input/cli.js';
+import { closest, editDistance, unknownFieldsWarning } from '../../src/input/did-you-mean.js';
+import { InputError } from '../../src/input/input.js';
+import { findJsonError } from '../../src/input/json-position.js';
+import { InputFileError, parseInputFile } from '../../src/input/local-input.js';
+import { checkOutputDir } from '../../src/input/output-dir.js';
 
 const schema = JSON.parse(
     (await import('node:fs')).readFileSync(path.join(import.meta.dirname, '../../.actor/input_schema.json'), 'utf8'),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { InputError, parseInput, parseVideoQuality, type CookieInput } from '../../src/input.js';
+import { InputError, parseInput, parseVideoQuality, type CookieInput } from '../../src/input/input.js';
 import {
     browserCookies,
     cookiesFor,
@@ -12,7 +12,7 @@ import {
     pageRequestHeaders,
     startSites,
     withSiteHeaders,
-} from '../../src/start-requests.js';
+} from '../../src/net/site-access.js';
 
 const fieldOf = (fn: () => unknown): string => {
     try {

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { stopAt, stopMarginMs } from '../../src/lifecycle.js';
-import { uploadRetryable, uploadWithRetry } from '../../src/output.js';
-import { LOG_EVERY_MS, logDue, silenceCrawlerStatus, StatusWriter, summaryMessage } from '../../src/progress.js';
+import { stopAt, stopMarginMs } from '../../src/run/lifecycle.js';
+import { uploadRetryable, uploadWithRetry } from '../../src/results/output.js';
+import { LOG_EVERY_MS, logDue, silenceCrawlerStatus, StatusWriter, summaryMessage } from '../../src/app/progress.js';
 
 test('the crawl stops a margin before the run timeout: 5 % of the run, 15 to 60 s', () => {
     assert.equal(stopMarginMs(60_000), 15_000);

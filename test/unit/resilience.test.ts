@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isClosedPageRace } from '../../src/pages/playwright-races.js';
 import HLS, { type types } from 'hls-parser';
-import { archiveKeys } from '../../src/archive.js';
+import { archiveKeys } from '../../src/results/archive.js';
 import { faultFor } from '../../src/demo/server.js';
 import { freshUnitUrls } from '../../src/sources/hls/refresh.js';
 import { UnitClaims } from '../../src/download/unit-claims.js';
 import type { VideoJob } from '../../src/model.js';
-import { archiveVideoId, videoId } from '../../src/video-submitter.js';
+import { archiveVideoId, videoId } from '../../src/app/video-submitter.js';
 
 test('archive ids ignore query tokens but not the page or the quality', () => {
     const q = { kind: 'highest' } as const;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isVideoFileResponse, manifestFormat } from '../../src/pages/capture.js';
-import { nameFromUrl, suffixedName } from '../../src/output.js';
+import { nameFromUrl, suffixedName } from '../../src/results/output.js';
 import { totalFromContentRange } from '../../src/net/media-client.js';
 import { formatFromContentType, formatFromUrl } from '../../src/sources/index.js';
 import { MIN_RANGE_BYTES, planRanges, videoFileKind } from '../../src/sources/file/ranges.js';
-import { chooseCandidates } from '../../src/video-submitter.js';
+import { chooseCandidates } from '../../src/app/video-submitter.js';
 import { errorCode, HttpStatusError, isRetryable, KeyError, MediaError, UnitsFailedError } from '../../src/errors.js';
 
 const MiB = 1024 * 1024;
@@ -150,7 +150,7 @@ test('DASH text adaptation sets become subtitle tracks (WebVTT and TTML sidecars
 });
 
 test('a manifest the page built is known by its text, not by its blob: URL (new on every load)', async () => {
-    const { archiveVideoId, identityUrl } = await import('../../src/video-submitter.js');
+    const { archiveVideoId, identityUrl } = await import('../../src/app/video-submitter.js');
     const inline = { text: '#EXTM3U\n#EXTINF:1,\nhttps://c.test/a.ts\n', baseUrl: 'https://p.test/watch' };
     const a = { url: 'blob:https://p.test/1b2c', headers: {}, source: 'page' as const, inline };
     const b = { ...a, url: 'blob:https://p.test/9f8e' };
@@ -168,7 +168,7 @@ test('a manifest the page built is known by its text, not by its blob: URL (new 
 });
 
 test('collection keys keep the key bound with their prefix', async () => {
-    const { collectionKey, keyFromText, outputName } = await import('../../src/output.js');
+    const { collectionKey, keyFromText, outputName } = await import('../../src/results/output.js');
     const key = collectionKey('video', keyFromText('long title '.repeat(40), 'video', 'u'));
     assert.ok(key.length <= 120 && key.startsWith('video-') && !/[-.]$/.test(key), key);
     assert.equal(collectionKey('image', 'image-a'), 'image-a');

@@ -35,7 +35,7 @@ test('storeFile: every stored type reads back through Crawlee, and lands in the 
     const storage = await tempDir('store-types');
     const out = path.join(storage, 'downloads');
     process.env.CRAWLEE_STORAGE_DIR = storage;
-    const { setOutputDir, storeFile } = await import('../../src/output.js');
+    const { setOutputDir, storeFile } = await import('../../src/results/output.js');
     setOutputDir(out);
     const hashes = new Map<string, string>();
     for (const [key, contentType, title] of KINDS) {

@@ -18,9 +18,9 @@ process.env.CRAWLEE_STORAGE_DIR = path.join(dir, 'storage');
 const { Dataset, KeyValueStore } = await import('@crawlee/core');
 const { VideoJobs } = await import('../../src/download/jobs.js');
 const { VideoFinisher } = await import('../../src/merge/finish.js');
-const { abandonDownloads } = await import('../../src/crawl.js');
-const { KeyAllocator } = await import('../../src/output.js');
-const { Archive } = await import('../../src/archive.js');
+const { abandonDownloads } = await import('../../src/app/crawl.js');
+const { KeyAllocator } = await import('../../src/results/output.js');
+const { Archive } = await import('../../src/results/archive.js');
 
 /** A plain-file video job of one unit; `file`, when given, is that unit's bytes on disk. */
 async function fileJob(jobs: InstanceType<typeof VideoJobs>, id: string, file?: string): Promise<VideoJob> {

@@ -11,10 +11,10 @@ import { test } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import { MemoryStorage } from '@crawlee/memory-storage';
 import type { StorageClient } from '@crawlee/types';
-import { claimKey, Claims } from '../../src/workers/claims.js';
+import { claimKey, Claims } from '../../src/run/claims.js';
 import { LockBook, releaseLocksOf, serveStorage, storageOverIpc } from '../../src/workers/ipc-storage.js';
 import { sumSummaries } from '../../src/workers/local.js';
-import { headLimit } from '../../src/workers/page-queue.js';
+import { headLimit } from '../../src/run/page-queue.js';
 import {
     coordinatorPageCap,
     platformRole,
@@ -23,7 +23,7 @@ import {
     WORKER_FIELD,
     workerInput,
 } from '../../src/workers/platform.js';
-import { pageShare } from '../../src/workers/role.js';
+import { pageShare } from '../../src/run/role.js';
 import { afterWorkerEnd, describeEnd, MAX_RESTARTS, runFailed } from '../../src/workers/supervisor.js';
 import { tempDir } from '../helpers/actor.js';
 

@@ -3,7 +3,7 @@
  * audio) of every Period, joined in order, SegmentBase indexes fetched and read.
  */
 import { ManifestError } from '../../errors.js';
-import type { VideoQuality } from '../../input.js';
+import type { VideoQuality } from '../../input/input.js';
 import type {
     ManifestFetcher,
     SegmentPlan,

@@ -2,7 +2,7 @@
  * Which Representations of a Period become the video and its separate audio. Pure.
  */
 import { DrmError } from '../../errors.js';
-import type { VideoQuality } from '../../input.js';
+import type { VideoQuality } from '../../input/input.js';
 import { chooseVariant } from '../variant.js';
 import type { Representation } from './mpd.js';
 

@@ -3,7 +3,7 @@
  */
 import HLS, { type types } from 'hls-parser';
 import { ManifestError } from '../../errors.js';
-import type { VideoQuality } from '../../input.js';
+import type { VideoQuality } from '../../input/input.js';
 import type { ManifestFetcher, SubtitleFormat, TrackName, TrackPlan, VideoPlan } from '../../model.js';
 import { resolveUrl } from '../../urls.js';
 import { chooseVariant } from '../variant.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 // (download/segment-task.ts). The v1 queue was tried and left: with 3,600 segments it kept requests
 // it had already seen handled "in progress", and the crawl idled for minutes before it could end.
 import { KeyValueStore, RequestQueue } from '@crawlee/core';
-import { workerRole } from './workers/role.js';
+import { workerRole } from './role.js';
 
 export function storageDir(): string {
     return path.resolve(process.env.CRAWLEE_STORAGE_DIR ?? './storage');

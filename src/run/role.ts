@@ -19,7 +19,7 @@ export interface WorkerRole {
         dataset?: string;
         /** The key-value store every stored file goes to. */
         store?: string;
-        /** The request queue whose unique keys are the claims on videos, images and keys (workers/claims.ts). */
+        /** The request queue whose unique keys are the claims on videos, images and keys (run/claims.ts). */
         claims: string;
     };
 }

@@ -4,19 +4,19 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProxyConfiguration, RequestProvider } from '@crawlee/core';
-import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from './archive.js';
-import type { VideoJobs } from './download/jobs.js';
-import { trackJob, unitRequests } from './download/unit-tasks.js';
-import { errorCode } from './errors.js';
-import type { CrawlInput } from './input.js';
-import { planDuration, type FoundVideos, type MediaItem, type VideoCandidate, type VideoJob } from './model.js';
-import { MediaClient } from './net/media-client.js';
-import { urlsRefusal } from './net/guard.js';
-import { nameFromUrl, pushNoteOnce } from './output.js';
-import { formatFromUrl, resolvePlan, withPageSubtitles } from './sources/index.js';
-import { normalizeUrl } from './urls.js';
-import { credentials } from './net/credentials.js';
-import type { Claims } from './workers/claims.js';
+import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../results/archive.js';
+import type { VideoJobs } from '../download/jobs.js';
+import { trackJob, unitRequests } from '../download/unit-tasks.js';
+import { errorCode } from '../errors.js';
+import type { CrawlInput } from '../input/input.js';
+import { planDuration, type FoundVideos, type MediaItem, type VideoCandidate, type VideoJob } from '../model.js';
+import { MediaClient } from '../net/media-client.js';
+import { urlsRefusal } from '../net/guard.js';
+import { nameFromUrl, pushNoteOnce } from '../results/output.js';
+import { formatFromUrl, resolvePlan, withPageSubtitles } from '../sources/index.js';
+import { normalizeUrl } from '../urls.js';
+import { credentials } from '../net/credentials.js';
+import type { Claims } from '../run/claims.js';
 
 export function videoId(url: string, quality: CrawlInput['videoQuality']): string {
     return createHash('sha256')

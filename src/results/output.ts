@@ -9,18 +9,18 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Actor } from 'apify';
 import { Dataset, KeyValueStore, log } from '@crawlee/core';
-import { HttpStatusError, isRetryable } from './errors.js';
-import { sleep } from './net/retry.js';
-import { fileExtension, storedType } from './media-types.js';
-import { KEY_MAX, outputFileName } from './names.js';
-import { defaultKvDir } from './storage.js';
-import type { Claims } from './workers/claims.js';
-import { workerRole } from './workers/role.js';
+import { HttpStatusError, isRetryable } from '../errors.js';
+import { sleep } from '../net/retry.js';
+import { fileExtension, storedType } from '../media-types.js';
+import { KEY_MAX, outputFileName } from '../names.js';
+import { defaultKvDir } from '../run/storage.js';
+import type { Claims } from '../run/claims.js';
+import { workerRole } from '../run/role.js';
 
-export type { ItemStatus, MediaItem, MediaType } from './model.js';
-import type { MediaItem } from './model.js';
+export type { ItemStatus, MediaItem, MediaType } from '../model.js';
+import type { MediaItem } from '../model.js';
 
-/** The dataset every item goes to: the run's, which split crawls share (workers/role.ts). */
+/** The dataset every item goes to: the run's, which split crawls share (run/role.ts). */
 export async function pushItem(item: MediaItem): Promise<void> {
     await (await Dataset.open(workerRole()?.shared.dataset)).pushData(item);
 }
@@ -38,8 +38,8 @@ export async function pushNoteOnce(item: MediaItem, claims: Claims): Promise<voi
 export const fileStore = async (): Promise<KeyValueStore> => KeyValueStore.open(workerRole()?.shared.store);
 
 // Key and file-name rules live in names.ts, content types and extensions in media-types.ts.
-export { KEY_MAX, keyFromText } from './names.js';
-export { extensionFor } from './media-types.js';
+export { KEY_MAX, keyFromText } from '../names.js';
+export { extensionFor } from '../media-types.js';
 
 /** File names that say nothing about the video: the folders above them do. */
 const GENERIC_NAME =

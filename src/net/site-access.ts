@@ -8,8 +8,8 @@
  */
 import { RequestList, type ProxyConfiguration } from '@crawlee/core';
 import type { BrowserContext, Page } from 'playwright';
-import type { CookieInput, CrawlInput, HeaderMap } from './input.js';
-import { cookieHeader } from './net/headers.js';
+import type { CookieInput, CrawlInput, HeaderMap } from '../input/input.js';
+import { cookieHeader } from './headers.js';
 
 export interface StartRequest {
     url: string;

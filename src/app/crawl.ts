@@ -5,30 +5,30 @@
  * last page is rendered and the last video is merged.
  */
 import { Actor } from 'apify';
-import { Archive } from './archive.js';
+import { Archive } from '../results/archive.js';
 import { log, type AutoscaledPool, type ProxyConfiguration } from '@crawlee/core';
-import type { CrawlInput } from './input.js';
-import { createDownloadCrawler } from './download/download-crawler.js';
-import { ImageSaver, isImageUrl } from './download/images.js';
-import { VideoJobs } from './download/jobs.js';
-import { TransferStats } from './download/stats.js';
-import { VideoFinisher } from './merge/finish.js';
-import { KeyAllocator, pushNoteOnce } from './output.js';
-import { formatFromUrl, pollTrack, refreshUnitUrls } from './sources/index.js';
-import { LiveRecorder } from './live/recorder.js';
-import type { MediaItem, VideoJob } from './model.js';
+import type { CrawlInput } from '../input/input.js';
+import { createDownloadCrawler } from '../download/download-crawler.js';
+import { ImageSaver, isImageUrl } from '../download/images.js';
+import { VideoJobs } from '../download/jobs.js';
+import { TransferStats } from '../download/stats.js';
+import { VideoFinisher } from '../merge/finish.js';
+import { KeyAllocator, pushNoteOnce } from '../results/output.js';
+import { formatFromUrl, pollTrack, refreshUnitUrls } from '../sources/index.js';
+import { LiveRecorder } from '../live/recorder.js';
+import type { MediaItem, VideoJob } from '../model.js';
 import { VideoSubmitter } from './video-submitter.js';
-import { sleep } from './net/retry.js';
-import { UnsafeUrlError } from './urls.js';
-import { applyStartPolicy, refusedPageRequests } from './net/guard.js';
+import { sleep } from '../net/retry.js';
+import { UnsafeUrlError } from '../urls.js';
+import { applyStartPolicy, refusedPageRequests } from '../net/guard.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
-import { openStartRequests, startSites } from './start-requests.js';
-import { credentials } from './net/credentials.js';
-import type { Headers } from './net/headers.js';
-import { dropRunStorages, openRunStorages, workRoot } from './storage.js';
-import { Claims } from './workers/claims.js';
-import { openPageQueue } from './workers/page-queue.js';
-import { pageShare, workerRole } from './workers/role.js';
+import { openStartRequests, startSites } from '../net/site-access.js';
+import { credentials } from '../net/credentials.js';
+import type { Headers } from '../net/headers.js';
+import { dropRunStorages, openRunStorages, workRoot } from '../run/storage.js';
+import { Claims } from '../run/claims.js';
+import { openPageQueue } from '../run/page-queue.js';
+import { pageShare, workerRole } from '../run/role.js';
 
 export interface CrawlSummary {
     pages: number;
@@ -123,9 +123,9 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const noPages = input.maxPagesPerCrawl > 0 && pageCap === 0;
     const pageUrls = starts.filter((s) => !noPages && !formatFromUrl(s.url) && !isImageUrl(s.url));
     // The page stage (Playwright, browser pool) costs a second of start-up and ~60 MB: load it only for pages.
-    const pagesStage = pageUrls.length ? await import('./pages/page-crawler.js') : undefined;
+    const pagesStage = pageUrls.length ? await import('../pages/page-crawler.js') : undefined;
     // Fail before anything is downloaded if pages need a browser and there is none.
-    const executablePath = pageUrls.length ? (await import('./pages/browser.js')).findBrowser() : '';
+    const executablePath = pageUrls.length ? (await import('../pages/browser.js')).findBrowser() : '';
     // Chromium starts (another process, ~0.5 s) while storages open and the download crawler starts.
     pagesStage?.startBrowser(executablePath, input);
 

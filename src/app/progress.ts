@@ -10,8 +10,8 @@
  */
 import { Actor } from 'apify';
 import { log } from '@crawlee/core';
-import type { VideoJobs } from './download/jobs.js';
-import type { TransferStats } from './download/stats.js';
+import type { VideoJobs } from '../download/jobs.js';
+import type { TransferStats } from '../download/stats.js';
 
 /** The status message changes this often on the platform ("every few seconds"). */
 export const STATUS_EVERY_MS = 5_000;

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { KeyValueStore } from '@crawlee/core';
-import { normalizeUrl } from './urls.js';
+import { normalizeUrl } from '../urls.js';
 
 export interface ArchiveEntry {
     key: string;
