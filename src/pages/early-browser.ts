@@ -12,6 +12,8 @@ import net, { type AddressInfo } from 'node:net';
 import { PlaywrightLauncher, type PlaywrightLaunchContext } from '@crawlee/playwright';
 import { chromium, type Browser, type BrowserType, type LaunchOptions } from 'playwright';
 import type { CrawlInput } from '../input/input.js';
+import { currentNetworkPolicy } from '../net/guard.js';
+import { policyProxy } from '../net/policy-proxy.js';
 import { CHROMIUM_ARGS } from './browser.js';
 
 interface Early {
@@ -45,6 +47,15 @@ export const browserOwnConnections = { count: 0 };
 
 /** A page context without the run's proxy: direct, not through the browser-wide dead end. */
 export const DIRECT_CONTEXT_PROXY = { server: BLACKHOLE_PROXY, bypass: '*' };
+
+/**
+ * The proxy of a page context the run gives no proxy: the policy proxy (net/policy-proxy.ts), which checks
+ * the address each connection goes to, when the policy refuses anything; else a direct connection.
+ */
+export async function pageContextProxy(): Promise<{ server: string; bypass?: string }> {
+    if (currentNetworkPolicy().all) return { ...DIRECT_CONTEXT_PROXY };
+    return { server: (await policyProxy()).url };
+}
 
 /** `chromium`, except that launching with an early launch's options hands that browser over. */
 const launcher: BrowserType = Object.create(chromium, {

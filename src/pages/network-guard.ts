@@ -3,18 +3,20 @@
  * and dedicated worker of a context passes `context.route`, which refuses what the policy refuses
  * (as written, and without a proxy by what the host name resolves to).
  *
- * Why a context route and not a local policy proxy for Chromium: the route costs one round trip to
- * Node per request, a proxy would carry every byte of every page and player through Node as well.
- * Its gaps, and what closes them:
+ * The route answers "may this page ask for this URL?" and turns refusals into `skipped` items. Where the
+ * connection goes is checked once more below it, by the policy proxy (net/policy-proxy.ts) each page's
+ * context uses when the run has no proxy: it resolves names itself and connects to the address it
+ * checked, so rebinding (Chromium would resolve again after the route's lookup), redirect hops in forms
+ * `Network.setBlockedURLs` patterns cannot express (`[::ffff:10.0.0.9]`) and the hops of out-of-process
+ * iframes are refused too. Other gaps of a route alone, and what closes them:
  * - A route sees only the first URL of a redirect chain (Playwright's documented limit; measured:
  *   a 302 to localhost was fetched): each page also gets Chromium's `Network.setBlockedURLs` with
  *   patterns of the refused address forms, which Chromium applies to every hop (measured).
  * - `page.route`/`context.route` do not see a service worker's requests: service workers are blocked
  *   (`serviceWorkers: 'block'` in the context options, early-browser.ts). A page works without one.
  * - WebSockets are not routed requests: `routeWebSocket` closes those the policy refuses as written.
- * - Without a proxy Chromium resolves names itself, after our check: a name whose DNS answer changes
- *   in between (rebinding) reaches the browser, never the downloader (net/guard.ts connects to the
- *   address it checked), so nothing is stored from it.
+ * - With the run's own proxy, that proxy resolves names: only what the URL says is checked (as in the
+ *   downloader, net/guard.ts).
  * - The browser's own requests (updates, time, safe browsing) are no page's: launch flags (browser.ts).
  */
 import dns from 'node:dns';

@@ -17,7 +17,7 @@ import { chooseInvitation, clickInvitation, listInvitations, type Invitation } f
 import { keepOnPage } from './page-guard.js';
 import { followSources, type ReplacedSource } from './source-follow.js';
 import { describeWait, type WaitSummary } from './wait-outcome.js';
-import { DIRECT_CONTEXT_PROXY, pageLaunchContext } from './early-browser.js';
+import { pageContextProxy, pageLaunchContext } from './early-browser.js';
 import { gatherImages, type PageImage } from './gather-images.js';
 import { withHiddenSources } from './hidden-sources.js';
 import { tolerateClosedPageRaces } from './playwright-races.js';
@@ -356,12 +356,12 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 async (_id, controller) => void (await Promise.all(controller.browser.contexts().map(prepareContext))),
             ],
             // The browser-wide proxy stays the dead end of early-browser.ts (Crawlee would make it the run's
-            // proxy); each page's context gets the run's proxy (Crawlee), else a direct connection.
+            // proxy); each page's context gets the run's proxy (Crawlee), else the policy proxy or a direct connection.
             preLaunchHooks: [async (_id, launchContext) => void (launchContext.proxyUrl = undefined)],
             prePageCreateHooks: [
                 async (_id, _controller, pageOptions) => {
                     const options = pageOptions as { proxy?: unknown } | undefined;
-                    if (options && !options.proxy) options.proxy = { ...DIRECT_CONTEXT_PROXY };
+                    if (options && !options.proxy) options.proxy = await pageContextProxy();
                 },
             ],
             // The network policy on each page's context before it navigates (network-guard.ts).
