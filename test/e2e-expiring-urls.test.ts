@@ -46,7 +46,7 @@ const itemOf = (run: ActorRun, url: string): MediaItem => {
     return item;
 };
 
-const slowCdn = { bytesPerSec: 150_000, slots: { hls: 2, enc: 2, dash: 2, master: 2, file: 1 } };
+const slowCdn = { bytesPerSec: 150_000, slots: { hls: 2, enc: 2, dash: 2, master: 2, signed: 2, file: 1 } };
 
 test('URLs that expire mid-download are renewed as often as needed: HLS (plain, AES-128, signed media playlist under a master), DASH and a file, frame-exact', async () => {
     // 42 segments of ~45 kB per video at 150 kB/s, two at a time per video: ~6 s, signatures live 2.5 s.
@@ -129,4 +129,30 @@ test('a look at the source that fails is not kept: the next expiry reads it agai
     assert.deepEqual(await frameHashes(path.join(run.kvDir, `${item.key}.mp4`)), await frameHashes(media.hls.source));
     assert.equal(s.counts.playlist, 4, 'the first read, two failed reads of the first renewal, the second renewal');
     assert.ok((s.counts.expired ?? 0) >= 1, `expired answers: ${s.counts.expired}`);
+});
+
+test('a source whose own URL expired is taken again from its page, rendered again; a page that no longer shows it fails the video with EXPIRED', async () => {
+    // The playlist's URL is signed into the page and answers 2 reads; its segments live 2.5 s and take ~13 s
+    // one at a time: the second renewal finds the playlist's URL refused, and only the page gives a new one.
+    const s = await server({ ...slowCdn, slots: { signed: 1 }, ttlMs: 2500, pageUrlReads: 2 });
+    const s2 = await server({ ...slowCdn, slots: { signed: 1 }, ttlMs: 2500, pageUrlReads: 2 });
+    const page = `${s.origin}/page/signed.html`;
+    const gone = `${s2.origin}/page/gone.html`;
+    const run = await runActor({ startUrls: [{ url: page }, { url: gone }], maxConcurrency: 4, pageWaitSecs: 5 });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    const videos = (pageUrl: string) => run.items.filter((i) => i.type === 'video' && i.pageUrl === pageUrl);
+    const [ok] = videos(page);
+    assert.equal(videos(page).length, 1, JSON.stringify(run.items, null, 1));
+    assert.equal(ok!.status, 'ok', ok!.error);
+    assert.deepEqual(await frameHashes(path.join(run.kvDir, `${ok!.key}.mp4`)), await frameHashes(media.hls.source));
+    // Rendered once by the crawl, then again at least once; its playlist's URL was refused in between.
+    assert.ok((s.counts.page ?? 0) >= 2, `page renders: ${s.counts.page}`);
+    assert.ok((s.counts.expired ?? 0) >= 2, `expired answers: ${s.counts.expired}`);
+    assert.ok((s2.counts.page ?? 0) >= 2, `the taken-down page rendered again: ${s2.counts.page}`);
+    const [failed] = videos(gone);
+    assert.equal(videos(gone).length, 1, JSON.stringify(run.items, null, 1));
+    assert.equal(failed!.status, 'failed');
+    assert.equal(failed!.errorCode, 'EXPIRED', failed!.error);
+    assert.match(failed!.error ?? '', /the page, rendered again, no longer shows it/);
+    assert.doesNotMatch(run.output, /sig=[0-9a-f]{8}/, 'signatures never reach the log');
 });

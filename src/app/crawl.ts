@@ -15,6 +15,7 @@ import { TransferStats } from '../download/stats.js';
 import { VideoFinisher } from '../merge/finish.js';
 import { KeyAllocator, pushNoteOnce } from '../results/output.js';
 import { formatFromUrl, pollTrack, refreshUnitUrls } from '../sources/index.js';
+import { renderPageAgain, SourceLooks } from './page-again.js';
 import { LiveRecorder } from '../live/recorder.js';
 import type { MediaItem, VideoJob } from '../model.js';
 import { VideoSubmitter } from './video-submitter.js';
@@ -156,6 +157,19 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, claims, proxyConfiguration, (job) =>
         recorder.follow(job),
     );
+    // A source whose own URL expired is taken again from its page, rendered again (page-again.ts).
+    const looks = new SourceLooks({
+        read: (job) => refreshUnitUrls(job, client(job)),
+        render: pagesStage
+            ? (pageUrl) =>
+                  renderPageAgain(
+                      pagesStage,
+                      { input, executablePath, proxyConfiguration, access: pageAccess, worker: role?.index },
+                      pageUrl,
+                      signal,
+                  )
+            : undefined,
+    });
     const downloader = createDownloadCrawler({
         input,
         queue: storages.downloads,
@@ -164,7 +178,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         proxyConfiguration,
         worker: role?.index,
         signal,
-        refreshUrls: (job) => refreshUnitUrls(job, client(job)),
+        refreshUrls: (job) => looks.refresh(job),
         handlers: {
             onUnitStored: (id) => finisher.unitStored(id),
             onVideoSettled: (id) => finisher.settle(id),

@@ -141,8 +141,9 @@ export class UrlRenewer {
                 },
                 (error: Error) => {
                     s.failed++;
-                    // The source itself refused, or is no longer usable. Rendering the page again for a fresh
-                    // source is not done (the page stage has usually finished by then): the video fails here.
+                    // The refresh has already rendered the page again where it could (app/page-again.ts).
+                    if (error instanceof ExpiredError) throw (s.gaveUp = error);
+                    // The source itself refused, or is no longer usable: the video fails here.
                     if (!isRetryable(error) || s.failed >= MAX_FAILED_RENEWALS) {
                         const what =
                             error instanceof HttpStatusError && EXPIRY_STATUSES.has(error.statusCode)
