@@ -122,3 +122,46 @@ test('the output folder is the one given: none given, none used', async () => {
     const given = await Results.open({ outputDir: path.join(dir, 'out') });
     assert.equal(given.outputDir, path.join(dir, 'out'));
 });
+
+test('a worker given up for good: its unfinished videos become failed items through the results home', async () => {
+    const { KeyValueStore } = await import('@crawlee/core');
+    const { reportLostVideos } = await import('../../src/workers/lost-videos.js');
+    const { runStorageNames } = await import('../../src/run/storage.js');
+    const scope = 'lost-w1';
+    const state = await KeyValueStore.open(runStorageNames(scope).state);
+    const page = 'https://site.test/lost/';
+    const job = (id: string, status: string) => ({
+        id,
+        format: 'hls',
+        pageUrl: page,
+        url: `${page}${id}.m3u8`,
+        title: id,
+        status,
+    });
+    await state.setValue('job-a', job('a', 'downloading'));
+    await state.setValue('job-b', job('b', 'done'));
+    await state.setValue('job-c', job('c', 'merging'));
+    assert.equal(await reportLostVideos(scope, 'was killed', await Results.open()), 2);
+    const items = (await itemsAt(page)).sort((x, y) => x.url.localeCompare(y.url));
+    assert.deepEqual(
+        items.map((i) => [i.url.split('/').pop(), i.type, i.status, i.format, i.title, i.error]),
+        [
+            [
+                'a.m3u8',
+                'video',
+                'failed',
+                'hls',
+                'a',
+                'the worker downloading it was killed and could not be restarted',
+            ],
+            [
+                'c.m3u8',
+                'video',
+                'failed',
+                'hls',
+                'c',
+                'the worker downloading it was killed and could not be restarted',
+            ],
+        ],
+    );
+});
