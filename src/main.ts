@@ -18,7 +18,6 @@ import { InputFileError, readLocalInput } from './input/local-input.js';
 import { unknownFieldsWarning } from './input/did-you-mean.js';
 import { checkOutputDir } from './input/output-dir.js';
 import type { MediaItem } from './model.js';
-import { getOutputDir, setOutputDir } from './results/output.js';
 import { defaultKvDir, dropRunStorages, storageDir } from './run/storage.js';
 import { writeReport } from './results/report.js';
 import { RunLifecycle } from './run/lifecycle.js';
@@ -125,17 +124,18 @@ try {
     }
     // On the platform a run can be one worker of another's crawl (workers/platform.ts).
     const role = atHome ? roleFromInput(rawInput) : undefined;
-    setOutputDir(atHome ? undefined : input.outputDir);
+    // Locally every stored file also lands here; the crawl is given it (results/results.ts).
+    const outputDir = atHome ? undefined : path.resolve(input.outputDir);
     await runStatus.update(`Starting: ${input.startUrls.length} start URL source(s)`);
 
-    const crawlOptions = { signal: lifecycle.signal, keepStorages: () => lifecycle.migrating };
+    const crawlOptions = { signal: lifecycle.signal, keepStorages: () => lifecycle.migrating, outputDir };
     const crawling = role
         ? runAsWorker(input, role, crawlOptions)
         : input.workers > 1 && atHome
           ? runPlatformWorkers(input, { ...crawlOptions, rawInput })
           : input.workers > 1
             ? import('./workers/local.js').then(({ runLocalWorkers }) =>
-                  runLocalWorkers(input, { outputDir: getOutputDir(), signal: lifecycle.signal }),
+                  runLocalWorkers(input, { outputDir, signal: lifecycle.signal }),
               )
             : crawl(input, crawlOptions);
     // After a stop the crawl gets WIND_DOWN_MS; the report and the drop must happen before the platform kills the run.
@@ -182,7 +182,7 @@ try {
     if (atHome) log.info(`Report: ${report}`);
     else {
         const dataset = path.join(storageDir(), 'datasets', 'default');
-        log.info(`Files: ${getOutputDir()} (kept across runs; also in ${defaultKvDir()})`);
+        log.info(`Files: ${outputDir} (kept across runs; also in ${defaultKvDir()})`);
         log.info(`Dataset: ${dataset}  Report: ${path.join(defaultKvDir(), report)}`);
     }
     await runStatus.finish(summaryMessage(outcome), lifecycle.reason ? 'WARNING' : 'INFO');

@@ -5,7 +5,6 @@
  * last page is rendered and the last video is merged.
  */
 import { Actor } from 'apify';
-import { Archive } from '../results/archive.js';
 import { log, type AutoscaledPool, type ProxyConfiguration } from '@crawlee/core';
 import type { CrawlInput } from '../input/input.js';
 import { createDownloadCrawler } from '../download/download-crawler.js';
@@ -13,11 +12,12 @@ import { ImageSaver, isImageUrl } from '../download/images.js';
 import { VideoJobs } from '../download/jobs.js';
 import { TransferStats } from '../download/stats.js';
 import { VideoFinisher } from '../merge/finish.js';
-import { KeyAllocator, pushNoteOnce } from '../results/output.js';
+import { mediaNote, pageFailed, videoLost } from '../results/items.js';
+import { Results } from '../results/results.js';
 import { formatFromUrl, pollTrack, refreshUnitUrls } from '../sources/index.js';
 import { renderPageAgain, SourceLooks } from './page-again.js';
 import { LiveRecorder } from '../live/recorder.js';
-import type { MediaItem, VideoJob } from '../model.js';
+import type { VideoJob } from '../model.js';
 import { VideoSubmitter } from './video-submitter.js';
 import { sleep } from '../net/retry.js';
 import { UnsafeUrlError } from '../urls.js';
@@ -53,26 +53,26 @@ export interface CrawlOptions {
     keepStorages?: () => boolean;
     /** This worker's page cap when it is not its share (a split crawl's runs did not all start). */
     pageCap?: number;
+    /** Locally: the folder every stored file also lands in (`outputDir`); unset on the platform. */
+    outputDir?: string;
 }
 
 /**
  * Stopping early: videos still downloading stop taking units (their requests end after the unit in hand)
  * and become failed items that say how far they got, so the dataset and the report account for them.
  */
-export async function abandonDownloads(jobs: VideoJobs, reason: unknown): Promise<void> {
+export async function abandonDownloads(jobs: VideoJobs, results: Results, reason: unknown): Promise<void> {
     const why = reason === 'timeout' ? 'the run stopped before its timeout' : 'the run was aborted';
     for (const job of jobs.unfinished()) {
         if (job.status !== 'downloading' && job.status !== 'merging') continue;
         const { done, total } = jobs.counts(job.id);
         // A merge in progress loses its files when the run's storages are dropped: it is reported here, unless
-        // its merge reported it first (one verdict per video: VideoJobs.report refuses the second).
+        // its merge reported it first (one verdict per video: Results.verdict refuses the second).
         const error =
             job.status === 'merging'
                 ? `${why} while its ${total} segments were being merged`
                 : `${why} with ${done} of ${total} segments downloaded`;
-        const { pageUrl, url, format, title } = job;
-        if (await jobs.report(job, { type: 'video', status: 'failed', pageUrl, url, format, title, error }))
-            job.status = 'failed';
+        if (await results.verdict(job.id, videoLost(job, error))) job.status = 'failed';
     }
 }
 
@@ -134,13 +134,18 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const jobs = new VideoJobs(storages.state, workRoot());
     const resumed = await jobs.load();
     const stats = new TransferStats();
-    const archive = await Archive.open(input.archiveName);
     const claims = await Claims.open(role?.shared.claims);
-    /** An item that says why something was not stored: once per page and URL, however often a page is rendered. */
-    const note = (item: MediaItem): Promise<void> => pushNoteOnce(item, claims);
-    const keys = new KeyAllocator(claims);
-    const finisher = new VideoFinisher(jobs, keys, archive);
-    const images = new ImageSaver(input, keys, workRoot(), archive, claims);
+    // Items, notes, keys, stored files and archive records: one home, with this crawl's storages and folder.
+    const results = await Results.open({
+        outputDir: options.outputDir,
+        dataset: role?.shared.dataset,
+        store: role?.shared.store,
+        claims,
+        holder: `worker ${role?.index ?? 0}`,
+        archiveName: input.archiveName,
+    });
+    const finisher = new VideoFinisher(jobs, results);
+    const images = new ImageSaver(input, results, workRoot(), claims);
     await images.load(storages.state);
     const client = (job: VideoJob) => submitter.client(job.headers, job.proxySession, job.pageUrl);
     const recorder = new LiveRecorder({
@@ -154,7 +159,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         onQueued: () => void downloader.autoscaledPool?.notify(),
         signal,
     });
-    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, claims, proxyConfiguration, (job) =>
+    const submitter = new VideoSubmitter(input, jobs, storages.downloads, results, claims, proxyConfiguration, (job) =>
         recorder.follow(job),
     );
     // A source whose own URL expired is taken again from its page, rendered again (page-again.ts).
@@ -242,54 +247,34 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                         i.thumbnail ? { ...i, thumbnail: stripped([i.thumbnail])[0]! } : i,
                     );
                     await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
+                    const { pageUrl } = found;
                     for (const url of found.refusedImages) {
-                        await note({
-                            type: 'image',
-                            status: 'failed',
-                            pageUrl: found.pageUrl,
-                            url,
-                            error: new UnsafeUrlError(url).message,
-                        });
+                        await results.note(
+                            mediaNote('image', 'failed', { pageUrl, url }, new UnsafeUrlError(url).message),
+                        );
                     }
                     for (const s of found.skippedImages) {
-                        await note({
-                            type: 'image',
-                            status: 'skipped',
-                            pageUrl: found.pageUrl,
-                            url: s.url,
-                            title: s.alt,
-                            error: s.reason,
-                        });
+                        await results.note(
+                            mediaNote('image', 'skipped', { pageUrl, url: s.url, title: s.alt }, s.reason),
+                        );
                     }
                 },
                 async onRefusedMedia(pageUrl, refused) {
                     for (const { url, kind, reason } of refused) {
                         const wanted = kind === 'image' ? input.downloadImages : input.downloadVideos;
-                        const item = { type: kind, status: 'skipped', pageUrl, url, error: reason } as const;
-                        if (wanted) await note({ ...item, errorCode: 'PRIVATE_NETWORK' });
+                        if (wanted)
+                            await results.note(mediaNote(kind, 'skipped', { pageUrl, url }, reason, 'PRIVATE_NETWORK'));
                     }
                 },
                 async onNothingFound(pageUrl, title, why) {
                     const what = [input.downloadVideos && 'video', input.downloadImages && 'image']
                         .filter(Boolean)
                         .join(' or ');
-                    await note({
-                        type: 'page',
-                        status: 'failed',
-                        pageUrl,
-                        url: pageUrl,
-                        title,
-                        error: `no ${what} found on the page${why ? `: ${why}` : ` within ${input.pageWaitSecs} s`}`,
-                    });
+                    const error = `no ${what} found on the page${why ? `: ${why}` : ` within ${input.pageWaitSecs} s`}`;
+                    await results.note(pageFailed(pageUrl, error, title));
                 },
                 async onPageFailed(pageUrl, reason) {
-                    await note({
-                        type: 'page',
-                        status: 'failed',
-                        pageUrl,
-                        url: pageUrl,
-                        error: `page could not be rendered: ${reason}`,
-                    });
+                    await results.note(pageFailed(pageUrl, `page could not be rendered: ${reason}`));
                 },
             });
             silenceCrawlerStatus(pageCrawler);
@@ -315,7 +300,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
             await Promise.race([sleep(200), finisher.nextFinish()]);
         }
         // Stopping early: merges in progress are left; the platform kills the run 30 s after `aborting`.
-        if (signal?.aborted) await abandonDownloads(jobs, signal.reason);
+        if (signal?.aborted) await abandonDownloads(jobs, results, signal.reason);
         else await finisher.drain();
     } finally {
         await recorder.stop();

@@ -4,7 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProxyConfiguration, RequestProvider } from '@crawlee/core';
-import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../results/archive.js';
+import { ALREADY_DOWNLOADED, archiveKeys } from '../results/archive.js';
+import { videoNote as videoNoteItem } from '../results/items.js';
+import type { Results } from '../results/results.js';
 import type { VideoJobs } from '../download/jobs.js';
 import { trackJob, unitRequests } from '../download/unit-tasks.js';
 import { errorCode } from '../errors.js';
@@ -12,7 +14,7 @@ import type { CrawlInput } from '../input/input.js';
 import { planDuration, type FoundVideos, type MediaItem, type VideoCandidate, type VideoJob } from '../model.js';
 import { MediaClient } from '../net/media-client.js';
 import { urlsRefusal } from '../net/guard.js';
-import { nameFromUrl, pushNoteOnce } from '../results/output.js';
+import { nameFromUrl } from '../results/output.js';
 import { formatFromUrl, resolvePlan, withPageSubtitles } from '../sources/index.js';
 import { normalizeUrl } from '../urls.js';
 import { credentials } from '../net/credentials.js';
@@ -44,16 +46,8 @@ export function videoNote(
     extra: Partial<MediaItem> = {},
 ): MediaItem {
     const format = candidate.format ?? formatFromUrl(candidate.url);
-    return {
-        type: 'video',
-        status,
-        pageUrl: found.pageUrl,
-        url: candidate.url,
-        ...(format ? { format } : {}),
-        ...(found.title ? { title: found.title } : {}),
-        error,
-        ...extra,
-    };
+    const at = { pageUrl: found.pageUrl, url: candidate.url, format, title: found.title };
+    return videoNoteItem(at, status, error, extra);
 }
 
 /**
@@ -93,7 +87,8 @@ export class VideoSubmitter {
         private readonly input: CrawlInput,
         private readonly jobs: VideoJobs,
         private readonly queue: RequestProvider,
-        private readonly archive: Archive,
+        /** Where notes go; the archive of earlier runs. */
+        private readonly results: Results,
         /** Videos claimed across workers: found by two workers, downloaded by one. */
         private readonly claims: Claims,
         private readonly proxyConfiguration?: ProxyConfiguration,
@@ -178,7 +173,7 @@ export class VideoSubmitter {
 
     /** A video item that says why it was not stored: once per page and URL, however often the page is rendered. */
     private async note(item: MediaItem): Promise<void> {
-        await pushNoteOnce(item, this.claims);
+        await this.results.note(item);
     }
 
     private async pushSameVideo(found: FoundVideos, candidate: VideoCandidate, otherPage: string): Promise<void> {
@@ -216,7 +211,7 @@ export class VideoSubmitter {
 
     private async takeOn(candidate: VideoCandidate, found: FoundVideos, key: string, id: string): Promise<boolean> {
         const archiveId = archiveVideoId(found.pageUrl, key, this.input.videoQuality);
-        const earlier = await this.archive.get(archiveKeys.video(archiveId));
+        const earlier = await this.results.archive.get(archiveKeys.video(archiveId));
         if (earlier) {
             this.covered.set(normalizeUrl(candidate.url), found.pageUrl);
             const why = `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})`;

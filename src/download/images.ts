@@ -16,10 +16,14 @@ import { fileTypeFromBuffer } from 'file-type';
 import { imageSizeFromFile } from 'image-size/fromFile';
 import type { CrawlInput } from '../input/input.js';
 import type { Headers } from '../net/headers.js';
-import { collectionKey, keyFromText, pushItem, pushNoteOnce, storeFile, type KeyAllocator } from '../results/output.js';
-import type { ImageTask, MediaItem } from '../model.js';
+import { keyFromText } from '../names.js';
+import { collectionKey } from '../results/keys.js';
+import { imageOk, imageSkipped, mediaNote, type JudgedImage } from '../results/items.js';
+import type { Results } from '../results/results.js';
+import type { StoredFile } from '../results/files.js';
+import type { ImageTask } from '../model.js';
 import { normalizeUrl } from '../urls.js';
-import { ALREADY_DOWNLOADED, archiveKeys, type Archive } from '../results/archive.js';
+import { ALREADY_DOWNLOADED, archiveKeys } from '../results/archive.js';
 import type { Claims } from '../run/claims.js';
 import { CorruptUnitError, errorCode, NotAnImageError } from '../errors.js';
 import { urlsRefusal } from '../net/guard.js';
@@ -155,9 +159,9 @@ export class ImageSaver {
 
     constructor(
         private readonly input: CrawlInput,
-        private readonly keys: KeyAllocator,
+        /** Where items, files and archive records go. */
+        private readonly results: Results,
         private readonly workRoot: string,
-        private readonly archive: Archive,
         /** Contents claimed across workers (one stored copy per crawl); this process's alone with one worker. */
         private readonly claims: Claims,
     ) {}
@@ -193,24 +197,19 @@ export class ImageSaver {
             // A target the network policy refuses (as written, or by what its host resolves to): never fetched.
             const refused = await urlsRefusal([image.url]);
             if (refused) {
-                const item = {
-                    pageUrl,
-                    url: image.url,
-                    title: image.alt,
-                    error: refused,
-                    errorCode: 'PRIVATE_NETWORK',
-                };
-                await pushNoteOnce({ type: 'image', status: 'skipped', ...item }, this.claims);
+                const at = { pageUrl, url: image.url, title: image.alt };
+                await this.results.note(mediaNote('image', 'skipped', at, refused, 'PRIVATE_NETWORK'));
                 continue;
             }
-            const earlier = await this.archive.get(archiveKeys.imageUrl(image.url));
+            const earlier = await this.results.archive.get(archiveKeys.imageUrl(image.url));
             if (!earlier) {
                 fresh.push(image);
                 continue;
             }
             const error = `${ALREADY_DOWNLOADED} (stored as "${earlier.key}" on ${earlier.at})`;
-            const item = { pageUrl, url: image.url, title: image.alt, error };
-            await pushNoteOnce({ type: 'image', status: 'skipped', ...item }, this.claims);
+            await this.results.note(
+                mediaNote('image', 'skipped', { pageUrl, url: image.url, title: image.alt }, error),
+            );
             if (image.thumbnail) await this.thumbnailSkipped(pageUrl, image.thumbnail.url, image.url, image.alt);
         }
         if (fresh.length)
@@ -289,7 +288,7 @@ export class ImageSaver {
         const decoded = decodeDataUri(uri);
         if (!decoded) {
             const error = 'inline data: URI that cannot be decoded';
-            await pushItem({ type: 'image', status: 'skipped', pageUrl, url: label, title: alt, error });
+            await this.results.push(mediaNote('image', 'skipped', { pageUrl, url: label, title: alt }, error));
             return;
         }
         const dir = path.join(this.workRoot, 'images');
@@ -306,7 +305,7 @@ export class ImageSaver {
             await this.keep({ file: tmp, url: label, pageUrl, alt, bytes, sha256, head, served, keyBase, name });
         } catch (error) {
             const message = (error as Error).message;
-            await pushItem({ type: 'image', status: 'failed', pageUrl, url: label, title: alt, error: message });
+            await this.results.push(mediaNote('image', 'failed', { pageUrl, url: label, title: alt }, message));
         } finally {
             await rm(tmp, { force: true });
         }
@@ -314,8 +313,8 @@ export class ImageSaver {
 
     /** The thumbnail of a full-size picture that was stored: reported as skipped, once per page. */
     private async thumbnailSkipped(pageUrl: string, thumbnail: string, fullSize: string, alt?: string): Promise<void> {
-        const item = { pageUrl, url: inlineLabel(thumbnail), title: alt, error: thumbnailOf(fullSize) };
-        await pushNoteOnce({ type: 'image', status: 'skipped', ...item }, this.claims);
+        const at = { pageUrl, url: inlineLabel(thumbnail), title: alt };
+        await this.results.note(mediaNote('image', 'skipped', at, thumbnailOf(fullSize)));
     }
 
     /** The link target gave no picture: the thumbnail is the image, downloaded (or decoded) as any other. */
@@ -335,9 +334,7 @@ export class ImageSaver {
             throw new NotAnImageError(`not an image (${served}, ${r.bytes} bytes)`);
         }
         const size = await imageSizeFromFile(r.file).catch(() => undefined);
-        const base: MediaItem = {
-            type: 'image',
-            status: 'skipped',
+        const image: JudgedImage = {
             pageUrl: r.pageUrl,
             url: r.url,
             title: r.alt,
@@ -351,19 +348,19 @@ export class ImageSaver {
         const min = { width: this.input.minImageWidth, height: this.input.minImageHeight };
         const tooSmall = imageSkipReason(size, min, svgText);
         if (tooSmall) {
-            await pushItem({ ...base, error: tooSmall });
+            await this.results.push(imageSkipped(image, tooSmall));
             return 'not a picture';
         }
         const earlier = this.stored.get(r.sha256);
         if (earlier) {
             const error = `same content as the image stored as "${(await earlier) ?? 'another copy'}"`;
-            await pushItem({ ...base, error });
+            await this.results.push(imageSkipped(image, error));
             return 'same content';
         }
-        const archived = await this.archive.get(archiveKeys.imageSha(r.sha256));
+        const archived = await this.results.archive.get(archiveKeys.imageSha(r.sha256));
         if (archived) {
             const error = `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})`;
-            await pushItem({ ...base, error });
+            await this.results.push(imageSkipped(image, error));
             return 'same content';
         }
         const claimedBy = await this.claims.claim('image', r.sha256, r.url);
@@ -371,24 +368,16 @@ export class ImageSaver {
             const here = this.stored.get(r.sha256);
             const key = here && (await here);
             const error = key ? `same content as the image stored as "${key}"` : `same content as ${claimedBy}`;
-            await pushItem({ ...base, error });
+            await this.results.push(imageSkipped(image, error));
             return 'same content';
         }
-        const storing = this.keys.allocate(collectionKey('image', r.keyBase));
+        const storing = this.results.keys.allocate(collectionKey('image', r.keyBase));
         this.stored.set(r.sha256, storing);
         let key: string;
-        let fileUrl: string | undefined;
-        let storedAs: string;
-        let localPath: string | undefined;
+        let file: StoredFile;
         try {
             key = await storing;
-            ({
-                fileUrl,
-                contentType: storedAs,
-                outputFile: localPath,
-            } = await storeFile(key, r.file, contentType, {
-                name: r.name,
-            }));
+            file = await this.results.store(key, r.file, contentType, { name: r.name });
         } catch (error) {
             // Nothing stored: the content is not "the image stored as …". Given back, so a retry (this
             // request's, or another page's copy of the same picture) stores it.
@@ -397,16 +386,9 @@ export class ImageSaver {
             throw error;
         }
         await this.state?.setValue(`sha-${r.sha256.slice(0, 40)}`, { sha256: r.sha256, key });
-        await pushItem({
-            ...base,
-            status: 'ok',
-            key,
-            fileUrl,
-            contentType: storedAs,
-            ...(localPath ? { localPath } : {}),
-        });
+        await this.results.push(imageOk(image, key, file));
         const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];
-        await this.archive.put(records, { key, sha256: r.sha256 });
+        await this.results.archived(records, { key, sha256: r.sha256 });
         return 'stored';
     }
 
@@ -421,14 +403,14 @@ export class ImageSaver {
             ? `the full-size picture a thumbnail links to could not be downloaded (${error.message}); ` +
               `the thumbnail ${inlineLabel(task.thumbnail.url)} is downloaded in its place`
             : error.message;
-        const item = { pageUrl: task.pageUrl, url: ctx.request.url, title: task.alt, error: message };
+        const at = { pageUrl: task.pageUrl, url: ctx.request.url, title: task.alt };
         // Refused by the network policy on the way (a redirect into a private network): skipped, with why.
         if (errorCode(error) === 'PRIVATE_NETWORK') {
-            await pushItem({ type: 'image', status: 'skipped', ...item, errorCode: 'PRIVATE_NETWORK' });
+            await this.results.push(mediaNote('image', 'skipped', at, message, 'PRIVATE_NETWORK'));
             if (task.thumbnail) await this.useThumbnail(ctx, task);
             return;
         }
-        await pushItem({ type: 'image', status: 'failed', ...item });
+        await this.results.push(mediaNote('image', 'failed', at, message));
         if (task.thumbnail) await this.useThumbnail(ctx, task);
     }
 }

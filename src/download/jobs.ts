@@ -6,16 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyValueStore, RequestOptions } from '@crawlee/core';
-import {
-    totalUnits,
-    unitName,
-    type JobStatus,
-    type MediaItem,
-    type UnitsTask,
-    type UnitTask,
-    type VideoJob,
-} from '../model.js';
-import { pushItem } from '../results/output.js';
+import { totalUnits, unitName, type JobStatus, type UnitsTask, type UnitTask, type VideoJob } from '../model.js';
 import { UnitClaims } from './unit-claims.js';
 
 interface Progress {
@@ -28,8 +19,6 @@ interface Progress {
 export class VideoJobs {
     private readonly jobs = new Map<string, VideoJob>();
     private readonly progress = new Map<string, Progress>();
-    /** Videos whose one item was pushed. */
-    private readonly reported = new Set<string>();
     /** Which request fetches which unit, so connections that finished their run can help with the rest. */
     readonly claims = new UnitClaims();
 
@@ -73,18 +62,6 @@ export class VideoJobs {
         job.status = status;
         if (status === 'done' || status === 'failed') this.claims.forget(job.id);
         await this.persist(job);
-    }
-
-    /**
-     * Pushes a video's item, its one verdict: the first call wins, a later one is refused (false) and
-     * pushes nothing. A stopped run (crawl.ts) and a merge ending at that moment (merge/finish.ts) can both
-     * judge the same video; the test-and-set is synchronous, before the push is awaited.
-     */
-    async report(job: VideoJob, item: MediaItem): Promise<boolean> {
-        if (this.reported.has(job.id)) return false;
-        this.reported.add(job.id);
-        await pushItem(item);
-        return true;
     }
 
     /** The queued requests of a video, kept so a resumed run can re-queue units whose files were lost. */

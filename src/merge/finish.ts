@@ -5,13 +5,16 @@
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '@crawlee/core';
-import type { VideoJob } from '../model.js';
+import type { MediaItem, VideoJob } from '../model.js';
 import type { VideoJobs } from '../download/jobs.js';
-import { collectionKey, keyFromText, storeFile, type KeyAllocator, type MediaItem } from '../results/output.js';
+import { keyFromText } from '../names.js';
+import { collectionKey } from '../results/keys.js';
+import { videoNotStored, videoOk } from '../results/items.js';
+import type { Results } from '../results/results.js';
 import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js';
 import { canRemuxLive, LiveRemux } from './live-remux.js';
 import { thumbnail } from './ffmpeg.js';
-import { archiveKeys, type Archive } from '../results/archive.js';
+import { archiveKeys } from '../results/archive.js';
 import { errorCode, NotAVideoError } from '../errors.js';
 import type { StoredSubtitle } from '../model.js';
 import { muxSubtitles, writeSubtitles } from './subtitle-files.js';
@@ -47,8 +50,8 @@ export class VideoFinisher {
 
     constructor(
         private readonly jobs: VideoJobs,
-        private readonly keys: KeyAllocator,
-        private readonly archive: Archive,
+        /** Where the verdict, the files and the archive record go. */
+        private readonly results: Results,
     ) {}
 
     /** A unit of a downloading video was stored. */
@@ -115,18 +118,6 @@ export class VideoFinisher {
     private async finish(id: string): Promise<void> {
         const job = this.jobs.get(id)!;
         await this.jobs.setStatus(job, 'merging');
-        const base: MediaItem = {
-            type: job.audioOnly ? 'audio' : 'video',
-            status: 'failed',
-            pageUrl: job.pageUrl,
-            url: job.url,
-            format: job.format,
-            title: job.title,
-            variantUrl: job.variantUrl !== job.url ? job.variantUrl : undefined,
-            width: job.width,
-            height: job.height,
-            live: job.live || undefined,
-        };
         const allFailures = this.jobs.failures(id);
         // A subtitle that could not be fetched costs its own track, not the video.
         const lostSubtitles = subtitleTracksWithFailures(job, allFailures.keys());
@@ -139,7 +130,7 @@ export class VideoFinisher {
         const fatal = this.jobs.fatal(id);
         if (fatal) {
             live?.stop();
-            await this.fail(job, { ...base, segments: counts.done, error: fatal.message, errorCode: fatal.code });
+            await this.fail(job, videoNotStored(job, 'failed', counts.done, fatal.message, fatal.code));
             return;
         }
         if (failures.size > 0) {
@@ -152,14 +143,14 @@ export class VideoFinisher {
             const missing = seqs.length
                 ? `missing ${seqs.length} of ${total} ${unit} ${list})`
                 : 'an init section or key could not be fetched';
-            await this.fail(job, { ...base, segments: counts.done, error: `${missing}: ${first}` });
+            await this.fail(job, videoNotStored(job, 'failed', counts.done, `${missing}: ${first}`));
             return;
         }
         const workDir = this.jobs.workDir(id);
         try {
             let merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
             const audio = merged.kind === 'audio';
-            const key = await this.keys.allocate(
+            const key = await this.results.keys.allocate(
                 collectionKey(merged.kind, keyFromText(job.title ?? job.nameHint, merged.kind, job.url)),
             );
             const subtitleTracks = job.tracks.filter((t) => t.subtitles && !lostSubtitles.has(t.name));
@@ -179,48 +170,42 @@ export class VideoFinisher {
                         .catch(() => false),
             ]);
             const title = job.title ?? job.nameHint;
-            const video = await storeFile(key, merged.file, merged.contentType, { name: title });
-            const fileUrl = video.fileUrl;
-            let thumbnailKey: string | undefined;
-            let thumbnailUrl: string | undefined;
+            const video = await this.results.store(key, merged.file, merged.contentType, { name: title });
+            let preview: { key: string; url?: string } | undefined;
             if (thumbMade) {
                 // `thumb-`: the "thumbnails" collection of .actor/key_value_store_schema.json.
-                thumbnailKey = await this.keys.allocate(collectionKey('thumbnail', key));
-                thumbnailUrl = (await storeFile(thumbnailKey, thumb, 'image/png', { toOutputDir: false })).fileUrl;
+                const thumbKey = await this.results.keys.allocate(collectionKey('thumbnail', key));
+                const thumbFile = await this.results.store(thumbKey, thumb, 'image/png', { toOutputDir: false });
+                preview = { key: thumbKey, url: thumbFile.fileUrl };
             }
             const stored: StoredSubtitle[] = [];
             for (const sub of subtitles) {
                 const lang = sub.lang.replace(/[^a-zA-Z0-9-]/g, '') || 'und';
-                const subKey = await this.keys.allocate(`${key}.${lang}`);
+                const subKey = await this.results.keys.allocate(`${key}.${lang}`);
                 // Beside the video under its name (`<video>.<lang>.vtt`), where players look for it.
                 const videoStem = video.outputFile && path.basename(video.outputFile, path.extname(video.outputFile));
-                await storeFile(subKey, sub.file, 'text/vtt', { name: videoStem && `${videoStem}.${lang}` });
+                await this.results.store(subKey, sub.file, 'text/vtt', { name: videoStem && `${videoStem}.${lang}` });
                 stored.push({ lang: sub.lang, ...(sub.title ? { name: sub.title } : {}), key: subKey });
             }
             // Abandoned while merging (reported as failed, its storages being dropped): no second verdict.
-            const reported = await this.jobs.report(job, {
-                ...base,
-                type: merged.kind,
-                status: 'ok',
-                key,
-                contentType: video.contentType,
-                bytes: merged.bytes,
-                sha256,
-                // Audio has no picture: a size from the manifest would be a guess.
-                width: audio ? undefined : (merged.width ?? job.width),
-                height: audio ? undefined : (merged.height ?? job.height),
-                durationSecs: merged.durationSecs,
-                segments: job.tracks.reduce((n, t) => n + t.segments, 0),
-                hasAudio: merged.hasAudio,
-                fileUrl,
-                ...(video.outputFile ? { localPath: video.outputFile } : {}),
-                thumbnailKey,
-                thumbnailUrl,
-                ...(stored.length ? { subtitles: stored } : {}),
-                ...(job.live ? { gaps: job.gaps ?? 0 } : {}),
-            });
+            const reported = await this.results.verdict(
+                job.id,
+                videoOk(job, {
+                    kind: merged.kind,
+                    key,
+                    file: video,
+                    sha256,
+                    bytes: merged.bytes,
+                    durationSecs: merged.durationSecs,
+                    width: merged.width,
+                    height: merged.height,
+                    hasAudio: merged.hasAudio,
+                    thumbnail: preview,
+                    subtitles: stored,
+                }),
+            );
             if (!reported) return;
-            if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256 });
+            if (job.archiveId) await this.results.archived([archiveKeys.video(job.archiveId)], { key, sha256 });
             await this.jobs.setStatus(job, 'done');
             log.info(
                 `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`,
@@ -232,13 +217,7 @@ export class VideoFinisher {
             // A preview clip or a file that is no video is not a failure of the crawl: it is skipped, with why.
             const status = error instanceof NotAVideoError ? 'skipped' : 'failed';
             const code = errorCode(error);
-            await this.fail(job, {
-                ...base,
-                status,
-                segments: counts.done,
-                error: (error as Error).message,
-                errorCode: code,
-            });
+            await this.fail(job, videoNotStored(job, status, counts.done, (error as Error).message, code));
         }
     }
 
@@ -256,7 +235,7 @@ export class VideoFinisher {
 
     private async fail(job: VideoJob, item: MediaItem): Promise<void> {
         // A video the stopped run already reported keeps that one item.
-        if (!(await this.jobs.report(job, item))) return;
+        if (!(await this.results.verdict(job.id, item))) return;
         await this.jobs.setStatus(job, 'failed');
         log.warning(`Video from ${job.pageUrl} ${item.status}: ${item.error}`);
         await rm(this.jobs.workDir(job.id), { recursive: true, force: true });

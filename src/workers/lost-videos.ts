@@ -6,20 +6,21 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyValueStore, RequestQueue } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
-import { pushItem } from '../results/output.js';
+import { videoLost } from '../results/items.js';
+import { Results } from '../results/results.js';
 import { runStorageNames, storageDir } from '../run/storage.js';
 
-export async function reportLostVideos(scope: string, why: string): Promise<number> {
+/** The items go to `results`, by default the coordinator's own dataset (where its workers' items went). */
+export async function reportLostVideos(scope: string, why: string, results?: Results): Promise<number> {
     const names = runStorageNames(scope);
+    const to = results ?? (await Results.open());
     const state = await KeyValueStore.open(names.state);
     let lost = 0;
     await state.forEachKey(async (key) => {
         if (!key.startsWith('job-')) return;
         const job = await state.getValue<VideoJob>(key);
         if (!job || job.status === 'done' || job.status === 'failed') return;
-        const { pageUrl, url, format, title } = job;
-        const error = `the worker downloading it ${why} and could not be restarted`;
-        await pushItem({ type: 'video', status: 'failed', pageUrl, url, format, title, error });
+        await to.push(videoLost(job, `the worker downloading it ${why} and could not be restarted`));
         lost++;
     });
     await Promise.all([state.drop(), (await RequestQueue.open(names.downloads)).drop()]);

@@ -6,7 +6,6 @@
 import { Actor } from 'apify';
 import { log } from '@crawlee/core';
 import { crawl } from '../app/crawl.js';
-import { setOutputDir } from '../results/output.js';
 import { installLogRedaction } from '../net/redact-log.js';
 import { storageOverIpc } from './ipc-storage.js';
 import type { WorkerDone, WorkerStart } from './local.js';
@@ -26,11 +25,10 @@ const start = await new Promise<WorkerStart>((resolve) => {
     process.on('message', listen);
 });
 setWorkerRole(start.role);
-setOutputDir(start.outputDir);
 log.setOptions({ prefix: `w${start.role.index}` });
 
 await Actor.init({ storage, gracefulShutdown: false });
-const summary = await crawl(start.input);
+const summary = await crawl(start.input, { outputDir: start.outputDir });
 const done: WorkerDone = { kind: 'done', summary };
 await new Promise<void>((resolve) => process.send!(done, undefined, undefined, () => resolve()));
 await Actor.exit({ exitCode: 0, timeoutSecs: 10 });

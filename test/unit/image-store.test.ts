@@ -1,13 +1,13 @@
 /**
  * An image whose store fails is not "stored": Crawlee's retry of the request stores it. Drives the real
  * ImageSaver against Crawlee's local storage in a temp folder; the first store fails because the output
- * folder is a file (a local file error, as a full disk or a denied folder would give), the retry finds a
- * real folder.
+ * folder is a file (a local file error, as a full disk or a denied folder would give); the file is gone
+ * before the retry, which makes the folder.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { ffmpegPath } from '../../src/merge/ffmpeg.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
@@ -20,8 +20,7 @@ test('an image whose store failed is stored by the retry, not reported as the sa
     process.env.CRAWLEE_STORAGE_DIR = path.join(dir, 'storage');
     const { Dataset } = await import('@crawlee/core');
     const { ImageSaver } = await import('../../src/download/images.js');
-    const { KeyAllocator, setOutputDir } = await import('../../src/results/output.js');
-    const { Archive } = await import('../../src/results/archive.js');
+    const { Results } = await import('../../src/results/results.js');
     const { Claims } = await import('../../src/run/claims.js');
     const { parseInput } = await import('../../src/input/input.js');
     const { defaultKvDir } = await import('../../src/run/storage.js');
@@ -31,13 +30,9 @@ test('an image whose store failed is stored by the retry, not reported as the sa
     const bytes = await readFile(png);
     const claims = await Claims.open(undefined);
     const input = parseInput({ startUrls: [{ url: 'https://site.test/gallery.html' }] });
-    const saver = new ImageSaver(
-        input,
-        new KeyAllocator(claims),
-        path.join(dir, 'work'),
-        await Archive.open(undefined),
-        claims,
-    );
+    const downloads = path.join(dir, 'downloads');
+    const results = await Results.open({ outputDir: downloads, claims });
+    const saver = new ImageSaver(input, results, path.join(dir, 'work'), claims);
     const url = 'https://site.test/photos/photo.png';
     const ctx = {
         request: { url, userData: { kind: 'image', pageUrl: 'https://site.test/gallery.html' } },
@@ -48,11 +43,9 @@ test('an image whose store failed is stored by the retry, not reported as the sa
         headers: { 'content-type': 'image/png', 'content-length': String(bytes.length) },
     });
 
-    const notAFolder = path.join(dir, 'not-a-folder');
-    await writeFile(notAFolder, 'a file where the output folder should be');
-    setOutputDir(notAFolder);
+    await writeFile(downloads, 'a file where the output folder should be');
     await assert.rejects(saver.handle(ctx, open), 'the first store fails');
-    setOutputDir(path.join(dir, 'downloads'));
+    await rm(downloads);
     await saver.handle(ctx, open); // Crawlee's retry of the same request
 
     const items = (await (await Dataset.open()).getData()).items as { status: string; key?: string; error?: string }[];

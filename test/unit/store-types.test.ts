@@ -35,15 +35,15 @@ test('storeFile: every stored type reads back through Crawlee, and lands in the 
     const storage = await tempDir('store-types');
     const out = path.join(storage, 'downloads');
     process.env.CRAWLEE_STORAGE_DIR = storage;
-    const { setOutputDir, storeFile } = await import('../../src/results/output.js');
-    setOutputDir(out);
+    const { Results } = await import('../../src/results/results.js');
+    const results = await Results.open({ outputDir: out });
     const hashes = new Map<string, string>();
     for (const [key, contentType, title] of KINDS) {
         const file = path.join(storage, `${key}.tmp`);
         const body = Buffer.from(`${key} ${contentType}\n`);
         await writeFile(file, body);
         hashes.set(key, createHash('sha256').update(body).digest('hex'));
-        const stored = await storeFile(key, file, contentType, { name: title });
+        const stored = await results.store(key, file, contentType, { name: title });
         assert.ok(stored.outputFile, key);
     }
     const readBack = await readBackWithCrawlee(storage);

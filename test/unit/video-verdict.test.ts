@@ -19,8 +19,7 @@ const { Dataset, KeyValueStore } = await import('@crawlee/core');
 const { VideoJobs } = await import('../../src/download/jobs.js');
 const { VideoFinisher } = await import('../../src/merge/finish.js');
 const { abandonDownloads } = await import('../../src/app/crawl.js');
-const { KeyAllocator } = await import('../../src/results/output.js');
-const { Archive } = await import('../../src/results/archive.js');
+const { Results } = await import('../../src/results/results.js');
 
 /** A plain-file video job of one unit; `file`, when given, is that unit's bytes on disk. */
 async function fileJob(jobs: InstanceType<typeof VideoJobs>, id: string, file?: string): Promise<VideoJob> {
@@ -56,17 +55,19 @@ async function itemsOf(id: string): Promise<MediaItem[]> {
 async function setUp(): Promise<{
     jobs: InstanceType<typeof VideoJobs>;
     finisher: InstanceType<typeof VideoFinisher>;
+    results: Awaited<ReturnType<typeof Results.open>>;
 }> {
     const jobs = new VideoJobs(await KeyValueStore.open('state-verdict'), path.join(dir, 'work'));
-    const finisher = new VideoFinisher(jobs, new KeyAllocator(), await Archive.open(undefined));
-    return { jobs, finisher };
+    const results = await Results.open();
+    const finisher = new VideoFinisher(jobs, results);
+    return { jobs, finisher, results };
 }
 
 test('a run stopped while a failed video is being reported: one failed item', async () => {
-    const { jobs, finisher } = await setUp();
+    const { jobs, finisher, results } = await setUp();
     await fileJob(jobs, 'lost');
     finisher.settle('lost'); // its missing unit makes it a failed item
-    await abandonDownloads(jobs, 'aborting'); // the stop comes while that item is on its way
+    await abandonDownloads(jobs, results, 'aborting'); // the stop comes while that item is on its way
     await finisher.drain();
     const items = await itemsOf('lost');
     assert.equal(items.length, 1, JSON.stringify(items, null, 1));
@@ -74,7 +75,7 @@ test('a run stopped while a failed video is being reported: one failed item', as
 });
 
 test('a run stopped while a stored video’s item is being written: one ok item, no failed one', async () => {
-    const { jobs, finisher } = await setUp();
+    const { jobs, finisher, results } = await setUp();
     const mp4 = path.join(dir, 'clip.mp4');
     execFileSync(ffmpegPath, [
         ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=160x120:r=10:d=2'],
@@ -86,7 +87,7 @@ test('a run stopped while a stored video’s item is being written: one ok item,
     const push = proto.pushData;
     let stopped: Promise<void> | undefined;
     proto.pushData = async function (this: unknown, data: unknown) {
-        if (!stopped && (data as MediaItem).status === 'ok') stopped = abandonDownloads(jobs, 'aborting');
+        if (!stopped && (data as MediaItem).status === 'ok') stopped = abandonDownloads(jobs, results, 'aborting');
         return push.call(this, data);
     };
     try {

@@ -1,0 +1,108 @@
+/**
+ * The results of one crawl: the one module that writes dataset items, and the owner of what goes with
+ * them — notes written once per page and URL, one verdict per video, key allocation, file storing into
+ * the key-value store and the output folder, and the archive of earlier runs. Created once per crawl
+ * (app/crawl.ts) with its storages and output folder passed in; stages build items with items.ts and
+ * hand them here.
+ */
+import path from 'node:path';
+import { Actor } from 'apify';
+import { Dataset, KeyValueStore } from '@crawlee/core';
+import type { MediaItem } from '../model.js';
+import type { Claims } from '../run/claims.js';
+import { defaultKvDir } from '../run/storage.js';
+import { Archive, type ArchiveEntry } from './archive.js';
+import { storeFile, type FileTarget, type StoredFile, type StoreOptions } from './files.js';
+import { KeyAllocator } from './keys.js';
+
+export interface ResultsOptions {
+    /** Locally: the folder every stored media file also lands in; undefined on the platform (and in tests that want none). */
+    outputDir?: string;
+    /** The dataset items go to (a split crawl's shared one); default: this process's default dataset. */
+    dataset?: string;
+    /** The key-value store files go to (a split crawl's shared one); default: this process's default store. */
+    store?: string;
+    /** Claims across workers: on notes (once per page and URL) and keys. Without: this process's own memory. */
+    claims?: Claims;
+    /** Names this process in a key claim: `worker 2`. */
+    holder?: string;
+    /** `archiveName`: what earlier runs stored. */
+    archiveName?: string;
+}
+
+export class Results {
+    /** Videos whose one verdict was written. */
+    private readonly verdicts = new Set<string>();
+    /** Notes written by this process, when there are no claims to remember them. */
+    private readonly noted = new Set<string>();
+    readonly keys: KeyAllocator;
+
+    private constructor(
+        private readonly dataset: Dataset,
+        private readonly files: FileTarget,
+        readonly archive: Archive,
+        private readonly claims: Claims | undefined,
+        holder: string,
+    ) {
+        this.keys = new KeyAllocator(files.store, claims, holder);
+    }
+
+    static async open(options: ResultsOptions = {}): Promise<Results> {
+        const [dataset, store, archive] = await Promise.all([
+            Dataset.open(options.dataset),
+            KeyValueStore.open(options.store),
+            Archive.open(options.archiveName),
+        ]);
+        const remote = Actor.isAtHome();
+        const outputDir = remote || options.outputDir === undefined ? undefined : path.resolve(options.outputDir);
+        const files: FileTarget = { store, remote, storeDir: defaultKvDir(), outputDir };
+        return new Results(dataset, files, archive, options.claims, options.holder ?? 'worker 0');
+    }
+
+    /** Locally: where stored media also land. */
+    get outputDir(): string | undefined {
+        return this.files.outputDir;
+    }
+
+    /** Writes one item. The only `pushData` of src/ (test/unit/architecture.test.ts keeps it so). */
+    async push(item: MediaItem): Promise<void> {
+        await this.dataset.pushData(item);
+    }
+
+    /**
+     * An item that says why something was not stored, written once per page and URL however often the
+     * page is rendered: a page a dead worker had rendered is rendered again by another, a failed page is retried.
+     */
+    async note(item: MediaItem): Promise<void> {
+        const id = [item.type, item.status, item.pageUrl, item.url].join('|');
+        if (this.claims) {
+            if ((await this.claims.claim('item', id, item.pageUrl)) !== undefined) return;
+        } else {
+            if (this.noted.has(id)) return;
+            this.noted.add(id);
+        }
+        await this.push(item);
+    }
+
+    /**
+     * Writes a video's item, its one verdict: the first call for `videoId` wins, a later one is refused
+     * (false) and writes nothing. A stopped run (app/crawl.ts) and a merge ending at that moment
+     * (merge/finish.ts) can both judge the same video; the test-and-set is synchronous, before the write is awaited.
+     */
+    async verdict(videoId: string, item: MediaItem): Promise<boolean> {
+        if (this.verdicts.has(videoId)) return false;
+        this.verdicts.add(videoId);
+        await this.push(item);
+        return true;
+    }
+
+    /** Moves a finished file into the store (and locally into the output folder). See files.ts. */
+    async store(key: string, file: string, contentType: string, options?: StoreOptions): Promise<StoredFile> {
+        return storeFile(this.files, key, file, contentType, options);
+    }
+
+    /** Remembers stored media for later runs: called after the file was stored and its `ok` item written. */
+    async archived(records: string[], entry: Omit<ArchiveEntry, 'at'>): Promise<void> {
+        await this.archive.put(records, entry);
+    }
+}
