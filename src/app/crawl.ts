@@ -18,7 +18,7 @@ import { formatFromUrl, pollTrack, refreshUnitUrls } from '../sources/index.js';
 import { LiveRecorder } from '../live/recorder.js';
 import type { MediaItem, VideoJob } from '../model.js';
 import { VideoSubmitter } from './video-submitter.js';
-import { sleep } from '../net/retry.js';
+import { delay } from '../time/delay.js';
 import { UnsafeUrlError } from '../urls.js';
 import { applyStartPolicy, refusedPageRequests } from '../net/guard.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
@@ -84,7 +84,8 @@ async function quiesce(pool: AutoscaledPool | undefined, ms: number): Promise<vo
     if (!pool) return;
     void pool.pause(ms).catch(() => undefined);
     const deadline = Date.now() + ms;
-    while (pool.currentConcurrency > 0 && Date.now() < deadline) await sleep(50);
+    // No signal: this runs after the stop, and its own deadline bounds it.
+    while (pool.currentConcurrency > 0 && Date.now() < deadline) await delay(50);
 }
 
 async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefined> {
@@ -153,8 +154,15 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         onQueued: () => void downloader.autoscaledPool?.notify(),
         signal,
     });
-    const submitter = new VideoSubmitter(input, jobs, storages.downloads, archive, claims, proxyConfiguration, (job) =>
-        recorder.follow(job),
+    const submitter = new VideoSubmitter(
+        input,
+        jobs,
+        storages.downloads,
+        archive,
+        claims,
+        proxyConfiguration,
+        (job) => recorder.follow(job),
+        signal,
     );
     const downloader = createDownloadCrawler({
         input,
@@ -298,7 +306,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                     finisher.settle(job.id);
                 }
             }
-            await Promise.race([sleep(200), finisher.nextFinish()]);
+            await Promise.race([delay(200, signal), finisher.nextFinish()]);
         }
         // Stopping early: merges in progress are left; the platform kills the run 30 s after `aborting`.
         if (signal?.aborted) await abandonDownloads(jobs, signal.reason);
