@@ -215,7 +215,7 @@ test('aborting during a Retry-After wait: the wait ends at once, the run winds d
         const all = await items(runId);
         assert.equal(all.length, 1, JSON.stringify(all, null, 1));
         assert.equal(all[0]!.status, 'failed');
-        assert.match(all[0]!.error ?? '', /the run is being aborted/);
+        assert.match(all[0]!.error ?? '', /^stopped: the run was aborted$/);
         assert.match((await record(runId, 'REPORT'))?.toString('utf8') ?? '', /The run was aborted/);
     } finally {
         busy.closeAllConnections();

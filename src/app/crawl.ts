@@ -317,6 +317,9 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         // A graceful stop lets running requests finish (a run of segments, up to a minute); an abort does not wait.
         if (signal?.aborted) {
             await quiesce(downloader.autoscaledPool, 5_000);
+            // A stop during start-up comes before the crawler made its pool: only stop() reaches it then
+            // (else `downloading` never ends: the crawler is keepAlive).
+            downloader.stop();
             await downloader.autoscaledPool?.abort();
         } else downloader.stop();
         await downloading;

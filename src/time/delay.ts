@@ -30,13 +30,18 @@ export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
 export function abortError(signal: AbortSignal): Error {
     const reason: unknown = signal.reason;
     if (reason instanceof Error) return reason;
-    const error = new Error(`stopped before it was done (the run is ${describe(reason)})`, { cause: reason });
+    const error = new Error(`stopped: ${describe(reason)}`, { cause: reason });
     error.name = 'AbortError';
     return error;
 }
 
+/** In the words crawl.ts's `abandonDownloads` uses for the same stops. */
 const describe = (reason: unknown): string =>
-    reason === 'aborting' ? 'being aborted' : reason === 'timeout' ? 'near its timeout' : 'stopping';
+    reason === 'aborting'
+        ? 'the run was aborted'
+        : reason === 'timeout'
+          ? 'the run stopped before its timeout'
+          : 'the run was stopped';
 
 /** Throws `abortError(signal)` when `signal` has aborted. */
 export function throwIfStopped(signal: AbortSignal | undefined): void {
