@@ -101,7 +101,7 @@ export async function moveLocalUnit(file: string, root: string, final: string): 
 
 export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDownload {
     const { input, queue, jobs, stats, handlers } = options;
-    const keys = new KeyCache({ retries: input.maxRequestRetries, signal: options.signal });
+    const keys = new KeyCache({ retries: input.maxRequestRetries });
     const renewer = new UrlRenewer({
         refresh: (job) => options.refreshUrls(job),
         stored: (id) => jobs.counts(id).done,
