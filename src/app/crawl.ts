@@ -88,6 +88,23 @@ async function quiesce(pool: AutoscaledPool | undefined, ms: number): Promise<vo
     while (pool.currentConcurrency > 0 && Date.now() < deadline) await delay(50);
 }
 
+/**
+ * Aborts a crawler's pool until its run has ended. A stop during start-up can come before the pool runs:
+ * `abort()` then only marks it stopped, and a pool that starts stopped never asks whether it is finished,
+ * so the keepAlive download crawler ran on (measured under load: the run-timeout test's crawl did not wind
+ * down, and the run exited 2.3 s after its timeout instead of ~13 s before).
+ */
+async function abortUntilEnded(crawler: { autoscaledPool?: AutoscaledPool }, running: Promise<unknown>): Promise<void> {
+    let ended = false;
+    const end = running.finally(() => (ended = true));
+    end.catch(() => undefined); // its error is the caller's, who awaits `running`
+    while (!ended) {
+        await crawler.autoscaledPool?.abort();
+        // No signal: this runs after the stop; each round is short and ends with the run.
+        await Promise.race([end, delay(200)]);
+    }
+}
+
 async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefined> {
     const p = input.proxyConfiguration;
     if (!p.useApifyProxy && !p.proxyUrls?.length) return undefined;
@@ -317,10 +334,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         // A graceful stop lets running requests finish (a run of segments, up to a minute); an abort does not wait.
         if (signal?.aborted) {
             await quiesce(downloader.autoscaledPool, 5_000);
-            // A stop during start-up comes before the crawler made its pool: only stop() reaches it then
-            // (else `downloading` never ends: the crawler is keepAlive).
-            downloader.stop();
-            await downloader.autoscaledPool?.abort();
+            await abortUntilEnded(downloader, downloading);
         } else downloader.stop();
         await downloading;
     }
