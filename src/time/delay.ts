@@ -1,8 +1,10 @@
 /**
  * Waiting, and ending a wait when the run stops. Every wait in src/ that can outlast a moment takes the
  * run's `AbortSignal` (run/lifecycle.ts): a Retry-After of up to 60 s, a live recording's next look (up
- * to 10 s), the backoff between two tries. The only waits without one are a page's own polls (pages/),
- * which last tens of milliseconds each and end with the page.
+ * to 10 s), the backoff between two tries. Waits without one: a page's own polls (pages/), tens of
+ * milliseconds each and ended with the page; the wind-down's after the stop (app/crawl.ts), bounded by
+ * their deadlines; and uploads' backoff (results/output.ts: 1 to 8 s, 15 s in all), whose callers pass
+ * no signal yet.
  */
 import { setTimeout as timeout } from 'node:timers/promises';
 
