@@ -3,8 +3,8 @@
  * run's `AbortSignal` (run/lifecycle.ts): a Retry-After of up to 60 s, a live recording's next look (up
  * to 10 s), the backoff between two tries. Waits without one: a page's own polls (pages/), tens of
  * milliseconds each and ended with the page; the wind-down's after the stop (app/crawl.ts), bounded by
- * their deadlines; and uploads' backoff (results/output.ts: 1 to 8 s, 15 s in all), whose callers pass
- * no signal yet.
+ * their deadlines; uploads' backoff (results/output.ts: 15 s in all), whose callers pass no signal yet;
+ * and key fetches (download/keys.ts turns any failure into the video's KEY failure).
  */
 import { setTimeout as timeout } from 'node:timers/promises';
 
