@@ -9,6 +9,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Ajv } from 'ajv';
@@ -180,6 +182,45 @@ test('aborting during a live recording: the wait for its next look ends at once,
     assert.equal(all[0]!.status, 'failed');
     assert.match(all[0]!.error ?? '', /the run was aborted with \d+ of \d+ segments downloaded/);
     assert.match((await record(runId, 'REPORT'))?.toString('utf8') ?? '', /The run was aborted/);
+});
+
+test('aborting during a Retry-After wait: the wait ends at once, the run winds down in time', async () => {
+    const runId = 'run-abort-busy';
+    // A CDN that refuses the manifest with 503 and asks for the longest wait the backoff takes (60 s).
+    const refusals: number[] = [];
+    const busy = http.createServer((_req, res) => {
+        refusals.push(Date.now());
+        res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '60' }).end('busy');
+    });
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+        const url = `http://127.0.0.1:${(busy.address() as AddressInfo).port}/busy/master.m3u8`;
+        await platform.createRun(runId, { startUrls: [{ url }] });
+        const { done } = await spawnActor(undefined, { env: platform.env(runId), timeoutMs: 180_000 });
+        await until('the manifest refused', () => refusals.length > 0);
+        // A second into the 60 s wait (measured: before the media client took the run's signal, the run exited
+        // 10.4 s after the event, when the wind-down gave up on the crawl; with it 0.2 s).
+        await sleep(1_000);
+        const sentAt = Date.now();
+        platform.send('aborting', undefined, runId);
+        platform.send('persistState', { isMigrating: false }, runId);
+        const run = await done;
+        const stopSecs = (Date.now() - sentAt) / 1000;
+        console.log(`abort during a Retry-After wait: exit ${stopSecs.toFixed(1)} s after the event`);
+        assert.equal(run.code, 0, run.output.slice(-3000));
+        assert.doesNotMatch(run.output, /did not wind down in time/, 'the crawl wound down before WIND_DOWN_MS');
+        assert.ok(stopSecs < 6, `the Retry-After wait held the run ${stopSecs} s after the abort`);
+        assert.equal(refusals.length, 1, 'no try after the abort');
+        assert.deepEqual(await runStorages(runId), [], 'no named storage outlives an aborted run');
+        const all = await items(runId);
+        assert.equal(all.length, 1, JSON.stringify(all, null, 1));
+        assert.equal(all[0]!.status, 'failed');
+        assert.match(all[0]!.error ?? '', /^stopped: the run was aborted$/);
+        assert.match((await record(runId, 'REPORT'))?.toString('utf8') ?? '', /The run was aborted/);
+    } finally {
+        busy.closeAllConnections();
+        await new Promise((resolve) => busy.close(resolve));
+    }
 });
 
 test('migrating: state kept, the run rebooted; the resumed run on an empty disk finishes and drops it', async () => {

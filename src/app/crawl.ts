@@ -19,7 +19,7 @@ import { renderPageAgain, SourceLooks } from './page-again.js';
 import { LiveRecorder } from '../live/recorder.js';
 import type { VideoJob } from '../model.js';
 import { VideoSubmitter } from './video-submitter.js';
-import { sleep } from '../net/retry.js';
+import { delay } from '../time/delay.js';
 import { UnsafeUrlError } from '../urls.js';
 import { applyStartPolicy, refusedPageRequests } from '../net/guard.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
@@ -85,7 +85,25 @@ async function quiesce(pool: AutoscaledPool | undefined, ms: number): Promise<vo
     if (!pool) return;
     void pool.pause(ms).catch(() => undefined);
     const deadline = Date.now() + ms;
-    while (pool.currentConcurrency > 0 && Date.now() < deadline) await sleep(50);
+    // No signal: this runs after the stop, and its own deadline bounds it.
+    while (pool.currentConcurrency > 0 && Date.now() < deadline) await delay(50);
+}
+
+/**
+ * Aborts a crawler's pool until its run has ended. A stop during start-up can come before the pool runs:
+ * `abort()` then only marks it stopped, and a pool that starts stopped never asks whether it is finished,
+ * so the keepAlive download crawler ran on (measured under load: the run-timeout test's crawl did not wind
+ * down, and the run exited 2.3 s after its timeout instead of ~13 s before).
+ */
+async function abortUntilEnded(crawler: { autoscaledPool?: AutoscaledPool }, running: Promise<unknown>): Promise<void> {
+    let ended = false;
+    const end = running.finally(() => (ended = true));
+    end.catch(() => undefined); // its error is the caller's, who awaits `running`
+    while (!ended) {
+        await crawler.autoscaledPool?.abort();
+        // No signal: this runs after the stop; each round is short and ends with the run.
+        await Promise.race([end, delay(200)]);
+    }
 }
 
 async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefined> {
@@ -159,8 +177,15 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         onQueued: () => void downloader.autoscaledPool?.notify(),
         signal,
     });
-    const submitter = new VideoSubmitter(input, jobs, storages.downloads, results, claims, proxyConfiguration, (job) =>
-        recorder.follow(job),
+    const submitter = new VideoSubmitter(
+        input,
+        jobs,
+        storages.downloads,
+        results,
+        claims,
+        proxyConfiguration,
+        (job) => recorder.follow(job),
+        signal,
     );
     // A source whose own URL expired is taken again from its page, rendered again (page-again.ts).
     const looks = new SourceLooks({
@@ -297,7 +322,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
                     finisher.settle(job.id);
                 }
             }
-            await Promise.race([sleep(200), finisher.nextFinish()]);
+            await Promise.race([delay(200, signal), finisher.nextFinish()]);
         }
         // Stopping early: merges in progress are left; the platform kills the run 30 s after `aborting`.
         if (signal?.aborted) await abandonDownloads(jobs, results, signal.reason);
@@ -308,7 +333,7 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         // A graceful stop lets running requests finish (a run of segments, up to a minute); an abort does not wait.
         if (signal?.aborted) {
             await quiesce(downloader.autoscaledPool, 5_000);
-            await downloader.autoscaledPool?.abort();
+            await abortUntilEnded(downloader, downloading);
         } else downloader.stop();
         await downloading;
     }

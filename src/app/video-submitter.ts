@@ -94,13 +94,15 @@ export class VideoSubmitter {
         private readonly proxyConfiguration?: ProxyConfiguration,
         /** A live video was taken on: someone must follow its source. */
         private readonly onLive?: (job: VideoJob) => void,
+        /** The run's stop: the media clients' requests and their waits between tries end with it. */
+        private readonly signal?: AbortSignal,
     ) {
         for (const job of jobs.all()) {
             for (const url of [job.url, job.variantUrl]) this.covered.set(normalizeUrl(url), job.pageUrl);
         }
     }
 
-    /** The media client of a job: the page's headers and proxy session, the input's retries. */
+    /** The media client of a job: the page's headers and proxy session, the input's retries, the run's stop. */
     client(headers: VideoCandidate['headers'], proxySession?: string, pageUrl?: string): MediaClient {
         const proxy = this.proxyConfiguration;
         return new MediaClient({
@@ -108,6 +110,7 @@ export class VideoSubmitter {
             pageUrl,
             proxyUrl: proxy ? () => proxy.newUrl(proxySession) : undefined,
             retries: this.input.maxRequestRetries,
+            signal: this.signal,
         });
     }
 

@@ -25,7 +25,8 @@ import {
 import type { CrawlInput } from '../input/input.js';
 import type { FreshUrls, UnitsTask, UnitTask, VideoJob } from '../model.js';
 import { httpClient } from '../net/fetch.js';
-import { delay, retryDelayMs } from '../net/retry.js';
+import { backoffMs } from '../time/backoff.js';
+import { delay } from '../time/delay.js';
 import { credentials } from '../net/credentials.js';
 import { withUserAgent } from '../net/headers.js';
 import { KeyCache } from './keys.js';
@@ -363,7 +364,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             }
             const retryAfter =
                 error instanceof HttpStatusError || error instanceof UnitsFailedError ? error.retryAfter : undefined;
-            await delay(retryDelayMs(request.retryCount + 1, retryAfter), options.signal);
+            await delay(backoffMs(request.retryCount + 1, retryAfter), options.signal);
         },
         async failedRequestHandler(ctx, error) {
             const task = ctx.request.userData as UnitsTask | { kind?: string };

@@ -12,7 +12,7 @@ import { log } from '@crawlee/core';
 import type { VideoJobs } from '../download/jobs.js';
 import { extendTrack, groupRequests, knownInitsOf } from '../download/unit-tasks.js';
 import type { ManifestFetcher, TrackJob, TrackPlan, VideoJob } from '../model.js';
-import { delay } from '../net/retry.js';
+import { delay } from '../time/delay.js';
 import { refreshDelayMs, stallLimitMs, windowUpdate } from './window.js';
 
 /** An HLS EVENT playlist will end; this bounds a broken one that never does. */

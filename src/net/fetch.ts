@@ -4,7 +4,7 @@
  */
 import { GotScrapingHttpClient, type HttpRequest, type HttpResponse, type ResponseTypes } from '@crawlee/core';
 import { HttpStatusError, isRetryable, ResponseTooLargeError } from '../errors.js';
-import { retryDelayMs, sleep } from './retry.js';
+import { retry } from '../time/retry.js';
 import { credentials } from './credentials.js';
 import { withUserAgent, type Headers } from './headers.js';
 import { asPolicyError, guardRequest } from './guard.js';
@@ -20,6 +20,8 @@ export interface FetchOptions {
     timeoutMs?: number;
     /** The page the fetch is for: its start source's headers go with it (credentials.ts). */
     pageUrl?: string;
+    /** The run's stop: a request in flight is dropped, a wait before the next try ends, none starts. */
+    signal?: AbortSignal;
 }
 
 export interface FetchedBody {
@@ -61,9 +63,9 @@ export function decodeDataUrl(url: string): FetchedBody {
 
 export async function fetchBytes(url: string, options: FetchOptions): Promise<FetchedBody> {
     if (url.startsWith('data:')) return decodeDataUrl(url);
-    for (let attempt = 0; ; attempt++) {
-        let retryAfter: string | undefined;
-        try {
+    const { signal } = options;
+    return retry(
+        async () => {
             // Cookies and the input's headers are set per hop, redirects included (credentials.ts).
             const request = credentials.apply({ url, headers: withUserAgent(options.headers) }, options.pageUrl);
             const res = await httpClient.sendRequest({
@@ -74,6 +76,7 @@ export async function fetchBytes(url: string, options: FetchOptions): Promise<Fe
                 // The browser's own headers are sent as they were; generated ones would contradict them.
                 useHeaderGenerator: false,
                 timeout: { request: options.timeoutMs ?? 30_000 },
+                signal,
             });
             if (res.statusCode >= 200 && res.statusCode < 300) {
                 if (res.body.length > options.maxBytes) throw new ResponseTooLargeError(url, options.maxBytes);
@@ -82,10 +85,7 @@ export async function fetchBytes(url: string, options: FetchOptions): Promise<Fe
             }
             const ra = res.headers['retry-after'];
             throw new HttpStatusError(url, res.statusCode, Array.isArray(ra) ? ra[0] : ra);
-        } catch (error) {
-            if (!isRetryable(error) || attempt >= options.retries) throw error;
-            retryAfter = error instanceof HttpStatusError ? error.retryAfter : undefined;
-        }
-        await sleep(retryDelayMs(attempt + 1, retryAfter));
-    }
+        },
+        { attempts: options.retries + 1, shouldRetry: isRetryable, signal },
+    );
 }

@@ -7,7 +7,8 @@ import type { ByteRange, FetchedText, Headers, ManifestFetcher, SniffedHead } fr
 import { fetchBytes, httpClient } from './fetch.js';
 import { credentials } from './credentials.js';
 import { withUserAgent } from './headers.js';
-import { retryDelayMs, sleep } from './retry.js';
+import { retry } from '../time/retry.js';
+import { throwIfStopped } from '../time/delay.js';
 
 /** Manifests are text: anything larger is not one (a hostile or endless response). */
 const MANIFEST_MAX_BYTES = 32 * 1024 * 1024;
@@ -17,6 +18,7 @@ export interface MediaClientOptions {
     /** The proxy URL for this job's requests (same session as the page), if proxies are on. */
     proxyUrl?: () => Promise<string | undefined>;
     retries: number;
+    /** The run's stop: requests in flight are dropped, waits between tries end, no request starts. */
     signal?: AbortSignal;
     /** The page the media is on: its start source's headers go with the requests (credentials.ts). */
     pageUrl?: string;
@@ -37,13 +39,20 @@ export class MediaClient implements ManifestFetcher {
         return this.options.headers;
     }
 
-    private async common(): Promise<{ headers: Headers; proxyUrl?: string; retries: number; pageUrl?: string }> {
-        this.options.signal?.throwIfAborted();
+    private async common(): Promise<{
+        headers: Headers;
+        proxyUrl?: string;
+        retries: number;
+        pageUrl?: string;
+        signal?: AbortSignal;
+    }> {
+        throwIfStopped(this.options.signal);
         return {
             headers: this.options.headers,
             proxyUrl: await this.options.proxyUrl?.(),
             retries: this.options.retries,
             pageUrl: this.options.pageUrl,
+            signal: this.options.signal,
         };
     }
 
@@ -62,14 +71,8 @@ export class MediaClient implements ManifestFetcher {
 
     /** The first `bytes` of `url` by a ranged GET that is dropped once they arrived. */
     async sniff(url: string, bytes: number): Promise<SniffedHead> {
-        for (let attempt = 0; ; attempt++) {
-            try {
-                return await this.sniffOnce(url, bytes);
-            } catch (error) {
-                if (!isRetryable(error) || attempt >= this.options.retries) throw error;
-                await sleep(retryDelayMs(attempt + 1, error instanceof HttpStatusError ? error.retryAfter : undefined));
-            }
-        }
+        const { retries, signal } = this.options;
+        return retry(() => this.sniffOnce(url, bytes), { attempts: retries + 1, shouldRetry: isRetryable, signal });
     }
 
     private async sniffOnce(url: string, bytes: number): Promise<SniffedHead> {
@@ -81,6 +84,7 @@ export class MediaClient implements ManifestFetcher {
             throwHttpErrors: false,
             useHeaderGenerator: false,
             timeout: { request: 30_000 },
+            signal: common.signal,
         });
         if (res.statusCode < 200 || res.statusCode >= 300) {
             res.stream.destroy();

@@ -6,7 +6,7 @@
  * reloading) are not new and do not keep a page busy.
  */
 import type { Page, Request as PwRequest } from 'playwright';
-import { sleep } from '../net/retry.js';
+import { delay } from '../time/delay.js';
 
 /**
  * How long nothing new must happen before a page counts as settled. The demo's slowest chain (a
@@ -94,7 +94,8 @@ export class PageActivity {
         for (;;) {
             if (await this.quiet(page, quietMs)) return true;
             if (Date.now() >= deadline) return false;
-            await sleep(Math.min(100, Math.max(10, deadline - Date.now())));
+            // A page-local poll: short, within the page's deadline, ended with the page (its next look throws).
+            await delay(Math.min(100, Math.max(10, deadline - Date.now())));
         }
     }
 }

@@ -11,7 +11,7 @@
  */
 import { log } from '@crawlee/core';
 import type { Frame, Page, Route } from 'playwright';
-import { sleep } from '../net/retry.js';
+import { delay } from '../time/delay.js';
 import { activityOf, QUIET_MS } from './activity.js';
 import { LAZY_ATTRS } from './images.js';
 import { isLoadMoreLabel, MAX_LABEL_CHARS, normalizeLabel } from './load-more-labels.js';
@@ -192,7 +192,8 @@ async function settleAfter(page: Page, pressedAt: number, until: number): Promis
         const now = Date.now();
         const since = Math.max(pressedAt, activity.lastNewRequestAt, activity.lastChangeAt);
         if (now >= until || (!activity.busy(now) && now - since >= QUIET_MS)) return;
-        await sleep(50);
+        // A page-local poll: short, within the page's deadline, ended with the page (its next look throws).
+        await delay(50);
     }
 }
 

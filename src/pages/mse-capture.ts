@@ -14,7 +14,7 @@ import path from 'node:path';
 import { log } from '@crawlee/core';
 import type { Frame } from 'playwright';
 import type { MseBuffer, MseCapture } from '../model.js';
-import { sleep } from '../net/retry.js';
+import { delay } from '../time/delay.js';
 import type { CapturedAppend } from '../sources/mse/plan.js';
 import { workRoot } from '../run/storage.js';
 import { HOOK_FNS } from './hook-script.js';
@@ -234,7 +234,8 @@ export async function captureMse(hooks: PageHooks, options: MseCaptureOptions): 
             stopped = 'the player stopped';
             break;
         }
-        await sleep(POLL_MS);
+        // A page-local poll: short, within the page's deadline, ended with the page (its next look throws).
+        await delay(POLL_MS);
     }
     await hooks.settleHashing(1000);
     const buffers = driver.buffers();

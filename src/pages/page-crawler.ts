@@ -9,7 +9,7 @@ import type { CrawlInput } from '../input/input.js';
 import type { FoundVideos, PageSubtitle, SourceFormat, VideoCandidate } from '../model.js';
 import { credentials } from '../net/credentials.js';
 import type { Headers } from '../net/headers.js';
-import { sleep } from '../net/retry.js';
+import { delay } from '../time/delay.js';
 import { activityOf, trackActivity } from './activity.js';
 import { isVideoFileUrl, manifestFormat, NetworkCapture } from './capture.js';
 import { findManifestUrls, SCAN_FRAME, type FrameScan } from './dom-scan.js';
@@ -198,7 +198,8 @@ async function waitForMedia(
             decided = true;
             break;
         }
-        await sleep(POLL_MS);
+        // A page-local poll: short, within the page's deadline, ended with the page (its next look throws).
+        await delay(POLL_MS);
     }
     await capture.settle();
     let replaced: ReplacedSource[] = [];

@@ -10,7 +10,7 @@
  * pages per minute.
  */
 import type { Page } from 'playwright';
-import { sleep } from '../net/retry.js';
+import { delay } from '../time/delay.js';
 import { activityOf, QUIET_MS, type PageActivity } from './activity.js';
 
 /**
@@ -68,7 +68,8 @@ async function settle(page: Page, activity: PageActivity, since: number, deadlin
         const now = Date.now();
         if (now >= deadline) return;
         if (now - since >= REACT_MS && !activity.busy(now) && activity.quietFor(now) >= QUIET_MS) return;
-        await sleep(50);
+        // A page-local poll: short, within the page's deadline, ended with the page (its next look throws).
+        await delay(50);
     }
 }
 

@@ -17,7 +17,7 @@
  * 0.60 s without following; plyr's plain file 3.6 s).
  */
 import type { Page } from 'playwright';
-import { sleep } from '../net/retry.js';
+import { delay } from '../time/delay.js';
 import { normalizeUrl } from '../urls.js';
 
 /** A source at most this long, before any longer one played, may be a pre-roll or an intro. */
@@ -351,7 +351,8 @@ export async function followSources(
                 [Number(frame)]?.evaluate(`${FAST_FORWARD}(${JSON.stringify(id)})`)
                 .catch(() => undefined);
         }
-        await sleep(POLL_MS);
+        // A page-local poll: short, within the page's deadline, ended with the page (its next look throws).
+        await delay(POLL_MS);
     }
     return { replaced: replacedMedia([...histories.values()], media()), fastForwarded: forwarded.size };
 }

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { log } from '@crawlee/core';
 import { HttpStatusError, isRetryable } from '../errors.js';
-import { sleep } from '../net/retry.js';
+import { backoffMs, retryAfterOf } from '../time/backoff.js';
+import { retry } from '../time/retry.js';
 
 export type { ItemStatus, MediaItem, MediaType } from '../model.js';
 
@@ -67,8 +68,10 @@ export function uploadRetryable(error: unknown): boolean {
 
 export interface UploadRetryOptions {
     attempts?: number;
-    /** Waits 1×, 2×, 4×, … this between attempts. */
+    /** Waits 1×, 2×, 4×, … this between attempts (time/backoff.ts, capped at 15 s). */
     baseDelayMs?: number;
+    /** The run's stop: no attempt starts after it, a wait between two ends at once. */
+    signal?: AbortSignal;
 }
 
 /**
@@ -81,23 +84,29 @@ export interface UploadRetryOptions {
 export async function uploadWithRetry(
     put: (body: Readable) => Promise<unknown>,
     file: string,
-    { attempts = 5, baseDelayMs = 1000 }: UploadRetryOptions = {},
+    { attempts = 5, baseDelayMs = 1000, signal }: UploadRetryOptions = {},
 ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-        const body = createReadStream(file);
-        try {
-            await put(body);
-            return;
-        } catch (error) {
-            body.destroy();
-            if (attempt >= attempts || !uploadRetryable(error)) throw error;
-            const delay = baseDelayMs * 2 ** (attempt - 1);
-            const why = (error as Error).message?.split('\n')[0];
-            const next = `attempt ${attempt + 1} of ${attempts} in ${delay} ms`;
-            log.warning(`Upload of ${path.basename(file)} failed (${why}); ${next}`);
-            await sleep(delay);
-        }
-    }
+    await retry(
+        async () => {
+            const body = createReadStream(file);
+            try {
+                await put(body);
+            } finally {
+                body.destroy();
+            }
+        },
+        {
+            attempts,
+            signal,
+            shouldRetry: uploadRetryable,
+            delayMs: (attempt, error) => backoffMs(attempt, retryAfterOf(error), { baseMs: baseDelayMs }),
+            onRetry(error, attempt, wait) {
+                const why = (error as Error).message?.split('\n')[0];
+                const next = `attempt ${attempt + 1} of ${attempts} in ${wait} ms`;
+                log.warning(`Upload of ${path.basename(file)} failed (${why}); ${next}`);
+            },
+        },
+    );
 }
 
 /** `name.ext`, `name-2.ext`, `name-3.ext`, … Pure. */

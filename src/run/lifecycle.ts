@@ -13,6 +13,7 @@
  * The SDK's own handlers (`Actor.init({ gracefulShutdown })`, on by default) would call `Actor.exit()` on
  * `aborting`: the process would end without a report and with the named storages left on the platform.
  */
+import { setMaxListeners } from 'node:events';
 import { Actor } from 'apify';
 import { log } from '@crawlee/core';
 import { releaseLocksForMigration } from './storage.js';
@@ -56,8 +57,17 @@ export class RunLifecycle {
     reason?: StopReason;
     /** The platform is moving the run: keep every storage, report nothing, let the platform restart it. */
     migrating = false;
-    /** Aborted when the crawl must wind down. */
+    /**
+     * Aborted when the crawl must wind down: the one signal of the run, through `crawl()` to the media
+     * clients' requests and waits, the download crawler's retry waits and the live recorder (time/).
+     */
     readonly signal = this.controller.signal;
+
+    constructor() {
+        // Every request in flight and every wait listens to it while it lasts: more than Node's default
+        // of 10 at once is normal here, not a leak.
+        setMaxListeners(0, this.signal);
+    }
 
     /** Listens for the platform's events and arms the timeout; `Actor.init` must have run. */
     install(env: NodeJS.ProcessEnv = process.env): void {

@@ -94,8 +94,9 @@ test('the shared types live in one module', () => {
 const FLOORS: readonly (readonly string[])[] = [
     // 0. Shared words: the one model, the one error hierarchy (with its retry rules), names and types of
     //    files, the input and its checks, and the run plumbing every worker shares (role, cross-worker
-    //    claims, the page queue, storage opening, the lifecycle).
-    ['model.ts', 'errors.ts', 'names.ts', 'media-types.ts', 'image-content.ts', 'input', 'run'],
+    //    claims, the page queue, storage opening, the lifecycle), and time: abortable waits, the one backoff
+    //    and the one retry helper.
+    ['model.ts', 'errors.ts', 'names.ts', 'media-types.ts', 'image-content.ts', 'input', 'run', 'time'],
     // 1. Pure helpers over those.
     ['urls.ts', 'formats.ts'],
     // 2. The network: the one HTTP client, its policy and the credentials it carries.

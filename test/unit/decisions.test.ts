@@ -7,7 +7,6 @@ import { isPlaylistContentType, isPlaylistUrl } from '../../src/pages/capture.js
 import { findManifestUrls } from '../../src/pages/dom-scan.js';
 import { keyFromText, uniqueKey } from '../../src/results/output.js';
 import { isRetryableStatus } from '../../src/errors.js';
-import { retryDelayMs, RETRY_CAP_MS } from '../../src/net/retry.js';
 import { forwardableHeaders, redactHeaders } from '../../src/net/headers.js';
 import { redactUrl } from '../../src/net/fetch.js';
 import { CorruptUnitError } from '../../src/errors.js';
@@ -47,14 +46,8 @@ test('key naming: safe characters, stable fallback, unique suffixes', () => {
     );
 });
 
-test('retry delay: exponential, capped, honours Retry-After', () => {
-    assert.equal(retryDelayMs(1), 400);
-    assert.equal(retryDelayMs(2), 800);
-    assert.equal(retryDelayMs(30), RETRY_CAP_MS);
-    assert.equal(retryDelayMs(1, '3'), 3000);
-    assert.equal(retryDelayMs(1, new Date(10_000).toUTCString(), 5_000), 5000);
-    assert.equal(retryDelayMs(1, '99999'), 60_000);
-    assert.equal(retryDelayMs(2, 'garbage'), 800);
+// The backoff's own tests are in test/unit/time.test.ts.
+test('retryable statuses', () => {
     assert.ok(isRetryableStatus(503) && isRetryableStatus(429) && !isRetryableStatus(404) && !isRetryableStatus(403));
 });
 

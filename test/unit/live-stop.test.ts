@@ -15,7 +15,7 @@ process.env.CRAWLEE_STORAGE_DIR = path.join(dir, 'storage');
 const { KeyValueStore, RequestQueue } = await import('@crawlee/core');
 const { VideoJobs } = await import('../../src/download/jobs.js');
 const { LiveRecorder } = await import('../../src/live/recorder.js');
-const { delay } = await import('../../src/net/retry.js');
+const { delay } = await import('../../src/time/delay.js');
 
 const URL = 'https://live.site.test/stream/index.m3u8';
 const plan: TrackPlan = {
@@ -66,20 +66,7 @@ async function recording(id: string, signal?: AbortSignal) {
     return { recorder, settled, looks: () => looks };
 }
 
-test('delay ends when its signal aborts, and at once for an aborted one', async () => {
-    const controller = new AbortController();
-    const started = Date.now();
-    setTimeout(() => controller.abort('aborting'), 100);
-    await delay(10_000, controller.signal);
-    assert.ok(Date.now() - started < 1_000, `${Date.now() - started} ms`);
-    const again = Date.now();
-    await delay(10_000, controller.signal);
-    assert.ok(Date.now() - again < 50);
-    const plain = Date.now();
-    await delay(120);
-    assert.ok(Date.now() - plain >= 110, 'without a signal it waits its time');
-});
-
+// delay() itself is tested in test/unit/time.test.ts.
 test("the run's stop ends a live recording at once, without starting its merge", async () => {
     const run = new AbortController();
     const { recorder, settled, looks } = await recording('by-signal', run.signal);
