@@ -209,12 +209,9 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         worker: role?.index,
         signal,
         refreshUrls: (job) => looks.refresh(job),
-        handlers: {
-            onUnitStored: (id) => finisher.unitStored(id),
-            onVideoSettled: (id) => finisher.settle(id),
-            onOtherRequest: (ctx, open) => images.handle(ctx, open),
-            onOtherFailed: (ctx, error) => images.failed(ctx, error),
-        },
+        onUnitCommitted: (id) => finisher.unitStored(id),
+        onVideoSettled: (id) => finisher.settle(id),
+        images,
     });
 
     for (const job of resumed) {

@@ -323,7 +323,7 @@ export class VideoSubmitter {
         if (!plan.length) return 0;
         const missing = plan.filter((r) => r.userData?.units.some((u) => !this.jobs.isDone(job.id, u.unit)));
         if (!missing.length) return 0;
-        this.jobs.claims.offer(
+        this.jobs.offer(
             job.id,
             missing.flatMap((r) => r.userData?.units ?? []),
         );

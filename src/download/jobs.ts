@@ -7,7 +7,13 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyValueStore, RequestOptions } from '@crawlee/core';
 import { totalUnits, unitName, type JobStatus, type UnitsTask, type UnitTask, type VideoJob } from '../model.js';
-import { UnitClaims } from './unit-claims.js';
+
+/** Who hears of the units a job offers to the download requests (the scheduler's leases). */
+export interface UnitsWatcher {
+    offered(videoId: string, units: readonly UnitTask[]): void;
+    /** The video is merged or failed: its units are nobody's business any more. */
+    closed(videoId: string): void;
+}
 
 interface Progress {
     done: Set<string>;
@@ -19,13 +25,22 @@ interface Progress {
 export class VideoJobs {
     private readonly jobs = new Map<string, VideoJob>();
     private readonly progress = new Map<string, Progress>();
-    /** Which request fetches which unit, so connections that finished their run can help with the rest. */
-    readonly claims = new UnitClaims();
+    private readonly watchers: UnitsWatcher[] = [];
 
     constructor(
         private readonly store: KeyValueStore,
         readonly workRoot: string,
     ) {}
+
+    /** Hears of every unit offered from now on, and of each job closed. */
+    watchUnits(watcher: UnitsWatcher): void {
+        this.watchers.push(watcher);
+    }
+
+    /** Offers units of a job to the download requests (a new job, a live recording's new units, a resume). */
+    offer(id: string, units: readonly UnitTask[]): void {
+        for (const w of this.watchers) w.offered(id, units);
+    }
 
     workDir(id: string): string {
         return path.join(this.workRoot, id);
@@ -54,13 +69,13 @@ export class VideoJobs {
     async add(job: VideoJob, units: readonly UnitTask[]): Promise<void> {
         this.jobs.set(job.id, job);
         this.progress.set(job.id, { done: new Set(), failed: new Map() });
-        this.claims.offer(job.id, units);
+        this.offer(job.id, units);
         await this.persist(job);
     }
 
     async setStatus(job: VideoJob, status: JobStatus): Promise<void> {
         job.status = status;
-        if (status === 'done' || status === 'failed') this.claims.forget(job.id);
+        if (status === 'done' || status === 'failed') for (const w of this.watchers) w.closed(job.id);
         await this.persist(job);
     }
 
@@ -75,7 +90,7 @@ export class VideoJobs {
 
     /** A live recording's new units: offered to the video's requests and counted. */
     async extend(job: VideoJob, units: readonly UnitTask[]): Promise<void> {
-        this.claims.offer(job.id, units);
+        this.offer(job.id, units);
         await this.persist(job);
     }
 

@@ -1,7 +1,7 @@
 /**
  * The download requests of one video job. Each queued request carries a run of consecutive units
  * (segments, init sections, ranges of a file) that one connection fetches one after another, and then helps
- * with the video's other units (see `unit-claims.ts`).
+ * with the units of this and other videos nobody has leased (see `scheduler.ts`, `unit-leases.ts`).
  *
  * Why not one request per segment: every queued request costs the queue a lock, a read and a write
  * (on the platform, billed API calls; locally, files behind a lock file). On a 330-segment video that
@@ -22,6 +22,9 @@ import {
     type VideoPlan,
 } from '../model.js';
 
+/** The router label of unit requests (`routes.ts`); image requests carry none (the default route). */
+export const UNITS_LABEL = 'units';
+
 /**
  * Longest run of units in one request. A run is what the request answers for if nobody else takes
  * it, and it is stored with the request: the bound keeps queued requests small.
@@ -31,7 +34,7 @@ export const MAX_UNITS_PER_REQUEST = 128;
 /**
  * Units per queued request for a video of `units` units. Pure. About one request per allowed
  * connection (rounding down, so never fewer): a request takes the video's earliest free units
- * whatever its run (`UnitClaims`), so more requests than connections would only pass through the
+ * whatever its run (`DownloadScheduler`), so more requests than connections would only pass through the
  * queue with nothing left to do, and on 3,600 segments those took ~0.8 s at the end.
  */
 export function unitsPerRequest(units: number, maxConcurrency: number): number {
@@ -97,6 +100,7 @@ export function groupRequests(
         requests.push({
             url: run[0]!.url,
             uniqueKey: `${videoId}:${run[0]!.unit}+${run.length}`,
+            label: UNITS_LABEL,
             skipNavigation: true,
             userData: { kind: 'units', videoId, units: run, proxySession },
         });
@@ -180,6 +184,7 @@ export function continuationRequest(
     return {
         url: left[0]!.url,
         uniqueKey: `${task.videoId}:${left[0]!.unit}+${left.length}@${holder}`,
+        label: UNITS_LABEL,
         skipNavigation: true,
         userData: { ...task, units: left },
     };

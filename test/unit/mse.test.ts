@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { moveLocalUnit } from '../../src/download/download-crawler.js';
+import { moveLocalUnit } from '../../src/download/unit-fetcher.js';
 import { unitRequests } from '../../src/download/unit-tasks.js';
 import { ManifestError } from '../../src/errors.js';
 import type { ByteRange, FetchedText, ManifestFetcher, MseCapture, SniffedHead } from '../../src/model.js';

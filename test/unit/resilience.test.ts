@@ -5,7 +5,7 @@ import HLS, { type types } from 'hls-parser';
 import { archiveKeys } from '../../src/results/archive.js';
 import { faultFor } from '../../src/demo/server.js';
 import { freshUnitUrls } from '../../src/sources/hls/refresh.js';
-import { UnitClaims } from '../../src/download/unit-claims.js';
+import { UnitLeases } from '../../src/download/unit-leases.js';
 import type { VideoJob } from '../../src/model.js';
 import { archiveVideoId, videoId } from '../../src/app/video-submitter.js';
 
@@ -51,29 +51,29 @@ test('fault choice is stable per path and covers both kinds', () => {
     assert.equal(faultFor('/a.ts'), faultFor('/a.ts'));
 });
 
-test('unit claims: a request keeps what it took, helpers take the earliest free unit, nothing twice', () => {
+test('unit leases: a request keeps what it took, helpers take the earliest free unit, nothing twice', () => {
     const units = ['u0', 'u1', 'u2', 'u3', 'u4'].map((unit) => ({ unit, url: `https://cdn.test/${unit}.ts` }));
-    const claims = new UnitClaims();
-    assert.ok(claims.claim('v', 'u9', 'A'), 'units of a video never offered are free for all');
-    claims.offer('v', units);
-    assert.ok(claims.claim('v', 'u0', 'A'));
-    assert.ok(claims.claim('v', 'u0', 'A'), 'a retry of the holder may fetch it again');
-    assert.ok(!claims.claim('v', 'u0', 'B'), 'another request may not');
+    const leases = new UnitLeases();
+    assert.ok(leases.lease('v', 'u9', 'A'), 'units of a video never offered are free for all');
+    leases.offer('v', units);
+    assert.ok(leases.lease('v', 'u0', 'A'));
+    assert.ok(leases.lease('v', 'u0', 'A'), 'a retry of the holder may fetch it again');
+    assert.ok(!leases.lease('v', 'u0', 'B'), 'another request may not');
     const stored = new Set(['u1']);
-    assert.equal(claims.takeNext('v', 'B', (u) => stored.has(u))?.unit, 'u2', 'held and stored units are skipped');
-    assert.equal(claims.holder('v', 'u2'), 'B');
-    assert.ok(!claims.claim('v', 'u2', 'C'), 'the owner of a run finds a taken unit taken');
-    assert.ok(claims.claim('v', 'u3', 'C'));
-    assert.equal(claims.takeNext('v', 'A', () => false)?.unit, 'u4');
+    assert.equal(leases.takeNext('v', 'B', (u) => stored.has(u))?.unit, 'u2', 'held and stored units are skipped');
+    assert.equal(leases.holder('v', 'u2'), 'B');
+    assert.ok(!leases.lease('v', 'u2', 'C'), 'the owner of a run finds a taken unit taken');
+    assert.ok(leases.lease('v', 'u3', 'C'));
+    assert.equal(leases.takeNext('v', 'A', () => false)?.unit, 'u4');
     assert.equal(
-        claims.takeNext('v', 'A', () => false),
+        leases.takeNext('v', 'A', () => false),
         undefined,
         'nothing left',
     );
-    claims.offer('v', [units[4]!, { unit: 'u5', url: 'https://cdn.test/u5.ts' }]);
-    assert.equal(claims.takeNext('v', 'B', () => false)?.unit, 'u5', 'offered again (resume): only what nobody holds');
-    claims.forget('v');
-    assert.equal(claims.holder('v', 'u5'), undefined);
+    leases.offer('v', [units[4]!, { unit: 'u5', url: 'https://cdn.test/u5.ts' }]);
+    assert.equal(leases.takeNext('v', 'B', () => false)?.unit, 'u5', 'offered again (resume): only what nobody holds');
+    leases.forget('v');
+    assert.equal(leases.holder('v', 'u5'), undefined);
 });
 
 test("Playwright's reply for a page already closed is told apart from every other uncaught error", () => {

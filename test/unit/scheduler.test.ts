@@ -1,0 +1,156 @@
+/**
+ * The download scheduler on the real VideoJobs (Crawlee's local storage): which unit a request takes
+ * next, across videos; what a failed unit leaves held for the request's retry; what a final failure
+ * and a video-fatal error settle. The unit fetch is a function given to the scheduler (the network
+ * part is the unit fetcher's, exercised by the e2e tests); here it records the order and can fail.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { tempDir } from '../helpers/actor.js';
+import { KeyError, MediaError, UnitsFailedError } from '../../src/errors.js';
+import { unitName, type UnitsTask, type UnitTask, type VideoJob } from '../../src/model.js';
+
+const dir = await tempDir('scheduler');
+process.env.CRAWLEE_STORAGE_DIR = path.join(dir, 'storage');
+const { KeyValueStore } = await import('@crawlee/core');
+const { VideoJobs } = await import('../../src/download/jobs.js');
+const { DownloadScheduler } = await import('../../src/download/scheduler.js');
+
+const units = (id: string, n: number): UnitTask[] =>
+    Array.from({ length: n }, (_, i) => ({ unit: unitName('v', 'seg', i), url: `https://cdn.test/${id}/${i}.ts` }));
+
+const job = (id: string, n: number): VideoJob => ({
+    id,
+    format: 'hls',
+    pageUrl: `https://site.test/${id}`,
+    url: `https://cdn.test/${id}/index.m3u8`,
+    variantUrl: `https://cdn.test/${id}/index.m3u8`,
+    headers: {},
+    durationSecs: n,
+    live: false,
+    tracks: [
+        {
+            name: 'v',
+            sourceUrl: `https://cdn.test/${id}/index.m3u8`,
+            segments: n,
+            inits: 0,
+            firstSeq: 0,
+            bytes: 'segments',
+        },
+    ],
+    delivery: 'remux',
+    status: 'downloading',
+});
+
+const task = (videoId: string, run: UnitTask[]): UnitsTask => ({ kind: 'units', videoId, units: run });
+
+async function setup(name: string, videos: Record<string, number>) {
+    const jobs = new VideoJobs(await KeyValueStore.open(`state-${name}`), path.join(dir, name));
+    const settled: string[] = [];
+    const committed: string[] = [];
+    const scheduler = new DownloadScheduler({
+        jobs,
+        onUnitCommitted: (id, unit) => committed.push(`${id}/${unit}`),
+        onVideoSettled: (id) => settled.push(id),
+        requeue: async () => assert.fail('nothing is handed back within the time budget'),
+    });
+    for (const [id, n] of Object.entries(videos)) await jobs.add(job(id, n), units(id, n));
+    return { jobs, scheduler, settled, committed };
+}
+
+test('a request takes its own video first, then any other video, oldest first; later requests find nothing', async () => {
+    const { scheduler, settled, committed } = await setup('steal', { A: 3, B: 2 });
+    const fetched: string[] = [];
+    const fetch = async (j: VideoJob, u: UnitTask): Promise<number> => {
+        fetched.push(`${j.id}/${u.unit}`);
+        return 10;
+    };
+    // The request of B's run goes first: B's units, then A's (the oldest video).
+    assert.equal(await scheduler.run(task('B', units('B', 2)), 'B:0', fetch), 50);
+    assert.deepEqual(fetched, [
+        'B/v-seg-000000.bin',
+        'B/v-seg-000001.bin',
+        'A/v-seg-000000.bin',
+        'A/v-seg-000001.bin',
+        'A/v-seg-000002.bin',
+    ]);
+    assert.deepEqual(committed, fetched, 'every stored unit is committed once, in order, with its video');
+    assert.deepEqual(settled, ['B', 'A']);
+    assert.equal(await scheduler.run(task('A', units('A', 3)), 'A:0', fetch), 0, "A's own request: all taken");
+    assert.equal(fetched.length, 5, 'nothing fetched twice');
+});
+
+test('two requests at once share a video unit by unit, nothing twice', async () => {
+    const { scheduler, settled } = await setup('share', { V: 6 });
+    const by: Record<string, string[]> = { r1: [], r2: [] };
+    const fetcher =
+        (holder: string) =>
+        async (_j: VideoJob, u: UnitTask): Promise<number> => {
+            by[holder]!.push(u.unit);
+            await new Promise((resolve) => setTimeout(resolve, holder === 'r1' ? 5 : 12));
+            return 1;
+        };
+    const [a, b] = await Promise.all([
+        scheduler.run(task('V', units('V', 3)), 'r1', fetcher('r1')),
+        scheduler.run(task('V', units('V', 6).slice(3)), 'r2', fetcher('r2')),
+    ]);
+    assert.equal(a + b, 6);
+    assert.ok(by.r1!.length > by.r2!.length, 'the faster connection took more units');
+    assert.deepEqual(
+        [...by.r1!, ...by.r2!].sort(),
+        units('V', 6).map((u) => u.unit),
+    );
+    assert.deepEqual(settled, ['V']);
+});
+
+test('a failed unit stays held: no other request takes it, the retry fetches it first', async () => {
+    const { scheduler, jobs, settled } = await setup('retry', { R: 3 });
+    let failures = 1;
+    const fetched: string[] = [];
+    const fetch = async (_j: VideoJob, u: UnitTask): Promise<number> => {
+        fetched.push(u.unit);
+        if (u.unit === 'v-seg-000001.bin' && failures-- > 0) throw new MediaError('NETWORK', 'connection reset');
+        return 1;
+    };
+    await assert.rejects(scheduler.run(task('R', units('R', 3)), 'r', fetch), (e: unknown) => {
+        assert.ok(e instanceof UnitsFailedError);
+        assert.match(e.message, /1 of 3 units failed, first: connection reset/);
+        return true;
+    });
+    assert.equal(scheduler.leases.holder('R', 'v-seg-000001.bin'), 'r');
+    assert.equal(await scheduler.run(task('R', []), 'other', fetch), 0, 'another request leaves it alone');
+    assert.equal(await scheduler.run(task('R', units('R', 3)), 'r', fetch), 1, 'the retry fetches it');
+    assert.deepEqual(fetched, ['v-seg-000000.bin', 'v-seg-000001.bin', 'v-seg-000002.bin', 'v-seg-000001.bin']);
+    assert.equal(jobs.counts('R').done, 3);
+    assert.deepEqual(settled, ['R']);
+});
+
+test("a request's final failure fails what it holds, each with its own error, across videos", async () => {
+    const { scheduler, jobs, settled } = await setup('fail', { F: 1, G: 1 });
+    const fetch = async (j: VideoJob): Promise<number> => {
+        throw new MediaError('NETWORK', `${j.id} timed out`);
+    };
+    const t = task('F', units('F', 1));
+    const error = await scheduler.run(t, 'f', fetch).catch((e: Error) => e);
+    assert.ok(error instanceof UnitsFailedError);
+    scheduler.failRequest(t, 'f', error);
+    assert.equal(jobs.failures('F').get('v-seg-000000.bin'), 'v-seg-000000.bin: F timed out');
+    assert.equal(jobs.failures('G').get('v-seg-000000.bin'), 'v-seg-000000.bin: G timed out');
+    assert.deepEqual(settled.sort(), ['F', 'G']);
+});
+
+test('a video-fatal error settles its video at once; the request goes on with other videos', async () => {
+    const { scheduler, jobs, settled } = await setup('fatal', { K: 4, L: 2 });
+    const fetched: string[] = [];
+    const fetch = async (j: VideoJob, u: UnitTask): Promise<number> => {
+        fetched.push(`${j.id}/${u.unit}`);
+        if (j.id === 'K' && u.unit === 'v-seg-000001.bin')
+            throw new KeyError('the key at https://cdn.test/k is 0 bytes');
+        return 1;
+    };
+    assert.equal(await scheduler.run(task('K', units('K', 4)), 'k', fetch), 3);
+    assert.deepEqual(fetched, ['K/v-seg-000000.bin', 'K/v-seg-000001.bin', 'L/v-seg-000000.bin', 'L/v-seg-000001.bin']);
+    assert.match(jobs.fatal('K')?.message ?? '', /0 bytes/);
+    assert.deepEqual(settled, ['K', 'L']);
+});
