@@ -41,7 +41,6 @@ export class VideoFinisher {
     private readonly waiting: string[] = [];
     private running = 0;
     private readonly active = new Set<Promise<void>>();
-    private finished?: { promise: Promise<void>; resolve: () => void };
     /** Videos being remuxed while they download (null: merged after the download instead). */
     private readonly live = new Map<string, LiveRemux | null>();
 
@@ -72,23 +71,16 @@ export class VideoFinisher {
         const job = this.jobs.get(id);
         // A live recording still following its source is settled by the recorder when it ends.
         if (!job || job.status !== 'downloading' || job.liveOpen) return;
-        job.status = 'merging';
+        // The status changes at once (settle is idempotent); its write to the state store goes on meanwhile.
+        this.jobs
+            .transition(id, 'merging')
+            .catch((error: Error) => log.warning(`The state of ${job.pageUrl} could not be saved: ${error.message}`));
         this.waiting.push(id);
         this.pump();
     }
 
     idle(): boolean {
         return this.running === 0 && this.waiting.length === 0;
-    }
-
-    /** Resolves when the next video is stored or failed, so the crawl's end check need not wait for its poll. */
-    nextFinish(): Promise<void> {
-        if (!this.finished) {
-            let resolve = (): void => undefined;
-            const promise = new Promise<void>((r) => (resolve = r));
-            this.finished = { promise, resolve };
-        }
-        return this.finished.promise;
     }
 
     async drain(): Promise<void> {
@@ -104,8 +96,6 @@ export class VideoFinisher {
                 .finally(() => {
                     this.running--;
                     this.active.delete(p);
-                    this.finished?.resolve();
-                    this.finished = undefined;
                     this.pump();
                 });
             this.active.add(p);
@@ -114,7 +104,6 @@ export class VideoFinisher {
 
     private async finish(id: string): Promise<void> {
         const job = this.jobs.get(id)!;
-        await this.jobs.setStatus(job, 'merging');
         const base: MediaItem = {
             type: job.audioOnly ? 'audio' : 'video',
             status: 'failed',
@@ -221,7 +210,7 @@ export class VideoFinisher {
             });
             if (!reported) return;
             if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256 });
-            await this.jobs.setStatus(job, 'done');
+            await this.jobs.transition(id, 'done');
             log.info(
                 `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`,
             );
@@ -257,7 +246,7 @@ export class VideoFinisher {
     private async fail(job: VideoJob, item: MediaItem): Promise<void> {
         // A video the stopped run already reported keeps that one item.
         if (!(await this.jobs.report(job, item))) return;
-        await this.jobs.setStatus(job, 'failed');
+        await this.jobs.transition(job.id, 'failed');
         log.warning(`Video from ${job.pageUrl} ${item.status}: ${item.error}`);
         await rm(this.jobs.workDir(job.id), { recursive: true, force: true });
     }
