@@ -33,7 +33,10 @@ export async function downloadsOver(parts: CrawlEndParts, signal?: AbortSignal):
     const { jobs, finisher, recorder, queue } = parts;
     const stop = new AbortController();
     const stopped = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-    const aborted = new Promise<void>((resolve) => stopped.addEventListener('abort', () => resolve(), { once: true }));
+    // A signal aborted already fires no event.
+    const aborted = new Promise<void>((resolve) =>
+        stopped.aborted ? resolve() : stopped.addEventListener('abort', () => resolve(), { once: true }),
+    );
     const until = (p: Promise<unknown>): Promise<unknown> => Promise.race([p, aborted]);
     try {
         // No new recording starts after the last page; one that ends settles its job (or its last unit will).
