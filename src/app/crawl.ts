@@ -1,8 +1,7 @@
 /**
- * Wires the stages: pages → sources (manifests, files) → download queue → merge, and decides when
- * the crawl is over.
+ * Wires the stages: pages → sources (manifests, files) → download queue → merge.
  * Page rendering and downloading run at the same time; the download crawler stays alive until the
- * last page is rendered and the last video is merged.
+ * last page is rendered and the downloads are over (crawl-end.ts: every job done or failed, the queue empty).
  */
 import { Actor } from 'apify';
 import { Archive } from '../results/archive.js';
