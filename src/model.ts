@@ -154,25 +154,28 @@ export interface VideoJob {
     headers: Headers;
     width?: number;
     height?: number;
-    durationSecs: number;
+    /** Live recordings: grows with each look (VideoJobs.extendTrack). */
+    readonly durationSecs: number;
     live: boolean;
     /** A live recording still following its source: the job is not finished when its units are. */
-    liveOpen?: boolean;
+    readonly liveOpen?: boolean;
     /** The live source has no promised end: recording stops after `maxLiveSecs`. */
     liveEndless?: boolean;
     /** When the live recording started (ms since the epoch): the `maxLiveSecs` clock survives a restart. */
     liveSince?: number;
     /** Live: seconds between looks at the source. */
-    liveRefreshSecs?: number;
+    readonly liveRefreshSecs?: number;
     /** Live: segments that left the source's window before they could be fetched. */
-    gaps?: number;
+    readonly gaps?: number;
     /** Live: why the recording stopped (the source ended, maxLiveSecs, the source stalled). */
-    liveEnd?: string;
-    tracks: TrackJob[];
+    readonly liveEnd?: string;
+    /** Changed only by VideoJobs (a live recording's new segments). */
+    readonly tracks: readonly TrackJob[];
     delivery: Delivery;
     contentType?: string;
     expectedBytes?: number;
-    status: JobStatus;
+    /** Changed only by VideoJobs.transition, along the edges of download/job-state.ts. */
+    readonly status: JobStatus;
     /** Id under which the archive (archiveName) remembers the video once stored. */
     archiveId?: string;
     /** Proxy session of the page that found the video. */

@@ -47,8 +47,8 @@ test('only one MPEG-TS-able track in one section is remuxed while it downloads',
     assert.ok(canRemuxLive(job(10)));
     assert.ok(!canRemuxLive(job(10, { discontinuities: [4] })), 'sections are joined by the concat demuxer');
     assert.ok(!canRemuxLive(job(10, { inits: 1, segmentInit: Array(10).fill(0) })), 'fMP4 init sections');
-    const withAudio = job(10);
-    withAudio.tracks.push({ ...withAudio.tracks[0]!, name: 'a' });
+    const video = job(10);
+    const withAudio = { ...video, tracks: [...video.tracks, { ...video.tracks[0]!, name: 'a' as const }] };
     assert.ok(!canRemuxLive(withAudio), 'a separate audio rendition');
 });
 

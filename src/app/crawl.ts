@@ -1,11 +1,11 @@
 /**
- * Wires the stages: pages → sources (manifests, files) → download queue → merge, and decides when
- * the crawl is over.
+ * Wires the stages: pages → sources (manifests, files) → download queue → merge.
  * Page rendering and downloading run at the same time; the download crawler stays alive until the
- * last page is rendered and the last video is merged.
+ * last page is rendered and the downloads are over (crawl-end.ts: every job done or failed, the queue empty).
  */
 import { Actor } from 'apify';
 import { log, type AutoscaledPool, type ProxyConfiguration } from '@crawlee/core';
+import type { FileDownload } from '@crawlee/http';
 import type { CrawlInput } from '../input/input.js';
 import { createDownloadCrawler } from '../download/download-crawler.js';
 import { ImageSaver, isImageUrl } from '../download/images.js';
@@ -15,21 +15,23 @@ import { VideoFinisher } from '../merge/finish.js';
 import { mediaNote, pageFailed, videoLost } from '../results/items.js';
 import { Results } from '../results/results.js';
 import { formatFromUrl, pollTrack, refreshUnitUrls } from '../sources/index.js';
-import { renderPageAgain, SourceLooks } from './page-again.js';
 import { LiveRecorder } from '../live/recorder.js';
-import type { VideoJob } from '../model.js';
+import type { FoundVideos, VideoJob } from '../model.js';
+import { renderPageAgain, SourceLooks } from './page-again.js';
 import { VideoSubmitter } from './video-submitter.js';
 import { delay } from '../time/delay.js';
 import { UnsafeUrlError } from '../urls.js';
 import { applyStartPolicy, refusedPageRequests } from '../net/guard.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
+import { downloadsOver } from './crawl-end.js';
 import { openStartRequests, startSites } from '../net/site-access.js';
 import { credentials } from '../net/credentials.js';
 import type { Headers } from '../net/headers.js';
-import { dropRunStorages, openRunStorages, workRoot } from '../run/storage.js';
+import { dropRunStorages, openRunStorages, workRoot, type RunStorages } from '../run/storage.js';
 import { Claims } from '../run/claims.js';
 import { openPageQueue } from '../run/page-queue.js';
 import { pageShare, workerRole } from '../run/role.js';
+import type { PageCrawlerOptions } from '../pages/page-crawler.js';
 
 export interface CrawlSummary {
     pages: number;
@@ -72,7 +74,7 @@ export async function abandonDownloads(jobs: VideoJobs, results: Results, reason
             job.status === 'merging'
                 ? `${why} while its ${total} segments were being merged`
                 : `${why} with ${done} of ${total} segments downloaded`;
-        if (await results.verdict(job.id, videoLost(job, error))) job.status = 'failed';
+        if (await results.verdict(job.id, videoLost(job, error))) await jobs.transition(job.id, 'failed');
     }
 }
 
@@ -112,9 +114,21 @@ async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefin
     return (await Actor.createProxyConfiguration(p)) ?? undefined;
 }
 
-export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Promise<CrawlSummary> {
-    const started = Date.now();
-    const { signal } = options;
+/** What the input asks of this worker, sorted: direct videos and images, pages to render, credentials. */
+interface CrawlPlan {
+    proxyConfiguration?: ProxyConfiguration;
+    pageAccess: PageCrawlerOptions['access'];
+    role: ReturnType<typeof workerRole>;
+    directVideos: { url: string }[];
+    directImages: { url: string }[];
+    pageCap: number;
+    pageUrls: { url: string }[];
+    pagesStage?: typeof import('../pages/page-crawler.js');
+    executablePath: string;
+}
+
+/** Reads the start URLs, sets up credentials and the network policy, and starts Chromium if pages need it. */
+async function planCrawl(input: CrawlInput, options: CrawlOptions): Promise<CrawlPlan> {
     const proxyConfiguration = await proxyFor(input);
     // Remote URL lists are fetched here; the input's cookies and headers go to these URLs' sites.
     const starts = await openStartRequests(input, proxyConfiguration);
@@ -122,8 +136,6 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     // Cookies and headers stay in this process's memory and go on each request as it leaves (net/credentials.ts).
     credentials.configure({ ...access, starts });
     const pageAccess = { ...access, ownHeaders: (url: string) => credentials.ownHeaders(url) };
-    const stripped = <T extends { headers: Headers }>(found: readonly T[]): T[] =>
-        found.map((f) => ({ ...f, headers: credentials.strip(f.headers) }));
     // Private networks are reachable only as far as the start URLs are in them (net/address-policy.ts).
     await applyStartPolicy(
         starts.map((s) => s.url),
@@ -147,13 +159,38 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
     const executablePath = pageUrls.length ? (await import('../pages/browser.js')).findBrowser() : '';
     // Chromium starts (another process, ~0.5 s) while storages open and the download crawler starts.
     pagesStage?.startBrowser(executablePath, input);
+    const plan = { proxyConfiguration, pageAccess, role, directVideos, directImages, pageCap, pageUrls };
+    return { ...plan, pagesStage, executablePath };
+}
 
+/** The stages of one crawl, wired: jobs → download crawler → finisher, the recorder, the submitter, images. */
+interface Stages {
+    storages: RunStorages;
+    jobs: VideoJobs;
+    resumed: VideoJob[];
+    stats: TransferStats;
+    claims: Claims;
+    /** Items, notes, keys, stored files and archive records: one home, with this crawl's storages and folder. */
+    results: Results;
+    finisher: VideoFinisher;
+    images: ImageSaver;
+    recorder: LiveRecorder;
+    submitter: VideoSubmitter;
+    downloader: FileDownload;
+}
+
+async function openStages(
+    input: CrawlInput,
+    plan: CrawlPlan,
+    options: CrawlOptions,
+    signal: AbortSignal | undefined,
+): Promise<Stages> {
+    const { proxyConfiguration, role, pagesStage } = plan;
     const storages = await openRunStorages();
     const jobs = new VideoJobs(storages.state, workRoot());
     const resumed = await jobs.load();
     const stats = new TransferStats();
     const claims = await Claims.open(role?.shared.claims);
-    // Items, notes, keys, stored files and archive records: one home, with this crawl's storages and folder.
     const results = await Results.open({
         outputDir: options.outputDir,
         dataset: role?.shared.dataset,
@@ -194,7 +231,13 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
             ? (pageUrl) =>
                   renderPageAgain(
                       pagesStage,
-                      { input, executablePath, proxyConfiguration, access: pageAccess, worker: role?.index },
+                      {
+                          input,
+                          executablePath: plan.executablePath,
+                          proxyConfiguration,
+                          access: plan.pageAccess,
+                          worker: role?.index,
+                      },
                       pageUrl,
                       signal,
                   )
@@ -213,12 +256,15 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         onVideoSettled: (id) => finisher.settle(id),
         images,
     });
+    return { storages, jobs, resumed, stats, claims, results, finisher, images, recorder, submitter, downloader };
+}
 
+/** Jobs of an earlier run of this worker (VideoJobs.load put unfinished merges back to `downloading`). */
+async function resumeJobs({ resumed, claims, submitter, recorder, finisher }: Stages): Promise<void> {
     for (const job of resumed) {
         // This worker delivers the videos it resumes: if it died before confirming one, its page, rendered
         // again, must not take the video over, nor its variants as videos of their own.
         if (claims.shared) await claims.confirm('video', job.id, job.pageUrl);
-        if (job.status === 'merging') job.status = 'downloading';
         if (job.status !== 'downloading') continue;
         const requeued = await submitter.requeueMissing(job);
         log.info(
@@ -227,112 +273,134 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         recorder.follow(job);
         if (requeued === 0) finisher.settle(job.id);
     }
+}
+
+/** What the page stage hands over: videos to the submitter, images to the image saver, the rest as notes. */
+function pageHandlers(
+    input: CrawlInput,
+    { submitter, images, storages, results }: Stages,
+    counters: { pages: number },
+    wakeDownloads: () => Promise<void>,
+): Pick<PageCrawlerOptions, 'onVideos' | 'onImages' | 'onRefusedMedia' | 'onNothingFound' | 'onPageFailed'> {
+    const stripped = <T extends { headers: Headers }>(found: readonly T[]): T[] =>
+        found.map((f) => ({ ...f, headers: credentials.strip(f.headers) }));
+    return {
+        async onVideos(found: FoundVideos) {
+            counters.pages++;
+            const candidates = stripped(found.candidates);
+            const submitted = await submitter.submitPage({ ...found, candidates });
+            await wakeDownloads();
+            return submitted;
+        },
+        async onImages(found) {
+            const pageImages = stripped(found.images).map((i) =>
+                i.thumbnail ? { ...i, thumbnail: stripped([i.thumbnail])[0]! } : i,
+            );
+            await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
+            const { pageUrl } = found;
+            for (const url of found.refusedImages) {
+                await results.note(mediaNote('image', 'failed', { pageUrl, url }, new UnsafeUrlError(url).message));
+            }
+            for (const s of found.skippedImages) {
+                await results.note(mediaNote('image', 'skipped', { pageUrl, url: s.url, title: s.alt }, s.reason));
+            }
+        },
+        async onRefusedMedia(pageUrl, refused) {
+            for (const { url, kind, reason } of refused) {
+                const wanted = kind === 'image' ? input.downloadImages : input.downloadVideos;
+                if (wanted) await results.note(mediaNote(kind, 'skipped', { pageUrl, url }, reason, 'PRIVATE_NETWORK'));
+            }
+        },
+        async onNothingFound(pageUrl, title, why) {
+            const what = [input.downloadVideos && 'video', input.downloadImages && 'image']
+                .filter(Boolean)
+                .join(' or ');
+            const error = `no ${what} found on the page${why ? `: ${why}` : ` within ${input.pageWaitSecs} s`}`;
+            await results.note(pageFailed(pageUrl, error, title));
+        },
+        async onPageFailed(pageUrl, reason) {
+            await results.note(pageFailed(pageUrl, `page could not be rendered: ${reason}`));
+        },
+    };
+}
+
+/** Direct URLs first (each is its own page), then the rendered pages; resolves when the last page is done. */
+async function feedPages(
+    input: CrawlInput,
+    plan: CrawlPlan,
+    stages: Stages,
+    counters: { pages: number },
+    signal: AbortSignal | undefined,
+): Promise<void> {
+    const { submitter, images, storages, downloader } = stages;
+    const { pagesStage, role } = plan;
+    // The pool looks at an empty queue again only after its interval; new segment requests should not wait for it.
+    const wakeDownloads = async (): Promise<void> => downloader.autoscaledPool?.notify();
+    // A direct URL is its own page: its source's headers, the input's and the cookies are added per request.
+    for (const { url } of plan.directVideos) {
+        if (signal?.aborted) break;
+        const candidates = [{ url, headers: {}, source: 'network' as const, format: formatFromUrl(url) }];
+        await submitter.submitPage({ pageUrl: url, candidates });
+        await wakeDownloads();
+    }
+    for (const { url } of plan.directImages) {
+        if (!signal?.aborted) await images.enqueue(storages.downloads, url, [{ url, headers: {} }]);
+    }
+    if (!pagesStage || signal?.aborted) return;
+    const pageCrawler = pagesStage.createPageCrawler({
+        input: { ...input, maxPagesPerCrawl: plan.pageCap },
+        executablePath: plan.executablePath,
+        requestQueue: role
+            ? await openPageQueue(role.shared.pageQueue, pagesStage.PAGES_AT_ONCE, role.scope)
+            : undefined,
+        worker: role?.index,
+        proxyConfiguration: plan.proxyConfiguration,
+        access: plan.pageAccess,
+        ...pageHandlers(input, stages, counters, wakeDownloads),
+    });
+    silenceCrawlerStatus(pageCrawler);
+    const stopPages = () => void pageCrawler.autoscaledPool?.abort();
+    signal?.addEventListener('abort', stopPages, { once: true });
+    // No headers on the queued requests: the queue is a storage record (applySiteAccess adds them).
+    await pageCrawler.run(plan.pageUrls.map(({ url }) => ({ url })));
+    signal?.removeEventListener('abort', stopPages);
+}
+
+/** Ends the recordings and the download crawler: a graceful end waits for it, an abort does not. */
+async function windDown(stages: Stages, downloading: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+    const { recorder, downloader } = stages;
+    await recorder.stop();
+    // A graceful stop lets running requests finish (a run of segments, up to a minute); an abort does not wait.
+    if (signal?.aborted) {
+        await quiesce(downloader.autoscaledPool, 5_000);
+        await abortUntilEnded(downloader, downloading);
+    } else downloader.stop();
+    await downloading;
+}
+
+export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Promise<CrawlSummary> {
+    const started = Date.now();
+    const { signal } = options;
+    const plan = await planCrawl(input, options);
+    const stages = await openStages(input, plan, options, signal);
+    const { jobs, finisher, recorder, storages, downloader, stats, results } = stages;
+    await resumeJobs(stages);
 
     silenceCrawlerStatus(downloader);
     const downloading = downloader.run();
-    // The pool looks at an empty queue again only after its interval; new segment requests should not wait for it.
-    const wakeDownloads = async (): Promise<void> => downloader.autoscaledPool?.notify();
     const counters = { pages: 0 };
     const progress = new ProgressReporter(stats, jobs, counters);
     progress.start();
-
     try {
-        // A direct URL is its own page: its source's headers, the input's and the cookies are added per request.
-        for (const { url } of directVideos) {
-            if (signal?.aborted) break;
-            const candidates = [{ url, headers: {}, source: 'network' as const, format: formatFromUrl(url) }];
-            await submitter.submitPage({ pageUrl: url, candidates });
-            await wakeDownloads();
-        }
-        for (const { url } of directImages) {
-            if (!signal?.aborted) await images.enqueue(storages.downloads, url, [{ url, headers: {} }]);
-        }
-        if (pagesStage && !signal?.aborted) {
-            const pageCrawler = pagesStage.createPageCrawler({
-                input: { ...input, maxPagesPerCrawl: pageCap },
-                executablePath,
-                requestQueue: role
-                    ? await openPageQueue(role.shared.pageQueue, pagesStage.PAGES_AT_ONCE, role.scope)
-                    : undefined,
-                worker: role?.index,
-                proxyConfiguration,
-                access: pageAccess,
-                async onVideos(found) {
-                    counters.pages++;
-                    const candidates = stripped(found.candidates);
-                    const submitted = await submitter.submitPage({ ...found, candidates });
-                    await wakeDownloads();
-                    return submitted;
-                },
-                async onImages(found) {
-                    const pageImages = stripped(found.images).map((i) =>
-                        i.thumbnail ? { ...i, thumbnail: stripped([i.thumbnail])[0]! } : i,
-                    );
-                    await images.enqueue(storages.downloads, found.pageUrl, pageImages, found.proxySession);
-                    const { pageUrl } = found;
-                    for (const url of found.refusedImages) {
-                        await results.note(
-                            mediaNote('image', 'failed', { pageUrl, url }, new UnsafeUrlError(url).message),
-                        );
-                    }
-                    for (const s of found.skippedImages) {
-                        await results.note(
-                            mediaNote('image', 'skipped', { pageUrl, url: s.url, title: s.alt }, s.reason),
-                        );
-                    }
-                },
-                async onRefusedMedia(pageUrl, refused) {
-                    for (const { url, kind, reason } of refused) {
-                        const wanted = kind === 'image' ? input.downloadImages : input.downloadVideos;
-                        if (wanted)
-                            await results.note(mediaNote(kind, 'skipped', { pageUrl, url }, reason, 'PRIVATE_NETWORK'));
-                    }
-                },
-                async onNothingFound(pageUrl, title, why) {
-                    const what = [input.downloadVideos && 'video', input.downloadImages && 'image']
-                        .filter(Boolean)
-                        .join(' or ');
-                    const error = `no ${what} found on the page${why ? `: ${why}` : ` within ${input.pageWaitSecs} s`}`;
-                    await results.note(pageFailed(pageUrl, error, title));
-                },
-                async onPageFailed(pageUrl, reason) {
-                    await results.note(pageFailed(pageUrl, `page could not be rendered: ${reason}`));
-                },
-            });
-            silenceCrawlerStatus(pageCrawler);
-            const stopPages = () => void pageCrawler.autoscaledPool?.abort();
-            signal?.addEventListener('abort', stopPages, { once: true });
-            // No headers on the queued requests: the queue is a storage record (applySiteAccess adds them).
-            await pageCrawler.run(pageUrls.map(({ url }) => ({ url })));
-            signal?.removeEventListener('abort', stopPages);
-        }
-        // Pages are done; wait for the last segment and the last merge.
-        for (let idleChecks = 0; !signal?.aborted;) {
-            const queueDone = await storages.downloads.isFinished();
-            if (jobs.unfinished().length === 0 && finisher.idle() && queueDone) break;
-            // Nothing queued, nothing merging, yet a job waits that no live recording feeds: some unit can no longer arrive.
-            const stuck = jobs.unfinished().filter((j) => j.status === 'downloading' && !j.liveOpen);
-            idleChecks = queueDone && finisher.idle() && stuck.length ? idleChecks + 1 : 0;
-            if (idleChecks > 10) {
-                for (const job of stuck) {
-                    jobs.failUnaccounted(job.id, 'the download queue has no request left for it');
-                    finisher.settle(job.id);
-                }
-            }
-            await Promise.race([delay(200, signal), finisher.nextFinish()]);
-        }
+        await feedPages(input, plan, stages, counters, signal);
+        // Pages are done: the last recording, segment and merge.
+        await downloadsOver({ jobs, finisher, recorder, queue: storages.downloads }, signal);
         // Stopping early: merges in progress are left; the platform kills the run 30 s after `aborting`.
         if (signal?.aborted) await abandonDownloads(jobs, results, signal.reason);
         else await finisher.drain();
     } finally {
-        await recorder.stop();
         progress.stop();
-        // A graceful stop lets running requests finish (a run of segments, up to a minute); an abort does not wait.
-        if (signal?.aborted) {
-            await quiesce(downloader.autoscaledPool, 5_000);
-            await abortUntilEnded(downloader, downloading);
-        } else downloader.stop();
-        await downloading;
+        await windDown(stages, downloading, signal);
     }
     if (!options.keepStorages?.()) await dropRunStorages(storages);
     const all = jobs.all();

@@ -2,11 +2,24 @@
  * Video jobs: what a video needs downloaded, and how far it got. The job list is persisted in the
  * run's state store; which units are done is the work folder itself (a unit's file appears only
  * after it was downloaded completely and verified), so a resumed run recounts instead of trusting.
+ *
+ * This registry is the only writer of a job: its status changes through `transition()` along the edges of
+ * job-state.ts, a live recording grows it through `extendTrack()` and ends it through `endLive()`. Other
+ * modules see `VideoJob`, whose changing fields are readonly.
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyValueStore, RequestOptions } from '@crawlee/core';
-import { totalUnits, unitName, type JobStatus, type UnitsTask, type UnitTask, type VideoJob } from '../model.js';
+import {
+    totalUnits,
+    unitName,
+    type JobStatus,
+    type TrackJob,
+    type UnitsTask,
+    type UnitTask,
+    type VideoJob,
+} from '../model.js';
+import { isTerminal, nextStatus } from './job-state.js';
 
 /** Who hears of the units a job offers to the download requests (the scheduler's leases). */
 export interface UnitsWatcher {
@@ -14,6 +27,9 @@ export interface UnitsWatcher {
     /** The video is merged or failed: its units are nobody's business any more. */
     closed(videoId: string): void;
 }
+
+/** The registry's own view of a job: the fields other modules may only read. */
+type OwnedJob = { -readonly [K in keyof VideoJob]: VideoJob[K] } & { tracks: TrackJob[] };
 
 interface Progress {
     done: Set<string>;
@@ -23,9 +39,13 @@ interface Progress {
 }
 
 export class VideoJobs {
-    private readonly jobs = new Map<string, VideoJob>();
+    private readonly jobs = new Map<string, OwnedJob>();
     private readonly progress = new Map<string, Progress>();
     private readonly watchers: UnitsWatcher[] = [];
+    /** The last write of each job to the state store: writes of one job go in order, the last one wins. */
+    private readonly writes = new Map<string, Promise<void>>();
+    /** Resolved when no job is downloading or merging (allFinished). */
+    private finishedWaiters: (() => void)[] = [];
 
     constructor(
         private readonly store: KeyValueStore,
@@ -46,18 +66,22 @@ export class VideoJobs {
         return path.join(this.workRoot, id);
     }
 
-    /** Reloads persisted jobs (resume) and recounts finished units from the work folder. */
+    /**
+     * Reloads persisted jobs (resume) and recounts finished units from the work folder. A merge the process
+     * did not finish starts again from its units: the job goes back to `downloading`.
+     */
     async load(): Promise<VideoJob[]> {
-        const loaded: VideoJob[] = [];
+        const loaded: OwnedJob[] = [];
         await this.store.forEachKey(async (key) => {
             if (!key.startsWith('job-')) return;
-            const job = await this.store.getValue<VideoJob>(key);
+            const job = await this.store.getValue<OwnedJob>(key);
             if (!job) return;
             this.jobs.set(job.id, job);
             const files = await readdir(this.workDir(job.id)).catch(() => [] as string[]);
             this.progress.set(job.id, { done: new Set(files.filter((f) => f.endsWith('.bin'))), failed: new Map() });
             loaded.push(job);
         });
+        for (const job of loaded) if (job.status === 'merging') await this.transition(job.id, 'downloading');
         return loaded;
     }
 
@@ -65,18 +89,35 @@ export class VideoJobs {
         return this.jobs.get(id);
     }
 
-    /** A new job and the units its queued requests carry. */
+    /** A new job (status `downloading`) and the units its queued requests carry. */
     async add(job: VideoJob, units: readonly UnitTask[]): Promise<void> {
-        this.jobs.set(job.id, job);
+        if (job.status !== 'downloading') throw new Error(`a new video job starts downloading, not ${job.status}`);
+        this.jobs.set(job.id, job as OwnedJob);
         this.progress.set(job.id, { done: new Set(), failed: new Map() });
         this.offer(job.id, units);
-        await this.persist(job);
+        await this.persist(job.id);
     }
 
-    async setStatus(job: VideoJob, status: JobStatus): Promise<void> {
-        job.status = status;
-        if (status === 'done' || status === 'failed') for (const w of this.watchers) w.closed(job.id);
-        await this.persist(job);
+    /**
+     * The one place a job's status changes, along the edges of job-state.ts (an edge it does not list throws
+     * IllegalTransitionError). The change is made at once, before anything is awaited, so two callers
+     * cannot both take the same edge; the returned promise is the job's write to the state store (resume).
+     */
+    transition(id: string, to: JobStatus): Promise<void> {
+        const job = this.jobs.get(id);
+        if (!job) throw new Error(`no video job ${id}`);
+        job.status = nextStatus(id, job.status, to);
+        if (isTerminal(to)) {
+            for (const w of this.watchers) w.closed(id);
+            if (this.unfinished().length === 0) this.wakeFinished();
+        }
+        return this.persist(id);
+    }
+
+    /** Resolves when no job is downloading or merging: every transition to `done` or `failed` may end it. */
+    allFinished(): Promise<void> {
+        if (this.unfinished().length === 0) return Promise.resolve();
+        return new Promise((resolve) => this.finishedWaiters.push(resolve));
     }
 
     /** The queued requests of a video, kept so a resumed run can re-queue units whose files were lost. */
@@ -88,15 +129,39 @@ export class VideoJobs {
         return (await this.store.getValue<RequestOptions<UnitsTask>[]>(`plan-${id}`)) ?? [];
     }
 
-    /** A live recording's new units: offered to the video's requests and counted. */
-    async extend(job: VideoJob, units: readonly UnitTask[]): Promise<void> {
-        this.offer(job.id, units);
-        await this.persist(job);
+    /**
+     * A live recording's look found new segments of a track: the grown track replaces it, its new units are
+     * offered to the video's requests, and the video's recorded duration and gaps grow by what the look added.
+     */
+    async extendTrack(
+        id: string,
+        track: TrackJob,
+        units: readonly UnitTask[],
+        added?: { durationSecs: number; gaps: number },
+    ): Promise<void> {
+        const job = this.owned(id);
+        const i = job.tracks.findIndex((t) => t.name === track.name);
+        if (i < 0) throw new Error(`video job ${id} has no track ${track.name}`);
+        job.tracks[i] = track;
+        if (added) {
+            job.durationSecs += added.durationSecs;
+            job.gaps = (job.gaps ?? 0) + added.gaps;
+        }
+        this.offer(id, units);
+        await this.persist(id);
     }
 
-    /** Saves a job whose fields changed (a live recording's counts, its end). */
-    async save(job: VideoJob): Promise<void> {
-        await this.persist(job);
+    /** Live: the source's own pace between looks (saved with the next write). */
+    setLiveRefresh(id: string, secs: number): void {
+        this.owned(id).liveRefreshSecs = secs;
+    }
+
+    /** Live: the recording stopped following its source, and why. */
+    async endLive(id: string, end: string): Promise<void> {
+        const job = this.owned(id);
+        job.liveOpen = false;
+        job.liveEnd = end;
+        await this.persist(id);
     }
 
     /** Every unit of the job is stored or failed for good, and nothing more is coming. */
@@ -157,13 +222,14 @@ export class VideoJobs {
         return this.progress.get(id)?.fatal;
     }
 
+    /** The units of a job that failed for good, with why: a copy. */
     failures(id: string): Map<string, string> {
-        return this.progress.get(id)?.failed ?? new Map();
+        return new Map(this.progress.get(id)?.failed);
     }
 
     /** Jobs not yet merged or failed: the crawl is not over while there are any. */
     unfinished(): VideoJob[] {
-        return [...this.jobs.values()].filter((j) => j.status === 'downloading' || j.status === 'merging');
+        return [...this.jobs.values()].filter((j) => !isTerminal(j.status));
     }
 
     all(): VideoJob[] {
@@ -177,7 +243,25 @@ export class VideoJobs {
         return c.done + c.failed >= c.total;
     }
 
-    private async persist(job: VideoJob): Promise<void> {
-        await this.store.setValue(`job-${job.id}`, job);
+    private owned(id: string): OwnedJob {
+        const job = this.jobs.get(id);
+        if (!job) throw new Error(`no video job ${id}`);
+        return job;
+    }
+
+    private wakeFinished(): void {
+        const waiters = this.finishedWaiters;
+        this.finishedWaiters = [];
+        for (const wake of waiters) wake();
+    }
+
+    /** Writes the job as it is now, after its earlier writes (a write that failed does not stop the next). */
+    private persist(id: string): Promise<void> {
+        const job = this.owned(id);
+        const write = (this.writes.get(id) ?? Promise.resolve())
+            .catch(() => undefined)
+            .then(() => this.store.setValue(`job-${id}`, job));
+        this.writes.set(id, write);
+        return write;
     }
 }

@@ -56,6 +56,11 @@ export class LiveRecorder {
         this.running.set(job.id, run);
     }
 
+    /** Resolves when every recording followed now has ended by itself (the source ended, maxLiveSecs, a stall). */
+    async ended(): Promise<void> {
+        await Promise.allSettled([...this.running.values()]);
+    }
+
     /** Recordings still following their source. */
     active(): number {
         return this.running.size;
@@ -100,7 +105,7 @@ export class LiveRecorder {
             let ended = true;
             let grew = false;
             let error: Error | undefined;
-            for (const [i, track] of job.tracks.entries()) {
+            for (const track of job.tracks) {
                 let current: TrackPlan;
                 try {
                     current = await this.options.poll(job, track, fetcher);
@@ -114,19 +119,15 @@ export class LiveRecorder {
                 }
                 const update = windowUpdate(track.lastSeq ?? track.firstSeq + track.segments - 1, current);
                 if (!update.ended) ended = false;
-                if (track.name === 'v' && current.refreshSecs) job.liveRefreshSecs = current.refreshSecs;
+                if (track.name === 'v' && current.refreshSecs) jobs.setLiveRefresh(job.id, current.refreshSecs);
                 if (!update.fresh.length) continue;
                 grew = true;
                 const known = knownInits.get(track.name) ?? new Map<string, number>();
                 const grown = extendTrack(track, update.fresh, current.inits, known);
-                job.tracks[i] = grown.track;
-                if (track.name === 'v') {
-                    job.durationSecs += grown.durationSecs;
-                    job.gaps = (job.gaps ?? 0) + update.gaps;
-                }
+                const added = track.name === 'v' ? { durationSecs: grown.durationSecs, gaps: update.gaps } : undefined;
                 const requests = groupRequests(job.id, grown.units, LIVE_RUN, job.proxySession);
                 plan.push(...requests);
-                await jobs.extend(job, grown.units);
+                await jobs.extendTrack(job.id, grown.track, grown.units, added);
                 await this.options.queue.addRequests(requests);
                 this.options.onQueued();
             }
@@ -141,9 +142,7 @@ export class LiveRecorder {
                 end = 'the stream stopped updating';
             }
         }
-        job.liveOpen = false;
-        job.liveEnd = end;
-        await jobs.save(job);
+        await jobs.endLive(job.id, end);
         log.info(
             `Live recording of ${job.pageUrl} ends: ${end} (${job.durationSecs.toFixed(1)} s, ${job.gaps ?? 0} gaps)`,
         );

@@ -44,7 +44,6 @@ export class VideoFinisher {
     private readonly waiting: string[] = [];
     private running = 0;
     private readonly active = new Set<Promise<void>>();
-    private finished?: { promise: Promise<void>; resolve: () => void };
     /** Videos being remuxed while they download (null: merged after the download instead). */
     private readonly live = new Map<string, LiveRemux | null>();
 
@@ -75,23 +74,16 @@ export class VideoFinisher {
         const job = this.jobs.get(id);
         // A live recording still following its source is settled by the recorder when it ends.
         if (!job || job.status !== 'downloading' || job.liveOpen) return;
-        job.status = 'merging';
+        // The status changes at once (settle is idempotent); its write to the state store goes on meanwhile.
+        this.jobs
+            .transition(id, 'merging')
+            .catch((error: Error) => log.warning(`The state of ${job.pageUrl} could not be saved: ${error.message}`));
         this.waiting.push(id);
         this.pump();
     }
 
     idle(): boolean {
         return this.running === 0 && this.waiting.length === 0;
-    }
-
-    /** Resolves when the next video is stored or failed, so the crawl's end check need not wait for its poll. */
-    nextFinish(): Promise<void> {
-        if (!this.finished) {
-            let resolve = (): void => undefined;
-            const promise = new Promise<void>((r) => (resolve = r));
-            this.finished = { promise, resolve };
-        }
-        return this.finished.promise;
     }
 
     async drain(): Promise<void> {
@@ -107,8 +99,6 @@ export class VideoFinisher {
                 .finally(() => {
                     this.running--;
                     this.active.delete(p);
-                    this.finished?.resolve();
-                    this.finished = undefined;
                     this.pump();
                 });
             this.active.add(p);
@@ -117,7 +107,6 @@ export class VideoFinisher {
 
     private async finish(id: string): Promise<void> {
         const job = this.jobs.get(id)!;
-        await this.jobs.setStatus(job, 'merging');
         const allFailures = this.jobs.failures(id);
         // A subtitle that could not be fetched costs its own track, not the video.
         const lostSubtitles = subtitleTracksWithFailures(job, allFailures.keys());
@@ -206,7 +195,7 @@ export class VideoFinisher {
             );
             if (!reported) return;
             if (job.archiveId) await this.results.archived([archiveKeys.video(job.archiveId)], { key, sha256 });
-            await this.jobs.setStatus(job, 'done');
+            await this.jobs.transition(id, 'done');
             log.info(
                 `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`,
             );
@@ -236,7 +225,7 @@ export class VideoFinisher {
     private async fail(job: VideoJob, item: MediaItem): Promise<void> {
         // A video the stopped run already reported keeps that one item.
         if (!(await this.results.verdict(job.id, item))) return;
-        await this.jobs.setStatus(job, 'failed');
+        await this.jobs.transition(job.id, 'failed');
         log.warning(`Video from ${job.pageUrl} ${item.status}: ${item.error}`);
         await rm(this.jobs.workDir(job.id), { recursive: true, force: true });
     }

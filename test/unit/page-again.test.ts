@@ -63,7 +63,7 @@ test('the job at a fresh source: tracks read from the old source URL read from t
         tracks: [
             { name: 'v', sourceUrl: 'https://cdn.example/v/1/index.m3u8?sig=old' },
             { name: 'a', sourceUrl: 'https://cdn.example/v/1/audio.m3u8?sig=old' },
-        ] as VideoJob['tracks'],
+        ] as unknown as VideoJob['tracks'],
     });
     const moved = atSource(j, 'https://cdn.example/v/1/index.m3u8?sig=new');
     assert.equal(moved.url, 'https://cdn.example/v/1/index.m3u8?sig=new');
