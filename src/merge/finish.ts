@@ -171,7 +171,8 @@ export class VideoFinisher {
             const thumb = path.join(workDir, 'thumb.png');
             // Audio has no frame to show.
             const [sha256, thumbMade] = await Promise.all([
-                sha256File(merged.file),
+                // Computed while the MP4 was written, when it was (not after subtitles were muxed in).
+                merged.sha256 ?? sha256File(merged.file),
                 !audio &&
                     thumbnail(merged.file, thumb, Math.min(1, merged.durationSecs / 2))
                         .then(() => stat(thumb))
@@ -244,14 +245,17 @@ export class VideoFinisher {
 
     /** The MP4 remuxed while the video downloaded, verified; undefined to merge from the units instead. */
     private async fromLiveRemux(job: VideoJob, live: LiveRemux | null | undefined): Promise<MergedVideo | undefined> {
-        const file = await live?.finish();
-        if (!file) return undefined;
-        return verifyMp4(job, file).catch((error: Error) => {
-            log.debug(
-                `The MP4 remuxed during the download of ${job.pageUrl} did not verify (${error.message}); merging from the segments`,
-            );
-            return undefined;
-        });
+        const remuxed = await live?.finish();
+        if (!remuxed) return undefined;
+        return verifyMp4(job, remuxed.file).then(
+            (merged) => ({ ...merged, sha256: remuxed.sha256 }),
+            (error: Error) => {
+                log.debug(
+                    `The MP4 remuxed during the download of ${job.pageUrl} did not verify (${error.message}); merging from the segments`,
+                );
+                return undefined;
+            },
+        );
     }
 
     private async fail(job: VideoJob, item: MediaItem): Promise<void> {
