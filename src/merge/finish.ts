@@ -157,7 +157,8 @@ export class VideoFinisher {
         }
         const workDir = this.jobs.workDir(id);
         try {
-            let merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
+            const remuxedLive = await this.fromLiveRemux(job, live);
+            let merged = remuxedLive ?? (await mergeVideo(job, workDir));
             const audio = merged.kind === 'audio';
             const key = await this.keys.allocate(
                 collectionKey(merged.kind, keyFromText(job.title ?? job.nameHint, merged.kind, job.url)),
@@ -224,7 +225,7 @@ export class VideoFinisher {
             if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256 });
             await this.jobs.setStatus(job, 'done');
             log.info(
-                `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`,
+                `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s${remuxedLive ? ', remuxed while it downloaded' : ''}) from ${job.pageUrl}`,
             );
             await rm(workDir, { recursive: true, force: true });
         } catch (error) {
