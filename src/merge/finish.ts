@@ -10,6 +10,7 @@ import type { VideoJobs } from '../download/jobs.js';
 import { collectionKey, keyFromText, storeFile, type KeyAllocator, type MediaItem } from '../results/output.js';
 import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js';
 import { canRemuxLive, LiveRemux } from './live-remux.js';
+import { canJoinLive, LiveJoin } from './live-join.js';
 import { thumbnail } from './ffmpeg.js';
 import { archiveKeys, type Archive } from '../results/archive.js';
 import { errorCode, NotAVideoError } from '../errors.js';
@@ -42,8 +43,11 @@ export class VideoFinisher {
     private running = 0;
     private readonly active = new Set<Promise<void>>();
     private finished?: { promise: Promise<void>; resolve: () => void };
-    /** Videos being remuxed while they download (null: merged after the download instead). */
-    private readonly live = new Map<string, LiveRemux | null>();
+    /**
+     * Videos being remuxed (one ffmpeg fed a pipe) or joined into section files while they download;
+     * null: merged after the download instead.
+     */
+    private readonly live = new Map<string, LiveRemux | LiveJoin | null>();
 
     constructor(
         private readonly jobs: VideoJobs,
@@ -56,12 +60,18 @@ export class VideoFinisher {
         let live = this.live.get(id);
         if (live === undefined) {
             const job = this.jobs.get(id);
-            const running = [...this.live.values()].filter(Boolean).length;
-            // As many ffmpeg processes as merges after the download would run.
+            const running = [...this.live.values()].filter((l) => l instanceof LiveRemux).length;
+            const isStored = (unit: string): boolean => this.jobs.isDone(id, unit);
+            const workDir = this.jobs.workDir(id);
+            // As many ffmpeg processes as merges after the download would run; a join needs none.
             live =
-                job?.status === 'downloading' && canRemuxLive(job) && running < MERGE_CONCURRENCY
-                    ? new LiveRemux(job, this.jobs.workDir(id), (unit) => this.jobs.isDone(id, unit))
-                    : null;
+                job?.status !== 'downloading'
+                    ? null
+                    : canRemuxLive(job) && running < MERGE_CONCURRENCY
+                      ? new LiveRemux(job, workDir, isStored)
+                      : canJoinLive(job)
+                        ? new LiveJoin(job, workDir, isStored)
+                        : null;
             this.live.set(id, live);
         }
         live?.stored();
@@ -157,8 +167,9 @@ export class VideoFinisher {
         }
         const workDir = this.jobs.workDir(id);
         try {
-            const remuxedLive = await this.fromLiveRemux(job, live);
-            let merged = remuxedLive ?? (await mergeVideo(job, workDir));
+            const remuxedLive = live instanceof LiveRemux ? await this.fromLiveRemux(job, live) : undefined;
+            const joined = live instanceof LiveJoin ? await live.finish() : undefined;
+            let merged = remuxedLive ?? (await mergeVideo(job, workDir, joined));
             const audio = merged.kind === 'audio';
             const key = await this.keys.allocate(
                 collectionKey(merged.kind, keyFromText(job.title ?? job.nameHint, merged.kind, job.url)),
@@ -225,7 +236,7 @@ export class VideoFinisher {
             if (job.archiveId) await this.archive.put([archiveKeys.video(job.archiveId)], { key, sha256 });
             await this.jobs.setStatus(job, 'done');
             log.info(
-                `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s${remuxedLive ? ', remuxed while it downloaded' : ''}) from ${job.pageUrl}`,
+                `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s${remuxedLive ? ', remuxed while it downloaded' : joined ? ', joined while it downloaded' : ''}) from ${job.pageUrl}`,
             );
             await rm(workDir, { recursive: true, force: true });
         } catch (error) {
@@ -245,8 +256,8 @@ export class VideoFinisher {
     }
 
     /** The MP4 remuxed while the video downloaded, verified; undefined to merge from the units instead. */
-    private async fromLiveRemux(job: VideoJob, live: LiveRemux | null | undefined): Promise<MergedVideo | undefined> {
-        const remuxed = await live?.finish();
+    private async fromLiveRemux(job: VideoJob, live: LiveRemux): Promise<MergedVideo | undefined> {
+        const remuxed = await live.finish();
         if (!remuxed) return undefined;
         return verifyMp4(job, remuxed.file).then(
             (merged) => ({ ...merged, sha256: remuxed.sha256 }),

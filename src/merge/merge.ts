@@ -9,7 +9,7 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { VideoJob } from '../model.js';
-import { concatTrack, readHead } from './concat.js';
+import { concatTrack, readHead, type JoinedTrack } from './concat.js';
 import { MergeError, NotAVideoError } from '../errors.js';
 import {
     containerOf,
@@ -103,11 +103,18 @@ export async function remuxHashed(
     return { sha256: await finishMoovLast(moovLast, out) };
 }
 
-/** All units of a video on disk → a verified file, as the job's delivery says. */
-export async function mergeVideo(job: VideoJob, workDir: string): Promise<MergedVideo> {
+/**
+ * All units of a video on disk → a verified file, as the job's delivery says. `joined`: tracks
+ * already joined into their section files while they downloaded (live-join.ts), by track name.
+ */
+export async function mergeVideo(
+    job: VideoJob,
+    workDir: string,
+    joined?: ReadonlyMap<string, JoinedTrack>,
+): Promise<MergedVideo> {
     switch (job.delivery) {
         case 'remux': {
-            const { file, kind, sha256 } = await joinAndRemux(job, workDir);
+            const { file, kind, sha256 } = await joinAndRemux(job, workDir, joined);
             return { ...(await verifyMp4(job, file, job.durationSecs, kind)), sha256 };
         }
         case 'as-served':
@@ -175,11 +182,14 @@ export async function verifyAsServed(job: VideoJob, file: string): Promise<Merge
 async function joinAndRemux(
     job: VideoJob,
     workDir: string,
+    alreadyJoined?: ReadonlyMap<string, JoinedTrack>,
 ): Promise<{ file: string; kind: MergedVideo['kind']; sha256?: string }> {
     const joined = [];
     // Subtitle tracks are text, joined and muxed on their own (subtitles.ts).
     for (const track of job.tracks.filter((t) => !t.subtitles)) {
-        const { files, head } = await concatTrack(track, workDir, path.join(workDir, `joined-${track.name}`));
+        const { files, head } =
+            alreadyJoined?.get(track.name) ??
+            (await concatTrack(track, workDir, path.join(workDir, `joined-${track.name}`)));
         const format = containerOf(head);
         if (files.length === 1) {
             joined.push({ name: track.name, file: files[0]!, format, first: files[0]!, firstFormat: format });
