@@ -12,6 +12,7 @@
  * discontinuity between repeats; `--big-runs N`, default 2); `-- --big-only` runs it alone.
  * Each row also gives CPU seconds per GB of segments (the command with everything it started: npm,
  * Node, ffmpeg) and the largest peak RSS of one of its processes, from GNU time when installed.
+ * `-- --base DIR`: the m3u8 cases also run in checkout DIR (before a change), in the same rounds.
  * `-- --many`: a 3,600-segment playlist, for memory and per-request overhead.
  * `-- --crawl`: 30 play and gallery pages of the demo site in one run: pages per minute, and per page
  * the time from its own last new media request to the end of its page handler. `-- --crawl --workers N`
@@ -115,11 +116,25 @@ async function verified(what: string, r: NpmRun): Promise<NpmRun> {
     return r;
 }
 
-async function actor(what: string, url: string, script = 'start', env?: Record<string, string>): Promise<Result> {
+async function actor(what: string, url: string, script = 'start', cwd?: string): Promise<Result> {
     const storage = await tempDir('bench-out');
-    const r = await verified(what, await npmRun(['--output-dir', storage, url], { script, env }));
+    const r = await verified(what, await npmRun(['--output-dir', storage, url], { script, cwd }));
     await rm(storage, { recursive: true, force: true });
     return { ms: r.ms, rssMb: r.nodeRssMb, cpuSecs: r.cpuSecs, maxRssMb: r.maxRssMb };
+}
+
+/**
+ * `-- --base DIR`: the same m3u8 cases run in another checkout (the code before a change, built
+ * there first), in the same rounds, so that before and after meet the same minutes of a busy machine.
+ */
+const BASE = argValue('--base');
+function baseCases(url: string, scripts: string[]): Case[] {
+    if (!BASE) return [];
+    return scripts.map((script) => ({
+        name: `base (${path.basename(BASE)}): \`npm ${script === 'start' ? 'start' : `run ${script}`}\`, m3u8 URL`,
+        go: () => actor(`base ${script}`, url, script, BASE),
+        samples: [],
+    }));
 }
 
 /** Segment URLs of a media playlist, resolved against it. */
@@ -224,7 +239,7 @@ async function long(runs: number): Promise<void> {
         go: () => actor('npm start, play page', server.videoPage(src)),
         samples: [],
     };
-    const cases = [raw, start, prod, page];
+    const cases = [raw, start, prod, page, ...baseCases(m3u8, ['start', 'start:prod'])];
     try {
         for (let round = 1; round <= runs; round++) {
             for (const c of cases) {
@@ -301,7 +316,7 @@ async function big(runs: number): Promise<void> {
         go: () => actor('start:prod, big m3u8', m3u8, 'start:prod'),
         samples: [],
     };
-    const cases = [raw, prod];
+    const cases = [raw, prod, ...baseCases(m3u8, ['start:prod'])];
     try {
         for (let round = 1; round <= runs; round++) {
             for (const c of cases) {
@@ -451,6 +466,7 @@ async function crawlPages(runs: number): Promise<void> {
 
 // `npm start` builds dist/ itself when it is stale; build here so that no round pays for a build.
 execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+if (BASE) execFileSync('npm', ['run', 'build'], { stdio: 'inherit', cwd: BASE });
 const runs = Number(argValue('--runs') ?? (flag('--crawl') ? 2 : flag('--many') ? 2 : 3));
 if (flag('--many')) await many(runs);
 else if (flag('--crawl')) await crawlPages(runs);

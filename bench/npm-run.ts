@@ -38,6 +38,8 @@ export interface NpmOptions {
     /** Also sample the PSS of every process in the tree (Chromium included); costs more per sample. */
     treeMemory?: boolean;
     timeoutMs?: number;
+    /** Another checkout to run the script in (a base to compare with), instead of this repository. */
+    cwd?: string;
 }
 
 interface Proc {
@@ -104,7 +106,7 @@ export async function npmRun(args: string[], options: NpmOptions = {}): Promise<
     const [command, commandArgs] = timed(rusage, 'npm', npmArgs);
     const started = Date.now();
     const child = spawn(command, commandArgs, {
-        cwd: ROOT,
+        cwd: options.cwd ?? ROOT,
         env: { ...process.env, CRAWLEE_STORAGE_DIR: storage, APIFY_LOG_LEVEL: 'INFO', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
