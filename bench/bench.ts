@@ -21,6 +21,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { makeDashMedia } from '../src/demo/dash-media.js';
@@ -73,6 +74,10 @@ interface Case {
 const fmt = (n: number | undefined, digits = 1): string => (n === undefined ? '–' : n.toFixed(digits));
 const spread = (xs: number[], digits = 1, unit = ''): string =>
     xs.length < 2 ? '–' : `${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)}${unit}`;
+
+const roundLine = (s: Sample): string =>
+    `${s.secs.toFixed(2)} s, peak ${s.peak} connections, CPU ${fmt(s.cpuSecs)} s, ` +
+    `largest peak RSS ${s.maxRssMb ?? '–'} MB, load average ${os.loadavg()[0]!.toFixed(1)}`;
 
 /** The actor's segments: those after the last playlist fetch (a play page's own player fetches one first). */
 function firstActorSegment(server: DemoServer, from: number, since: number): number | undefined {
@@ -244,7 +249,7 @@ async function long(runs: number): Promise<void> {
         for (let round = 1; round <= runs; round++) {
             for (const c of cases) {
                 const s = await measure(server, c);
-                console.log(`round ${round}: ${c.name}: ${s.secs.toFixed(2)} s, peak ${s.peak} connections`);
+                console.log(`round ${round}: ${c.name}: ${roundLine(s)}`);
             }
         }
         console.log(`\n${table(cases, raw, runs, Number(size))}\n`);
@@ -321,7 +326,7 @@ async function big(runs: number): Promise<void> {
         for (let round = 1; round <= runs; round++) {
             for (const c of cases) {
                 const s = await measure(server, c);
-                console.log(`round ${round}: ${c.name}: ${s.secs.toFixed(2)} s, peak ${s.peak} connections`);
+                console.log(`round ${round}: ${c.name}: ${roundLine(s)}`);
             }
         }
         console.log(`\n${table(cases, raw, runs, bytes)}\n`);

@@ -25,6 +25,8 @@ export function canJoinLive(job: VideoJob): boolean {
     );
 }
 
+const JOIN_BYTES_PER_TURN = 16 * 1024 * 1024;
+
 /** One unit to append, and the section file it goes to. */
 interface Step {
     unit: string;
@@ -56,9 +58,14 @@ class TrackJoin {
         return this.next === this.steps.length;
     }
 
-    /** Appends every stored unit that continues the written prefix. */
-    pump(isStored: (unit: string) => boolean): void {
+    /**
+     * Appends the stored units that continue the written prefix, up to about `budget` bytes; true
+     * when it stopped for the budget with more to append.
+     */
+    pump(isStored: (unit: string) => boolean, budget = Infinity): boolean {
+        let written = 0;
         while (this.next < this.steps.length && isStored(this.steps[this.next]!.unit)) {
+            if (written >= budget) return true;
             const { unit, file } = this.steps[this.next]!;
             if (file !== this.openFile) {
                 this.close();
@@ -69,9 +76,11 @@ class TrackJoin {
             // (see live-remux.ts: streaming each file cost several event-loop turns per unit).
             const bytes = readFileSync(path.join(this.workDir, unit));
             for (let at = 0; at < bytes.length;) at += writeSync(this.fd!, bytes, at);
+            written += bytes.length;
             this.next++;
         }
         if (this.done) this.close();
+        return false;
     }
 
     close(): void {
@@ -83,6 +92,7 @@ class TrackJoin {
 export class LiveJoin {
     private readonly tracks: TrackJoin[];
     private failed = false;
+    private scheduled = false;
 
     constructor(
         job: VideoJob,
@@ -94,19 +104,34 @@ export class LiveJoin {
             .map((t) => new TrackJoin(t.name, joinSteps(t, path.join(workDir, `joined-${t.name}`)), workDir));
     }
 
-    /** A unit was stored: append whatever now continues each track's written prefix. */
+    /**
+     * A unit was stored: append whatever now continues each track's written prefix, on a later turn
+     * and 16 MB per turn, so that a resumed video with most of its units on disk does not hold the
+     * event loop (and with it the downloads) for the seconds its whole join takes.
+     */
     stored(): void {
-        if (this.failed) return;
+        if (this.failed || this.scheduled) return;
+        this.scheduled = true;
+        setImmediate(() => {
+            this.scheduled = false;
+            if (this.pumpAll(JOIN_BYTES_PER_TURN)) this.stored();
+        });
+    }
+
+    /** One pump of every track; true when one stopped for the budget. */
+    private pumpAll(budget?: number): boolean {
+        if (this.failed) return false;
         try {
-            for (const t of this.tracks) t.pump(this.isStored);
+            return this.tracks.map((t) => t.pump(this.isStored, budget)).some(Boolean);
         } catch {
             this.stop();
+            return false;
         }
     }
 
     /** Every unit is stored: each track's section files, or undefined when the caller must join them. */
     async finish(): Promise<Map<string, JoinedTrack> | undefined> {
-        this.stored();
+        this.pumpAll();
         if (this.failed || !this.tracks.every((t) => t.done && t.files.length > 0)) {
             this.stop();
             return undefined;
