@@ -1,18 +1,17 @@
 /**
- * ffmpeg's `-movflags +faststart`, done here so that the copy it needs also computes the sha256.
+ * ffmpeg's `-movflags +faststart`, done here so that the pass it needs also computes the sha256.
  *
  * An MP4 with its index (`moov`) in front must be written twice: ffmpeg learns the index only at the
  * end, so with `+faststart` it writes `ftyp, free, mdat, moov` and then shifts the whole file in place
  * to make room for `moov` after `ftyp` (a read and a write of every byte, in moov-sized pieces), and
- * the finisher then read it a third time for its hash. Here ffmpeg writes the index last and this copy
- * writes `ftyp, moov, free, mdat` with the chunk offsets moved by the index's size: the same bytes
- * ffmpeg's shift gives (checked in test/unit/faststart.test.ts), in one read and one write, hashed on
- * the way. A `moov`-last file cannot be hashed as ffmpeg writes it: its header is patched at the end.
+ * the finisher then read it a third time for its hash. Here ffmpeg writes the index last and this
+ * shift makes it `ftyp, moov, free, mdat` with the chunk offsets moved by the index's size: the same
+ * bytes ffmpeg's shift gives (checked in test/unit/faststart.test.ts), in one read and one write,
+ * hashed on the way. ffmpeg's output itself cannot be hashed as it is written: it patches its header
+ * at the end, and the index must come first.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { MergeError } from '../errors.js';
 
 export interface TopBox {
@@ -117,62 +116,71 @@ export function frontMoov(moov: Buffer): Buffer {
     throw new MergeError('the index does not settle on a size');
 }
 
+/** Bytes moved per read and write of the in-place shift. */
+const SHIFT_CHUNK = 4 * 1024 * 1024;
+
 /**
- * Copies a `moov`-last MP4 written by ffmpeg to `dest` with its index in front, byte for byte what
- * `+faststart` would have made, and returns the copy's sha256 and size. Undefined when the file has
- * another layout (nothing is written then).
+ * Moves a `moov`-last MP4 written by ffmpeg into the layout `+faststart` gives, in place, as ffmpeg's
+ * own shift does (movenc.c shift_data): the media moves forward by the new index's size, read ahead
+ * of where it is written, then the index goes in front. The bytes are hashed in file order as they
+ * are written. Returns the sha256 and size, or undefined (the file untouched) for another layout.
+ *
+ * In place rather than into a new file: measured here on 940 MB with the disk shared by other runs,
+ * a copy into a new file took ~30 s longer than ffmpeg's in-place shift (new blocks and twice the
+ * dirty pages); in place it is the same writes as `+faststart`, and the hash needs no read of its own.
  */
-export async function faststartCopy(src: string, dest: string): Promise<{ sha256: string; bytes: number } | undefined> {
-    const plan = faststartPlan(await topBoxes(src));
+export async function faststartInPlace(
+    file: string,
+    chunk = SHIFT_CHUNK,
+): Promise<{ sha256: string; bytes: number } | undefined> {
+    const plan = faststartPlan(await topBoxes(file));
     if (!plan) return undefined;
-    const fh = await open(src, 'r');
-    let head: Buffer;
-    let moov: Buffer;
+    const fh = await open(file, 'r+');
     try {
-        head = Buffer.alloc(plan.insertAt);
+        const head = Buffer.alloc(plan.insertAt);
         await fh.read(head, 0, head.length, 0);
-        moov = Buffer.alloc(plan.moov.size);
+        const moov = Buffer.alloc(plan.moov.size);
         await fh.read(moov, 0, moov.length, plan.moov.start);
+        const front = frontMoov(moov);
+        const shift = front.length;
+        const hash = createHash('sha256').update(head).update(front);
+        // Old bytes [insertAt, moov.start) go to [insertAt + shift, moov.start + shift): a chunk may be
+        // written only once every old byte under its new place has been read.
+        const end = plan.moov.start;
+        const pending: { at: number; bytes: Buffer }[] = [];
+        let read = plan.insertAt;
+        while (read < end || pending.length) {
+            if (read < end) {
+                const bytes = Buffer.alloc(Math.min(chunk, end - read));
+                const { bytesRead } = await fh.read(bytes, 0, bytes.length, read);
+                if (bytesRead !== bytes.length) throw new MergeError('the MP4 changed while its index was moved');
+                pending.push({ at: read, bytes });
+                read += bytes.length;
+            }
+            while (pending.length && (read >= end || pending[0]!.at + shift + pending[0]!.bytes.length <= read)) {
+                const { at, bytes } = pending.shift()!;
+                await fh.write(bytes, 0, bytes.length, at + shift);
+                hash.update(bytes);
+            }
+        }
+        await fh.write(front, 0, front.length, plan.insertAt);
+        const bytes = end + shift;
+        await fh.truncate(bytes);
+        return { sha256: hash.digest('hex'), bytes };
     } finally {
         await fh.close();
     }
-    const front = frontMoov(moov);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    async function* file(): AsyncGenerator<Buffer> {
-        for (const part of [head, front]) {
-            hash.update(part);
-            bytes += part.length;
-            yield part;
-        }
-        if (plan!.moov.start === plan!.insertAt) return;
-        // 1 MiB reads: with the default 64 KiB, hashing a 90 MB MP4 took 0.4 s here.
-        const media = createReadStream(src, {
-            start: plan!.insertAt,
-            end: plan!.moov.start - 1,
-            highWaterMark: 1 << 20,
-        });
-        for await (const chunk of media as AsyncIterable<Buffer>) {
-            hash.update(chunk);
-            bytes += chunk.length;
-            yield chunk;
-        }
-    }
-    await pipeline(file, createWriteStream(dest, { highWaterMark: 1 << 20 }));
-    return { sha256: hash.digest('hex'), bytes };
 }
 
 /**
  * An MP4 ffmpeg wrote with its index last → `out` with the index in front, and its sha256 (undefined
- * when the file had another layout: it is then moved to `out` as it is). The index-last file goes.
+ * when the file had another layout: it is then moved to `out` as it is).
  */
 export async function finishMoovLast(moovLast: string, out: string): Promise<string | undefined> {
     try {
-        const copied = await faststartCopy(moovLast, out);
-        if (copied) return copied.sha256;
-        // Not the layout ffmpeg writes: keep the file as it is (a valid MP4), hashed by the caller.
+        const done = await faststartInPlace(moovLast);
         await rename(moovLast, out);
-        return undefined;
+        return done?.sha256;
     } finally {
         await rm(moovLast, { force: true });
     }

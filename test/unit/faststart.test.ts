@@ -1,16 +1,16 @@
 /**
- * The faststart copy (src/merge/faststart.ts) against ffmpeg's own `+faststart`: the same bytes, the
+ * The faststart shift (src/merge/faststart.ts) against ffmpeg's own `+faststart`: the same bytes, the
  * hash of what was written, and the index growing to 64-bit offsets where ffmpeg's would.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { faststartCopy, faststartPlan, frontMoov, topBoxes } from '../../src/merge/faststart.js';
+import { faststartInPlace, faststartPlan, frontMoov, topBoxes } from '../../src/merge/faststart.js';
 import { ffmpegPath } from '../../src/merge/ffmpeg.js';
 
 const run = promisify(execFile);
@@ -30,7 +30,7 @@ after(() => rm(dir, { recursive: true, force: true }));
 const remux = (out: string, flags: string[]): Promise<unknown> =>
     run(ffmpegPath, ['-v', 'error', '-y', '-i', ts, '-c', 'copy', '-bsf:a', 'aac_adtstoasc', ...flags, out]);
 
-test('the copy is byte for byte what ffmpeg +faststart writes, and its hash is that of the copy', async () => {
+test('the shift is byte for byte what ffmpeg +faststart writes, and its hash is that of the file', async () => {
     const last = path.join(dir, 'last.mp4');
     const ffmpegFront = path.join(dir, 'ffmpeg-front.mp4');
     const ours = path.join(dir, 'ours.mp4');
@@ -40,18 +40,25 @@ test('the copy is byte for byte what ffmpeg +faststart writes, and its hash is t
         (await topBoxes(last)).map((b) => b.type),
         ['ftyp', 'free', 'mdat', 'moov'],
     );
-    const copied = await faststartCopy(last, ours);
-    assert.ok(copied);
-    const bytes = await readFile(ours);
-    assert.ok(bytes.equals(await readFile(ffmpegFront)), 'the same bytes as +faststart');
-    assert.equal(copied.sha256, createHash('sha256').update(bytes).digest('hex'));
-    assert.equal(copied.bytes, bytes.length);
+    const moovSize = (await topBoxes(last)).at(-1)!.size;
+    // Pieces smaller than the index, about its size, and the whole file at once.
+    for (const chunk of [1000, moovSize + 1, 4 * 1024 * 1024]) {
+        await copyFile(last, ours);
+        const copied = await faststartInPlace(ours, chunk);
+        assert.ok(copied);
+        const bytes = await readFile(ours);
+        assert.ok(bytes.equals(await readFile(ffmpegFront)), `the same bytes as +faststart, ${chunk}-byte pieces`);
+        assert.equal(copied.sha256, createHash('sha256').update(bytes).digest('hex'));
+        assert.equal(copied.bytes, bytes.length);
+    }
 });
 
 test('a file with another layout is left alone', async () => {
     const front = path.join(dir, 'front.mp4');
     await remux(front, ['-movflags', '+faststart']);
-    assert.equal(await faststartCopy(front, path.join(dir, 'never.mp4')), undefined);
+    const before = await readFile(front);
+    assert.equal(await faststartInPlace(front), undefined);
+    assert.ok((await readFile(front)).equals(before), 'the file is untouched');
     assert.equal(faststartPlan([{ type: 'ftyp', start: 0, size: 32 }]), undefined);
     const odd = [
         { type: 'ftyp', start: 0, size: 32 },
