@@ -5,7 +5,7 @@
  * - before: join the segments into section files, remux with `+faststart` (ffmpeg shifts the file in
  *   place to put the index in front), then read the MP4 again for its sha256;
  * - after: the section files were joined while the video downloaded (live-join.ts), so the remux
- *   writes the index last and the faststart copy (faststart.ts) hashes as it writes.
+ *   writes the index last and the in-place shift (faststart.ts) hashes as it writes.
  * Both give the same bytes; the script checks that.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -73,7 +73,7 @@ for (let round = 1; round <= 2; round++) {
     if (sha256 !== hashBefore) throw new Error('the two paths gave different files');
     console.log(
         `round ${round}: before: join ${join} s + remux with +faststart ${remuxFaststart} s + sha256 ${hash} s; ` +
-            `after: remux index last + faststart copy with hash ${remuxCopy} s (join done during the download); same sha256`,
+            `after: remux index last + in-place shift with hash ${remuxCopy} s (join done during the download); same sha256`,
     );
     await rm(before);
     await rm(after);

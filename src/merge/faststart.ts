@@ -151,7 +151,7 @@ export async function faststartInPlace(
         let read = plan.insertAt;
         while (read < end || pending.length) {
             if (read < end) {
-                const bytes = Buffer.alloc(Math.min(chunk, end - read));
+                const bytes = Buffer.allocUnsafe(Math.min(chunk, end - read));
                 const { bytesRead } = await fh.read(bytes, 0, bytes.length, read);
                 if (bytesRead !== bytes.length) throw new MergeError('the MP4 changed while its index was moved');
                 pending.push({ at: read, bytes });
