@@ -8,6 +8,11 @@
  *
  * `-- --runs N` rounds (default 3); `-- --ffmpeg` adds the bundled ffmpeg's `-i URL -c copy` (50 s);
  * `-- --fetcher` uses the bench's own fetcher even when aria2c is installed.
+ * `-- --big`: after the usual case, the big one (the video ten times, ~940 MB, 3,300 segments, a
+ * discontinuity between repeats; `--big-runs N`, default 2); `-- --big-only` runs it alone.
+ * Each row also gives CPU seconds per GB of segments (the command with everything it started: npm,
+ * Node, ffmpeg) and the largest peak RSS of one of its processes, from GNU time when installed.
+ * `-- --base DIR`: the m3u8 cases also run in checkout DIR (before a change), in the same rounds.
  * `-- --many`: a 3,600-segment playlist, for memory and per-request overhead.
  * `-- --crawl`: 30 play and gallery pages of the demo site in one run: pages per minute, and per page
  * the time from its own last new media request to the end of its page handler. `-- --crawl --workers N`
@@ -15,7 +20,8 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { makeDashMedia } from '../src/demo/dash-media.js';
@@ -26,7 +32,7 @@ import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { ffmpegPath } from '../src/merge/ffmpeg.js';
 import { storageDir } from '../src/run/storage.js';
 import { ROOT, tempDir } from '../test/helpers/actor.js';
-import { npmRun, type NpmRun } from './npm-run.js';
+import { npmRun, readTimed, timed, type NpmRun } from './npm-run.js';
 
 const run = promisify(execFile);
 const TTFB_MS = 100;
@@ -46,17 +52,32 @@ interface Sample {
     /** When the actor's own first segment request reached the server, seconds after the command started. */
     firstSegmentSecs?: number;
     rssMb?: number;
+    /** CPU seconds of the command and all its descendants (GNU time). */
+    cpuSecs?: number;
+    /** The largest peak RSS of one process of the command (GNU time). */
+    maxRssMb?: number;
+}
+
+interface Result {
+    ms: number;
+    rssMb?: number;
+    cpuSecs?: number;
+    maxRssMb?: number;
 }
 
 interface Case {
     name: string;
-    go: () => Promise<{ ms: number; rssMb?: number }>;
+    go: () => Promise<Result>;
     samples: Sample[];
 }
 
 const fmt = (n: number | undefined, digits = 1): string => (n === undefined ? '–' : n.toFixed(digits));
 const spread = (xs: number[], digits = 1, unit = ''): string =>
     xs.length < 2 ? '–' : `${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)}${unit}`;
+
+const roundLine = (s: Sample): string =>
+    `${s.secs.toFixed(2)} s, peak ${s.peak} connections, CPU ${fmt(s.cpuSecs)} s, ` +
+    `largest peak RSS ${s.maxRssMb ?? '–'} MB, load average ${os.loadavg()[0]!.toFixed(1)}`;
 
 /** The actor's segments: those after the last playlist fetch (a play page's own player fetches one first). */
 function firstActorSegment(server: DemoServer, from: number, since: number): number | undefined {
@@ -75,6 +96,8 @@ async function measure(server: DemoServer, c: Case): Promise<Sample> {
         peak,
         firstSegmentSecs: firstActorSegment(server, from, since),
         rssMb: result.rssMb,
+        cpuSecs: result.cpuSecs,
+        maxRssMb: result.maxRssMb,
     };
     c.samples.push(sample);
     return sample;
@@ -98,16 +121,25 @@ async function verified(what: string, r: NpmRun): Promise<NpmRun> {
     return r;
 }
 
-async function actor(
-    what: string,
-    url: string,
-    script = 'start',
-    env?: Record<string, string>,
-): Promise<{ ms: number; rssMb: number }> {
+async function actor(what: string, url: string, script = 'start', cwd?: string): Promise<Result> {
     const storage = await tempDir('bench-out');
-    const r = await verified(what, await npmRun(['--output-dir', storage, url], { script, env }));
+    const r = await verified(what, await npmRun(['--output-dir', storage, url], { script, cwd }));
     await rm(storage, { recursive: true, force: true });
-    return { ms: r.ms, rssMb: r.nodeRssMb };
+    return { ms: r.ms, rssMb: r.nodeRssMb, cpuSecs: r.cpuSecs, maxRssMb: r.maxRssMb };
+}
+
+/**
+ * `-- --base DIR`: the same m3u8 cases run in another checkout (the code before a change, built
+ * there first), in the same rounds, so that before and after meet the same minutes of a busy machine.
+ */
+const BASE = argValue('--base');
+function baseCases(url: string, scripts: string[]): Case[] {
+    if (!BASE) return [];
+    return scripts.map((script) => ({
+        name: `base (${path.basename(BASE)}): \`npm ${script === 'start' ? 'start' : `run ${script}`}\`, m3u8 URL`,
+        go: () => actor(`base ${script}`, url, script, BASE),
+        samples: [],
+    }));
 }
 
 /** Segment URLs of a media playlist, resolved against it. */
@@ -128,39 +160,35 @@ function aria2c(): string | undefined {
     return undefined;
 }
 
-async function rawFetch(urls: string[], tool: string | undefined): Promise<{ ms: number }> {
+async function rawFetch(urls: string[], tool: string | undefined): Promise<Result> {
     const dir = await tempDir('bench-raw');
     const list = path.join(dir, 'urls.txt');
     await writeFile(list, urls.join('\n') + '\n');
     const out = path.join(dir, 'out');
     await mkdir(out);
+    const rusage = path.join(dir, 'rusage.txt');
     const t = Date.now();
     if (tool) {
         // -j: downloads at once, one connection each; no preallocation (the actor does not preallocate either).
-        await run(tool, [
-            '-q',
-            '-j',
-            String(CONNECTIONS),
-            '--file-allocation=none',
-            '--allow-overwrite=true',
-            '-d',
-            out,
-            '-i',
-            list,
-        ]);
+        const args = ['-q', '-j', String(CONNECTIONS), '--file-allocation=none', '--allow-overwrite=true'];
+        args.push('-d', out, '-i', list);
+        await run(...timed(rusage, tool, args), { maxBuffer: 64 * 1024 * 1024 });
     } else {
-        await run(process.execPath, [path.join(ROOT, 'bench', 'raw-fetch.mjs'), String(CONNECTIONS), out, list]);
+        const args = [path.join(ROOT, 'bench', 'raw-fetch.mjs'), String(CONNECTIONS), out, list];
+        await run(...timed(rusage, process.execPath, args));
     }
     const ms = Date.now() - t;
+    const usage = await readTimed(rusage);
     await rm(dir, { recursive: true, force: true });
-    return { ms };
+    return { ms, ...usage };
 }
 
-function table(cases: Case[], raw: Case, runs: number): string {
+function table(cases: Case[], raw: Case, runs: number, bytes: number): string {
     const lines = [
         `| case | time (s), latest | spread over ${runs} runs (s) | × raw fetch, latest (spread) ` +
-            "| peak parallel connections | actor's first segment at (s) | peak RSS (MB) |",
-        '|---|---|---|---|---|---|---|',
+            "| peak parallel connections | actor's first segment at (s) | peak RSS of the actor's Node (MB) " +
+            '| CPU s per GB, all processes | largest peak RSS of one process (MB) |',
+        '|---|---|---|---|---|---|---|---|---|',
     ];
     for (const c of cases) {
         const last = c.samples.at(-1)!;
@@ -169,16 +197,16 @@ function table(cases: Case[], raw: Case, runs: number): string {
         const rss = c.samples.map((s) => s.rssMb).filter((x): x is number => x !== undefined);
         lines.push(
             `| ${c.name} | ${fmt(last.secs)} | ${spread(c.samples.map((s) => s.secs))} | ${ratio} | ${last.peak} | ` +
-                `${fmt(last.firstSegmentSecs, 2)} | ${rss.length ? `${rss.at(-1)} (${spread(rss, 0)})` : '–'} |`,
+                `${fmt(last.firstSegmentSecs, 2)} | ${rss.length ? `${rss.at(-1)} (${spread(rss, 0)})` : '–'} | ` +
+                `${fmt(last.cpuSecs === undefined ? undefined : last.cpuSecs / (bytes / 1e9))} | ${last.maxRssMb ?? '–'} |`,
         );
     }
     return lines.join('\n');
 }
 
-async function long(runs: number): Promise<void> {
-    const dir = path.join(storageDir(), 'bench-media');
-    // 330 one-second segments at ~2.2 Mbit/s: > 300 segments and > 80 MB.
-    const video: HlsVideo = await makeHlsVideo(path.join(dir, 'long-noise'), {
+/** 330 one-second segments at ~2.2 Mbit/s: > 300 segments and > 80 MB. */
+const longVideo = (dir: string): Promise<HlsVideo> =>
+    makeHlsVideo(path.join(dir, 'long-noise'), {
         width: 640,
         height: 360,
         secs: 330,
@@ -186,6 +214,10 @@ async function long(runs: number): Promise<void> {
         videoKbps: 2100,
         noise: true,
     });
+
+async function long(runs: number): Promise<void> {
+    const dir = path.join(storageDir(), 'bench-media');
+    const video = await longVideo(dir);
     const size = (await run('sh', ['-c', `cat ${video.dir}/*.ts | wc -c`])).stdout.trim();
     const server = await startDemoServer({ mediaDir: dir, ttfbMs: TTFB_MS, bytesPerSec: BYTES_PER_SEC });
     const src = '/media/long-noise/index.m3u8';
@@ -212,15 +244,15 @@ async function long(runs: number): Promise<void> {
         go: () => actor('npm start, play page', server.videoPage(src)),
         samples: [],
     };
-    const cases = [raw, start, prod, page];
+    const cases = [raw, start, prod, page, ...baseCases(m3u8, ['start', 'start:prod'])];
     try {
         for (let round = 1; round <= runs; round++) {
             for (const c of cases) {
                 const s = await measure(server, c);
-                console.log(`round ${round}: ${c.name}: ${s.secs.toFixed(2)} s, peak ${s.peak} connections`);
+                console.log(`round ${round}: ${c.name}: ${roundLine(s)}`);
             }
         }
-        console.log(`\n${table(cases, raw, runs)}\n`);
+        console.log(`\n${table(cases, raw, runs, Number(size))}\n`);
         const over = page.samples.map((s, i) => s.secs - start.samples[i]!.secs);
         console.log(
             `Play page over the m3u8 URL (same round): latest +${fmt(over.at(-1))} s, spread ${spread(over)} s.`,
@@ -236,6 +268,68 @@ async function long(runs: number): Promise<void> {
             await rm(out);
             console.log(`ffmpeg -i URL -c copy: ${((Date.now() - t) / 1000).toFixed(1)} s`);
         }
+    } finally {
+        await server.close();
+    }
+}
+
+/**
+ * The big case of issue 24: the long video ten times over (~940 MB, 3,300 segments), every repeat
+ * under URLs of its own (hard links, no extra disk) and a discontinuity between repeats, as a
+ * playlist that stitches episodes or ad breaks together has.
+ */
+async function big(runs: number): Promise<void> {
+    const dir = path.join(storageDir(), 'bench-media');
+    const video: HlsVideo = await longVideo(dir);
+    const bigDir = path.join(dir, 'big');
+    const entries = (await readFile(path.join(video.dir, 'index.m3u8'), 'utf8')).split('\n');
+    const pairs: [string, string][] = [];
+    entries.forEach((line, i) => {
+        if (line.startsWith('#EXTINF')) pairs.push([line, entries[i + 1]!.trim()]);
+    });
+    const target = entries.find((l) => l.startsWith('#EXT-X-TARGETDURATION')) ?? '#EXT-X-TARGETDURATION:2';
+    const lines = ['#EXTM3U', '#EXT-X-VERSION:3', target, '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD'];
+    await mkdir(bigDir, { recursive: true });
+    let bytes = 0;
+    for (let r = 0; r < 10; r++) {
+        if (r > 0) lines.push('#EXT-X-DISCONTINUITY');
+        for (const [inf, uri] of pairs) {
+            const name = `r${r}-${uri}`;
+            const file = path.join(bigDir, name);
+            if (!existsSync(file)) await link(path.join(video.dir, uri), file);
+            bytes += (await stat(file)).size;
+            lines.push(inf, name);
+        }
+    }
+    lines.push('#EXT-X-ENDLIST');
+    await writeFile(path.join(bigDir, 'index.m3u8'), lines.join('\n') + '\n');
+    const server = await startDemoServer({ mediaDir: dir, ttfbMs: TTFB_MS, bytesPerSec: BYTES_PER_SEC });
+    const m3u8 = `${server.origin}/media/big/index.m3u8`;
+    const urls = await segmentUrls(path.join(bigDir, 'index.m3u8'), m3u8);
+    const tool = aria2c();
+    console.log(
+        `\nBig case: ${urls.length} segments (the long video 10 times, a discontinuity between repeats), ` +
+            `${(bytes / 1e6).toFixed(0)} MB; ${SERVER}; raw fetch: ${tool ? 'aria2c' : 'bench/raw-fetch.mjs'}; ${runs} rounds`,
+    );
+    const raw: Case = {
+        name: `raw fetch, ${tool ? 'aria2c' : 'bench fetcher'} ${CONNECTIONS} connections, no merge`,
+        go: () => rawFetch(urls, tool),
+        samples: [],
+    };
+    const prod: Case = {
+        name: 'actor: `npm run start:prod`, m3u8 URL',
+        go: () => actor('start:prod, big m3u8', m3u8, 'start:prod'),
+        samples: [],
+    };
+    const cases = [raw, prod, ...baseCases(m3u8, ['start:prod'])];
+    try {
+        for (let round = 1; round <= runs; round++) {
+            for (const c of cases) {
+                const s = await measure(server, c);
+                console.log(`round ${round}: ${c.name}: ${roundLine(s)}`);
+            }
+        }
+        console.log(`\n${table(cases, raw, runs, bytes)}\n`);
     } finally {
         await server.close();
     }
@@ -377,5 +471,13 @@ async function crawlPages(runs: number): Promise<void> {
 
 // `npm start` builds dist/ itself when it is stale; build here so that no round pays for a build.
 execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+if (BASE) execFileSync('npm', ['run', 'build'], { stdio: 'inherit', cwd: BASE });
 const runs = Number(argValue('--runs') ?? (flag('--crawl') ? 2 : flag('--many') ? 2 : 3));
-await (flag('--many') ? many(runs) : flag('--crawl') ? crawlPages(runs) : long(runs));
+if (flag('--many')) await many(runs);
+else if (flag('--crawl')) await crawlPages(runs);
+else if (flag('--big-only')) await big(Number(argValue('--runs') ?? 2));
+else {
+    await long(runs);
+    // ~940 MB and a minute or more per round: asked for.
+    if (flag('--big')) await big(Number(argValue('--big-runs') ?? 2));
+}

@@ -5,6 +5,7 @@
  * of the whole process tree (npm, Node and Chromium: shared pages counted once).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaItem } from '../src/model.js';
@@ -25,6 +26,10 @@ export interface NpmRun {
     treePssMb?: number;
     /** With `treeMemory` and `--workers`: peak PSS of each worker process with its Chromium, by pid. */
     workerPssMb: number[];
+    /** CPU seconds (user + system) of npm and everything under it, ffmpeg included (GNU time). */
+    cpuSecs?: number;
+    /** The largest peak RSS of any one process under npm (GNU time's %M). */
+    maxRssMb?: number;
 }
 
 export interface NpmOptions {
@@ -33,6 +38,8 @@ export interface NpmOptions {
     /** Also sample the PSS of every process in the tree (Chromium included); costs more per sample. */
     treeMemory?: boolean;
     timeoutMs?: number;
+    /** Another checkout to run the script in (a base to compare with), instead of this repository. */
+    cwd?: string;
 }
 
 interface Proc {
@@ -71,6 +78,22 @@ function descendants(all: Proc[], root: number): Proc[] {
     return out;
 }
 
+/** GNU time (Debian's `time` package): CPU seconds and peak RSS of a command with all its descendants. */
+export const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** `command args` under GNU time writing `user system maxrss-kB` to `out`; the command alone without it. */
+export function timed(out: string, command: string, args: string[]): [string, string[]] {
+    return GNU_TIME ? [GNU_TIME, ['-o', out, '-f', '%U %S %M', command, ...args]] : [command, args];
+}
+
+/** What `timed` wrote: CPU seconds and the largest peak RSS of one process (MB); {} without GNU time. */
+export async function readTimed(out: string): Promise<{ cpuSecs?: number; maxRssMb?: number }> {
+    const last = (await readFile(out, 'utf8').catch(() => '')).trim().split('\n').at(-1) ?? '';
+    const [user, system, rssKb] = last.split(' ').map(Number);
+    if (![user, system, rssKb].every((n) => Number.isFinite(n))) return {};
+    return { cpuSecs: user! + system!, maxRssMb: Math.round(rssKb! / 1024) };
+}
+
 const kbField = (text: string, field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? 0);
 
 /** `npm <script> -- ...args` in the repository, as a user types it. */
@@ -79,9 +102,11 @@ export async function npmRun(args: string[], options: NpmOptions = {}): Promise<
     const kvDir = path.join(storage, 'key_value_stores', 'default');
     const script = options.script ?? 'start';
     const npmArgs = script === 'start' ? ['start', '--', ...args] : ['run', script, '--', ...args];
+    const rusage = path.join(storage, 'rusage.txt');
+    const [command, commandArgs] = timed(rusage, 'npm', npmArgs);
     const started = Date.now();
-    const child = spawn('npm', npmArgs, {
-        cwd: ROOT,
+    const child = spawn(command, commandArgs, {
+        cwd: options.cwd ?? ROOT,
         env: { ...process.env, CRAWLEE_STORAGE_DIR: storage, APIFY_LOG_LEVEL: 'INFO', ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -159,5 +184,6 @@ export async function npmRun(args: string[], options: NpmOptions = {}): Promise<
         nodeRssMb: Math.round(nodeRssKb / 1024),
         treePssMb: options.treeMemory ? Math.round(treePssKb / 1024) : undefined,
         workerPssMb: [...workerPeaks.values()].map((kb) => Math.round(kb / 1024)),
+        ...(await readTimed(rusage)),
     };
 }

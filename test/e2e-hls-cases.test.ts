@@ -9,7 +9,8 @@ import { makeDemoMedia } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import type { MediaItem } from '../src/results/output.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
-import { frameHashes, mediaInfo } from './helpers/media.js';
+import { topBoxes } from '../src/merge/faststart.js';
+import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
 
 let server: DemoServer;
 let media: Awaited<ReturnType<typeof makeDemoMedia>>;
@@ -33,6 +34,10 @@ async function assertFrames(run: ActorRun, pageUrl: string, sources: string[]): 
     const file = path.join(run.kvDir, `${item.key}.mp4`);
     const want = (await Promise.all(sources.map(frameHashes))).flat();
     assert.deepEqual(await frameHashes(file), want, `${pageUrl}: decoded frames differ from the source`);
+    // The hash is computed while the MP4 is written (src/merge/faststart.ts): it must be the stored file's.
+    assert.equal(item.sha256, await sha256(file), `${pageUrl}: the item's sha256 is not the stored file's`);
+    const boxes = (await topBoxes(file)).map((b) => b.type);
+    assert.deepEqual(boxes.slice(0, 2), ['ftyp', 'moov'], `${pageUrl}: the index is not in front: ${boxes.join(', ')}`);
     const info = await mediaInfo(file);
     assert.ok(
         info.streams.some((s) => s.type === 'audio'),
@@ -61,6 +66,12 @@ test('encryption, fMP4, byte ranges, discontinuities, audio renditions, disguise
     const click = await assertFrames(run, urls.click, [s.plain]);
     assert.match(click.url, /disguised\/index\.m3u8$/);
     await assertFrames(run, urls.fmp4, [s.fmp4]);
+    // fMP4 (one init section, then fragments) is remuxed while it downloads, like plain MPEG-TS.
+    const fmp4Line = run.output.split('\n').find((l) => l.includes('stored as') && l.includes(urls.fmp4));
+    assert.match(fmp4Line ?? '', /remuxed while it downloaded/, `fMP4 not remuxed while downloading: ${fmp4Line}`);
+    // Sections (a discontinuity) are joined into their files while they download (src/merge/live-join.ts).
+    const discLine = run.output.split('\n').find((l) => l.includes('stored as') && l.includes(urls.disc));
+    assert.match(discLine ?? '', /joined while it downloaded/, `sections not joined while downloading: ${discLine}`);
     await assertFrames(run, urls.range, [s.range]);
     const disc = await assertFrames(run, urls.disc, [s.plain, s.high]);
     assert.ok(Math.abs(disc.durationSecs! - 11) < 0.5, `discontinuity video lasts ${disc.durationSecs}`);

@@ -5,17 +5,22 @@
  * the download rather than produce a file.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { test } from 'node:test';
 import { makeHlsVideo } from '../src/demo/media.js';
 import { unitName, type VideoJob } from '../src/model.js';
-import { canRemuxLive, LiveRemux } from '../src/merge/live-remux.js';
+import { topBoxes } from '../src/merge/faststart.js';
+import { ffmpegPath } from '../src/merge/ffmpeg.js';
+import { canRemuxLive, LiveRemux, type LiveRemuxed } from '../src/merge/live-remux.js';
 import { verifyMp4 } from '../src/merge/merge.js';
-import { frameHashes } from './helpers/media.js';
+import { frameHashes, sha256 } from './helpers/media.js';
 import { tempDir } from './helpers/actor.js';
 
 const SEGMENTS = 12;
+const run = promisify(execFile);
 
 function job(segments: number, extra: Partial<VideoJob['tracks'][number]> = {}): VideoJob {
     return {
@@ -43,10 +48,13 @@ function job(segments: number, extra: Partial<VideoJob['tracks'][number]> = {}):
     };
 }
 
-test('only one MPEG-TS-able track in one section is remuxed while it downloads', () => {
+test('only one track in one section, with at most one init section, is remuxed while it downloads', () => {
     assert.ok(canRemuxLive(job(10)));
     assert.ok(!canRemuxLive(job(10, { discontinuities: [4] })), 'sections are joined by the concat demuxer');
-    assert.ok(!canRemuxLive(job(10, { inits: 1, segmentInit: Array(10).fill(0) })), 'fMP4 init sections');
+    assert.ok(canRemuxLive(job(10, { inits: 1, segmentInit: Array(10).fill(0) })), 'fMP4: one init, then fragments');
+    const twoInits = [...Array(5).fill(0), ...Array(5).fill(1)];
+    assert.ok(!canRemuxLive(job(10, { inits: 2, segmentInit: twoInits })), 'a second init section');
+    assert.ok(!canRemuxLive(job(10, { inits: 1, segmentInit: [null, ...Array(9).fill(0)] })), 'a segment without it');
     const video = job(10);
     const withAudio = { ...video, tracks: [...video.tracks, { ...video.tracks[0]!, name: 'a' as const }] };
     assert.ok(!canRemuxLive(withAudio), 'a separate audio rendition');
@@ -72,12 +80,57 @@ test('units stored out of order become the exact frames of the source', async ()
         }
         await new Promise((r) => setTimeout(r, 20));
     }
-    const mp4 = await live.finish();
-    assert.ok(mp4, 'the live remux produced a file');
-    const merged = await verifyMp4(job(SEGMENTS), mp4);
+    const remuxed = await live.finish();
+    assert.ok(remuxed, 'the live remux produced a file');
+    await checkRemuxed(remuxed, job(SEGMENTS), video.source);
+});
+
+/** Verified, the index in front (as `+faststart` put it), its hash that of the file, and the source's frames. */
+async function checkRemuxed(remuxed: LiveRemuxed, j: VideoJob, source: string): Promise<void> {
+    const merged = await verifyMp4(j, remuxed.file);
     assert.equal(Math.round(merged.durationSecs), SEGMENTS);
     assert.ok(merged.hasAudio);
-    assert.deepEqual(await frameHashes(mp4), await frameHashes(video.source), 'every frame, in order');
+    const boxes = (await topBoxes(remuxed.file)).map((b) => b.type);
+    assert.deepEqual(boxes.slice(0, 2), ['ftyp', 'moov'], `the index in front: ${boxes.join(', ')}`);
+    assert.equal(remuxed.sha256, await sha256(remuxed.file), "the hash computed while writing is the file's");
+    assert.deepEqual(await frameHashes(remuxed.file), await frameHashes(source), 'every frame, in order');
+}
+
+test('fMP4 (an init section, then fragments) stored out of order becomes the exact frames of the source', async () => {
+    const dir = await tempDir('live-fmp4');
+    const video = await makeHlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
+    const media = path.join(dir, 'fmp4');
+    await mkdir(media, { recursive: true });
+    await run(ffmpegPath, [
+        ...['-v', 'error', '-i', video.source, '-c', 'copy', '-f', 'hls', '-hls_time', '1'],
+        ...['-hls_segment_type', 'fmp4', '-hls_playlist_type', 'vod', path.join(media, 'index.m3u8')],
+    ]);
+    const fragments = (await readdir(media)).filter((f) => f.endsWith('.m4s')).length;
+    assert.equal(fragments, SEGMENTS);
+    const j = job(SEGMENTS, { inits: 1, segmentInit: Array(SEGMENTS).fill(0) });
+    const work = path.join(dir, 'work');
+    await mkdir(work, { recursive: true });
+    const stored = new Set<string>();
+    const live = new LiveRemux(j, work, (unit) => stored.has(unit));
+    const store = async (from: string, unit: string): Promise<void> => {
+        await copyFile(path.join(media, from), path.join(work, unit));
+        stored.add(unit);
+        live.stored();
+    };
+    for (const burst of [
+        [2, 0],
+        [1, 4, 3],
+        [5, 7, 6, 8],
+        [11, 10, 9],
+    ]) {
+        for (const i of burst) await store(`index${i}.m4s`, unitName('v', 'seg', i));
+        // The init section arrives after the first fragments: nothing is fed before it.
+        if (burst.includes(4)) await store('init.mp4', unitName('v', 'init', 0));
+        await new Promise((r) => setTimeout(r, 20));
+    }
+    const remuxed = await live.finish();
+    assert.ok(remuxed, 'the live remux produced a file');
+    await checkRemuxed(remuxed, j, video.source);
 });
 
 test('a first unit that is not MPEG-TS hands the video back to the merge after the download', async () => {
@@ -94,7 +147,7 @@ test('an ffmpeg that dies hands the video back instead of hanging its feed', asy
     const video = await makeHlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
     const work = path.join(dir, 'work');
     // ffmpeg cannot create its output where a folder of that name stands: it exits while we feed it.
-    await mkdir(path.join(work, 'live.mp4'), { recursive: true });
+    await mkdir(path.join(work, 'live-moov-last.mp4'), { recursive: true });
     const stored = new Set<string>();
     const live = new LiveRemux(job(SEGMENTS), work, (unit) => stored.has(unit));
     for (let i = 0; i < SEGMENTS; i++) {

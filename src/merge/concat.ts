@@ -57,12 +57,14 @@ export async function readHead(file: string): Promise<Buffer> {
     }
 }
 
+/** A track's section files, and the first bytes of the first (to tell the container). */
+export interface JoinedTrack {
+    files: string[];
+    head: Buffer;
+}
+
 /** Writes `<outBase>-<k>` per section; returns the files and the first bytes (to tell the container). */
-export async function concatTrack(
-    track: TrackJob,
-    workDir: string,
-    outBase: string,
-): Promise<{ files: string[]; head: Buffer }> {
+export async function concatTrack(track: TrackJob, workDir: string, outBase: string): Promise<JoinedTrack> {
     const files: string[] = [];
     for (const [k, [from, to]] of sections(track).entries()) {
         const file = `${outBase}-${k}`;

@@ -320,6 +320,7 @@ const inputOptions = (input: RemuxInput): string[] =>
 /**
  * `-c copy` into MP4 (an M4A when `streams.kind` is audio): the streams `chooseStreams` picked from
  * the main input and the separate audio input, if given. `signal` kills ffmpeg (the promise then rejects).
+ * `moovLast`: no `+faststart`, the index stays at the end (faststart.ts moves it while hashing).
  */
 export function remux(
     main: RemuxInput,
@@ -327,12 +328,13 @@ export function remux(
     out: string,
     streams: StreamChoice,
     signal?: AbortSignal,
+    { moovLast = false }: { moovLast?: boolean } = {},
 ): Promise<void> {
     return new Promise((resolve, reject) => {
         const cmd = ffmpeg().setFfmpegPath(ffmpegPath);
         cmd.input(main.file).inputOptions(inputOptions(main));
         if (audio) cmd.input(audio.file).inputOptions(inputOptions(audio));
-        const options = [...streams.maps, '-c', 'copy', '-movflags', '+faststart'];
+        const options = [...streams.maps, '-c', 'copy', ...(moovLast ? [] : ['-movflags', '+faststart'])];
         // ADTS AAC (TS, packed audio) needs its headers turned into an AudioSpecificConfig for MP4.
         if (streams.aac) options.push('-bsf:a', 'aac_adtstoasc');
         cmd.outputOptions(options)

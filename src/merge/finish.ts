@@ -13,6 +13,7 @@ import { videoNotStored, videoOk } from '../results/items.js';
 import type { Results } from '../results/results.js';
 import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js';
 import { canRemuxLive, LiveRemux } from './live-remux.js';
+import { canJoinLive, LiveJoin } from './live-join.js';
 import { thumbnail } from './ffmpeg.js';
 import { archiveKeys } from '../results/archive.js';
 import { errorCode, NotAVideoError } from '../errors.js';
@@ -44,8 +45,11 @@ export class VideoFinisher {
     private readonly waiting: string[] = [];
     private running = 0;
     private readonly active = new Set<Promise<void>>();
-    /** Videos being remuxed while they download (null: merged after the download instead). */
-    private readonly live = new Map<string, LiveRemux | null>();
+    /**
+     * Videos being remuxed (one ffmpeg fed a pipe) or joined into section files while they download;
+     * null: merged after the download instead.
+     */
+    private readonly live = new Map<string, LiveRemux | LiveJoin | null>();
 
     constructor(
         private readonly jobs: VideoJobs,
@@ -58,12 +62,18 @@ export class VideoFinisher {
         let live = this.live.get(id);
         if (live === undefined) {
             const job = this.jobs.get(id);
-            const running = [...this.live.values()].filter(Boolean).length;
-            // As many ffmpeg processes as merges after the download would run.
+            const running = [...this.live.values()].filter((l) => l instanceof LiveRemux).length;
+            const isStored = (unit: string): boolean => this.jobs.isDone(id, unit);
+            const workDir = this.jobs.workDir(id);
+            // As many ffmpeg processes as merges after the download would run; a join needs none.
             live =
-                job?.status === 'downloading' && canRemuxLive(job) && running < MERGE_CONCURRENCY
-                    ? new LiveRemux(job, this.jobs.workDir(id), (unit) => this.jobs.isDone(id, unit))
-                    : null;
+                job?.status !== 'downloading'
+                    ? null
+                    : canRemuxLive(job) && running < MERGE_CONCURRENCY
+                      ? new LiveRemux(job, workDir, isStored)
+                      : canJoinLive(job)
+                        ? new LiveJoin(job, workDir, isStored)
+                        : null;
             this.live.set(id, live);
         }
         live?.stored();
@@ -137,7 +147,9 @@ export class VideoFinisher {
         }
         const workDir = this.jobs.workDir(id);
         try {
-            let merged = (await this.fromLiveRemux(job, live)) ?? (await mergeVideo(job, workDir));
+            const remuxedLive = live instanceof LiveRemux ? await this.fromLiveRemux(job, live) : undefined;
+            const joined = live instanceof LiveJoin ? await live.finish() : undefined;
+            let merged = remuxedLive ?? (await mergeVideo(job, workDir, joined));
             const audio = merged.kind === 'audio';
             const key = await this.results.keys.allocate(
                 collectionKey(merged.kind, keyFromText(job.title ?? job.nameHint, merged.kind, job.url)),
@@ -151,7 +163,8 @@ export class VideoFinisher {
             const thumb = path.join(workDir, 'thumb.png');
             // Audio has no frame to show.
             const [sha256, thumbMade] = await Promise.all([
-                sha256File(merged.file),
+                // Computed while the MP4 was written, when it was (not after subtitles were muxed in).
+                merged.sha256 ?? sha256File(merged.file),
                 !audio &&
                     thumbnail(merged.file, thumb, Math.min(1, merged.durationSecs / 2))
                         .then(() => stat(thumb))
@@ -197,7 +210,7 @@ export class VideoFinisher {
             if (job.archiveId) await this.results.archived([archiveKeys.video(job.archiveId)], { key, sha256 });
             await this.jobs.transition(id, 'done');
             log.info(
-                `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s) from ${job.pageUrl}`,
+                `${audio ? 'Audio' : 'Video'} stored as "${key}" (${(merged.bytes / 1e6).toFixed(1)} MB, ${merged.durationSecs.toFixed(1)} s${remuxedLive ? ', remuxed while it downloaded' : joined ? ', joined while it downloaded' : ''}) from ${job.pageUrl}`,
             );
             await rm(workDir, { recursive: true, force: true });
         } catch (error) {
@@ -211,15 +224,18 @@ export class VideoFinisher {
     }
 
     /** The MP4 remuxed while the video downloaded, verified; undefined to merge from the units instead. */
-    private async fromLiveRemux(job: VideoJob, live: LiveRemux | null | undefined): Promise<MergedVideo | undefined> {
-        const file = await live?.finish();
-        if (!file) return undefined;
-        return verifyMp4(job, file).catch((error: Error) => {
-            log.debug(
-                `The MP4 remuxed during the download of ${job.pageUrl} did not verify (${error.message}); merging from the segments`,
-            );
-            return undefined;
-        });
+    private async fromLiveRemux(job: VideoJob, live: LiveRemux): Promise<MergedVideo | undefined> {
+        const remuxed = await live.finish();
+        if (!remuxed) return undefined;
+        return verifyMp4(job, remuxed.file).then(
+            (merged) => ({ ...merged, sha256: remuxed.sha256 }),
+            (error: Error) => {
+                log.debug(
+                    `The MP4 remuxed during the download of ${job.pageUrl} did not verify (${error.message}); merging from the segments`,
+                );
+                return undefined;
+            },
+        );
     }
 
     private async fail(job: VideoJob, item: MediaItem): Promise<void> {

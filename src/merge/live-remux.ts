@@ -1,11 +1,13 @@
 /**
  * Remuxes a video while it downloads. Units arrive about in playback order (requests take the
  * earliest unit nobody took), so the stored prefix is fed to ffmpeg as it grows; when the last unit
- * is stored, only ffmpeg's own finishing (the index, `+faststart`) is left. After the download,
- * joining and remuxing a 90 MB video took ~0.8 s here and a 3,600-segment one ~3 s.
+ * is stored, only ffmpeg's own finishing (the index) and the copy that puts the index in front while
+ * hashing the file (faststart.ts) are left. After the download, joining and remuxing a 90 MB video
+ * took ~0.8 s here and a 3,600-segment one ~3 s.
  *
- * Only the plain case: one MPEG-TS track in one section. Everything else, and anything that goes
- * wrong here, is merged from the units after the download as before: the units stay on disk until
+ * Only the plain cases: one track in one section, MPEG-TS or fragmented MP4 (its one init section,
+ * then its fragments; ffmpeg's MP4 reader takes them from a pipe). Everything else, and anything that
+ * goes wrong here, is merged from the units after the download as before: the units stay on disk until
  * the video is stored, and this path never decides that a video failed.
  */
 import { once } from 'node:events';
@@ -15,19 +17,29 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { VideoJob } from '../model.js';
 import { concatOrder, readHead, sections } from './concat.js';
-import { probeStreams, remux } from './ffmpeg.js';
+import { containerOf, probeStreams, remux, type InputFormat } from './ffmpeg.js';
+import { finishMoovLast } from './faststart.js';
 
-/** Whether a job can be remuxed while it downloads: one track, no init sections, no discontinuity. Pure. */
+/**
+ * Whether a job can be remuxed while it downloads: one track, no discontinuity, and at most one init
+ * section that every segment shares (fMP4 whose fragments all follow one `moov`). Pure.
+ */
 export function canRemuxLive(job: VideoJob): boolean {
     const [track, ...others] = job.tracks;
-    return (
-        job.delivery === 'remux' &&
-        track !== undefined &&
-        track.bytes === 'segments' &&
-        others.length === 0 &&
-        track.inits === 0 &&
-        sections(track).length === 1
-    );
+    if (job.delivery !== 'remux' || track === undefined || track.bytes !== 'segments' || others.length > 0)
+        return false;
+    if (track.inits > 1 || sections(track).length !== 1) return false;
+    // One init: written once, before the first segment, so every segment must name it.
+    if (track.inits === 1) {
+        for (let i = 0; i < track.segments; i++) if (track.segmentInit?.[i] !== 0) return false;
+    }
+    return true;
+}
+
+/** What the live remux made: the MP4 (not yet verified) and its sha256, when the final copy computed it. */
+export interface LiveRemuxed {
+    file: string;
+    sha256?: string;
 }
 
 export class LiveRemux {
@@ -41,6 +53,8 @@ export class LiveRemux {
     private ended = false;
     private readonly abort = new AbortController();
     readonly out: string;
+    /** ffmpeg's output, the index at its end; `finish` copies it to `out` with the index in front. */
+    private readonly moovLast: string;
 
     constructor(
         private readonly job: VideoJob,
@@ -48,6 +62,7 @@ export class LiveRemux {
         private readonly isStored: (unit: string) => boolean,
     ) {
         this.out = path.join(workDir, 'live.mp4');
+        this.moovLast = path.join(workDir, 'live-moov-last.mp4');
     }
 
     /**
@@ -70,10 +85,10 @@ export class LiveRemux {
     }
 
     /**
-     * Every unit is stored: resolves to the remuxed MP4 (not yet verified), or undefined when this
-     * path gave up and the caller should merge from the units.
+     * Every unit is stored: resolves to the remuxed MP4 (not yet verified) and its hash, or undefined
+     * when this path gave up and the caller should merge from the units.
      */
-    async finish(): Promise<string | undefined> {
+    async finish(): Promise<LiveRemuxed | undefined> {
         // One more pump after any running one: that one may have looked just before the last units were stored.
         while (this.pumping) await this.pumping;
         this.stored();
@@ -88,7 +103,13 @@ export class LiveRemux {
             () => true,
             () => false,
         );
-        return ok ? this.out : undefined;
+        if (!ok) return undefined;
+        try {
+            return { file: this.out, sha256: await finishMoovLast(this.moovLast, this.out) };
+        } catch {
+            this.stop();
+            return undefined;
+        }
     }
 
     /** The video will not be merged here: stop ffmpeg and drop its output. */
@@ -97,7 +118,7 @@ export class LiveRemux {
         this.abort.abort();
         this.input?.destroy();
         // Whatever is left there goes with the work folder anyway; a failed removal must not become an unhandled rejection.
-        rm(this.out, { force: true }).catch(() => undefined);
+        for (const file of [this.out, this.moovLast]) rm(file, { force: true }).catch(() => undefined);
     }
 
     private async pump(): Promise<void> {
@@ -119,17 +140,25 @@ export class LiveRemux {
         }
     }
 
-    /** ffmpeg reading from a pipe, once the first unit shows it is MPEG-TS; undefined otherwise. */
+    /**
+     * ffmpeg reading from a pipe, once the first unit shows it is MPEG-TS or an MP4 init section;
+     * undefined otherwise.
+     */
     private async start(firstUnit: string): Promise<PassThrough | undefined> {
+        const head = await readHead(firstUnit);
         // `containerOf` falls back to MPEG-TS for what it does not know; here only a TS sync byte will do.
-        if ((await readHead(firstUnit))[0] !== 0x47) {
+        const format: InputFormat | undefined =
+            head[0] === 0x47 ? 'mpegts' : containerOf(head) === 'mov' && this.job.tracks[0]!.inits ? 'mov' : undefined;
+        if (!format) {
             this.stop();
             return undefined;
         }
-        // The streams the first unit holds: video and audio, or audio alone (a radio stream).
-        const streams = await probeStreams({ file: firstUnit, format: 'mpegts' });
+        // The streams the first unit holds (an init section names them): video and audio, or audio alone (a radio stream).
+        const streams = await probeStreams({ file: firstUnit, format });
         const input = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-        this.remuxed = remux({ file: input, format: 'mpegts' }, undefined, this.out, streams, this.abort.signal);
+        this.remuxed = remux({ file: input, format }, undefined, this.moovLast, streams, this.abort.signal, {
+            moovLast: true,
+        });
         // ffmpeg gone before its input ended: no more feeding (fluent-ffmpeg swallows its stdin errors,
         // so writes would just stall).
         this.remuxed.then(

@@ -9,9 +9,18 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { VideoJob } from '../model.js';
-import { concatTrack, readHead } from './concat.js';
+import { concatTrack, readHead, type JoinedTrack } from './concat.js';
 import { MergeError, NotAVideoError } from '../errors.js';
-import { containerOf, probe, probeStreams, remux, type StreamInfo } from './ffmpeg.js';
+import {
+    containerOf,
+    probe,
+    probeStreams,
+    remux,
+    type RemuxInput,
+    type StreamChoice,
+    type StreamInfo,
+} from './ffmpeg.js';
+import { finishMoovLast } from './faststart.js';
 
 export interface MergedVideo {
     /** `audio`: the media has no video stream (the dataset item's type). */
@@ -23,6 +32,8 @@ export interface MergedVideo {
     width?: number;
     height?: number;
     hasAudio: boolean;
+    /** The file's sha256 when it was computed while the file was written (remuxHashed). */
+    sha256?: string;
 }
 
 /** The longest difference between the source's stated duration and the MP4's that still counts as complete. */
@@ -71,12 +82,40 @@ export async function sha256File(file: string): Promise<string> {
     return hash.digest('hex');
 }
 
-/** All units of a video on disk → a verified file, as the job's delivery says. */
-export async function mergeVideo(job: VideoJob, workDir: string): Promise<MergedVideo> {
+/**
+ * `remux` into `out` with the index in front, hashed on the way: ffmpeg writes the index last beside
+ * `out`, and faststart.ts copies that to `out` with the index in front, computing the sha256 as it
+ * writes (one pass, where `+faststart` and a hash after it took two).
+ */
+export async function remuxHashed(
+    main: RemuxInput,
+    audio: RemuxInput | undefined,
+    out: string,
+    streams: StreamChoice,
+): Promise<{ sha256?: string }> {
+    const moovLast = `${out}.moov-last`;
+    try {
+        await remux(main, audio, moovLast, streams, undefined, { moovLast: true });
+    } catch (error) {
+        await rm(moovLast, { force: true });
+        throw error;
+    }
+    return { sha256: await finishMoovLast(moovLast, out) };
+}
+
+/**
+ * All units of a video on disk → a verified file, as the job's delivery says. `joined`: tracks
+ * already joined into their section files while they downloaded (live-join.ts), by track name.
+ */
+export async function mergeVideo(
+    job: VideoJob,
+    workDir: string,
+    joined?: ReadonlyMap<string, JoinedTrack>,
+): Promise<MergedVideo> {
     switch (job.delivery) {
         case 'remux': {
-            const { file, kind } = await joinAndRemux(job, workDir);
-            return verifyMp4(job, file, job.durationSecs, kind);
+            const { file, kind, sha256 } = await joinAndRemux(job, workDir, joined);
+            return { ...(await verifyMp4(job, file, job.durationSecs, kind)), sha256 };
         }
         case 'as-served':
             return verifyAsServed(job, await joinFile(job, workDir));
@@ -86,8 +125,13 @@ export async function mergeVideo(job: VideoJob, workDir: string): Promise<Merged
             const out = path.join(workDir, 'video.mp4');
             try {
                 const format = containerOf(await readHead(file));
-                await remux({ file, format }, undefined, out, await probeStreams({ file, format }));
-                return await verifyMp4(job, out, served.durationSecs, served.kind);
+                const { sha256 } = await remuxHashed(
+                    { file, format },
+                    undefined,
+                    out,
+                    await probeStreams({ file, format }),
+                );
+                return { ...(await verifyMp4(job, out, served.durationSecs, served.kind)), sha256 };
             } catch {
                 // The file as served is complete and verified; a remux that fails must not cost it.
                 await rm(out, { force: true });
@@ -135,11 +179,17 @@ export async function verifyAsServed(job: VideoJob, file: string): Promise<Merge
  * Joins each track's units and remuxes the tracks into one MP4, with the streams the joined tracks
  * hold (probed first): video and audio, video alone, or audio alone (an M4A).
  */
-async function joinAndRemux(job: VideoJob, workDir: string): Promise<{ file: string; kind: MergedVideo['kind'] }> {
+async function joinAndRemux(
+    job: VideoJob,
+    workDir: string,
+    alreadyJoined?: ReadonlyMap<string, JoinedTrack>,
+): Promise<{ file: string; kind: MergedVideo['kind']; sha256?: string }> {
     const joined = [];
     // Subtitle tracks are text, joined and muxed on their own (subtitles.ts).
     for (const track of job.tracks.filter((t) => !t.subtitles)) {
-        const { files, head } = await concatTrack(track, workDir, path.join(workDir, `joined-${track.name}`));
+        const { files, head } =
+            alreadyJoined?.get(track.name) ??
+            (await concatTrack(track, workDir, path.join(workDir, `joined-${track.name}`)));
         const format = containerOf(head);
         if (files.length === 1) {
             joined.push({ name: track.name, file: files[0]!, format, first: files[0]!, firstFormat: format });
@@ -158,8 +208,8 @@ async function joinAndRemux(job: VideoJob, workDir: string): Promise<{ file: str
         audio && { file: audio.first, format: audio.firstFormat },
     );
     const out = path.join(workDir, streams.kind === 'audio' ? 'audio.m4a' : 'video.mp4');
-    await remux(main, audio, out, streams);
-    return { file: out, kind: streams.kind };
+    const { sha256 } = await remuxHashed(main, audio, out, streams);
+    return { file: out, kind: streams.kind, sha256 };
 }
 
 /**

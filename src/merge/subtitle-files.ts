@@ -101,7 +101,9 @@ export async function muxSubtitles(
         const offset = (await probe(merged.file)).startSecs ?? 0;
         const inputs = subtitles.map((s) => ({ file: s.file, lang: mp4Language(s.lang), title: s.title }));
         await addSubtitles(merged.file, inputs, offset, out);
-        return { ...merged, file: out, bytes: (await stat(out)).size };
+        // A new file: the hash computed while the first one was written is not its hash.
+        const { sha256: _old, ...rest } = merged;
+        return { ...rest, file: out, bytes: (await stat(out)).size };
     } catch (error) {
         await rm(out, { force: true });
         log.warning(`Subtitles not muxed into ${merged.file}: ${(error as Error).message}; stored beside it`);
