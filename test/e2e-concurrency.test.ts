@@ -5,17 +5,18 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
+import type { HlsVideo } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';
+import { hlsVideo } from './helpers/fixture-cache.js';
 
 let server: DemoServer;
 let video: HlsVideo;
 
 before(async () => {
     const dir = await tempDir('many');
-    video = await makeHlsVideo(path.join(dir, 'many'), {
+    video = await hlsVideo(path.join(dir, 'many'), {
         width: 160,
         height: 90,
         secs: 300,

@@ -9,11 +9,12 @@ import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { DASH_PATHS, makeDashMedia, type DashMedia } from '../src/demo/dash-media.js';
-import { FILE_PATHS, makeFileMedia, type FileMedia } from '../src/demo/file-media.js';
+import { DASH_PATHS, type DashMedia } from '../src/demo/dash-media.js';
+import { FILE_PATHS, type FileMedia } from '../src/demo/file-media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
+import { dashMedia, fileMedia } from './helpers/fixture-cache.js';
 
 type Item = ActorRun['items'][number] & { format?: string };
 
@@ -24,7 +25,7 @@ const servers: DemoServer[] = [];
 
 before(async () => {
     mediaDir = await tempDir('dash-media');
-    [dash, files] = await Promise.all([makeDashMedia(mediaDir), makeFileMedia(mediaDir)]);
+    [dash, files] = await Promise.all([dashMedia(mediaDir), fileMedia(mediaDir)]);
 });
 after(() => Promise.all(servers.map((s) => s.close())));
 

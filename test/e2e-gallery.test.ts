@@ -10,7 +10,6 @@ import { after, before, test } from 'node:test';
 import {
     EXPECTED_STORED,
     EXPECTED_STORED_NAMED,
-    makeGalleryImages,
     NAMED_PHOTOS,
     NEVER_STORED,
     PIXEL_LAZY_COUNT,
@@ -20,6 +19,7 @@ import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { extensionFor } from '../src/output.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { sha256 } from './helpers/media.js';
+import { galleryImages } from './helpers/fixture-cache.js';
 
 let server: DemoServer;
 let imagesDir: string;
@@ -28,7 +28,7 @@ const shaOf = new Map<string, string>();
 before(async () => {
     const dir = await tempDir('gallery');
     imagesDir = path.join(dir, 'images');
-    await makeGalleryImages(imagesDir);
+    await galleryImages(imagesDir);
     for (const name of [...EXPECTED_STORED, ...NEVER_STORED, ...EXPECTED_STORED_NAMED, PIXEL_PLACEHOLDER]) {
         shaOf.set(name, await sha256(path.join(imagesDir, name)));
     }

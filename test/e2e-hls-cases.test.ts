@@ -5,18 +5,18 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeDemoMedia } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import type { MediaItem } from '../src/output.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo } from './helpers/media.js';
+import { demoMedia } from './helpers/fixture-cache.js';
 
 let server: DemoServer;
-let media: Awaited<ReturnType<typeof makeDemoMedia>>;
+let media: Awaited<ReturnType<typeof demoMedia>>;
 
 before(async () => {
     const dir = await tempDir('cases');
-    media = await makeDemoMedia(dir);
+    media = await demoMedia(dir);
     server = await startDemoServer({ mediaDir: dir, faults: true });
 });
 after(() => server?.close());

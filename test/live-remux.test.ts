@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { makeHlsVideo } from '../src/demo/media.js';
 import { unitName, type VideoJob } from '../src/model.js';
 import { canRemuxLive, LiveRemux } from '../src/merge/live-remux.js';
 import { verifyMp4 } from '../src/merge/merge.js';
 import { frameHashes } from './helpers/media.js';
 import { tempDir } from './helpers/actor.js';
+import { hlsVideo } from './helpers/fixture-cache.js';
 
 const SEGMENTS = 12;
 
@@ -54,7 +54,7 @@ test('only one MPEG-TS-able track in one section is remuxed while it downloads',
 
 test('units stored out of order become the exact frames of the source', async () => {
     const dir = await tempDir('live');
-    const video = await makeHlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
+    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
     assert.equal(video.segments, SEGMENTS);
     const work = path.join(dir, 'work');
     const stored = new Set<string>();
@@ -91,7 +91,7 @@ test('a first unit that is not MPEG-TS hands the video back to the merge after t
 
 test('an ffmpeg that dies hands the video back instead of hanging its feed', async () => {
     const dir = await tempDir('live-dead');
-    const video = await makeHlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
+    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
     const work = path.join(dir, 'work');
     // ffmpeg cannot create its output where a folder of that name stands: it exits while we feed it.
     await mkdir(path.join(work, 'live.mp4'), { recursive: true });
