@@ -45,5 +45,8 @@ test('300 segments download over many parallel connections into a verified MP4',
     // 300 × 100 ms of first-byte latency alone is 30 s one at a time. A keep-alive client opens a
     // connection only when its others are busy: the count is its peak of requests at once.
     assert.ok(server.segmentConnections >= 20, `only ${server.segmentConnections} parallel connections`);
+    // A Node process running Crawlee is never below 50 MB: a lower peak means the sampler read nothing
+    // (helpers/actor.ts reports 0 then), and `< 400` alone would pass.
+    assert.ok(run.peakRssMb > 50, `peak RSS ${run.peakRssMb} MB: the actor's memory was not sampled`);
     assert.ok(run.peakRssMb < 400, `peak RSS ${run.peakRssMb} MB`);
 });
