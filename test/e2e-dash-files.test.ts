@@ -15,6 +15,7 @@ import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
 import { dashMedia, fileMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 type Item = ActorRun['items'][number] & { format?: string };
 
@@ -31,7 +32,7 @@ after(() => Promise.all(servers.map((s) => s.close())));
 
 /** A server per test: faults hit the first request of a path, and that request should be this test's. */
 async function server(): Promise<DemoServer> {
-    const s = await startDemoServer({ mediaDir, faults: true });
+    const s = await startDemoServer({ mediaDir, faults: faultFor });
     servers.push(s);
     return s;
 }
@@ -205,7 +206,7 @@ test('a DRM MPD fails naming DRM; a 0.5 s preview clip is never an ok video', as
 
 test('a file download killed with SIGKILL is resumed range by range and stored byte-identical', async () => {
     // 1 MB/s per connection: the 10 MB MP4's 4 MiB ranges take seconds each, so the kill lands mid-file.
-    const s = await startDemoServer({ mediaDir, faults: true, ttfbMs: 50, bytesPerSec: 1_000_000 });
+    const s = await startDemoServer({ mediaDir, faults: faultFor, ttfbMs: 50, bytesPerSec: 1_000_000 });
     servers.push(s);
     const storage = await tempDir('file-kill');
     const url = direct(s, FILE_PATHS.mp4);

@@ -13,6 +13,7 @@ import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
 import { demoMedia, hiddenMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 type Item = ActorRun['items'][number] & { format?: string };
 
@@ -30,7 +31,7 @@ after(() => Promise.all(servers.map((s) => s.close())));
 
 /** A server per test: faults hit the first request of a path, and that request should be this test's. */
 async function server(): Promise<DemoServer> {
-    const s = await startDemoServer({ mediaDir, faults: true });
+    const s = await startDemoServer({ mediaDir, faults: faultFor });
     servers.push(s);
     return s;
 }

@@ -10,6 +10,7 @@ import type { MediaItem } from '../src/output.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo } from './helpers/media.js';
 import { demoMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 let server: DemoServer;
 let media: Awaited<ReturnType<typeof demoMedia>>;
@@ -17,7 +18,7 @@ let media: Awaited<ReturnType<typeof demoMedia>>;
 before(async () => {
     const dir = await tempDir('cases');
     media = await demoMedia(dir);
-    server = await startDemoServer({ mediaDir: dir, faults: true });
+    server = await startDemoServer({ mediaDir: dir, faults: faultFor });
 });
 after(() => server?.close());
 

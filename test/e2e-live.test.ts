@@ -13,6 +13,7 @@ import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, spawnActor, tempDir } from './helpers/actor.js';
 import { frameHashes, mediaInfo } from './helpers/media.js';
 import { dashMedia, hlsVideo } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 let server: DemoServer;
 let video: HlsVideo;
@@ -22,7 +23,7 @@ before(async () => {
     const dir = await tempDir('live');
     video = await hlsVideo(path.join(dir, 'live'), { width: 320, height: 180, secs: 20, segSecs: 2, toneHz: 330 });
     dash = await dashMedia(dir);
-    server = await startDemoServer({ mediaDir: dir, faults: true });
+    server = await startDemoServer({ mediaDir: dir, faults: faultFor });
 });
 after(() => server?.close());
 

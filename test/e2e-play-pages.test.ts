@@ -11,6 +11,7 @@ import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
 import { demoMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 let server: DemoServer;
 let media: Awaited<ReturnType<typeof demoMedia>>;
@@ -18,7 +19,7 @@ let media: Awaited<ReturnType<typeof demoMedia>>;
 before(async () => {
     const dir = await tempDir('media');
     media = await demoMedia(dir);
-    server = await startDemoServer({ mediaDir: dir, faults: true });
+    server = await startDemoServer({ mediaDir: dir, faults: faultFor });
 });
 after(() => server?.close());
 

@@ -13,6 +13,7 @@ import { outputFileName } from '../src/names.js';
 import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';
 import { demoMedia, galleryImages, hlsVideo } from './helpers/fixture-cache.js';
+import { hostileRoute } from './fixtures/hostile.js';
 
 let server: DemoServer;
 let media: Awaited<ReturnType<typeof demoMedia>>;
@@ -36,6 +37,7 @@ before(async () => {
         imagesDir: path.join(dir, 'images'),
         ttfbMs: 60,
         bytesPerSec: 400_000,
+        routes: [hostileRoute],
     });
 });
 after(() => server?.close());

@@ -17,6 +17,7 @@ import { joinVtt, type Cue } from '../src/merge/subtitles.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
 import { demoMedia, fileMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 const run = promisify(execFile);
 let server: DemoServer;
@@ -29,7 +30,7 @@ before(async () => {
     media = await demoMedia(dir);
     subs = await makeSubtitleMedia(dir);
     files = await fileMedia(dir);
-    server = await startDemoServer({ mediaDir: dir, faults: true });
+    server = await startDemoServer({ mediaDir: dir, faults: faultFor });
 });
 after(() => server?.close());
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { isClosedPageRace } from '../../src/pages/playwright-races.js';
 import HLS, { type types } from 'hls-parser';
 import { archiveKeys } from '../../src/archive.js';
-import { faultFor } from '../../src/demo/server.js';
+import { faultFor } from '../fixtures/faults.js';
 import { freshUnitUrls } from '../../src/sources/hls/refresh.js';
 import { UnitClaims } from '../../src/download/unit-claims.js';
 import type { VideoJob } from '../../src/model.js';
