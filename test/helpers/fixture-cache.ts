@@ -2,7 +2,8 @@
  * One media fixture cache for every test file of a run. Each builder (makeDemoMedia, makeFileMedia, …)
  * runs once per recipe; every later call, in this process or another test file's, links the built
  * files into the caller's folder. Before this, about 15 test files encoded the same media again in
- * fresh temporary folders.
+ * fresh temporary folders: the demo, MSE, plain-file and gallery sets alone took 21 s to build and
+ * 0.15 s to link from the cache (measured at a load average of 11 on the 2-core test machine).
  *
  * - An entry is keyed by its recipe: the builder's name and arguments, the version lines of the ffmpeg
  *   binaries the builders run, and the text of every file that holds a builder (the ffmpeg arguments
