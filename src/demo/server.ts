@@ -37,8 +37,8 @@ export interface DemoServerOptions {
      */
     faults?: (pathname: string) => 'busy' | 'cut' | undefined;
     /**
-     * More routes, tried before the site's own: each answers and returns true, or returns false
-     * (the tests' hostile pages, test/fixtures/hostile.ts).
+     * More routes, tried after the pages and images and before live, token and media paths: each answers
+     * and returns true, or returns false (the tests' hostile pages, test/fixtures/hostile.ts).
      */
     routes?: ExtraRoute[];
 }
