@@ -13,9 +13,10 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ffmpegPath } from '../src/merge/ffmpeg.js';
 import { extensionFor } from '../src/results/output.js';
-import { AUDIO_SECS, makeAudioMedia, startAudioSite, type AudioMedia, type AudioSite } from './fixtures/audio-site.js';
+import { AUDIO_SECS, startAudioSite, type AudioMedia, type AudioSite } from './fixtures/audio-site.js';
 import { ROOT, runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { mediaInfo, sha256 } from './helpers/media.js';
+import { audioMedia } from './helpers/fixture-cache.js';
 
 const run = promisify(execFile);
 
@@ -24,7 +25,7 @@ let site: AudioSite;
 
 before(async () => {
     const dir = await tempDir('audio-media');
-    media = await makeAudioMedia(dir);
+    media = await audioMedia(dir);
     site = await startAudioSite(dir);
 });
 after(() => site?.close());

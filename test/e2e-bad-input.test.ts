@@ -10,15 +10,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeGalleryImages } from '../src/demo/gallery.js';
 import { runActor, tempDir } from './helpers/actor.js';
+import { galleryImages } from './helpers/fixture-cache.js';
 
 let server: Server;
 let origin: string;
 
 before(async () => {
     const dir = await tempDir('bad-input');
-    await makeGalleryImages(dir);
+    await galleryImages(dir);
     server = createServer((_req, res) =>
         createReadStream(path.join(dir, 'g1.jpg')).pipe(res.writeHead(200, { 'content-type': 'image/jpeg' })),
     );

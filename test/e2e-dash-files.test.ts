@@ -9,11 +9,13 @@ import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { DASH_PATHS, makeDashMedia, type DashMedia } from '../src/demo/dash-media.js';
-import { FILE_PATHS, makeFileMedia, type FileMedia } from '../src/demo/file-media.js';
+import { DASH_PATHS, type DashMedia } from '../src/demo/dash-media.js';
+import { FILE_PATHS, type FileMedia } from '../src/demo/file-media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
+import { dashMedia, fileMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 type Item = ActorRun['items'][number] & { format?: string };
 
@@ -24,13 +26,13 @@ const servers: DemoServer[] = [];
 
 before(async () => {
     mediaDir = await tempDir('dash-media');
-    [dash, files] = await Promise.all([makeDashMedia(mediaDir), makeFileMedia(mediaDir)]);
+    [dash, files] = await Promise.all([dashMedia(mediaDir), fileMedia(mediaDir)]);
 });
 after(() => Promise.all(servers.map((s) => s.close())));
 
 /** A server per test: faults hit the first request of a path, and that request should be this test's. */
 async function server(): Promise<DemoServer> {
-    const s = await startDemoServer({ mediaDir, faults: true });
+    const s = await startDemoServer({ mediaDir, faults: faultFor });
     servers.push(s);
     return s;
 }
@@ -204,16 +206,22 @@ test('a DRM MPD fails naming DRM; a 0.5 s preview clip is never an ok video', as
 
 test('a file download killed with SIGKILL is resumed range by range and stored byte-identical', async () => {
     // 1 MB/s per connection: the 10 MB MP4's 4 MiB ranges take seconds each, so the kill lands mid-file.
-    const s = await startDemoServer({ mediaDir, faults: true, ttfbMs: 50, bytesPerSec: 1_000_000 });
+    const s = await startDemoServer({ mediaDir, faults: faultFor, ttfbMs: 50, bytesPerSec: 1_000_000 });
     servers.push(s);
     const storage = await tempDir('file-kill');
     const url = direct(s, FILE_PATHS.mp4);
     const first = await spawnActor({ startUrls: [{ url }] }, { storage });
-    await new Promise((resolve) => setTimeout(resolve, 3500));
+    // Killed 1.5 s after its first request for the file, not 3.5 s after its start: at load averages of
+    // 21 and 45 on 2 cores the actor had not asked for the file by then (two runs; the first run had not
+    // started). Waiting for the request passed at a load average of 45.
+    const file = `/media/${FILE_PATHS.mp4}`;
+    for (const until = Date.now() + 60_000; !s.hits.get(file) && Date.now() < until;)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     first.child.kill('SIGKILL');
     const dead = await first.done;
     assert.equal(dead.items.length, 0, 'killed before anything was reported');
-    const rangesBefore = s.hits.get(`/media/${FILE_PATHS.mp4}`) ?? 0;
+    const rangesBefore = s.hits.get(file) ?? 0;
     const again = await runActor(undefined, { storage, env: { CRAWLEE_PURGE_ON_START: '0' } });
     assert.equal(again.code, 0, again.output.slice(-3000));
     const item = videoOf(again, url);

@@ -10,18 +10,14 @@ import { after, before, test } from 'node:test';
 import type { MediaItem } from '../src/results/output.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, sha256 } from './helpers/media.js';
-import {
-    makeExpiringMedia,
-    startExpiringServer,
-    type ExpiringMedia,
-    type ExpiringServer,
-} from './fixtures/expiring-server.js';
+import { startExpiringServer, type ExpiringMedia, type ExpiringServer } from './fixtures/expiring-server.js';
+import { expiringMedia } from './helpers/fixture-cache.js';
 
 let media: ExpiringMedia;
 const servers: ExpiringServer[] = [];
 
 before(async () => {
-    media = await makeExpiringMedia(await tempDir('expiring'));
+    media = await expiringMedia(await tempDir('expiring'));
 });
 after(async () => {
     for (const s of servers) await s.close();

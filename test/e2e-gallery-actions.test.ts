@@ -14,7 +14,6 @@ import {
     DEAD_LINK_THUMB,
     LIBRARIES,
     LOAD_MORE_TOTAL,
-    makeActionImages,
     PAGE_LINK_THUMB,
     photosOf,
     RU_TOTAL,
@@ -23,6 +22,7 @@ import {
 } from './fixtures/gallery-actions.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { sha256 } from './helpers/media.js';
+import { actionImages } from './helpers/fixture-cache.js';
 
 let server: ActionServer;
 let imagesDir: string;
@@ -34,7 +34,7 @@ before(async () => {
     imagesDir = path.join(await tempDir('gallery-actions'), 'images');
     const { mkdir, readdir } = await import('node:fs/promises');
     await mkdir(imagesDir, { recursive: true });
-    await makeActionImages(imagesDir);
+    await actionImages(imagesDir);
     for (const f of await readdir(imagesDir)) nameOf.set(await sha256(path.join(imagesDir, f)), f);
     server = await startActionServer(imagesDir);
 });

@@ -7,19 +7,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-    EXPECTED_STORED,
-    EXPECTED_STORED_NAMED,
-    makeGalleryImages,
-    NAMED_PHOTOS,
-    NEVER_STORED,
-    PIXEL_LAZY_COUNT,
-    PIXEL_PLACEHOLDER,
-} from '../src/demo/gallery.js';
+import { NAMED_PHOTOS, PIXEL_LAZY_COUNT, PIXEL_PLACEHOLDER } from '../src/demo/gallery.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { extensionFor } from '../src/results/output.js';
+import { EXPECTED_STORED, EXPECTED_STORED_NAMED, NEVER_STORED } from './fixtures/gallery-oracle.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { sha256 } from './helpers/media.js';
+import { galleryImages } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 let server: DemoServer;
 let imagesDir: string;
@@ -28,11 +23,11 @@ const shaOf = new Map<string, string>();
 before(async () => {
     const dir = await tempDir('gallery');
     imagesDir = path.join(dir, 'images');
-    await makeGalleryImages(imagesDir);
+    await galleryImages(imagesDir);
     for (const name of [...EXPECTED_STORED, ...NEVER_STORED, ...EXPECTED_STORED_NAMED, PIXEL_PLACEHOLDER]) {
         shaOf.set(name, await sha256(path.join(imagesDir, name)));
     }
-    server = await startDemoServer({ mediaDir: dir, imagesDir, ttfbMs: 100, faults: true });
+    server = await startDemoServer({ mediaDir: dir, imagesDir, ttfbMs: 100, faults: faultFor });
 });
 after(() => server?.close());
 

@@ -8,29 +8,30 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeHiddenMedia, type HiddenMedia } from '../src/demo/hidden-pages.js';
-import { makeDemoMedia } from '../src/demo/media.js';
+import type { HiddenMedia } from '../src/demo/hidden-pages.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
+import { demoMedia, hiddenMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 type Item = ActorRun['items'][number] & { format?: string };
 
 let mediaDir: string;
-let demo: Awaited<ReturnType<typeof makeDemoMedia>>;
+let demo: Awaited<ReturnType<typeof demoMedia>>;
 let hidden: HiddenMedia;
 const servers: DemoServer[] = [];
 const PAGE_WAIT_SECS = 10;
 
 before(async () => {
     mediaDir = await tempDir('hidden-media');
-    [demo, hidden] = await Promise.all([makeDemoMedia(mediaDir), makeHiddenMedia(mediaDir)]);
+    [demo, hidden] = await Promise.all([demoMedia(mediaDir), hiddenMedia(mediaDir)]);
 });
 after(() => Promise.all(servers.map((s) => s.close())));
 
 /** A server per test: faults hit the first request of a path, and that request should be this test's. */
 async function server(): Promise<DemoServer> {
-    const s = await startDemoServer({ mediaDir, faults: true });
+    const s = await startDemoServer({ mediaDir, faults: faultFor });
     servers.push(s);
     return s;
 }

@@ -5,20 +5,21 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeDemoMedia } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import type { MediaItem } from '../src/results/output.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { topBoxes } from '../src/merge/faststart.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
+import { demoMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 let server: DemoServer;
-let media: Awaited<ReturnType<typeof makeDemoMedia>>;
+let media: Awaited<ReturnType<typeof demoMedia>>;
 
 before(async () => {
     const dir = await tempDir('cases');
-    media = await makeDemoMedia(dir);
-    server = await startDemoServer({ mediaDir: dir, faults: true });
+    media = await demoMedia(dir);
+    server = await startDemoServer({ mediaDir: dir, faults: faultFor });
 });
 after(() => server?.close());
 

@@ -14,13 +14,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Ajv } from 'ajv';
-import { makeGalleryImages } from '../src/demo/gallery.js';
-import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
+import type { HlsVideo } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import type { MediaItem } from '../src/model.js';
 import { runActor, spawnActor, tempDir } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';
 import { startFakePlatform, type FakePlatform } from './helpers/platform.js';
+import { galleryImages, hlsVideo } from './helpers/fixture-cache.js';
 
 let server: DemoServer;
 let platform: FakePlatform;
@@ -31,10 +31,10 @@ let liveUrl: string;
 
 before(async () => {
     const dir = await tempDir('lifecycle');
-    await makeGalleryImages(path.join(dir, 'images'));
+    await galleryImages(path.join(dir, 'images'));
     // 120 one-second segments of ~40 KB at 100 KB/s per connection: ~30 s at two connections, long enough
     // to be caught in the middle.
-    long = await makeHlsVideo(path.join(dir, 'long'), {
+    long = await hlsVideo(path.join(dir, 'long'), {
         width: 160,
         height: 90,
         secs: 120,
@@ -43,7 +43,7 @@ before(async () => {
         videoKbps: 300,
         noise: true,
     });
-    await makeHlsVideo(path.join(dir, 'live10'), { width: 160, height: 90, secs: 60, segSecs: 10, fps: 10 });
+    await hlsVideo(path.join(dir, 'live10'), { width: 160, height: 90, secs: 60, segSecs: 10, fps: 10 });
     server = await startDemoServer({
         mediaDir: dir,
         imagesDir: path.join(dir, 'images'),

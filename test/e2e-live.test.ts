@@ -7,11 +7,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeDashMedia, type DashMedia } from '../src/demo/dash-media.js';
-import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
+import type { DashMedia } from '../src/demo/dash-media.js';
+import type { HlsVideo } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, spawnActor, tempDir } from './helpers/actor.js';
 import { frameHashes, mediaInfo } from './helpers/media.js';
+import { dashMedia, hlsVideo } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 let server: DemoServer;
 let video: HlsVideo;
@@ -19,9 +21,9 @@ let dash: DashMedia;
 
 before(async () => {
     const dir = await tempDir('live');
-    video = await makeHlsVideo(path.join(dir, 'live'), { width: 320, height: 180, secs: 20, segSecs: 2, toneHz: 330 });
-    dash = await makeDashMedia(dir);
-    server = await startDemoServer({ mediaDir: dir, faults: true });
+    video = await hlsVideo(path.join(dir, 'live'), { width: 320, height: 180, secs: 20, segSecs: 2, toneHz: 330 });
+    dash = await dashMedia(dir);
+    server = await startDemoServer({ mediaDir: dir, faults: faultFor });
 });
 after(() => server?.close());
 

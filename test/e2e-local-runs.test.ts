@@ -7,16 +7,16 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeDemoMedia } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { sha256 } from './helpers/media.js';
+import { demoMedia } from './helpers/fixture-cache.js';
 
 let server: DemoServer;
 
 before(async () => {
     const dir = await tempDir('media');
-    await makeDemoMedia(dir);
+    await demoMedia(dir);
     server = await startDemoServer({ mediaDir: dir });
 });
 after(() => server?.close());

@@ -9,10 +9,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeGalleryImages } from '../src/demo/gallery.js';
-import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
+import type { HlsVideo } from '../src/demo/media.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';
+import { galleryImages, hlsVideo } from './helpers/fixture-cache.js';
 
 let server: Server;
 let port: number;
@@ -26,9 +26,9 @@ const loggedIn = (h: IncomingHttpHeaders): boolean => /(^|; )sid=abc(;|$)/.test(
 
 before(async () => {
     const dir = await tempDir('login');
-    video = await makeHlsVideo(path.join(dir, 'v'), { width: 320, height: 180, secs: 4, segSecs: 1, toneHz: 500 });
+    video = await hlsVideo(path.join(dir, 'v'), { width: 320, height: 180, secs: 4, segSecs: 1, toneHz: 500 });
     imagesDir = path.join(dir, 'images');
-    await makeGalleryImages(imagesDir);
+    await galleryImages(imagesDir);
     server = createServer((req, res) => {
         const url = new URL(req.url!, 'http://x');
         const host = req.headers.host ?? '';

@@ -10,16 +10,17 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeNamesMedia, startNamesSite, type NamesSite } from './fixtures/names-site.js';
+import { startNamesSite, type NamesSite } from './fixtures/names-site.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { readBackWithCrawlee } from './helpers/store.js';
 import { sha256 } from './helpers/media.js';
+import { namesMedia } from './helpers/fixture-cache.js';
 
 let site: NamesSite;
 
 before(async () => {
     const dir = await tempDir('names-media');
-    await makeNamesMedia(dir);
+    await namesMedia(dir);
     site = await startNamesSite(dir);
 });
 after(() => site?.close());

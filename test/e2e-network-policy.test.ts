@@ -13,11 +13,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeGalleryImages } from '../src/demo/gallery.js';
-import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
+import type { HlsVideo } from '../src/demo/media.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { frameHashes, sha256 } from './helpers/media.js';
 import { CANARY, startInternetProxy, type InternetProxy } from './fixtures/internet-proxy.js';
+import { galleryImages, hlsVideo } from './helpers/fixture-cache.js';
 
 const PUBLIC = ['news.example', 'cdn.news.example'];
 let origin: Server;
@@ -55,9 +55,9 @@ try { new WebSocket('ws://10.1.2.3/socket'); } catch {}
 
 before(async () => {
     const dir = await tempDir('netpolicy');
-    video = await makeHlsVideo(path.join(dir, 'v'), { width: 320, height: 180, secs: 3, segSecs: 1, toneHz: 440 });
+    video = await hlsVideo(path.join(dir, 'v'), { width: 320, height: 180, secs: 3, segSecs: 1, toneHz: 440 });
     imagesDir = path.join(dir, 'images');
-    await makeGalleryImages(imagesDir);
+    await galleryImages(imagesDir);
     origin = createServer((req, res) => {
         const host = (req.headers.host ?? '').replace(/:\d+$/, '');
         const p = new URL(req.url!, 'http://x').pathname;

@@ -8,16 +8,17 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MediaItem } from '../src/model.js';
-import { makeClips, startPlayerSite, type ClipName, type PlayerSite } from './fixtures/player-site.js';
+import { startPlayerSite, type ClipName, type PlayerSite } from './fixtures/player-site.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';
+import { clipMedia } from './helpers/fixture-cache.js';
 
 let site: PlayerSite;
 let clips: Record<ClipName, string>;
 
 before(async () => {
     const dir = await tempDir('player-site');
-    clips = await makeClips(dir);
+    clips = await clipMedia(dir);
     site = await startPlayerSite(dir);
 });
 after(() => site?.close());

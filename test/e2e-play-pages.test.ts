@@ -3,21 +3,23 @@
  * HLS from a real local server and stores MP4s whose decoded frames equal the source's.
  */
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeDemoMedia } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
+import { demoMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 let server: DemoServer;
-let media: Awaited<ReturnType<typeof makeDemoMedia>>;
+let media: Awaited<ReturnType<typeof demoMedia>>;
 
 before(async () => {
     const dir = await tempDir('media');
-    media = await makeDemoMedia(dir);
-    server = await startDemoServer({ mediaDir: dir, faults: true });
+    media = await demoMedia(dir);
+    server = await startDemoServer({ mediaDir: dir, faults: faultFor });
 });
 after(() => server?.close());
 
@@ -120,12 +122,32 @@ test('the same video on two pages is downloaded once; the other page says so', a
     );
 });
 
-test('invalid input fails fast, naming the field, before any browser starts', async () => {
+/**
+ * A browser that leaves a mark when it is started (and then fails): CHROMIUM_PATH, the first variable
+ * src/pages/browser-paths.ts reads, points the actor at it.
+ */
+async function markingBrowser(): Promise<{ env: Record<string, string>; started: () => boolean }> {
+    const dir = await tempDir('browser');
+    const mark = path.join(dir, 'started');
+    const bin = path.join(dir, 'chromium');
+    await writeFile(bin, `#!/bin/sh\necho "$@" > '${mark}'\nexit 1\n`, { mode: 0o755 });
+    return { env: { CHROMIUM_PATH: bin }, started: () => existsSync(mark) };
+}
+
+test('invalid input fails fast, naming the field, before any browser starts and before the purge', async () => {
     const started = Date.now();
-    const run = await runActor({ startUrls: [{ url: 'not-a-url' }] });
+    const browser = await markingBrowser();
+    // An item of an earlier run: Actor.init() purges the default dataset, so it survives only when the
+    // input is refused before.
+    const storage = await tempDir('run');
+    const earlier = path.join(storage, 'datasets', 'default', '000000001.json');
+    await mkdir(path.dirname(earlier), { recursive: true });
+    await writeFile(earlier, '{"type":"video","status":"ok"}');
+    const run = await runActor({ startUrls: [{ url: 'not-a-url' }] }, { storage, env: browser.env });
     assert.notEqual(run.code, 0);
     assert.match(run.output, /startUrls\[0\]\.url/);
-    assert.doesNotMatch(run.output, /PlaywrightCrawler/);
+    assert.equal(browser.started(), false, 'no browser was started');
+    assert.ok(existsSync(earlier), "the earlier run's dataset was not purged");
     assert.ok(Date.now() - started < 30_000);
     const run2 = await runActor({ startUrls: [{ url: server.pages.seed }], videoQuality: 'best' });
     assert.notEqual(run2.code, 0);

@@ -7,18 +7,17 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright';
-import { makeGalleryImages } from '../src/demo/gallery.js';
-import { makeDemoMedia } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { CHROMIUM_ARGS, findBrowser } from '../src/pages/browser.js';
 import { runActor, tempDir } from './helpers/actor.js';
+import { demoMedia, galleryImages } from './helpers/fixture-cache.js';
 
 let server: DemoServer;
 
 before(async () => {
     const dir = await tempDir('report');
-    await makeDemoMedia(dir);
-    await makeGalleryImages(path.join(dir, 'images'));
+    await demoMedia(dir);
+    await galleryImages(path.join(dir, 'images'));
     server = await startDemoServer({ mediaDir: dir, imagesDir: path.join(dir, 'images') });
 });
 after(() => server?.close());

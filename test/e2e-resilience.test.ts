@@ -6,23 +6,24 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeDemoMedia, makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
-import { makeGalleryImages } from '../src/demo/gallery.js';
+import type { HlsVideo } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import type { MediaItem } from '../src/results/output.js';
 import { outputFileName } from '../src/names.js';
 import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes, sha256 } from './helpers/media.js';
+import { demoMedia, galleryImages, hlsVideo } from './helpers/fixture-cache.js';
+import { hostileRoute } from './fixtures/hostile.js';
 
 let server: DemoServer;
-let media: Awaited<ReturnType<typeof makeDemoMedia>>;
+let media: Awaited<ReturnType<typeof demoMedia>>;
 let long: HlsVideo;
 
 before(async () => {
     const dir = await tempDir('resilience');
-    media = await makeDemoMedia(dir);
-    await makeGalleryImages(path.join(dir, 'images'));
-    long = await makeHlsVideo(path.join(dir, 'long'), {
+    media = await demoMedia(dir);
+    await galleryImages(path.join(dir, 'images'));
+    long = await hlsVideo(path.join(dir, 'long'), {
         width: 160,
         height: 90,
         secs: 600,
@@ -36,6 +37,7 @@ before(async () => {
         imagesDir: path.join(dir, 'images'),
         ttfbMs: 60,
         bytesPerSec: 400_000,
+        routes: [hostileRoute],
     });
 });
 after(() => server?.close());

@@ -12,10 +12,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { makeGalleryImages } from '../src/demo/gallery.js';
-import { makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
+import type { HlsVideo } from '../src/demo/media.js';
 import { runActor, spawnActor, tempDir, type ActorRun } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';
+import { galleryImages, hlsVideo } from './helpers/fixture-cache.js';
 
 const secret = (label: string): string => `${label}${randomBytes(12).toString('hex')}`;
 const INPUT_COOKIE = secret('ck');
@@ -43,9 +43,9 @@ const image = (res: import('node:http').ServerResponse, name: string): void =>
 
 before(async () => {
     const dir = await tempDir('secrets');
-    video = await makeHlsVideo(path.join(dir, 'v'), { width: 320, height: 180, secs: 4, segSecs: 1, toneHz: 700 });
+    video = await hlsVideo(path.join(dir, 'v'), { width: 320, height: 180, secs: 4, segSecs: 1, toneHz: 700 });
     imagesDir = path.join(dir, 'images');
-    await makeGalleryImages(imagesDir);
+    await galleryImages(imagesDir);
     const cdnOrigin = () => `http://127.0.0.2:${port}`;
     site = createServer((req, res) => {
         const p = new URL(req.url!, 'http://x').pathname;

@@ -10,27 +10,27 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { makeFileMedia } from '../src/demo/file-media.js';
-import { makeDemoMedia } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { makeSubtitleMedia, type SubtitleMedia } from '../src/demo/subtitle-media.js';
 import { ffmpegPath } from '../src/merge/ffmpeg.js';
 import { joinVtt, type Cue } from '../src/merge/subtitles.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';
+import { demoMedia, fileMedia } from './helpers/fixture-cache.js';
+import { faultFor } from './fixtures/faults.js';
 
 const run = promisify(execFile);
 let server: DemoServer;
-let media: Awaited<ReturnType<typeof makeDemoMedia>>;
+let media: Awaited<ReturnType<typeof demoMedia>>;
 let subs: SubtitleMedia;
-let files: Awaited<ReturnType<typeof makeFileMedia>>;
+let files: Awaited<ReturnType<typeof fileMedia>>;
 
 before(async () => {
     const dir = await tempDir('media');
-    media = await makeDemoMedia(dir);
+    media = await demoMedia(dir);
     subs = await makeSubtitleMedia(dir);
-    files = await makeFileMedia(dir);
-    server = await startDemoServer({ mediaDir: dir, faults: true });
+    files = await fileMedia(dir);
+    server = await startDemoServer({ mediaDir: dir, faults: faultFor });
 });
 after(() => server?.close());
 

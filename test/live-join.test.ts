@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { makeHlsVideo } from '../src/demo/media.js';
+import { hlsVideo } from './helpers/fixture-cache.js';
 import { unitName, type VideoJob } from '../src/model.js';
 import { concatTrack } from '../src/merge/concat.js';
 import { canJoinLive, LiveJoin } from '../src/merge/live-join.js';
@@ -52,7 +52,7 @@ test('what can be joined while it downloads: remuxed segments of a finished play
 
 test('units stored out of order become the section files of the join, and a verified MP4 with its hash', async () => {
     const dir = await tempDir('live-join');
-    const video = await makeHlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: CLIP, segSecs: 1 });
+    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: CLIP, segSecs: 1 });
     assert.equal(video.segments, CLIP);
     const work = path.join(dir, 'work');
     await mkdir(work, { recursive: true });

@@ -10,7 +10,6 @@ import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { test } from 'node:test';
-import { makeHlsVideo } from '../src/demo/media.js';
 import { unitName, type VideoJob } from '../src/model.js';
 import { topBoxes } from '../src/merge/faststart.js';
 import { ffmpegPath } from '../src/merge/ffmpeg.js';
@@ -18,6 +17,7 @@ import { canRemuxLive, LiveRemux, type LiveRemuxed } from '../src/merge/live-rem
 import { verifyMp4 } from '../src/merge/merge.js';
 import { frameHashes, sha256 } from './helpers/media.js';
 import { tempDir } from './helpers/actor.js';
+import { hlsVideo } from './helpers/fixture-cache.js';
 
 const SEGMENTS = 12;
 const run = promisify(execFile);
@@ -62,7 +62,7 @@ test('only one track in one section, with at most one init section, is remuxed w
 
 test('units stored out of order become the exact frames of the source', async () => {
     const dir = await tempDir('live');
-    const video = await makeHlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
+    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
     assert.equal(video.segments, SEGMENTS);
     const work = path.join(dir, 'work');
     const stored = new Set<string>();
@@ -98,7 +98,7 @@ async function checkRemuxed(remuxed: LiveRemuxed, j: VideoJob, source: string): 
 
 test('fMP4 (an init section, then fragments) stored out of order becomes the exact frames of the source', async () => {
     const dir = await tempDir('live-fmp4');
-    const video = await makeHlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
+    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
     const media = path.join(dir, 'fmp4');
     await mkdir(media, { recursive: true });
     await run(ffmpegPath, [
@@ -144,7 +144,7 @@ test('a first unit that is not MPEG-TS hands the video back to the merge after t
 
 test('an ffmpeg that dies hands the video back instead of hanging its feed', async () => {
     const dir = await tempDir('live-dead');
-    const video = await makeHlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
+    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
     const work = path.join(dir, 'work');
     // ffmpeg cannot create its output where a folder of that name stands: it exits while we feed it.
     await mkdir(path.join(work, 'live-moov-last.mp4'), { recursive: true });

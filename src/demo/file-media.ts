@@ -76,7 +76,7 @@ export async function encode(out: string, args: string[], bin?: string): Promise
 
 /**
  * Where the files live under the media root (served as /media/<path>). With `faults` the server
- * fails a path's first request by its name (faultFor): the FLV's name gets a dropped connection,
+Xthe FLV's name gets a dropped connection,
  * which mpegts.js resumes with a Range request, never a 503, which it does not retry; the preview's
  * gets none, as a cut 16 kB clip never plays in Chromium and the page must show a playing preview.
  */

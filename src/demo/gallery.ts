@@ -28,7 +28,7 @@ export const PIXEL_LAZY_COUNT = 12;
 /** That GIF, under a name that says nothing: only its place in the page and its content tell. */
 export const PIXEL_PLACEHOLDER = 'still/cover.gif';
 /** The images behind that GIF. */
-const tiles = (): string[] => Array.from({ length: PIXEL_LAZY_COUNT }, (_, i) => `tile-${i + 1}.jpg`);
+export const tiles = (): string[] => Array.from({ length: PIXEL_LAZY_COUNT }, (_, i) => `tile-${i + 1}.jpg`);
 /** The smallest transparent GIF (1×1, 43 bytes), as lazy loaders ship it. */
 const TRANSPARENT_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
@@ -64,40 +64,6 @@ export const GALLERY_IMAGES: Record<string, [number, number]> = {
     // Written as bytes, not by ffmpeg (see makeGalleryImages).
     [PIXEL_PLACEHOLDER]: [1, 1],
 };
-
-/** Images a correct crawl of all galleries stores (each exactly once). */
-export const EXPECTED_STORED = [
-    'g1.jpg',
-    'g2.jpg',
-    'g3.png',
-    'g4.webp',
-    'io-1.jpg',
-    'io-2.jpg',
-    'io-3.png',
-    'io-4.webp',
-    'anim.gif',
-    's-1280.jpg',
-    'x2.png',
-    'c,w_800/photo.jpg',
-    'p-large.webp',
-    'bg.jpg',
-    'hot.jpg',
-    'lie.png',
-    ...Array.from({ length: 12 }, (_, i) => `feed-${i + 1}.jpg`),
-    ...Array.from({ length: 6 }, (_, i) => `pg-${i + 1}.png`),
-];
-/** Images that must never be stored: placeholders, icons, smaller srcset candidates. */
-export const NEVER_STORED = [
-    'loading.gif',
-    'icon16.png',
-    's-320.jpg',
-    'x1.png',
-    'c,w_200/photo.jpg',
-    'p-small.webp',
-    'p-fallback.jpg',
-];
-/** What a crawl of the `names` and `pixel-lazy` galleries stores: each once, byte-identical. */
-export const EXPECTED_STORED_NAMED = [...NAMED_PHOTOS.map((n) => `named/${n}`), ...tiles()];
 
 export async function makeGalleryImages(dir: string): Promise<void> {
     let i = 0;

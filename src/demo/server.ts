@@ -11,7 +11,6 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { demoPages } from './pages.js';
 import { throttle } from './throttle.js';
-import { hostileRoute } from './hostile.js';
 import { liveMpd, livePlaylist } from './live.js';
 import { bigGalleryPage, feedPage, galleryPage, syntheticBmp } from './gallery.js';
 import { PLAYER_PAGES, playerPageHtml, playerPagePath, vendorFile } from './player-pages.js';
@@ -33,11 +32,19 @@ export interface DemoServerOptions {
     bytesPerSec?: number;
     port?: number;
     /**
-     * CDN trouble: the first request for some media files answers 503 (Retry-After: 1), for others
-     * the body stops halfway and the connection drops. Chosen by path, so runs are repeatable.
+     * CDN trouble: which fault the first request of a media file gets, by its path: 503 (Retry-After: 1),
+     * or the body stops halfway and the connection drops. The tests choose (test/fixtures/faults.ts).
      */
-    faults?: boolean;
+    faults?: (pathname: string) => 'busy' | 'cut' | undefined;
+    /**
+     * More routes, tried after the pages and images and before live, token and media paths: each answers
+     * and returns true, or returns false (the tests' hostile pages, test/fixtures/hostile.ts).
+     */
+    routes?: ExtraRoute[];
 }
+
+/** A route a caller adds to the site: answers the request and returns true, else returns false. */
+export type ExtraRoute = (path: string, origin: string, res: http.ServerResponse) => boolean;
 
 export interface DemoServer {
     /** http://127.0.0.1:port: pages and most media. */
@@ -109,13 +116,6 @@ const TYPES: Record<string, string> = {
 /** Files whose first request may fail (faults): segments, keys, plain videos, images; never playlists or MPDs. */
 const MEDIA_FAULTS = /\.(ts|m4s|key|aac|mp4|m4a|m4v|webm|flv|mov|jpe?g|png|gif|webp)$/;
 
-/** Which fault a path's first request gets: about a quarter each, by a hash of the path. Pure. */
-export function faultFor(pathname: string): 'busy' | 'cut' | undefined {
-    let h = 0;
-    for (const c of pathname) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-    return h % 4 === 0 ? 'busy' : h % 4 === 1 ? 'cut' : undefined;
-}
-
 function hlsJsPath(): string | undefined {
     try {
         const require = createRequire(import.meta.url);
@@ -167,7 +167,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         if (throttled && options.ttfbMs) await new Promise((r) => setTimeout(r, options.ttfbMs));
         const pathname = new URL(req.url ?? '/', origin).pathname;
         const faulty = options.faults && hits.get(pathname) === 1 && MEDIA_FAULTS.test(file);
-        const fault = faulty ? faultFor(pathname) : undefined;
+        const fault = faulty ? options.faults!(pathname) : undefined;
         if (fault === 'busy') {
             res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('busy');
             return;
@@ -272,7 +272,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
                 // A server that lies about the type: the bytes are PNG.
                 return sendFile(req, res, file, false, name === 'lie.png' ? 'application/octet-stream' : undefined);
             }
-            if (p.startsWith('/hostile/') && hostileRoute(p, origin, res)) return;
+            if (options.routes?.some((route) => route(p, origin, res))) return;
             if (p === '/live/event.m3u8' || p === '/live/window.m3u8') {
                 // Live from a VOD fixture and a clock that starts at the session's first request.
                 const q = url.searchParams;

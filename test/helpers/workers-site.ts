@@ -3,17 +3,16 @@
  * on the fake platform), and what of a crawl's result must not depend on how many workers ran.
  */
 import path from 'node:path';
-import { makeGalleryImages } from '../../src/demo/gallery.js';
-import { makeDemoMedia } from '../../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../../src/demo/server.js';
 import type { MediaItem } from '../../src/model.js';
+import { demoMedia, galleryImages } from './fixture-cache.js';
 
 /** The same video on this many pages, each slow to answer, so both workers render some of them. */
 export const COPIES = 8;
 
 /** The demo site with paced media: a video takes a few seconds, so a kill lands mid-download. */
 export async function startWorkersSite(dir: string): Promise<DemoServer> {
-    await Promise.all([makeDemoMedia(dir), makeGalleryImages(path.join(dir, 'images'))]);
+    await Promise.all([demoMedia(dir), galleryImages(path.join(dir, 'images'))]);
     return startDemoServer({ mediaDir: dir, imagesDir: path.join(dir, 'images'), ttfbMs: 50, bytesPerSec: 200_000 });
 }
 

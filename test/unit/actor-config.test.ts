@@ -3,7 +3,7 @@
  * the input schema against the input validator's defaults, and the Dockerfile against package.json.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
@@ -335,13 +335,23 @@ test('Dockerfile base image is published and matches package.json, and its steps
     const prod = pkg.scripts['start:prod']!.split(/\s+/);
     assert.deepEqual(argv, prod, 'CMD runs what start:prod runs');
     for (const m of docker.matchAll(/npm run (\S+)/g)) assert.ok(pkg.scripts[m[1]!], `npm run ${m[1]} has no script`);
-    for (const m of docker.matchAll(/^COPY (?!--from)(?:--\S+ )*(\S+) /gm)) {
-        const src = m[1]!;
-        if (src === '.') continue;
-        assert.ok(
-            existsSync(path.join(ROOT, src.replace('*', ''))) || src.includes('*'),
-            `COPY source ${src} is missing`,
-        );
+    // Every source of every COPY from the build context (all words but the destination) names a file
+    // that exists; a glob matches at least one.
+    for (const m of docker.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)) {
+        for (const src of m[1]!.split(' ')) {
+            if (src === '.') continue;
+            const dir = path.join(ROOT, path.dirname(src));
+            const glob = new RegExp(
+                `^${path
+                    .basename(src)
+                    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                    .replace(/\*/g, '.*')}$`,
+            );
+            const found = src.includes('*')
+                ? existsSync(dir) && readdirSync(dir).some((f) => glob.test(f))
+                : existsSync(path.join(ROOT, src));
+            assert.ok(found, `COPY source ${src} is missing`);
+        }
     }
     const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const needed of [

@@ -18,6 +18,7 @@ import {
     ffprobePath,
     mediaInfoFromFfprobe,
     MergeError,
+    containerOf,
     parseMediaInfo,
     probe,
     probeWith,
@@ -261,4 +262,32 @@ test('toolVersions names the binaries in use', async () => {
     assert.match(versions.ffmpeg, /^ffmpeg version /);
     assert.ok(versions.ffmpeg.includes(ffmpegPath));
     assert.equal(versions.ffprobe === undefined, ffprobePath === undefined);
+});
+
+/** `packets` MPEG-TS packets: sync byte 0x47 every 188 bytes. */
+const tsPackets = (packets: number): Buffer => {
+    const b = Buffer.alloc(188 * packets, 0xaa);
+    for (let i = 0; i < packets; i++) b[i * 188] = 0x47;
+    return b;
+};
+
+test('ffmpeg input table parsing and container sniffing', () => {
+    const info = parseMediaInfo(`Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'x.mp4':
+  Duration: 00:01:05.04, start: 0.000000, bitrate: 254 kb/s
+    Stream #0:0(und): Video: h264 (Constrained Baseline) (avc1 / 0x31637661), yuv420p, 640x360 [SAR 1:1 DAR 16:9], 185 kb/s, 25 fps
+    Stream #0:1(und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, mono, fltp, 64 kb/s
+    Stream #0:2: Data: timed_id3 (ID3  / 0x20334449)`);
+    assert.equal(info.durationSecs, 65.04);
+    assert.deepEqual(
+        info.streams.map((s) => [s.type, s.codec, s.width, s.height]),
+        [
+            ['video', 'h264', 640, 360],
+            ['audio', 'aac', undefined, undefined],
+            ['other', 'timed_id3', undefined, undefined],
+        ],
+    );
+    assert.equal(containerOf(tsPackets(2)), 'mpegts');
+    assert.equal(containerOf(Buffer.from('\0\0\0\x18ftypiso5')), 'mov');
+    assert.equal(containerOf(Buffer.from('ID3\x04\0')), 'aac');
+    assert.equal(containerOf(Buffer.from([0xff, 0xf1, 0x50])), 'aac');
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { isClosedPageRace } from '../../src/pages/playwright-races.js';
 import HLS, { type types } from 'hls-parser';
 import { archiveKeys } from '../../src/results/archive.js';
-import { faultFor } from '../../src/demo/server.js';
+import { faultFor } from '../fixtures/faults.js';
 import { freshUnitUrls } from '../../src/sources/hls/refresh.js';
 import { UnitLeases } from '../../src/download/unit-leases.js';
 import type { VideoJob } from '../../src/model.js';
@@ -48,7 +48,14 @@ test('fresh segment URLs are matched by media sequence number', () => {
 test('fault choice is stable per path and covers both kinds', () => {
     const kinds = new Set(Array.from({ length: 40 }, (_, i) => faultFor(`/media/x/seg_${i}.ts`)));
     assert.ok(kinds.has('busy') && kinds.has('cut') && kinds.has(undefined));
-    assert.equal(faultFor('/a.ts'), faultFor('/a.ts'));
+    // The same fault every run, by path: the end-to-end tests are written against these.
+    assert.deepEqual(
+        ['/media/api/seg_00000.ts', '/media/api/seg_00001.ts', '/media/api/seg_00002.ts'].map((p) => faultFor(p)),
+        [undefined, 'cut', 'busy'],
+    );
+    // file-media.ts: the FLV's first request is cut (mpegts.js resumes it by range), the preview's is not.
+    assert.equal(faultFor('/media/files/broadcast.flv'), 'cut');
+    assert.equal(faultFor('/media/files/preview-clip.mp4'), undefined);
 });
 
 test('unit leases: a request keeps what it took, helpers take the earliest free unit, nothing twice', () => {
