@@ -72,7 +72,10 @@ test('pure parts: CONNECT targets and hop-by-hop headers', () => {
 });
 
 test('a page context without a run proxy goes through the policy proxy, and directly when all is allowed', async () => {
-    assert.equal((await pageContextProxy()).server, (await policyProxy()).url);
+    const proxy = await pageContextProxy();
+    assert.equal(proxy.server, (await policyProxy()).url);
+    // Loopback stays direct: without a loopback entry Playwright adds `<-loopback>` and sends it through.
+    assert.equal(proxy.bypass, 'localhost');
     setNetworkPolicy(OPEN_POLICY);
     try {
         assert.equal((await pageContextProxy()).bypass, '*');

@@ -54,7 +54,10 @@ export const DIRECT_CONTEXT_PROXY = { server: BLACKHOLE_PROXY, bypass: '*' };
  */
 export async function pageContextProxy(): Promise<{ server: string; bypass?: string }> {
     if (currentNetworkPolicy().all) return { ...DIRECT_CONTEXT_PROXY };
-    return { server: (await policyProxy()).url };
+    // Loopback goes direct, as the route checks it as written. Naming `localhost` keeps Playwright from adding
+    // `<-loopback>` (it sends loopback through a context's proxy by default): measured on the crawl bench, the
+    // demo site's loopback traffic through this proxy cost 65 → 72 s of page stage for 30 pages.
+    return { server: (await policyProxy()).url, bypass: 'localhost' };
 }
 
 /** `chromium`, except that launching with an early launch's options hands that browser over. */

@@ -322,11 +322,108 @@ async function stopPlayers(page: Page): Promise<void> {
 /** Pages one crawler renders at once (tabs of its Chromium). */
 export const PAGES_AT_ONCE = 4;
 
+/** The pages' per-crawler state: each page's network capture and in-page hooks, set before it navigates. */
+interface PageState {
+    captures: WeakMap<Page, NetworkCapture>;
+    hookSets: WeakMap<Page, PageHooks>;
+}
+
+/**
+ * One page: waits as a person would, hands the videos over, gathers the images, and reports what the
+ * network policy refused or that nothing was found.
+ */
+async function handlePage(
+    ctx: PlaywrightCrawlingContext,
+    options: PageCrawlerOptions,
+    state: PageState,
+): Promise<void> {
+    const { input } = options;
+    const { captures, hookSets } = state;
+    const { page, request, response, enqueueLinks } = ctx;
+    const status = response?.status() ?? 200;
+    if (status >= 400) {
+        const message = `the page answered HTTP ${status}`;
+        if (status >= 500 || status === 429) throw new Error(message);
+        throw new NonRetryableError(message);
+    }
+    const capture = captures.get(page) ?? new NetworkCapture();
+    const deadline = Date.now() + input.pageWaitSecs * 1000;
+    const proxySession = options.proxyConfiguration ? ctx.session?.id : undefined;
+    const hooks = hookSets.get(page);
+    const waited = input.downloadVideos ? await waitForMedia(ctx, capture, input.pageWaitSecs, hooks) : undefined;
+    const scans = waited ? waited.scans : await scanFrames(page);
+    const replaced = waited?.replaced ?? [];
+    const main = scans[0];
+    const title = main?.title || main?.heading || undefined;
+    // What a player replaced by its main video is reported, never taken (source-follow.ts).
+    const isReplaced = (url: string): boolean => replaced.some((r) => r.url === url);
+    let candidates = input.downloadVideos
+        ? (await videoCandidates(page, capture, scans)).filter((c) => !isReplaced(c.url))
+        : [];
+    // Sources with no URL: page-built manifests, else (nothing found at all) the MediaSource's appends.
+    if (input.downloadVideos && hooks) {
+        const hardDeadline = deadline + (60 + MSE_MAX_EXTRA_SECS) * 1000;
+        const { pageWaitSecs } = input;
+        const headers = () => pageHeaders(page);
+        const hidden = { pageUrl: request.url, pageWaitSecs, hardDeadline, headers };
+        candidates = await withHiddenSources(page, hooks, candidates, hidden);
+    }
+    const lang = main?.lang || undefined;
+    const subtitles = input.downloadVideos && input.subtitles ? pageSubtitles(scans) : [];
+    // Videos are handed over (manifests fetched, downloads queued) first, and while the players are
+    // stopped and the images gathered: one after the other these added ~0.3 s per play page in the
+    // crawl bench, and the page's own requests came ~0.4 s before ours on the play-page bench.
+    // The manifests are fetched at once: with the cookies the page has by now (a player's own requests
+    // are captured without them; net/credentials.ts adds each host's).
+    if (candidates.length) await rememberCookies(page);
+    const handing = options.onVideos({
+        pageUrl: request.url,
+        title,
+        lang,
+        candidates,
+        subtitles,
+        proxySession,
+        ...(replaced.length ? { replaced } : {}),
+    });
+    handing.catch(() => undefined); // awaited below; meanwhile a failure is not "unhandled"
+    if (candidates.length) await stopPlayers(page);
+    const headers = input.downloadImages ? await pageHeaders(page) : undefined;
+    const noImages = { images: [], refused: [], skipped: [] };
+    const [videos, { images, refused, skipped }] = await Promise.all([
+        handing,
+        headers
+            ? gatherImages(page, capture, Math.max(deadline, Date.now() + 2000), headers, input.pageWaitSecs * 1000)
+            : noImages,
+    ]);
+    // Cookies set while scrolling (lazy images, consent) count for the images' requests.
+    if (images.length) await rememberCookies(page);
+    if (images.length || refused.length || skipped.length)
+        await options.onImages({
+            pageUrl: request.url,
+            images,
+            refusedImages: refused,
+            skippedImages: skipped,
+            proxySession,
+        });
+    const refusedMedia = refusedMediaOf(page.context());
+    if (refusedMedia.length) await options.onRefusedMedia(request.url, refusedMedia);
+    if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
+    const nothing = !refused.length && !refusedMedia.length;
+    if (videos === 0 && candidates.length === 0 && images.length === 0 && nothing)
+        await options.onNothingFound(request.url, title, waited && describeWait(waited.summary));
+    // What a user waits for per page beyond the page itself (`npm run bench -- --crawl` reads this line).
+    const activity = activityOf(page);
+    const done = Date.now();
+    const beyond = (done - (activity.lastNewMediaRequestAt || activity.startedAt)) / 1000;
+    const secs = ((done - activity.startedAt) / 1000).toFixed(1);
+    log.info(`Page done in ${secs} s, ${beyond.toFixed(2)} s after its last new media request: ${request.url}`);
+}
+
 export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawler {
     tolerateClosedPageRaces();
     const { input } = options;
-    const captures = new WeakMap<Page, NetworkCapture>();
-    const hookSets = new WeakMap<Page, PageHooks>();
+    const state: PageState = { captures: new WeakMap(), hookSets: new WeakMap() };
+    const { captures, hookSets } = state;
     const { worker } = options;
     return new PlaywrightCrawler({
         requestQueue: options.requestQueue,
@@ -382,94 +479,7 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
                 hookSets.set(page, await installHooks(page, { mayNeedMse: () => capture.media.length === 0 }));
             },
         ],
-        async requestHandler(ctx) {
-            const { page, request, response, enqueueLinks } = ctx;
-            const status = response?.status() ?? 200;
-            if (status >= 400) {
-                const message = `the page answered HTTP ${status}`;
-                if (status >= 500 || status === 429) throw new Error(message);
-                throw new NonRetryableError(message);
-            }
-            const capture = captures.get(page) ?? new NetworkCapture();
-            const deadline = Date.now() + input.pageWaitSecs * 1000;
-            const proxySession = options.proxyConfiguration ? ctx.session?.id : undefined;
-            const hooks = hookSets.get(page);
-            const waited = input.downloadVideos
-                ? await waitForMedia(ctx, capture, input.pageWaitSecs, hooks)
-                : undefined;
-            const scans = waited ? waited.scans : await scanFrames(page);
-            const replaced = waited?.replaced ?? [];
-            const main = scans[0];
-            const title = main?.title || main?.heading || undefined;
-            // What a player replaced by its main video is reported, never taken (source-follow.ts).
-            const isReplaced = (url: string): boolean => replaced.some((r) => r.url === url);
-            let candidates = input.downloadVideos
-                ? (await videoCandidates(page, capture, scans)).filter((c) => !isReplaced(c.url))
-                : [];
-            // Sources with no URL: page-built manifests, else (nothing found at all) the MediaSource's appends.
-            if (input.downloadVideos && hooks) {
-                const hardDeadline = deadline + (60 + MSE_MAX_EXTRA_SECS) * 1000;
-                const { pageWaitSecs } = input;
-                const headers = () => pageHeaders(page);
-                const hidden = { pageUrl: request.url, pageWaitSecs, hardDeadline, headers };
-                candidates = await withHiddenSources(page, hooks, candidates, hidden);
-            }
-            const lang = main?.lang || undefined;
-            const subtitles = input.downloadVideos && input.subtitles ? pageSubtitles(scans) : [];
-            // Videos are handed over (manifests fetched, downloads queued) first, and while the players are
-            // stopped and the images gathered: one after the other these added ~0.3 s per play page in the
-            // crawl bench, and the page's own requests came ~0.4 s before ours on the play-page bench.
-            // The manifests are fetched at once: with the cookies the page has by now (a player's own requests
-            // are captured without them; net/credentials.ts adds each host's).
-            if (candidates.length) await rememberCookies(page);
-            const handing = options.onVideos({
-                pageUrl: request.url,
-                title,
-                lang,
-                candidates,
-                subtitles,
-                proxySession,
-                ...(replaced.length ? { replaced } : {}),
-            });
-            handing.catch(() => undefined); // awaited below; meanwhile a failure is not "unhandled"
-            if (candidates.length) await stopPlayers(page);
-            const headers = input.downloadImages ? await pageHeaders(page) : undefined;
-            const noImages = { images: [], refused: [], skipped: [] };
-            const [videos, { images, refused, skipped }] = await Promise.all([
-                handing,
-                headers
-                    ? gatherImages(
-                          page,
-                          capture,
-                          Math.max(deadline, Date.now() + 2000),
-                          headers,
-                          input.pageWaitSecs * 1000,
-                      )
-                    : noImages,
-            ]);
-            // Cookies set while scrolling (lazy images, consent) count for the images' requests.
-            if (images.length) await rememberCookies(page);
-            if (images.length || refused.length || skipped.length)
-                await options.onImages({
-                    pageUrl: request.url,
-                    images,
-                    refusedImages: refused,
-                    skippedImages: skipped,
-                    proxySession,
-                });
-            const refusedMedia = refusedMediaOf(page.context());
-            if (refusedMedia.length) await options.onRefusedMedia(request.url, refusedMedia);
-            if (input.linkGlobs.length) await enqueueLinks({ globs: input.linkGlobs });
-            const nothing = !refused.length && !refusedMedia.length;
-            if (videos === 0 && candidates.length === 0 && images.length === 0 && nothing)
-                await options.onNothingFound(request.url, title, waited && describeWait(waited.summary));
-            // What a user waits for per page beyond the page itself (`npm run bench -- --crawl` reads this line).
-            const activity = activityOf(page);
-            const done = Date.now();
-            const beyond = (done - (activity.lastNewMediaRequestAt || activity.startedAt)) / 1000;
-            const secs = ((done - activity.startedAt) / 1000).toFixed(1);
-            log.info(`Page done in ${secs} s, ${beyond.toFixed(2)} s after its last new media request: ${request.url}`);
-        },
+        requestHandler: (ctx) => handlePage(ctx, options, state),
         async failedRequestHandler({ request }, error) {
             await options.onPageFailed(request.url, error.message.split('\n')[0] ?? String(error));
         },
