@@ -133,6 +133,13 @@ interface Received {
     name?: string;
     /** Archive record of the URL, for http(s) images only. */
     archiveUrl?: string;
+    /**
+     * Who claims the content across workers: one at a time, so that a claim this holder made and never
+     * confirmed can only be a dead worker's and is taken over. A downloaded image's URL (its request's
+     * unique key: one worker holds it at a time); an inline image's page and label (a page is rendered
+     * by one worker at a time).
+     */
+    holder: string;
 }
 
 /**
@@ -263,6 +270,7 @@ export class ImageSaver {
                 keyBase: imageKeyBase(url),
                 name: imageName(url),
                 archiveUrl: url,
+                holder: url,
                 // A link target that is no picture is not an item of its own: its thumbnail is the image.
                 quietIfNotAnImage: task.thumbnail !== undefined,
             });
@@ -302,7 +310,20 @@ export class ImageSaver {
             const bytes = decoded.bytes.length;
             const served = decoded.mime;
             const name = alt ? `inline ${alt}` : undefined;
-            await this.keep({ file: tmp, url: label, pageUrl, alt, bytes, sha256, head, served, keyBase, name });
+            const holder = `${pageUrl}|${label}`;
+            await this.keep({
+                file: tmp,
+                url: label,
+                pageUrl,
+                alt,
+                bytes,
+                sha256,
+                head,
+                served,
+                keyBase,
+                name,
+                holder,
+            });
         } catch (error) {
             const message = (error as Error).message;
             await this.results.push(mediaNote('image', 'failed', { pageUrl, url: label, title: alt }, message));
@@ -363,7 +384,10 @@ export class ImageSaver {
             await this.results.push(imageSkipped(image, error));
             return 'same content';
         }
-        const claimedBy = await this.claims.claim('image', r.sha256, r.url);
+        // A worker killed between this claim and its `ok` item leaves the claim unconfirmed: its request goes
+        // back to the queue, and whoever takes the request up takes the claim over (seen in CI: two images
+        // of a killed worker came out "same content as" themselves, never stored).
+        const claimedBy = await this.claims.claim('image', r.sha256, r.holder, { takeOverUnconfirmed: true });
         if (claimedBy !== undefined) {
             const here = this.stored.get(r.sha256);
             const key = here && (await here);
@@ -385,8 +409,11 @@ export class ImageSaver {
             await this.claims.release('image', r.sha256);
             throw error;
         }
-        await this.state?.setValue(`sha-${r.sha256.slice(0, 40)}`, { sha256: r.sha256, key });
+        // The item first: a record saying "stored as key" with no item behind it would make a retry of
+        // this request (its worker killed here) report the picture as a copy of one nobody sees.
         await this.results.push(imageOk(image, key, file));
+        await this.claims.confirm('image', r.sha256);
+        await this.state?.setValue(`sha-${r.sha256.slice(0, 40)}`, { sha256: r.sha256, key });
         const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];
         await this.results.archived(records, { key, sha256: r.sha256 });
         return 'stored';
