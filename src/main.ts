@@ -23,14 +23,8 @@ import { writeReport } from './results/report.js';
 import { RunLifecycle } from './run/lifecycle.js';
 import { runStatus, summaryMessage } from './app/progress.js';
 import { installLogRedaction } from './net/redact-log.js';
-import {
-    roleFromInput,
-    runAsWorker,
-    runPlatformWorkers,
-    withWorkerSecrets,
-    WORKER_FIELD,
-    WORKER_SECRETS_FIELD,
-} from './workers/platform.js';
+import { runAsWorker, runPlatformWorkers } from './workers/platform.js';
+import { roleFromInput, withWorkerSecrets, WORKER_FIELD, WORKER_SECRETS_FIELD } from './workers/platform-input.js';
 
 const SUMMARY_LINES = 40;
 

@@ -280,144 +280,188 @@ export interface ImageSelection {
  * together: an element seen twice counts once. Pure.
  */
 export function selectImages(scans: readonly ImageScan[]): ImageSelection {
-    const images = new Map<string, FoundImage>();
-    const skips = new Map<string, Skip>();
-    const refused = new Set<string>();
-    const resolve = resolver(refused);
-    const verdicts = new Map<string, InlineVerdict>();
-    const inline = (uri: string): InlineVerdict => {
-        let v = verdicts.get(uri);
-        if (!v) verdicts.set(uri, (v = judgeInline(uri)));
-        return v;
-    };
-    /** A reference that can be an image of its own: http(s), or inline data whose content is a picture. */
-    const usable = (url: string | undefined): url is string =>
-        url !== undefined && !/^blob:/i.test(url) && (!/^data:/i.test(url) || inline(url).image);
-    const skip = (url: string | undefined, kind: SkipKind, element: string, extra: Partial<Skip> = {}): void => {
-        if (!url) return;
-        let s = skips.get(url);
-        // 'attr' only informs: any rule that excludes the URL replaces it.
-        if (!s || (s.kind === 'attr' && kind !== 'attr')) {
-            skips.set(url, (s = { url, kind, elements: new Set(), ...extra }));
-        }
-        // The first reason found for a URL is its reason; later elements of the same kind add to its count.
-        if (s.kind === kind) s.elements.add(element);
-    };
-    const take = (url: string | undefined, element: string, alt?: string): void => {
-        if (!url) return;
-        if (/^blob:/i.test(url)) return skip(url, 'blob', element);
-        if (/^data:/i.test(url)) {
-            const v = inline(url);
-            if (!v.image) return skip(url, 'content', element, { detail: v.reason, alt });
-        }
-        if (!images.has(url)) images.set(url, { url, alt: alt || undefined });
-    };
+    const selection = new Selection();
+    const keys = elementKeys(scans);
+    const shared = sharedPlaceholders(scans, keys, selection.resolve);
+    for (const scan of scans) {
+        for (const img of scan.images) selection.element(scan.url, img, keys.get(img)!, shared);
+        for (const bg of scan.backgrounds) selection.take(selection.resolve(bg, scan.url), `${scan.url}#background`);
+    }
+    return selection.result();
+}
 
-    /** A thumbnail whose link names another URL: that URL is taken, the thumbnail goes with it as its fallback. */
-    const takeFull = (full: string, thumbnail: string, element: string, alt?: string): void => {
-        const known = images.get(full);
-        if (!known) images.set(full, { url: full, alt: alt || undefined, thumbnail });
-        else if (!known.thumbnail) known.thumbnail = thumbnail;
-        // Many thumbnails, one link (every tile to the same shop page): each other thumbnail is its own image.
-        else if (known.thumbnail !== thumbnail) take(thumbnail, element, alt);
-    };
-
-    // Pass 1: which srcs are shown by many elements that each name another image URL.
-    const sharedBy = new Map<string, Set<string>>();
-    let anonymous = 0;
-    const keyOf = (scan: ImageScan, img: ImageElementScan): string => `${scan.url}#${img.id ?? `anon-${++anonymous}`}`;
+/** A key per element: scans of one frame at different times name an element by the same id. Pure. */
+function elementKeys(scans: readonly ImageScan[]): Map<ImageElementScan, string> {
     const keys = new Map<ImageElementScan, string>();
+    let anonymous = 0;
+    for (const scan of scans)
+        for (const img of scan.images) keys.set(img, `${scan.url}#${img.id ?? `anon-${++anonymous}`}`);
+    return keys;
+}
+
+/** Which srcs are shown by many elements that each name another image URL: src → the elements. Pure. */
+function sharedPlaceholders(
+    scans: readonly ImageScan[],
+    keys: Map<ImageElementScan, string>,
+    resolve: (url: string, base: string) => string | undefined,
+): Map<string, Set<string>> {
+    const sharedBy = new Map<string, Set<string>>();
     for (const scan of scans) {
         for (const img of scan.images) {
-            const key = keyOf(scan, img);
-            keys.set(img, key);
             if (img.srcsets.length || img.lazy.length) continue;
             const src = resolve(img.src, scan.url);
             const others = img.urlAttrs.map((u) => resolve(u, scan.url)).filter((u) => u && u !== src);
             if (!src || !others.length) continue;
             let set = sharedBy.get(src);
             if (!set) sharedBy.set(src, (set = new Set()));
-            set.add(key);
+            set.add(keys.get(img)!);
         }
     }
+    return sharedBy;
+}
 
-    // Pass 2: each element's image, and the reason for each of its other references.
-    for (const scan of scans) {
-        for (const img of scan.images) {
-            const el = keys.get(img)!;
-            const alt = img.alt || undefined;
-            const candidates = img.srcsets
-                .flatMap((s) => parseSrcset(s))
-                .map((c) => ({ ...c, url: resolve(c.url, scan.url) ?? '' }))
-                .filter((c) => usable(c.url));
-            const src = resolve(img.src, scan.url);
-            const current = resolve(img.currentSrc, scan.url);
-            const lazy = img.lazy.map((u) => resolve(u, scan.url)).find(usable);
-            const others = img.urlAttrs
-                .map((u) => resolve(u, scan.url))
-                .filter((u): u is string => usable(u) && u !== src);
-            // What the browser rendered belongs to currentSrc only (a swapped src may still be loading).
-            const renderedVerdict = img.rendered && current ? placeholderByRender(img.rendered) : undefined;
-            const ownVerdict = (url: string): string | undefined => {
-                if (/^data:/i.test(url)) {
-                    const v = inline(url);
-                    return v.image ? undefined : v.reason;
-                }
-                return url === current ? renderedVerdict : undefined;
-            };
-            let chosen: string | undefined;
-            if (candidates.length) {
-                chosen = pickLargest(candidates)!.url;
-                for (const c of candidates) if (c.url !== chosen) skip(c.url, 'srcset', el, { taken: chosen });
-                // With a lazy attribute as well (lazysizes: data-srcset + data-src), src is the placeholder.
-                for (const u of [src, current]) {
-                    if (!u || u === chosen || u === lazy) continue;
-                    skip(u, lazy ? 'lazy' : 'fallback', el, { taken: lazy ?? chosen, alt });
-                }
-                if (lazy && lazy !== chosen) skip(lazy, 'fallback', el, { taken: chosen });
-            } else if (lazy) {
-                // Structure: the lazy attribute names the image; whatever src shows until then is its placeholder.
-                chosen = lazy;
-                for (const u of [src, current]) if (u && u !== lazy) skip(u, 'lazy', el, { taken: lazy, alt });
-            } else if (src) {
-                const verdict = ownVerdict(src);
-                const shared = (sharedBy.get(src)?.size ?? 0) >= SHARED_PLACEHOLDER_MIN;
-                if (verdict) skip(src, 'content', el, { detail: verdict, alt });
-                if ((verdict || shared) && others.length) {
-                    chosen = others[0];
-                    if (!verdict) skip(src, 'shared', el, { taken: chosen });
-                } else if (!verdict) {
-                    chosen = src;
-                }
-            } else {
-                chosen = others[0];
+/** What selectImages gathers while it reads the elements: taken images and skipped references. */
+class Selection {
+    private readonly images = new Map<string, FoundImage>();
+    private readonly skips = new Map<string, Skip>();
+    private readonly refused = new Set<string>();
+    private readonly verdicts = new Map<string, InlineVerdict>();
+    readonly resolve = resolver(this.refused);
+
+    private inline(uri: string): InlineVerdict {
+        let v = this.verdicts.get(uri);
+        if (!v) this.verdicts.set(uri, (v = judgeInline(uri)));
+        return v;
+    }
+
+    /** A reference that can be an image of its own: http(s), or inline data whose content is a picture. */
+    private usable(url: string | undefined): url is string {
+        return url !== undefined && !/^blob:/i.test(url) && (!/^data:/i.test(url) || this.inline(url).image);
+    }
+
+    private skip(url: string | undefined, kind: SkipKind, element: string, extra: Partial<Skip> = {}): void {
+        if (!url) return;
+        let s = this.skips.get(url);
+        // 'attr' only informs: any rule that excludes the URL replaces it.
+        if (!s || (s.kind === 'attr' && kind !== 'attr')) {
+            this.skips.set(url, (s = { url, kind, elements: new Set(), ...extra }));
+        }
+        // The first reason found for a URL is its reason; later elements of the same kind add to its count.
+        if (s.kind === kind) s.elements.add(element);
+    }
+
+    take(url: string | undefined, element: string, alt?: string): void {
+        if (!url) return;
+        if (/^blob:/i.test(url)) return this.skip(url, 'blob', element);
+        if (/^data:/i.test(url)) {
+            const v = this.inline(url);
+            if (!v.image) return this.skip(url, 'content', element, { detail: v.reason, alt });
+        }
+        if (!this.images.has(url)) this.images.set(url, { url, alt: alt || undefined });
+    }
+
+    /** A thumbnail whose link names another URL: that URL is taken, the thumbnail goes with it as its fallback. */
+    private takeFull(full: string, thumbnail: string, element: string, alt?: string): void {
+        const known = this.images.get(full);
+        if (!known) this.images.set(full, { url: full, alt: alt || undefined, thumbnail });
+        else if (!known.thumbnail) known.thumbnail = thumbnail;
+        // Many thumbnails, one link (every tile to the same shop page): each other thumbnail is its own image.
+        else if (known.thumbnail !== thumbnail) this.take(thumbnail, element, alt);
+    }
+
+    /** One element's image, and the reason for each of its other references. */
+    element(base: string, img: ImageElementScan, el: string, sharedBy: Map<string, Set<string>>): void {
+        const alt = img.alt || undefined;
+        const src = this.resolve(img.src, base);
+        const others = img.urlAttrs
+            .map((u) => this.resolve(u, base))
+            .filter((u): u is string => this.usable(u) && u !== src);
+        const chosen = this.choose(
+            base,
+            img,
+            el,
+            src,
+            others,
+            (sharedBy.get(src ?? '')?.size ?? 0) >= SHARED_PLACEHOLDER_MIN,
+        );
+        const full = chosen && img.full ? fullSizeUrl(img.full, base, chosen) : undefined;
+        if (full && this.usable(chosen)) this.takeFull(full, chosen!, el, alt);
+        else this.take(chosen, el, alt);
+        // Other image URLs the element names (zoom, "large image" attributes): reported, not fetched.
+        for (const u of others) if (u !== chosen) this.skip(u, 'attr', el, { taken: chosen });
+    }
+
+    /** The URL that is the element's image (largest srcset candidate, lazy attribute, src or another attribute). */
+    private choose(
+        base: string,
+        img: ImageElementScan,
+        el: string,
+        src: string | undefined,
+        others: string[],
+        shared: boolean,
+    ): string | undefined {
+        const alt = img.alt || undefined;
+        const candidates = img.srcsets
+            .flatMap((s) => parseSrcset(s))
+            .map((c) => ({ ...c, url: this.resolve(c.url, base) ?? '' }))
+            .filter((c) => this.usable(c.url));
+        const current = this.resolve(img.currentSrc, base);
+        const lazy = img.lazy.map((u) => this.resolve(u, base)).find((u) => this.usable(u));
+        if (candidates.length) {
+            const chosen = pickLargest(candidates)!.url;
+            for (const c of candidates) if (c.url !== chosen) this.skip(c.url, 'srcset', el, { taken: chosen });
+            // With a lazy attribute as well (lazysizes: data-srcset + data-src), src is the placeholder.
+            for (const u of [src, current]) {
+                if (!u || u === chosen || u === lazy) continue;
+                this.skip(u, lazy ? 'lazy' : 'fallback', el, { taken: lazy ?? chosen, alt });
             }
-            const full = chosen && img.full ? fullSizeUrl(img.full, scan.url, chosen) : undefined;
-            if (full && usable(chosen)) takeFull(full, chosen!, el, alt);
-            else take(chosen, el, alt);
-            // Other image URLs the element names (zoom, "large image" attributes): reported, not fetched.
-            for (const u of others) if (u !== chosen) skip(u, 'attr', el, { taken: chosen });
+            if (lazy && lazy !== chosen) this.skip(lazy, 'fallback', el, { taken: chosen });
+            return chosen;
         }
-        for (const bg of scan.backgrounds) take(resolve(bg, scan.url), `${scan.url}#background`);
+        if (lazy) {
+            // Structure: the lazy attribute names the image; whatever src shows until then is its placeholder.
+            for (const u of [src, current]) if (u && u !== lazy) this.skip(u, 'lazy', el, { taken: lazy, alt });
+            return lazy;
+        }
+        if (!src) return others[0];
+        const verdict = this.ownVerdict(src, current, img);
+        if (verdict) this.skip(src, 'content', el, { detail: verdict, alt });
+        if ((verdict || shared) && others.length) {
+            if (!verdict) this.skip(src, 'shared', el, { taken: others[0] });
+            return others[0];
+        }
+        return verdict ? undefined : src;
     }
 
-    // A reference that is another element's image is not skipped; one that is an excluded kind is never taken.
-    const excluded = new Set<string>();
-    for (const s of skips.values()) {
-        if (s.kind === 'attr' && images.has(s.url)) skips.delete(s.url);
-        else if (s.kind !== 'attr') excluded.add(s.url);
+    /** Why an element's src is a placeholder by its own content, or undefined. */
+    private ownVerdict(src: string, current: string | undefined, img: ImageElementScan): string | undefined {
+        if (/^data:/i.test(src)) {
+            const v = this.inline(src);
+            return v.image ? undefined : v.reason;
+        }
+        // What the browser rendered belongs to currentSrc only (a swapped src may still be loading).
+        return src === current && img.rendered ? placeholderByRender(img.rendered) : undefined;
     }
-    for (const url of excluded) {
-        const image = images.get(url);
-        images.delete(url);
-        // A link to an image excluded elsewhere (a smaller srcset candidate) is no full-size picture.
-        if (image?.thumbnail && !excluded.has(image.thumbnail) && !images.has(image.thumbnail))
-            images.set(image.thumbnail, { url: image.thumbnail, alt: image.alt });
+
+    /** A reference that is another element's image is not skipped; one that is an excluded kind is never taken. */
+    result(): ImageSelection {
+        const excluded = new Set<string>();
+        for (const s of this.skips.values()) {
+            if (s.kind === 'attr' && this.images.has(s.url)) this.skips.delete(s.url);
+            else if (s.kind !== 'attr') excluded.add(s.url);
+        }
+        for (const url of excluded) {
+            const image = this.images.get(url);
+            this.images.delete(url);
+            // A link to an image excluded elsewhere (a smaller srcset candidate) is no full-size picture.
+            if (image?.thumbnail && !excluded.has(image.thumbnail) && !this.images.has(image.thumbnail))
+                this.images.set(image.thumbnail, { url: image.thumbnail, alt: image.alt });
+        }
+        const skipped = [...this.skips.values()].map((s) => ({
+            url: inlineLabel(s.url),
+            reason: reasonOf(s),
+            ...(s.alt && s.elements.size === 1 ? { alt: s.alt } : {}),
+        }));
+        return { images: [...this.images.values()], excluded, skipped, refused: [...this.refused] };
     }
-    const skipped = [...skips.values()].map((s) => ({
-        url: inlineLabel(s.url),
-        reason: reasonOf(s),
-        ...(s.alt && s.elements.size === 1 ? { alt: s.alt } : {}),
-    }));
-    return { images: [...images.values()], excluded, skipped, refused: [...refused] };
 }

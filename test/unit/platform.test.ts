@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inheritedTimeoutSecs } from '../../src/workers/platform.js';
+import { inheritedTimeoutSecs } from '../../src/workers/platform-input.js';
 
 test('a worker run gets what is left of the run timeout, in whole seconds, at least 1', () => {
     const now = Date.parse('2026-12-01T10:00:00Z');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { decryptInputSecrets } from '@apify/input_secrets';
-import { platformRole, withWorkerSecrets, workerInput, WORKER_FIELD } from '../../src/workers/platform.js';
+import { platformRole, withWorkerSecrets, workerInput, WORKER_FIELD } from '../../src/workers/platform-input.js';
 
 test('a platform worker run’s input holds its credentials encrypted, and the worker gets them back', () => {
     // A key pair as the platform gives a run: the private key PEM, base64, with a passphrase.

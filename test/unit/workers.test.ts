@@ -22,7 +22,7 @@ import {
     SHARED_FIELDS,
     WORKER_FIELD,
     workerInput,
-} from '../../src/workers/platform.js';
+} from '../../src/workers/platform-input.js';
 import { pageShare } from '../../src/run/role.js';
 import { afterWorkerEnd, describeEnd, MAX_RESTARTS, runFailed } from '../../src/workers/supervisor.js';
 import { tempDir } from '../helpers/actor.js';
