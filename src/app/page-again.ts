@@ -142,6 +142,7 @@ export async function renderPageAgain(
         // One page, its videos only: images and links are not what this look is for.
         input: { ...options.input, maxPagesPerCrawl: 1, downloadImages: false },
         requestQueue: queue,
+        ephemeral: true,
         onVideos: async (f) => {
             handOver(f.candidates);
             return 0;

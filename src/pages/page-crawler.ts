@@ -49,6 +49,12 @@ export interface PageCrawlerOptions {
     requestQueue?: RequestProvider;
     /** This worker's index, when the crawl is split across workers (run/role.ts). */
     worker?: number;
+    /**
+     * A crawler beside the run's own (a page rendered again, app/page-again.ts): it persists neither sessions
+     * nor statistics, which would otherwise go under the run's own keys (`SDK_SESSION_POOL_STATE`) and be
+     * loaded by the main crawler after a resume.
+     */
+    ephemeral?: boolean;
     /** Returns how many videos were taken on (found on the page and accepted). */
     onVideos(found: FoundVideos): Promise<number>;
     onImages(found: FoundImages): Promise<void>;
@@ -428,12 +434,17 @@ export function createPageCrawler(options: PageCrawlerOptions): PlaywrightCrawle
     return new PlaywrightCrawler({
         requestQueue: options.requestQueue,
         // Workers share the default key-value store: each keeps its own sessions and loads no other's statistics.
-        ...(worker !== undefined
+        ...(options.ephemeral
             ? {
                   statisticsOptions: { persistenceOptions: { enable: false } },
-                  sessionPoolOptions: { persistStateKey: `SDK_SESSION_POOL_STATE_W${worker}` },
+                  sessionPoolOptions: { persistenceOptions: { enable: false } },
               }
-            : {}),
+            : worker !== undefined
+              ? {
+                    statisticsOptions: { persistenceOptions: { enable: false } },
+                    sessionPoolOptions: { persistStateKey: `SDK_SESSION_POOL_STATE_W${worker}` },
+                }
+              : {}),
         proxyConfiguration: options.proxyConfiguration,
         // Crawlee would copy the context's cookies (the input's among them) into its sessions, and the session
         // pool persists those in plain text (SDK_SESSION_POOL_STATE). The context keeps its cookies anyway.
