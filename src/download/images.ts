@@ -372,6 +372,10 @@ export class ImageSaver {
             await this.results.push(imageSkipped(image, tooSmall));
             return 'not a picture';
         }
+        // This very request (or this page's inline image) stored it already, and its `ok` item is written: a
+        // retry after its worker was killed between that item and the request's end (seen in CI as one extra
+        // "same content" item on the two-worker kill test), or after a later step failed.
+        if (await this.storedBy(r.holder, r.sha256)) return 'stored';
         const earlier = this.stored.get(r.sha256);
         if (earlier) {
             const error = `same content as the image stored as "${(await earlier) ?? 'another copy'}"`;
@@ -417,6 +421,15 @@ export class ImageSaver {
         const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];
         await this.results.archived(records, { key, sha256: r.sha256 });
         return 'stored';
+    }
+
+    /**
+     * Whether `holder` stored this content: its claim was confirmed (after the `ok` item). With one process a
+     * claim is only held while storing or once stored, and a holder stores one content at a time.
+     */
+    private async storedBy(holder: string, sha256: string): Promise<boolean> {
+        const claim = await this.claims.lookup('image', sha256);
+        return claim?.holder === holder && (claim.confirmed === true || !this.claims.shared);
     }
 
     /**

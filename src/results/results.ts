@@ -76,11 +76,16 @@ export class Results {
     async note(item: MediaItem): Promise<void> {
         const id = [item.type, item.status, item.pageUrl, item.url].join('|');
         if (this.claims) {
-            if ((await this.claims.claim('item', id, item.pageUrl)) !== undefined) return;
-        } else {
-            if (this.noted.has(id)) return;
-            this.noted.add(id);
+            // Held by the page; one worker renders a page at a time, so an unconfirmed claim of the same page is
+            // a killed worker's, whose item may never have been written: taken over, confirmed once written.
+            const options = { takeOverUnconfirmed: true };
+            if ((await this.claims.claim('item', id, item.pageUrl, options)) !== undefined) return;
+            await this.push(item);
+            await this.claims.confirm('item', id);
+            return;
         }
+        if (this.noted.has(id)) return;
+        this.noted.add(id);
         await this.push(item);
     }
 

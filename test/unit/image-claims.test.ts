@@ -17,7 +17,7 @@ import type { FileDownloadCrawlingContext } from '@crawlee/http';
 import { ffmpegPath } from '../../src/merge/ffmpeg.js';
 import { tempDir } from '../helpers/actor.js';
 
-test('an image claimed by a worker killed before its item is stored by whoever takes its request up', async () => {
+test('an image claimed by a worker killed before its item is stored by whoever takes its request up, once', async () => {
     const dir = await tempDir('image-claims');
     // Crawlee reads its storage folder when it first opens a storage: set before anything opens one.
     process.env.CRAWLEE_STORAGE_DIR = path.join(dir, 'storage');
@@ -65,7 +65,21 @@ test('an image claimed by a worker killed before its item is stored by whoever t
     assert.equal(items[0]!.key, 'image-photo', 'the key the killed instance had claimed, not image-photo-2');
     assert.deepEqual(await readFile(path.join(defaultKvDir(), 'image-photo.png')), bytes);
 
+    // Killed again, after the item and before its request was marked handled: the request comes back once
+    // more, to a process that knows nothing of it (a fresh Claims and ImageSaver). No second item.
+    const third = await Claims.open('claims');
+    const results3 = await Results.open({ claims: third, holder: 'worker 1' });
+    await new ImageSaver(input, results3, path.join(dir, 'work'), third).handle(ctx, open);
+    const after = (await (await Dataset.open()).getData()).items as { status: string; error?: string }[];
+    assert.deepEqual(
+        after.map((i) => `${i.status} ${i.error ?? ''}`),
+        ['ok '],
+        'the retry of a request that stored its image writes nothing',
+    );
+
     // Stored and confirmed: nobody takes it over any more, not even a request for the same URL.
     const later = await Claims.open('claims');
     assert.equal(await later.claim('image', sha256, url, { takeOverUnconfirmed: true }), url);
+    // Another URL with the same content is a copy, as before.
+    assert.equal(await later.claim('image', sha256, 'https://site.test/copy.png', { takeOverUnconfirmed: true }), url);
 });
