@@ -98,7 +98,10 @@ const stopNotice = (): string | undefined =>
         ? 'The run was aborted: this report shows what was stored until then; downloads in progress were dropped.'
         : lifecycle.reason === 'timeout'
           ? 'The run stopped before its timeout: this report shows what was stored; downloads in progress were dropped.'
-          : undefined;
+          : lifecycle.reason === 'interrupted'
+            ? 'The run was interrupted: this report shows what was stored until then; the same command with ' +
+              'CRAWLEE_PURGE_ON_START=0 resumes the videos in progress.'
+            : undefined;
 
 try {
     let input: CrawlInput;
@@ -122,7 +125,7 @@ try {
     const outputDir = atHome ? undefined : path.resolve(input.outputDir);
     await runStatus.update(`Starting: ${input.startUrls.length} start URL source(s)`);
 
-    const crawlOptions = { signal: lifecycle.signal, keepStorages: () => lifecycle.migrating, outputDir };
+    const crawlOptions = { signal: lifecycle.signal, keepStorages: () => lifecycle.keepsStorages, outputDir };
     const crawling = role
         ? runAsWorker(input, role, crawlOptions)
         : input.workers > 1 && atHome
@@ -138,7 +141,7 @@ try {
     if (!summary) {
         log.warning('The crawl did not wind down in time: reporting what was stored so far');
         crawling.catch(() => undefined);
-        await dropRunStorages();
+        if (!lifecycle.keepsStorages) await dropRunStorages();
     }
     if (role) {
         // A worker run: the coordinator run reports the whole crawl.
@@ -185,8 +188,8 @@ try {
     // After a stop, Crawlee's own `aborting` handler may wait up to 20 s for requests in flight, and
     // `Actor.exit` waits for every listener before its own timeout starts; everything that matters
     // (items, report, drop, status) is done by now, so the run ends within 5 s whatever is left.
-    if (lifecycle.reason) setTimeout(() => process.exit(0), 5_000).unref();
-    await Actor.exit({ timeoutSecs: lifecycle.reason ? 5 : 30 });
+    if (lifecycle.reason) setTimeout(() => process.exit(lifecycle.exitCode), 5_000).unref();
+    await Actor.exit({ timeoutSecs: lifecycle.reason ? 5 : 30, exitCode: lifecycle.exitCode });
 } catch (error) {
     await demo?.close();
     const message =
@@ -196,7 +199,8 @@ try {
     if (!(error instanceof InputError)) {
         log.exception(error as Error, 'The crawl could not run');
         // A failed run leaves nothing behind on the platform but what it stored, and says what that was.
-        if (!lifecycle.migrating) await dropRunStorages().catch((e: Error) => log.warning(`Drop failed: ${e.message}`));
+        if (!lifecycle.keepsStorages)
+            await dropRunStorages().catch((e: Error) => log.warning(`Drop failed: ${e.message}`));
         await readItems()
             .then(async (items) => items.length && writeReport(items, `The crawl failed: ${message}`))
             .catch((e: Error) => log.warning(`No report: ${e.message}`));

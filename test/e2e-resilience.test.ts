@@ -3,7 +3,7 @@
  * archive, and a run killed with SIGKILL that is started again and finishes.
  */
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { HlsVideo } from '../src/demo/media.js';
@@ -179,6 +179,10 @@ test('a run killed with SIGKILL halfway finishes when started again, refetching 
     const killed = await done;
     assert.notEqual(killed.code, 0);
     const atKill = segmentHits();
+    const requestedBefore = new Map(
+        [...server.hits].filter(([p]) => p.startsWith('/media/long/') && p.endsWith('.ts')),
+    );
+    const finished = await finishedUnits(storage);
 
     const resumed = await runActor(input, { storage, env: { CRAWLEE_PURGE_ON_START: '0' } });
     assert.equal(resumed.code, 0, resumed.output.slice(-3000));
@@ -190,5 +194,61 @@ test('a run killed with SIGKILL halfway finishes when started again, refetching 
     assert.equal(item.sha256, await sha256(file));
     const total = segmentHits();
     console.log(`resume: ${atKill} segment requests before the kill, ${total} in all for ${long.segments} segments`);
+    assert.ok(total <= long.segments * 1.05, `${total - long.segments} segments fetched twice`);
+    // Of the segments asked for before the kill, those not on disk then were in flight and must be fetched
+    // again; any other one asked for again was a finished segment fetched twice.
+    const again = [...requestedBefore].filter(([p, n]) => (server.hits.get(p) ?? 0) > n).length;
+    const refetched = Math.max(0, again - (requestedBefore.size - finished));
+    const share = (100 * refetched) / Math.max(1, finished);
+    console.log(
+        `resume: ${finished} segments finished at the kill, ${refetched} of them fetched again (${share.toFixed(1)} %)`,
+    );
+    assert.ok(share <= 2, `${refetched} of ${finished} finished segments fetched again`);
+});
+
+/** Units a killed run had finished: their files in the work folder (download/jobs.ts counts them so). */
+async function finishedUnits(storage: string): Promise<number> {
+    const root = path.join(storage, 'work');
+    const files = await readdir(root, { recursive: true }).catch(() => [] as string[]);
+    return files.filter((f) => f.endsWith('.bin')).length;
+}
+
+test('Ctrl-C halfway: a report of what was stored, no failure, exit 130; CRAWLEE_PURGE_ON_START=0 resumes it', async () => {
+    const storage = await tempDir('interrupt');
+    const url = `${server.origin}/media/long/index.m3u8`;
+    const segmentHits = (): number =>
+        [...server.hits]
+            .filter(([p]) => p.startsWith('/media/long/') && p.endsWith('.ts'))
+            .reduce((n, [, c]) => n + c, 0);
+    const before = segmentHits();
+    const input = { startUrls: [{ url }], maxConcurrency: 16 };
+    const { child, done } = await spawnActor(input, { storage });
+    while (segmentHits() - before < long.segments / 2) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const at = Date.now();
+    const interrupted = await done;
+    const exitSecs = (Date.now() - at) / 1000;
+    console.log(`Ctrl-C: exit ${interrupted.code} ${exitSecs.toFixed(1)} s after the signal`);
+    assert.equal(interrupted.code, 130, interrupted.output.slice(-3000));
+    assert.ok(exitSecs < 15, `the run took ${exitSecs.toFixed(1)} s to end after Ctrl-C`);
+    assert.match(interrupted.output, /Interrupted: stopping the crawl/);
+    // The video in progress is not a failure: it is resumed.
+    assert.deepEqual(
+        interrupted.items.filter((i) => i.status === 'failed').map((i) => i.error),
+        [],
+        'no failed item after Ctrl-C',
+    );
+    const report = await readFile(path.join(interrupted.kvDir, 'REPORT.html'), 'utf8');
+    assert.match(report, /interrupted/);
+    const atStop = segmentHits() - before;
+
+    const resumed = await runActor(input, { storage, env: { CRAWLEE_PURGE_ON_START: '0' } });
+    assert.equal(resumed.code, 0, resumed.output.slice(-3000));
+    const item = one(resumed, url);
+    assert.equal(item.status, 'ok', item.error);
+    const file = path.join(resumed.kvDir, `${item.key}.mp4`);
+    assert.deepEqual(await frameHashes(file), await frameHashes(long.source));
+    const total = segmentHits() - before;
+    console.log(`Ctrl-C: ${atStop} segment requests before the stop, ${total} in all for ${long.segments} segments`);
     assert.ok(total <= long.segments * 1.05, `${total - long.segments} segments fetched twice`);
 });

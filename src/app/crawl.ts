@@ -396,7 +396,8 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         // Pages are done: the last recording, segment and merge.
         await downloadsOver({ jobs, finisher, recorder, queue: storages.downloads }, signal);
         // Stopping early: merges in progress are left; the platform kills the run 30 s after `aborting`.
-        if (signal?.aborted) await abandonDownloads(jobs, results, signal.reason);
+        // Interrupted (Ctrl-C): the videos in progress stay resumable (CRAWLEE_PURGE_ON_START=0 resumes them).
+        if (signal?.aborted && signal.reason !== 'interrupted') await abandonDownloads(jobs, results, signal.reason);
         else await finisher.drain();
     } finally {
         progress.stop();

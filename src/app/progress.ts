@@ -150,7 +150,7 @@ export interface RunOutcome {
     secs: number;
     bytes: number;
     /** Why the run stopped before it was done, if it did. */
-    stopped?: 'aborting' | 'timeout';
+    stopped?: 'aborting' | 'timeout' | 'interrupted';
     /** Page requests the network policy refused. */
     refused?: number;
 }
@@ -165,6 +165,10 @@ export function summaryMessage(o: RunOutcome): string {
     const secs = `${o.secs.toFixed(0)} s`;
     const dropped = 'Downloads in progress were dropped';
     if (o.stopped === 'aborting') return `Aborted after ${secs}: ${counts}. ${dropped}; REPORT lists what was stored.`;
+    if (o.stopped === 'interrupted') {
+        const resume = 'The same command with CRAWLEE_PURGE_ON_START=0 resumes the videos in progress';
+        return `Interrupted after ${secs}: ${counts}. ${resume}.`;
+    }
     if (o.stopped === 'timeout') {
         return `Stopped after ${secs}, before the run timeout: ${counts}. ${dropped}; a longer timeout gets the rest.`;
     }

@@ -10,6 +10,11 @@
  *   and storages): the named storages are kept, because the resumed run continues from them, and nothing
  *   is reported. The SDK then reboots the run, which moves it at once instead of when the server goes.
  *
+ * - Ctrl-C on a laptop (SIGINT, not on the platform): the crawl stops as it does for `aborting` and reports what
+ *   was stored, but keeps its named storages and writes no failure for the videos in progress: the same
+ *   command started again with `CRAWLEE_PURGE_ON_START=0` resumes them, as after a kill. A second Ctrl-C
+ *   quits at once (exit code 130).
+ *
  * The SDK's own handlers (`Actor.init({ gracefulShutdown })`, on by default) would call `Actor.exit()` on
  * `aborting`: the process would end without a report and with the named storages left on the platform.
  */
@@ -18,7 +23,7 @@ import { Actor } from 'apify';
 import { log } from '@crawlee/core';
 import { releaseLocksForMigration } from './storage.js';
 
-export type StopReason = 'aborting' | 'timeout';
+export type StopReason = 'aborting' | 'timeout' | 'interrupted';
 
 /**
  * After a stop, the crawl gets this long to wind down (abort its pools, close Chromium; measured 1–3 s in
@@ -69,9 +74,15 @@ export class RunLifecycle {
         setMaxListeners(0, this.signal);
     }
 
-    /** Listens for the platform's events and arms the timeout; `Actor.init` must have run. */
-    install(env: NodeJS.ProcessEnv = process.env): void {
+    /**
+     * Listens for the platform's events (and, run locally, for Ctrl-C) and arms the timeout; `Actor.init`
+     * must have run.
+     */
+    install(env: NodeJS.ProcessEnv = process.env, local = !Actor.isAtHome()): void {
         Actor.on('aborting', () => this.stop('aborting'));
+        // Crawlee's crawlers listen for SIGINT too while they run (each pauses its pool, once): with this
+        // listener the process no longer exits on the first one, so the crawl winds down through the one signal.
+        if (local) process.on('SIGINT', this.interrupted);
         Actor.on('migrating', () => this.migrate());
         const at = stopAt(env.ACTOR_TIMEOUT_AT ?? env.APIFY_TIMEOUT_AT, runStartedAt(env));
         if (at === undefined) return;
@@ -83,9 +94,36 @@ export class RunLifecycle {
         if (this.reason || this.migrating) return;
         this.reason = reason;
         this.stoppedAt = Date.now();
-        const why = reason === 'aborting' ? 'The run is being aborted' : 'The run timeout is near';
-        log.warning(`${why}: stopping the crawl, writing the report of what was stored`);
+        if (reason === 'interrupted') {
+            log.warning(
+                'Interrupted: stopping the crawl and writing the report of what was stored. Start the same command ' +
+                    'again with CRAWLEE_PURGE_ON_START=0 to resume the videos in progress; Ctrl-C again quits at once',
+            );
+        } else {
+            const why = reason === 'aborting' ? 'The run is being aborted' : 'The run timeout is near';
+            log.warning(`${why}: stopping the crawl, writing the report of what was stored`);
+        }
         this.controller.abort(reason);
+    }
+
+    /** Ctrl-C: the first stops the crawl, a second one quits at once. */
+    private readonly interrupted = (): void => {
+        if (!this.reason) return this.stop('interrupted');
+        log.warning('Quitting at once: what was stored stays; CRAWLEE_PURGE_ON_START=0 resumes the videos in progress');
+        process.exit(130);
+    };
+
+    /**
+     * Whether the run's named storages outlive it: a migrating run resumes from them elsewhere, an interrupted
+     * one when it is started again.
+     */
+    get keepsStorages(): boolean {
+        return this.migrating || this.reason === 'interrupted';
+    }
+
+    /** The process's exit code once the run is over: 130 after Ctrl-C, as a shell expects. */
+    get exitCode(): number {
+        return this.reason === 'interrupted' ? 130 : 0;
     }
 
     migrate(): void {
@@ -118,5 +156,6 @@ export class RunLifecycle {
 
     dispose(): void {
         clearTimeout(this.timer);
+        process.off('SIGINT', this.interrupted);
     }
 }

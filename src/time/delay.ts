@@ -43,7 +43,9 @@ const describe = (reason: unknown): string =>
         ? 'the run was aborted'
         : reason === 'timeout'
           ? 'the run stopped before its timeout'
-          : 'the run was stopped';
+          : reason === 'interrupted'
+            ? 'the run was interrupted'
+            : 'the run was stopped';
 
 /** Throws `abortError(signal)` when `signal` has aborted. */
 export function throwIfStopped(signal: AbortSignal | undefined): void {
