@@ -154,6 +154,22 @@ export async function makeHlsCases(
     };
     if (existsSync(done)) return result;
 
+    await makeEncryptedCases(root, plain, low, high);
+    await makeRewrittenCases(root, plain, high);
+
+    // fMP4 (EXT-X-MAP) and a single-file playlist with byte ranges, straight from ffmpeg's muxer.
+    for (const d of ['fmp4', 'range', 'alt-audio']) await mkdir(path.join(root, d), { recursive: true });
+    await makeFmp4(root, fmp4Src);
+    await makeByteRanges(root, rangeSrc);
+    await makeAltAudio(root, altSrc);
+    if (!(await readdir(path.join(root, 'fmp4'))).includes('init.mp4'))
+        throw new Error('ffmpeg made no fMP4 init segment');
+    await writeFile(done, new Date().toISOString());
+    return result;
+}
+
+/** AES-128 cases: the plain video, and the demo's iframe player. */
+async function makeEncryptedCases(root: string, plain: HlsVideo, low: HlsVideo, high: HlsVideo): Promise<void> {
     await makeEncrypted(plain, path.join(root, 'enc'), 'plain');
     // The demo's iframe player: an encrypted master with two variants.
     await makeEncrypted(low, path.join(root, 'iframe-enc', 'low'), 'low');
@@ -162,6 +178,10 @@ export async function makeHlsCases(
         path.join(root, 'iframe-enc', 'master.m3u8'),
         '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=320x180\nlow/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=900000,RESOLUTION=640x360\nhigh/index.m3u8\n',
     );
+}
+
+/** Plain segments behind rewritten playlists: disguised as PNG, a discontinuity, live, DRM, a broken key. */
+async function makeRewrittenCases(root: string, plain: HlsVideo, high: HlsVideo): Promise<void> {
     await makeDisguised(plain, path.join(root, 'disguised'));
     await makeDiscontinuity(plain, high, path.join(root, 'disc'));
     await writePlaylistVariant(
@@ -186,37 +206,40 @@ export async function makeHlsCases(
         (t) => t.replace('#EXTINF', '#EXT-X-KEY:METHOD=AES-128,URI="/broken/key.html"\n#EXTINF'),
         'index.m3u8',
     );
+}
 
-    // fMP4 (EXT-X-MAP) and a single-file playlist with byte ranges, straight from ffmpeg's muxer.
-    const spec = [
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc=size=480x270:rate=25:duration=5',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=880:duration=5',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-g',
-        '25',
-        '-keyint_min',
-        '25',
-        '-sc_threshold',
-        '0',
-        '-pix_fmt',
-        'yuv420p',
-        '-c:a',
-        'aac',
-        '-b:a',
-        '64k',
-        '-shortest',
-    ];
-    for (const d of ['fmp4', 'range', 'alt-audio']) await mkdir(path.join(root, d), { recursive: true });
-    await ff([...spec, fmp4Src]);
+/** The muxer cases' source: a 5 s test pattern and tone, a keyframe every second. */
+const SOURCE_SPEC = [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=480x270:rate=25:duration=5',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=880:duration=5',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '25',
+    '-keyint_min',
+    '25',
+    '-sc_threshold',
+    '0',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-shortest',
+];
+
+/** fMP4 segments (EXT-X-MAP) from ffmpeg's HLS muxer. */
+async function makeFmp4(root: string, fmp4Src: string): Promise<void> {
+    await ff([...SOURCE_SPEC, fmp4Src]);
     await ff([
         '-i',
         fmp4Src,
@@ -238,7 +261,11 @@ export async function makeHlsCases(
         path.join(root, 'fmp4', 'part%03d.m4s'),
         path.join(root, 'fmp4', 'index.m3u8'),
     ]);
-    await ff([...spec, rangeSrc]);
+}
+
+/** One file addressed by EXT-X-BYTERANGE (ffmpeg's single_file flag). */
+async function makeByteRanges(root: string, rangeSrc: string): Promise<void> {
+    await ff([...SOURCE_SPEC, rangeSrc]);
     await ff([
         '-i',
         rangeSrc,
@@ -256,8 +283,11 @@ export async function makeHlsCases(
         'single_file',
         path.join(root, 'range', 'index.m3u8'),
     ]);
-    // A video-only variant and an audio-only rendition, joined by the master's EXT-X-MEDIA.
-    await ff([...spec, altSrc]);
+}
+
+/** A video-only variant and an audio-only rendition, joined by the master's EXT-X-MEDIA. */
+async function makeAltAudio(root: string, altSrc: string): Promise<void> {
+    await ff([...SOURCE_SPEC, altSrc]);
     await ff([
         '-i',
         altSrc,
@@ -301,8 +331,4 @@ export async function makeHlsCases(
         '#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,URI="audio.m3u8"\n' +
             '#EXT-X-STREAM-INF:BANDWIDTH=600000,RESOLUTION=480x270,CODECS="avc1.42c01e,mp4a.40.2",AUDIO="aud"\nvideo.m3u8\n',
     );
-    if (!(await readdir(path.join(root, 'fmp4'))).includes('init.mp4'))
-        throw new Error('ffmpeg made no fMP4 init segment');
-    await writeFile(done, new Date().toISOString());
-    return result;
 }
