@@ -397,8 +397,8 @@ export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Prom
         await downloadsOver({ jobs, finisher, recorder, queue: storages.downloads }, signal);
         // Stopping early: merges in progress are left; the platform kills the run 30 s after `aborting`.
         // Interrupted (Ctrl-C): the videos in progress stay resumable (CRAWLEE_PURGE_ON_START=0 resumes them).
-        if (signal?.aborted && signal.reason !== 'interrupted') await abandonDownloads(jobs, results, signal.reason);
-        else await finisher.drain();
+        if (!signal?.aborted) await finisher.drain();
+        else if (signal.reason !== 'interrupted') await abandonDownloads(jobs, results, signal.reason);
     } finally {
         progress.stop();
         await windDown(stages, downloading, signal);

@@ -53,6 +53,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         onUnitCommitted: options.onUnitCommitted,
         onVideoSettled: options.onVideoSettled,
         requeue: async (request) => void (await queue.addRequest(request)),
+        signal: options.signal,
     });
     return new FileDownload({
         requestQueue: queue,
