@@ -41,6 +41,11 @@ RUN node -e "import('./dist/merge/ffmpeg.js').then(async (m) => { \
         if (!m.ffprobePath || !/^ffmpeg version/.test(v.ffmpeg) || !/^ffprobe version/.test(v.ffprobe ?? '')) \
             process.exit(1); \
         if (m.bundledFfmpeg()) { console.error('bundled ffmpeg still in the image'); process.exit(1); } })"
+# Node keeps the compiled code of every module between runs (Node >= 22.1); warmed here, so each run starts
+# from it instead of compiling ~730 modules. Importing the crawl's modules, Node 24.21 on the 2-core machine
+# kind: 0.64-0.72 s cold, 0.48-0.55 s warm. `--help` loads every static import of main.js and exits.
+ENV NODE_COMPILE_CACHE=/home/myuser/.cache/node-compile
+RUN node dist/main.js --help > /dev/null 2>&1
 # Exec form, as the template: node is the process the platform signals (no shell, no npm in between).
 # The flags are package.json's start:prod (test/unit/actor-config.test.ts keeps the two equal).
 CMD ["node", "--max-old-space-size=1536", "dist/main.js"]
