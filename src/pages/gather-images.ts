@@ -2,7 +2,8 @@
 import type { Page } from 'playwright';
 import type { Headers } from '../net/headers.js';
 import type { NetworkCapture } from './capture.js';
-import { SCAN_IMAGES, selectImages, type ImageScan, type SkippedImage } from './images.js';
+import { SCAN_IMAGES, type ImageScan, type SkippedImage } from './images.js';
+import { selectImages } from './image-selection.js';
 import { pressLoadMore } from './load-more.js';
 import { scrollForImages } from './scroll.js';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fullSizeUrl } from '../../src/pages/full-size.js';
-import { selectImages, type ImageElementScan } from '../../src/pages/images.js';
+import type { ImageElementScan } from '../../src/pages/images.js';
+import { selectImages } from '../../src/pages/image-selection.js';
 import { isLoadMoreLabel, normalizeLabel } from '../../src/pages/load-more-labels.js';
 import { loadMoreButtons } from '../../src/pages/load-more.js';
 import { declaredNotAPicture, thumbnailOf } from '../../src/download/images.js';

@@ -7,10 +7,10 @@ import {
     judgeInline,
     pickLargest,
     placeholderByRender,
-    selectImages,
     svgDrawsNothing,
     type ImageElementScan,
 } from '../../src/pages/images.js';
+import { selectImages } from '../../src/pages/image-selection.js';
 import { imageContentType, imageKeyBase, imageSkipReason, isImageUrl } from '../../src/download/images.js';
 
 const img = (over: Partial<ImageElementScan>): ImageElementScan => ({
