@@ -8,7 +8,8 @@ import { log, type AutoscaledPool, type ProxyConfiguration } from '@crawlee/core
 import type { FileDownload } from '@crawlee/http';
 import type { CrawlInput } from '../input/input.js';
 import { createDownloadCrawler } from '../download/download-crawler.js';
-import { ImageSaver, isImageUrl } from '../download/images.js';
+import { ImageSaver } from '../download/images.js';
+import { isImageUrl } from '../download/image-rules.js';
 import { VideoJobs } from '../download/jobs.js';
 import { TransferStats } from '../download/stats.js';
 import { VideoFinisher } from '../merge/finish.js';

@@ -10,7 +10,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { KeyValueStore, RequestOptions, RequestProvider } from '@crawlee/core';
+import type { KeyValueStore, RequestProvider } from '@crawlee/core';
 import type { FileDownloadCrawlingContext } from '@crawlee/http';
 import { fileTypeFromBuffer } from 'file-type';
 import { imageSizeFromFile } from 'image-size/fromFile';
@@ -22,96 +22,24 @@ import { imageOk, imageSkipped, mediaNote, type JudgedImage } from '../results/i
 import type { Results } from '../results/results.js';
 import type { StoredFile } from '../results/files.js';
 import type { ImageTask } from '../model.js';
-import { normalizeUrl } from '../urls.js';
 import { ALREADY_DOWNLOADED, archiveKeys } from '../results/archive.js';
 import type { Claims } from '../run/claims.js';
 import { CorruptUnitError, errorCode, NotAnImageError } from '../errors.js';
 import { urlsRefusal } from '../net/guard.js';
-import { decodeDataUri, inlineLabel, placeholderByContent } from '../image-content.js';
+import { decodeDataUri, inlineLabel } from '../image-content.js';
 import type { StreamedResponse } from './download-crawler.js';
-import { credentials } from '../net/credentials.js';
+import {
+    declaredNotAPicture,
+    HEAD_BYTES,
+    imageContentType,
+    imageKeyBase,
+    imageName,
+    imageRequest,
+    imageSkipReason,
+    thumbnailOf,
+} from './image-rules.js';
 
 export type { ImageTask };
-
-const IMAGE_EXT = /\.(jpe?g|png|apng|gif|webp|avif|bmp|svg)$/i;
-
-export const isImageUrl = (url: string): boolean => {
-    try {
-        return IMAGE_EXT.test(new URL(url).pathname);
-    } catch {
-        return false;
-    }
-};
-
-export function imageRequest(
-    url: string,
-    pageUrl: string,
-    headers: Headers,
-    alt?: string,
-    proxySession?: string,
-    thumbnail?: ImageTask['thumbnail'],
-): RequestOptions<ImageTask> {
-    const userData: ImageTask = {
-        kind: 'image',
-        pageUrl,
-        alt,
-        proxySession,
-        ...(thumbnail ? { thumbnail: { ...thumbnail, headers: credentials.strip(thumbnail.headers) } } : {}),
-    };
-    // Cookies and the input's headers are added as the request leaves (credentials.ts), never queued.
-    return {
-        url,
-        uniqueKey: `img:${normalizeUrl(url)}`,
-        headers: credentials.strip(headers),
-        skipNavigation: true,
-        userData,
-    };
-}
-
-/**
- * The content type to store: what the bytes are (servers send images as octet-stream or text/plain),
- * else what the server said if that is an image type the sniffer cannot see (SVG). Pure.
- */
-export function imageContentType(sniffed: string | undefined, served: string | undefined): string | undefined {
-    if (sniffed?.startsWith('image/')) return sniffed;
-    const declared = served?.split(';')[0]?.trim().toLowerCase();
-    if (!sniffed && declared === 'image/svg+xml') return declared;
-    return undefined;
-}
-
-/** The image's name as its site wrote it: the URL's file name, decoded, without its extension. Pure. */
-export function imageName(url: string): string {
-    const file = new URL(url).pathname.split('/').pop() ?? '';
-    let name = file;
-    try {
-        name = decodeURIComponent(file);
-    } catch {
-        // A stray % in the name: the name as it is.
-    }
-    return name.replace(IMAGE_EXT, '');
-}
-
-/** Base of the key: the file name without its extension, transliterated. */
-export function imageKeyBase(url: string): string {
-    return keyFromText(imageName(url), 'image', url);
-}
-
-const HEAD_BYTES = 4100;
-
-/** The reason a thumbnail is not stored: its full-size picture is. Pure. */
-export const thumbnailOf = (fullSizeUrl: string): string => `thumbnail of ${fullSizeUrl}`;
-
-/**
- * A link target whose declared type says it is no picture (a page, a video, a PDF): its body is not
- * read, so a thumbnail linking to a 1 GB video costs only the response's headers. Images, and the
- * types servers wrongly send images as (octet-stream, text/plain) or no type at all, are judged by
- * their bytes. Pure.
- */
-export function declaredNotAPicture(contentType: string | undefined): boolean {
-    const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!type || type.startsWith('image/')) return false;
-    return !/^(application\/(octet-stream|unknown|binary)|binary\/octet-stream|text\/plain)$/.test(type);
-}
 
 /** What became of a received file. */
 type Kept = 'stored' | 'same content' | 'not a picture';
@@ -140,23 +68,6 @@ interface Received {
      * by one worker at a time).
      */
     holder: string;
-}
-
-/**
- * Why an image's own content means it is not stored as a picture, or undefined. Pure.
- * The whole SVG text is only known when the file fits in the head.
- */
-export function imageSkipReason(
-    size: { width: number; height: number } | undefined,
-    min: { width: number; height: number },
-    svgText?: string,
-): string | undefined {
-    const placeholder = placeholderByContent(size, svgText);
-    if (placeholder) return placeholder;
-    if (size && (size.width < min.width || size.height < min.height)) {
-        return `smaller than ${min.width}×${min.height} px (${size.width}×${size.height})`;
-    }
-    return undefined;
 }
 
 export class ImageSaver {

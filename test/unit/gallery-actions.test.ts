@@ -5,7 +5,7 @@ import type { ImageElementScan } from '../../src/pages/images.js';
 import { selectImages } from '../../src/pages/image-selection.js';
 import { isLoadMoreLabel, normalizeLabel } from '../../src/pages/load-more-labels.js';
 import { loadMoreButtons } from '../../src/pages/load-more.js';
-import { declaredNotAPicture, thumbnailOf } from '../../src/download/images.js';
+import { declaredNotAPicture, thumbnailOf } from '../../src/download/image-rules.js';
 
 const PAGE = 'https://site.test/gallery/1.html';
 const abs = (p: string): string => new URL(p, PAGE).href;

@@ -11,7 +11,7 @@ import {
     type ImageElementScan,
 } from '../../src/pages/images.js';
 import { selectImages } from '../../src/pages/image-selection.js';
-import { imageContentType, imageKeyBase, imageSkipReason, isImageUrl } from '../../src/download/images.js';
+import { imageContentType, imageKeyBase, imageSkipReason, isImageUrl } from '../../src/download/image-rules.js';
 
 const img = (over: Partial<ImageElementScan>): ImageElementScan => ({
     src: '',
