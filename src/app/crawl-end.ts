@@ -2,9 +2,13 @@
  * When the crawl is over, as promises. After the last page: every live recording ended, every video job
  * reached `done` or `failed` (VideoJobs.allFinished, resolved by the transition that finishes the last
  * job), the merges cleaned up after themselves, and the download queue has nothing left (images, units of
- * videos already judged). A stopped run ends every wait at once.
+ * videos already judged). A stopped run ends every wait at once, reports the videos it leaves
+ * (`abandonDownloads`) and winds the download crawler down without waiting for it (`windDown`).
  */
-import type { RequestProvider } from '@crawlee/core';
+import type { AutoscaledPool, RequestProvider } from '@crawlee/core';
+import type { FileDownload } from '@crawlee/http';
+import { videoLost } from '../results/items.js';
+import type { Results } from '../results/results.js';
 import type { VideoJobs } from '../download/jobs.js';
 import type { VideoFinisher } from '../merge/finish.js';
 import type { LiveRecorder } from '../live/recorder.js';
@@ -79,4 +83,69 @@ async function settleStranded(parts: CrawlEndParts, signal: AbortSignal): Promis
         }
         await delay(QUEUE_CHECK_MS * 2, signal);
     }
+}
+
+/**
+ * Stopping early: videos still downloading stop taking units (their requests end after the unit in hand)
+ * and become failed items that say how far they got, so the dataset and the report account for them.
+ */
+export async function abandonDownloads(jobs: VideoJobs, results: Results, reason: unknown): Promise<void> {
+    const why = reason === 'timeout' ? 'the run stopped before its timeout' : 'the run was aborted';
+    for (const job of jobs.unfinished()) {
+        if (job.status !== 'downloading' && job.status !== 'merging') continue;
+        const { done, total } = jobs.counts(job.id);
+        // A merge in progress loses its files when the run's storages are dropped: it is reported here, unless
+        // its merge reported it first (one verdict per video: Results.verdict refuses the second).
+        const error =
+            job.status === 'merging'
+                ? `${why} while its ${total} segments were being merged`
+                : `${why} with ${done} of ${total} segments downloaded`;
+        if (await results.verdict(job.id, videoLost(job, error))) await jobs.transition(job.id, 'failed');
+    }
+}
+
+/**
+ * Lets the requests in flight end before the storages they report to are dropped: after
+ * `abandonDownloads` each ends with the unit in hand. No new request starts (Crawlee pauses its pools on
+ * `aborting` too, but not at the run timeout).
+ */
+async function quiesce(pool: AutoscaledPool | undefined, ms: number): Promise<void> {
+    if (!pool) return;
+    void pool.pause(ms).catch(() => undefined);
+    const deadline = Date.now() + ms;
+    // No signal: this runs after the stop, and its own deadline bounds it.
+    while (pool.currentConcurrency > 0 && Date.now() < deadline) await delay(50);
+}
+
+/**
+ * Aborts a crawler's pool until its run has ended. A stop during start-up can come before the pool runs:
+ * `abort()` then only marks it stopped, and a pool that starts stopped never asks whether it is finished,
+ * so the keepAlive download crawler ran on (measured under load: the run-timeout test's crawl did not wind
+ * down, and the run exited 2.3 s after its timeout instead of ~13 s before).
+ */
+async function abortUntilEnded(crawler: { autoscaledPool?: AutoscaledPool }, running: Promise<unknown>): Promise<void> {
+    let ended = false;
+    const end = running.finally(() => (ended = true));
+    end.catch(() => undefined); // its error is the caller's, who awaits `running`
+    while (!ended) {
+        await crawler.autoscaledPool?.abort();
+        // No signal: this runs after the stop; each round is short and ends with the run.
+        await Promise.race([end, delay(200)]);
+    }
+}
+
+/** Ends the recordings and the download crawler: a graceful end waits for it, an abort does not. */
+export async function windDown(
+    stages: { recorder: LiveRecorder; downloader: FileDownload },
+    downloading: Promise<unknown>,
+    signal: AbortSignal | undefined,
+): Promise<void> {
+    const { recorder, downloader } = stages;
+    await recorder.stop();
+    // A graceful stop lets running requests finish (a run of segments, up to a minute); an abort does not wait.
+    if (signal?.aborted) {
+        await quiesce(downloader.autoscaledPool, 5_000);
+        await abortUntilEnded(downloader, downloading);
+    } else downloader.stop();
+    await downloading;
 }

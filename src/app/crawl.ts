@@ -4,7 +4,7 @@
  * last page is rendered and the downloads are over (crawl-end.ts: every job done or failed, the queue empty).
  */
 import { Actor } from 'apify';
-import { log, type AutoscaledPool, type ProxyConfiguration } from '@crawlee/core';
+import { log, type ProxyConfiguration } from '@crawlee/core';
 import type { FileDownload } from '@crawlee/http';
 import type { CrawlInput } from '../input/input.js';
 import { createDownloadCrawler } from '../download/download-crawler.js';
@@ -13,18 +13,17 @@ import { isImageUrl } from '../download/image-rules.js';
 import { VideoJobs } from '../download/jobs.js';
 import { TransferStats } from '../download/stats.js';
 import { VideoFinisher } from '../merge/finish.js';
-import { mediaNote, pageFailed, videoLost } from '../results/items.js';
+import { mediaNote, pageFailed } from '../results/items.js';
 import { Results } from '../results/results.js';
 import { formatFromUrl, pollTrack, refreshUnitUrls } from '../sources/index.js';
 import { LiveRecorder } from '../live/recorder.js';
 import type { FoundVideos, VideoJob } from '../model.js';
 import { renderPageAgain, SourceLooks } from './page-again.js';
 import { VideoSubmitter } from './video-submitter.js';
-import { delay } from '../time/delay.js';
 import { UnsafeUrlError } from '../urls.js';
 import { applyStartPolicy, refusedPageRequests } from '../net/guard.js';
 import { ProgressReporter, silenceCrawlerStatus } from './progress.js';
-import { downloadsOver } from './crawl-end.js';
+import { abandonDownloads, downloadsOver, windDown } from './crawl-end.js';
 import { openStartRequests, startSites } from '../net/site-access.js';
 import { credentials } from '../net/credentials.js';
 import type { Headers } from '../net/headers.js';
@@ -58,55 +57,6 @@ export interface CrawlOptions {
     pageCap?: number;
     /** Locally: the folder every stored file also lands in (`outputDir`); unset on the platform. */
     outputDir?: string;
-}
-
-/**
- * Stopping early: videos still downloading stop taking units (their requests end after the unit in hand)
- * and become failed items that say how far they got, so the dataset and the report account for them.
- */
-export async function abandonDownloads(jobs: VideoJobs, results: Results, reason: unknown): Promise<void> {
-    const why = reason === 'timeout' ? 'the run stopped before its timeout' : 'the run was aborted';
-    for (const job of jobs.unfinished()) {
-        if (job.status !== 'downloading' && job.status !== 'merging') continue;
-        const { done, total } = jobs.counts(job.id);
-        // A merge in progress loses its files when the run's storages are dropped: it is reported here, unless
-        // its merge reported it first (one verdict per video: Results.verdict refuses the second).
-        const error =
-            job.status === 'merging'
-                ? `${why} while its ${total} segments were being merged`
-                : `${why} with ${done} of ${total} segments downloaded`;
-        if (await results.verdict(job.id, videoLost(job, error))) await jobs.transition(job.id, 'failed');
-    }
-}
-
-/**
- * Lets the requests in flight end before the storages they report to are dropped: after
- * `abandonDownloads` each ends with the unit in hand. No new request starts (Crawlee pauses its pools on
- * `aborting` too, but not at the run timeout).
- */
-async function quiesce(pool: AutoscaledPool | undefined, ms: number): Promise<void> {
-    if (!pool) return;
-    void pool.pause(ms).catch(() => undefined);
-    const deadline = Date.now() + ms;
-    // No signal: this runs after the stop, and its own deadline bounds it.
-    while (pool.currentConcurrency > 0 && Date.now() < deadline) await delay(50);
-}
-
-/**
- * Aborts a crawler's pool until its run has ended. A stop during start-up can come before the pool runs:
- * `abort()` then only marks it stopped, and a pool that starts stopped never asks whether it is finished,
- * so the keepAlive download crawler ran on (measured under load: the run-timeout test's crawl did not wind
- * down, and the run exited 2.3 s after its timeout instead of ~13 s before).
- */
-async function abortUntilEnded(crawler: { autoscaledPool?: AutoscaledPool }, running: Promise<unknown>): Promise<void> {
-    let ended = false;
-    const end = running.finally(() => (ended = true));
-    end.catch(() => undefined); // its error is the caller's, who awaits `running`
-    while (!ended) {
-        await crawler.autoscaledPool?.abort();
-        // No signal: this runs after the stop; each round is short and ends with the run.
-        await Promise.race([end, delay(200)]);
-    }
 }
 
 async function proxyFor(input: CrawlInput): Promise<ProxyConfiguration | undefined> {
@@ -365,18 +315,6 @@ async function feedPages(
     // No headers on the queued requests: the queue is a storage record (applySiteAccess adds them).
     await pageCrawler.run(plan.pageUrls.map(({ url }) => ({ url })));
     signal?.removeEventListener('abort', stopPages);
-}
-
-/** Ends the recordings and the download crawler: a graceful end waits for it, an abort does not. */
-async function windDown(stages: Stages, downloading: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
-    const { recorder, downloader } = stages;
-    await recorder.stop();
-    // A graceful stop lets running requests finish (a run of segments, up to a minute); an abort does not wait.
-    if (signal?.aborted) {
-        await quiesce(downloader.autoscaledPool, 5_000);
-        await abortUntilEnded(downloader, downloading);
-    } else downloader.stop();
-    await downloading;
 }
 
 export async function crawl(input: CrawlInput, options: CrawlOptions = {}): Promise<CrawlSummary> {

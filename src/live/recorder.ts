@@ -93,7 +93,7 @@ export class LiveRecorder {
             const wait = refreshDelayMs(job.liveRefreshSecs);
             await delay(wait, this.stopped);
             if (this.stopped.aborted) {
-                // The run reports the video as it stands (crawl.ts abandonDownloads). The job stays open, so a
+                // The run reports the video as it stands (app/crawl-end.ts abandonDownloads). The job stays open, so a
                 // unit arriving now does not settle it into a merge whose storages are being dropped.
                 log.info(`Live recording of ${job.pageUrl} stops: the crawl was stopped`);
                 return;

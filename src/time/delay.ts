@@ -37,7 +37,7 @@ export function abortError(signal: AbortSignal): Error {
     return error;
 }
 
-/** In the words crawl.ts's `abandonDownloads` uses for the same stops. */
+/** In the words crawl-end.ts's `abandonDownloads` uses for the same stops. */
 const describe = (reason: unknown): string =>
     reason === 'aborting'
         ? 'the run was aborted'

@@ -18,7 +18,7 @@ process.env.CRAWLEE_STORAGE_DIR = path.join(dir, 'storage');
 const { Dataset, KeyValueStore } = await import('@crawlee/core');
 const { VideoJobs } = await import('../../src/download/jobs.js');
 const { VideoFinisher } = await import('../../src/merge/finish.js');
-const { abandonDownloads } = await import('../../src/app/crawl.js');
+const { abandonDownloads } = await import('../../src/app/crawl-end.js');
 const { Results } = await import('../../src/results/results.js');
 
 /** A plain-file video job of one unit; `file`, when given, is that unit's bytes on disk. */
