@@ -149,6 +149,7 @@ async function openStages(
         claims,
         holder: `worker ${role?.index ?? 0}`,
         archiveName: input.archiveName,
+        signal,
     });
     const finisher = new VideoFinisher(jobs, results);
     const images = new ImageSaver(input, results, workRoot(), claims);

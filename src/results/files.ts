@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsConstants, createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { KeyValueStore } from '@crawlee/core';
 import { fileExtension, storedType } from '../media-types.js';
 import { outputFileName } from '../names.js';
@@ -31,6 +32,8 @@ export interface FileTarget {
     storeDir: string;
     /** Locally: the folder every stored media file also lands in (absolute); undefined on the platform. */
     outputDir?: string;
+    /** The run's stop: an upload's next attempt does not start after it, a wait between two ends at once. */
+    signal?: AbortSignal;
 }
 
 export interface StoreOptions {
@@ -55,7 +58,8 @@ export async function storeFile(
     const stored = storedType(contentType);
     if (target.remote) {
         const { store } = target;
-        await uploadWithRetry((body) => store.setValue(key, body, { contentType: stored.contentType }), file);
+        const put = (body: Readable) => store.setValue(key, body, { contentType: stored.contentType });
+        await uploadWithRetry(put, file, { signal: target.signal });
         return { fileUrl: store.getPublicUrl(key), contentType: stored.contentType };
     }
     const dest = path.join(target.storeDir, `${key}.${stored.extension}`);

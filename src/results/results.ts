@@ -28,6 +28,8 @@ export interface ResultsOptions {
     holder?: string;
     /** `archiveName`: what earlier runs stored. */
     archiveName?: string;
+    /** The run's stop: uploads retry no more after it (files.ts). */
+    signal?: AbortSignal;
 }
 
 export class Results {
@@ -55,7 +57,7 @@ export class Results {
         ]);
         const remote = Actor.isAtHome();
         const outputDir = remote || options.outputDir === undefined ? undefined : path.resolve(options.outputDir);
-        const files: FileTarget = { store, remote, storeDir: defaultKvDir(), outputDir };
+        const files: FileTarget = { store, remote, storeDir: defaultKvDir(), outputDir, signal: options.signal };
         return new Results(dataset, files, archive, options.claims, options.holder ?? 'worker 0');
     }
 
