@@ -41,6 +41,28 @@ import {
 
 export type { ImageTask };
 
+/**
+ * A content's store as its holder left it: the key chosen before the file was stored, and whether its `ok`
+ * item is written (done). Kept in the state store (`sha-…` records) and, when workers share the crawl, in the
+ * content's claim, where any worker that takes the holder's request up finds it.
+ */
+interface Ledger {
+    key?: string;
+    holder: string;
+    done: boolean;
+}
+
+/** The state store's key of a content's record. Pure. */
+const shaKey = (sha256: string): string => `sha-${sha256.slice(0, 40)}`;
+
+/** A `sha-…` record of the state store. */
+interface ShaRecord {
+    sha256: string;
+    key: string;
+    holder?: string;
+    done?: boolean;
+}
+
 /** What became of a received file. */
 type Kept = 'stored' | 'same content' | 'not a picture';
 
@@ -73,6 +95,8 @@ interface Received {
 export class ImageSaver {
     /** sha256 → key of the stored file (a promise while the first copy is being stored). */
     private readonly stored = new Map<string, Promise<string | undefined>>();
+    /** sha256 → this worker's stores, begun or done (its state records; with one worker, the only ledger). */
+    private readonly own = new Map<string, Ledger>();
     private state?: KeyValueStore;
 
     constructor(
@@ -84,13 +108,17 @@ export class ImageSaver {
         private readonly claims: Claims,
     ) {}
 
-    /** Resume: the contents stored before a restart, so no copy of them is stored again. */
+    /** Resume: the contents stored (or being stored) before a restart, so no copy of them is stored again. */
     async load(state: KeyValueStore): Promise<void> {
         this.state = state;
         await state.forEachKey(async (key) => {
             if (!key.startsWith('sha-')) return;
-            const stored = await state.getValue<{ sha256: string; key: string }>(key);
-            if (stored) this.stored.set(stored.sha256, Promise.resolve(stored.key));
+            const record = await state.getValue<ShaRecord>(key);
+            if (!record) return;
+            this.stored.set(record.sha256, Promise.resolve(record.key));
+            // Records written before holders were kept count as done.
+            if (record.holder)
+                this.own.set(record.sha256, { key: record.key, holder: record.holder, done: record.done !== false });
         });
     }
 
@@ -283,64 +311,92 @@ export class ImageSaver {
             await this.results.push(imageSkipped(image, tooSmall));
             return 'not a picture';
         }
-        // This very request (or this page's inline image) stored it already, and its `ok` item is written: a
-        // retry after its worker was killed between that item and the request's end (seen in CI as one extra
-        // "same content" item on the two-worker kill test), or after a later step failed.
-        if (await this.storedBy(r.holder, r.sha256)) return 'stored';
-        const earlier = this.stored.get(r.sha256);
-        if (earlier) {
-            const error = `same content as the image stored as "${(await earlier) ?? 'another copy'}"`;
-            await this.results.push(imageSkipped(image, error));
-            return 'same content';
+        // A worker killed while storing this very content for this very request (or this page's inline image)
+        // left its ledger: done means its item is written (a retry after a kill between the item and the
+        // request's end, seen in CI as an extra "same content" item); begun means the key, and maybe the
+        // file and the item, are there (seen in CI as a second `ok` item and file), and the store is finished.
+        const prior = await this.prior(r);
+        if (prior?.done) return 'stored';
+        if (prior && (await this.results.hasOk('image', r.sha256, r.url))) {
+            await this.ledger(r, { key: prior.key!, holder: r.holder, done: true });
+            return 'stored';
         }
-        const archived = await this.results.archive.get(archiveKeys.imageSha(r.sha256));
-        if (archived) {
-            const error = `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})`;
-            await this.results.push(imageSkipped(image, error));
-            return 'same content';
+        if (!prior) {
+            const skipped = await this.copyOf(image, r);
+            if (skipped) return 'same content';
         }
-        // A worker killed between this claim and its `ok` item leaves the claim unconfirmed: its request goes
-        // back to the queue, and whoever takes the request up takes the claim over (seen in CI: two images
-        // of a killed worker came out "same content as" themselves, never stored).
-        const claimedBy = await this.claims.claim('image', r.sha256, r.holder, { takeOverUnconfirmed: true });
-        if (claimedBy !== undefined) {
-            const here = this.stored.get(r.sha256);
-            const key = here && (await here);
-            const error = key ? `same content as the image stored as "${key}"` : `same content as ${claimedBy}`;
-            await this.results.push(imageSkipped(image, error));
-            return 'same content';
-        }
-        const storing = this.results.keys.allocate(collectionKey('image', r.keyBase));
+        const storing = prior?.key
+            ? Promise.resolve(prior.key)
+            : this.results.keys.allocate(collectionKey('image', r.keyBase));
         this.stored.set(r.sha256, storing);
         let key: string;
         let file: StoredFile;
         try {
             key = await storing;
+            await this.ledger(r, { key, holder: r.holder, done: false });
+            // A key whose file a killed holder stored already is written again: the same bytes.
             file = await this.results.store(key, r.file, contentType, { name: r.name });
         } catch (error) {
             // Nothing stored: the content is not "the image stored as …". Given back, so a retry (this
             // request's, or another page's copy of the same picture) stores it.
             this.stored.delete(r.sha256);
+            this.own.delete(r.sha256);
+            await this.state?.setValue(shaKey(r.sha256), null);
             await this.claims.release('image', r.sha256);
             throw error;
         }
-        // The item first: a record saying "stored as key" with no item behind it would make a retry of
-        // this request (its worker killed here) report the picture as a copy of one nobody sees.
         await this.results.push(imageOk(image, key, file));
-        await this.claims.confirm('image', r.sha256);
-        await this.state?.setValue(`sha-${r.sha256.slice(0, 40)}`, { sha256: r.sha256, key });
+        await this.ledger(r, { key, holder: r.holder, done: true });
         const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];
         await this.results.archived(records, { key, sha256: r.sha256 });
         return 'stored';
     }
 
     /**
-     * Whether `holder` stored this content: its claim was confirmed (after the `ok` item). With one process a
-     * claim is only held while storing or once stored, and a holder stores one content at a time.
+     * The content stored before (this run, another worker, an earlier run with the archive): the image is
+     * reported as a copy (true). Else the content is claimed for this holder (false).
      */
-    private async storedBy(holder: string, sha256: string): Promise<boolean> {
-        const claim = await this.claims.lookup('image', sha256);
-        return claim?.holder === holder && (claim.confirmed === true || !this.claims.shared);
+    private async copyOf(image: JudgedImage, r: Received): Promise<boolean> {
+        const earlier = this.stored.get(r.sha256);
+        if (earlier) {
+            const error = `same content as the image stored as "${(await earlier) ?? 'another copy'}"`;
+            await this.results.push(imageSkipped(image, error));
+            return true;
+        }
+        const archived = await this.results.archive.get(archiveKeys.imageSha(r.sha256));
+        if (archived) {
+            const error = `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})`;
+            await this.results.push(imageSkipped(image, error));
+            return true;
+        }
+        const claimedBy = await this.claims.claim('image', r.sha256, r.holder);
+        if (claimedBy === undefined) return false;
+        const here = this.stored.get(r.sha256);
+        const key = here && (await here);
+        const error = key ? `same content as the image stored as "${key}"` : `same content as ${claimedBy}`;
+        await this.results.push(imageSkipped(image, error));
+        return true;
+    }
+
+    /** This holder's earlier store of this content, if one was begun: the claim's record, else this worker's. */
+    private async prior(r: Received): Promise<Ledger | undefined> {
+        if (this.claims.shared) {
+            const claim = await this.claims.lookup('image', r.sha256);
+            return claim?.holder === r.holder
+                ? { key: claim.key, holder: r.holder, done: claim.confirmed === true }
+                : undefined;
+        }
+        const own = this.own.get(r.sha256);
+        return own?.holder === r.holder ? own : undefined;
+    }
+
+    /** Writes a store's ledger: the state record, and the claim when workers share the crawl (confirmed when done). */
+    private async ledger(r: Received, entry: Ledger & { key: string }): Promise<void> {
+        this.own.set(r.sha256, entry);
+        if (entry.done) await this.claims.confirm('image', r.sha256, r.holder, { key: entry.key });
+        else await this.claims.record('image', r.sha256, r.holder, { key: entry.key });
+        const record: ShaRecord = { sha256: r.sha256, ...entry };
+        await this.state?.setValue(shaKey(r.sha256), record);
     }
 
     /**

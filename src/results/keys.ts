@@ -55,11 +55,7 @@ export class KeyAllocator {
             const key = uniqueKey(base, (k) => this.taken.has(k));
             this.taken.add(key);
             if (await this.store.recordExists(key)) continue;
-            // A key this holder claimed and never stored (recordExists said no) is a killed instance's of this
-            // same worker: taken over, so a resumed worker stores under the key it would have used.
-            const options = { takeOverUnconfirmed: true };
-            if (this.claims?.shared && (await this.claims.claim('key', key, this.holder, options)) !== undefined)
-                continue;
+            if (this.claims?.shared && (await this.claims.claim('key', key, this.holder)) !== undefined) continue;
             return key;
         }
     }

@@ -103,6 +103,22 @@ export class Results {
         return true;
     }
 
+    /**
+     * Whether an `ok` item of this type, content and URL is in the dataset. Read only after a kill, for a
+     * store whose item may or may not have been written (download/images.ts); it reads the dataset in pages.
+     */
+    async hasOk(type: MediaItem['type'], sha256: string, url: string): Promise<boolean> {
+        const limit = 1000;
+        for (let offset = 0; ; offset += limit) {
+            const { items, total } = await this.dataset.getData({ offset, limit });
+            const found = (items as MediaItem[]).some(
+                (i) => i.type === type && i.status === 'ok' && i.sha256 === sha256 && i.url === url,
+            );
+            if (found) return true;
+            if (!items.length || offset + items.length >= total) return false;
+        }
+    }
+
     /** Moves a finished file into the store (and locally into the output folder). See files.ts. */
     async store(key: string, file: string, contentType: string, options?: StoreOptions): Promise<StoredFile> {
         return storeFile(this.files, key, file, contentType, options);

@@ -34,6 +34,8 @@ export interface ClaimData {
     confirmed?: boolean;
     /** What the claim belongs to: a `video-url` claim names its video's id. */
     of?: string;
+    /** An `image` claim: the store key its content goes to, recorded before the file is stored. */
+    key?: string;
 }
 
 export interface ClaimOptions {
@@ -104,12 +106,21 @@ export class Claims {
      * Marks a claim as taken on: nobody takes it over any more. One write, no read. A claim this process
      * did not make (a restarted worker resuming its videos) is named with its holder.
      */
-    async confirm(kind: ClaimKind, id: string, holder?: string): Promise<void> {
+    async confirm(kind: ClaimKind, id: string, holder?: string, extra: Pick<ClaimData, 'key'> = {}): Promise<void> {
+        await this.write(kind, id, holder, { confirmed: true, ...extra });
+    }
+
+    /** Writes `extra` into a claim this holder holds, unconfirmed (an image's key before its file is stored). */
+    async record(kind: ClaimKind, id: string, holder: string, extra: Pick<ClaimData, 'key'>): Promise<void> {
+        await this.write(kind, id, holder, extra);
+    }
+
+    private async write(kind: ClaimKind, id: string, holder: string | undefined, extra: Partial<ClaimData>) {
         const key = claimKey(kind, id);
         const requestId = this.ids.get(key) ?? getRequestId(key);
         holder = this.local.get(key) ?? holder;
         if (holder === undefined || !this.queue) return;
-        const userData: ClaimData = { holder, confirmed: true };
+        const userData: ClaimData = { holder, ...extra };
         const request = { id: requestId, url: `https://claims.invalid/${kind}`, uniqueKey: key, userData };
         await this.queue.updateRequest(request as Parameters<RequestQueueClient['updateRequest']>[0]);
     }
