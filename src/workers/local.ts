@@ -131,6 +131,12 @@ export async function runLocalWorkers(input: CrawlInput, options: LocalWorkersOp
                             outcomes.push(next);
                             return resolveWorker();
                         }
+                        if (options.signal?.aborted) {
+                            // Stopped (Ctrl-C): its videos stay in its storages for a resumed run, not reported lost.
+                            if (summary) summaries.push(summary);
+                            log.info(`Worker ${index} stopped; ${released} requests it held went back to the queues`);
+                            return resolveWorker();
+                        }
                         const what = `Worker ${index} ${describeEnd(end)}; ${released} requests it held went back to the queues`;
                         if (next === 'restart') {
                             restarts++;
@@ -154,9 +160,12 @@ export async function runLocalWorkers(input: CrawlInput, options: LocalWorkersOp
 
     await Promise.all(Array.from({ length: count }, (_, i) => runWorker(i)));
     options.signal?.removeEventListener('abort', stopAll);
+    const secs = (Date.now() - started) / 1000;
+    // Stopped: what the workers stored is reported; the claims stay for the resumed run.
+    if (options.signal?.aborted) return { ...sumSummaries(summaries, secs), stopped: true };
     if (runFailed(outcomes)) throw new Error(`none of the ${count} workers could finish; see the log above`);
     await (await RequestQueue.open(claims)).drop();
-    const summary = sumSummaries(summaries, (Date.now() - started) / 1000);
+    const summary = sumSummaries(summaries, secs);
     log.info(queueCallsLine(calls, summary.pages));
     return summary;
 }

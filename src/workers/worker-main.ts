@@ -14,6 +14,9 @@ import { setWorkerRole } from '../run/role.js';
 installLogRedaction();
 // The coordinator gone (killed, Ctrl-C) means nobody can take this worker's items: stop at once.
 process.on('disconnect', () => process.exit(1));
+// Ctrl-C reaches every process of the terminal's group: the coordinator decides (it stops its workers with
+// SIGTERM, run/lifecycle.ts), so a worker does not die of it on its own, half-way through a reply.
+process.on('SIGINT', () => undefined);
 
 const storage = storageOverIpc();
 const start = await new Promise<WorkerStart>((resolve) => {
