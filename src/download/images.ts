@@ -55,13 +55,8 @@ interface Ledger {
 /** The state store's key of a content's record. Pure. */
 const shaKey = (sha256: string): string => `sha-${sha256.slice(0, 40)}`;
 
-/** A `sha-…` record of the state store. */
-interface ShaRecord {
-    sha256: string;
-    key: string;
-    holder?: string;
-    done?: boolean;
-}
+/** A `sha-…` record of the state store: a ledger (records written before ledgers have only the key). */
+type ShaRecord = { sha256: string; key: string } & Partial<Ledger>;
 
 /** What became of a received file. */
 type Kept = 'stored' | 'same content' | 'not a picture';
@@ -84,10 +79,9 @@ interface Received {
     /** Archive record of the URL, for http(s) images only. */
     archiveUrl?: string;
     /**
-     * Who claims the content across workers: one at a time, so that a claim this holder made and never
-     * confirmed can only be a dead worker's and is taken over. A downloaded image's URL (its request's
-     * unique key: one worker holds it at a time); an inline image's page and label (a page is rendered
-     * by one worker at a time).
+     * Who claims the content and keeps its ledger: one process at a time, so a begun ledger of this holder is
+     * a killed process's, which this one finishes. A downloaded image's URL (its request's unique key: one
+     * worker holds it at a time); an inline image's page and label (a page is rendered by one worker at a time).
      */
     holder: string;
 }

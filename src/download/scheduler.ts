@@ -79,9 +79,10 @@ export class DownloadScheduler {
 
     /** The job while it still wants units: a failed video (e.g. an unusable key) is not worth fetching for. */
     private wanted(videoId: string): VideoJob | undefined {
-        const { jobs } = this.options;
+        const { jobs, signal } = this.options;
+        // The run stopped: no video wants a unit any more (held ones are let go, none is taken).
+        if (signal?.aborted) return undefined;
         const job = jobs.get(videoId);
-        if (this.options.signal?.aborted) return undefined;
         return job?.status === 'downloading' && !jobs.fatal(videoId) ? job : undefined;
     }
 
@@ -112,7 +113,6 @@ export class DownloadScheduler {
         for (const leased of [...held]) await this.fetchHeld(leased, holder, fetch, tally);
         const skip = (videoId: string, unit: string): boolean => jobs.isDone(videoId, unit);
         for (;;) {
-            if (this.options.signal?.aborted) break;
             if (Date.now() - started > (this.options.takeBudgetMs ?? TAKE_BUDGET_MS)) {
                 const rest = continuationRequest(
                     task,
