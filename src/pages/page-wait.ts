@@ -162,7 +162,9 @@ export async function waitForMedia(
     await capture.settle();
     let replaced: ReplacedSource[] = [];
     // Only sources with a URL are followed: a MediaSource capture needs the page's playback untouched.
-    if (found && capture.media.length > 0) {
+    // Media seen only once the wait ended counts too: on a busy machine a player's first response can
+    // come after the page went quiet (a pre-roll page was left unfollowed, and its pre-roll stored).
+    if (capture.media.length > 0) {
         const pressPlay = async (): Promise<boolean> => {
             const next = chooseInvitation(
                 (await listInvitations(page)).filter((i) => i.kind !== 'tile'),

@@ -30,11 +30,14 @@ export const METADATA_WAIT_MS = 1200;
  */
 export const ENDED_GRACE_MS = 400;
 /**
- * Following ends this long after it started at the latest (and at the page's deadline): a short
- * source fast-forwarded on a local server ends within ~1 s; one whose end never comes (a player
- * that ignores the seek) must not hold the page for its whole `pageWaitSecs`.
+ * Following ends once nothing has moved for this long: no player changed or ended its source, and no
+ * source being fast-forwarded advanced (and at the page's deadline in any case). A short source
+ * fast-forwarded on a local server ends within ~1 s; one that never moves (a player that ignores the
+ * seek and does not play) must not hold the page for its whole `pageWaitSecs`. It was a fixed 3 s
+ * from the start of following: with two test files at once on 2 cores, a pre-roll page was still
+ * switching to its main video when that cap ended, and the pre-roll was stored as the page's video.
  */
-export const FOLLOW_MAX_MS = 3000;
+export const FOLLOW_STALL_MS = 3000;
 /** A media request belongs to the source seen within this long after it (sources are polled). */
 const POLL_SLACK_MS = 300;
 const POLL_MS = 80;
@@ -173,13 +176,15 @@ export function namesUnplayed(
     return named.some((n) => !sources.some((s) => sameUrl(s.src, n)) && !fetched.some((f) => sameUrl(f, n)));
 }
 
-interface VideoState {
+export interface VideoState {
     key: string;
     src: string;
     duration: number | null;
     ended: boolean;
     /** Paused at its start: loaded (metadata preloaded) but never played. */
     unplayed: boolean;
+    /** Its playback position, seconds. */
+    time?: number;
     loop: boolean;
     adHint: boolean;
     /** Absolute media URLs the page names around this element and in its inline scripts. */
@@ -240,7 +245,7 @@ const VIDEO_STATES = `(() => {
     if (!v.dataset.mcVideo) v.dataset.mcVideo = String(++window.__mcVideoIds);
     const d = v.duration;
     return { key: v.dataset.mcVideo, src: v.currentSrc || v.src || '', duration: Number.isNaN(d) ? null : d === Infinity ? 1e308 : d,
-      ended: v.ended, unplayed: v.paused && v.currentTime === 0 && !v.ended && !v.autoplay, loop: v.loop, adHint: adHint(v), named: named(v) };
+      ended: v.ended, time: v.currentTime, unplayed: v.paused && v.currentTime === 0 && !v.ended && !v.autoplay, loop: v.loop, adHint: adHint(v), named: named(v) };
   });
 })()`;
 
@@ -305,8 +310,19 @@ export interface FollowResult {
 }
 
 /**
- * Watches the page's players until their sources settle, `deadline` passes or FOLLOW_MAX_MS,
- * fast-forwarding short ones; then tells which captured media were replaced.
+ * What following watches for progress: every player's source and whether it ended, and the position
+ * of those being fast-forwarded. It changes while a pre-roll plays through or a player switches to
+ * what follows, however slow the machine; a main video playing beside them does not count. Pure.
+ */
+export function progressMark(states: readonly VideoState[], forwarding: readonly string[]): string {
+    return states
+        .map((s) => `${s.key}|${s.src}|${s.ended}|${forwarding.includes(s.key) ? (s.time ?? 0).toFixed(1) : ''}`)
+        .join(';');
+}
+
+/**
+ * Watches the page's players until their sources settle, `deadline` passes or nothing has moved for
+ * FOLLOW_STALL_MS, fast-forwarding short ones; then tells which captured media were replaced.
  */
 export async function followSources(
     page: Page,
@@ -317,13 +333,17 @@ export async function followSources(
     pressPlay: () => Promise<boolean>,
 ): Promise<FollowResult> {
     const histories = new Map<string, ElementHistory>();
-    const end = Math.min(deadline, Date.now() + FOLLOW_MAX_MS);
+    let movedAt = Date.now();
+    let mark = '';
+    let forwarding: string[] = [];
     let pressedAt = 0;
     /** `key|src` → when it was last fast-forwarded (again after a while: a seek before the data came is lost). */
     const forwarded = new Map<string, number>();
-    while (Date.now() < end) {
+    while (Date.now() < deadline && Date.now() - movedAt < FOLLOW_STALL_MS) {
         const states = await videoStates(page);
         if (states.length === 0) break; // no <video> to follow (a player that only fetched, or an iframe's)
+        const seen = progressMark(states, forwarding);
+        if (seen !== mark) [mark, movedAt] = [seen, Date.now()];
         observe(
             histories,
             states,
@@ -340,6 +360,7 @@ export async function followSources(
         }
         const verdict = sourceVerdict([...histories.values()], Date.now(), since);
         if (verdict.settled && (pressedAt <= 0 || Date.now() - pressedAt >= PRESS_ANSWER_MS)) break;
+        forwarding = verdict.fastForward;
         for (const key of verdict.fastForward) {
             const src = histories.get(key)?.sources.at(-1)?.src ?? '';
             const [frame, id] = key.split(':');

@@ -8,6 +8,7 @@ import {
     namesUnplayed,
     METADATA_WAIT_MS,
     observe,
+    progressMark,
     replacedMedia,
     sourceVerdict,
     type ElementHistory,
@@ -129,6 +130,31 @@ test('source settled: observe records source changes, keeps a source through a m
             ['b', 150, false, undefined],
         ],
     );
+});
+
+test('source following: progress is a source changing or ending, or a followed source moving; not a main one playing', () => {
+    const state = (key: string, src: string, time: number, ended = false) => ({
+        key,
+        src,
+        time,
+        duration: 6,
+        ended,
+        unplayed: false,
+        loop: false,
+        adHint: false,
+    });
+    const mark = (states: ReturnType<typeof state>[], forwarding: string[] = ['0:1']) =>
+        progressMark(states, forwarding);
+    const before = mark([state('0:1', 'ad', 1.0), state('0:2', 'main', 3.0)]);
+    // The pre-roll being fast-forwarded moved: progress.
+    assert.notEqual(mark([state('0:1', 'ad', 1.4), state('0:2', 'main', 3.0)]), before);
+    // Only the other, main video played on: no progress (following would wait on it forever).
+    assert.equal(mark([state('0:1', 'ad', 1.0), state('0:2', 'main', 9.0)]), before);
+    // The pre-roll ended, or its player switched to what follows: progress.
+    assert.notEqual(mark([state('0:1', 'ad', 1.0, true), state('0:2', 'main', 3.0)]), before);
+    assert.notEqual(mark([state('0:1', 'main2', 0), state('0:2', 'main', 3.0)]), before);
+    // A source not being fast-forwarded does not count by its position.
+    assert.equal(mark([state('0:1', 'ad', 1.0)], []), mark([state('0:1', 'ad', 5.0)], []));
 });
 
 test('replaced media: by URL for files, by time for MediaSource players, never the final source', () => {
