@@ -161,6 +161,7 @@ export async function waitForMedia(
     }
     await capture.settle();
     let replaced: ReplacedSource[] = [];
+    let followed = false;
     // Only sources with a URL are followed: a MediaSource capture needs the page's playback untouched.
     // Media seen only once the wait ended counts too: on a busy machine a player's first response can
     // come after the page went quiet (a pre-roll page was left unfollowed, and its pre-roll stored).
@@ -177,9 +178,10 @@ export async function waitForMedia(
             if (clicked) clicks[next.kind] = (clicks[next.kind] ?? 0) + 1;
             return clicked;
         };
-        const followed = await followSources(page, () => capture.media, capture.media[0]!.at, deadline, pressPlay);
+        const follow = await followSources(page, () => capture.media, capture.media[0]!.at, deadline, pressPlay);
         await capture.settle();
-        replaced = followed.replaced;
+        replaced = follow.replaced;
+        followed = true;
     }
     const summary: WaitSummary = {
         secs: (Date.now() - activity.startedAt) / 1000,
@@ -190,7 +192,8 @@ export async function waitForMedia(
         clicks,
         leftToClick: clickCount >= CLICK_BUDGET ? invitations.filter((i) => i.clicks === 0).length : 0,
     };
-    // Decided on a scan of the DOM as it still is: no second scan (each serialises every frame).
-    const fresh = decided && scannedChange === activity.lastChangeAt && lastScan > 0;
+    // Decided on a scan of the DOM as it still is: no second scan (each serialises every frame). After
+    // following, the players may show other sources than the last scan saw.
+    const fresh = decided && !followed && scannedChange === activity.lastChangeAt && lastScan > 0;
     return { scans: fresh ? scans : await scanFrames(page), replaced, summary };
 }

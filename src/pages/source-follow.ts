@@ -73,6 +73,14 @@ export interface Verdict {
 
 const known = (d: number): boolean => Number.isFinite(d) && d > 0;
 
+const sameUrl = (a: string, b: string): boolean => {
+    try {
+        return normalizeUrl(a) === normalizeUrl(b);
+    } catch {
+        return a === b;
+    }
+};
+
 /** The page gave a reason to think this source is not its main content. Pure. */
 export const suspect = (s: SourceObservation): boolean => s.adHint || !!s.namesOther;
 
@@ -89,15 +97,27 @@ export function isLeadIn(sources: readonly SourceObservation[], i: number): bool
 
 /**
  * Whether every player's source has settled, and which to fast-forward meanwhile. `since` is when
- * the first media request was seen. Pure.
+ * the first media request was seen; `fetched`, the URLs of the media requests seen so far. Pure.
  */
-export function sourceVerdict(histories: readonly ElementHistory[], now: number, since: number): Verdict {
+export function sourceVerdict(
+    histories: readonly ElementHistory[],
+    now: number,
+    since: number,
+    fetched: readonly string[],
+): Verdict {
     const fastForward: string[] = [];
     let settled = true;
     for (const h of histories) {
         const cur = h.sources[h.sources.length - 1];
         if (!cur || !cur.src) {
             if (now - since < METADATA_WAIT_MS) settled = false;
+            continue;
+        }
+        // What replaced a lead-in is the page's video: its request is waited for, or the page would be
+        // left with only the replaced source captured (seen in CI with two test files at once).
+        const replacedLeadIn = h.sources.slice(0, -1).some((_, i) => isLeadIn(h.sources, i));
+        if (replacedLeadIn && !cur.src.startsWith('blob:') && !fetched.some((f) => sameUrl(f, cur.src))) {
+            settled = false;
             continue;
         }
         if (!known(cur.duration) && cur.duration !== Infinity && !cur.ended) {
@@ -120,14 +140,6 @@ export interface ReplacedSource {
 }
 
 export const REPLACED_REASON = 'played before the main video (an advert or intro), then replaced by it';
-
-const sameUrl = (a: string, b: string): boolean => {
-    try {
-        return normalizeUrl(a) === normalizeUrl(b);
-    } catch {
-        return a === b;
-    }
-};
 
 /**
  * The media requests that belong to sources a player replaced by its final one. A source with a
@@ -358,7 +370,12 @@ export async function followSources(
             if (!(await pressPlay())) pressedAt = -1;
             continue;
         }
-        const verdict = sourceVerdict([...histories.values()], Date.now(), since);
+        const verdict = sourceVerdict(
+            [...histories.values()],
+            Date.now(),
+            since,
+            media().map((m) => m.url),
+        );
         if (verdict.settled && (pressedAt <= 0 || Date.now() - pressedAt >= PRESS_ANSWER_MS)) break;
         forwarding = verdict.fastForward;
         for (const key of verdict.fastForward) {

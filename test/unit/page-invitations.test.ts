@@ -66,24 +66,30 @@ const src = (over: Partial<SourceObservation>): SourceObservation => ({
 test('source settled: a short source the page gives a reason for is followed; others settle at once', () => {
     const h = (sources: SourceObservation[]): ElementHistory[] => [{ key: '0:1', sources }];
     // Short alone is no reason: the first source is the main video.
-    assert.deepEqual(sourceVerdict(h([src({ namesOther: false })]), 100, 0), { settled: true, fastForward: [] });
-    assert.deepEqual(sourceVerdict(h([src({})]), 100, 0), { settled: false, fastForward: ['0:1'] });
-    assert.equal(sourceVerdict(h([src({ duration: 600 })]), 100, 0).settled, true);
-    assert.equal(sourceVerdict(h([src({ loop: true })]), 100, 0).settled, true);
-    assert.equal(sourceVerdict(h([src({ duration: Infinity })]), 100, 0).settled, true);
+    assert.deepEqual(sourceVerdict(h([src({ namesOther: false })]), 100, 0, []), { settled: true, fastForward: [] });
+    assert.deepEqual(sourceVerdict(h([src({})]), 100, 0, []), { settled: false, fastForward: ['0:1'] });
+    assert.equal(sourceVerdict(h([src({ duration: 600 })]), 100, 0, []).settled, true);
+    assert.equal(sourceVerdict(h([src({ loop: true })]), 100, 0, []).settled, true);
+    assert.equal(sourceVerdict(h([src({ duration: Infinity })]), 100, 0, []).settled, true);
     // An advert says so: followed however long it is.
-    assert.equal(sourceVerdict(h([src({ duration: 600, adHint: true })]), 100, 0).settled, false);
+    assert.equal(sourceVerdict(h([src({ duration: 600, adHint: true })]), 100, 0, []).settled, false);
     // Unknown duration: waited for, but not for ever, and only when the page gave a reason to follow.
-    assert.equal(sourceVerdict(h([src({ duration: NaN, namesOther: false })]), 100, 0).settled, true);
-    assert.equal(sourceVerdict(h([src({ duration: NaN })]), 100, 0).settled, false);
-    assert.equal(sourceVerdict(h([src({ duration: NaN })]), METADATA_WAIT_MS + 1, 0).settled, true);
+    assert.equal(sourceVerdict(h([src({ duration: NaN, namesOther: false })]), 100, 0, []).settled, true);
+    assert.equal(sourceVerdict(h([src({ duration: NaN })]), 100, 0, []).settled, false);
+    assert.equal(sourceVerdict(h([src({ duration: NaN })]), METADATA_WAIT_MS + 1, 0, []).settled, true);
     // A short source that ended: what follows gets a moment, then it is the main video.
     const ended = src({ ended: true, endedAt: 1000 });
-    assert.equal(sourceVerdict(h([ended]), 1000 + ENDED_GRACE_MS - 1, 0).settled, false);
-    assert.equal(sourceVerdict(h([ended]), 1000 + ENDED_GRACE_MS, 0).settled, true);
+    assert.equal(sourceVerdict(h([ended]), 1000 + ENDED_GRACE_MS - 1, 0, []).settled, false);
+    assert.equal(sourceVerdict(h([ended]), 1000 + ENDED_GRACE_MS, 0, []).settled, true);
     // A pre-roll then a long main video: settled; a short clip after a long video is not followed.
     const pre = src({ ended: true, endedAt: 10 });
-    assert.equal(sourceVerdict(h([pre, src({ src: 'b', duration: 600 })]), 100, 0).settled, true);
+    const b = 'https://cdn.example/b.mp4';
+    assert.equal(sourceVerdict(h([pre, src({ src: b, duration: 600 })]), 100, 0, [b]).settled, true);
+    // What replaced a lead-in is waited for until its request is seen (a blob: source cannot be).
+    const main = src({ src: b, duration: 600 });
+    assert.equal(sourceVerdict(h([pre, main]), 100, 0, ['https://cdn.example/a.mp4']).settled, false);
+    assert.equal(sourceVerdict(h([pre, main]), 100, 0, ['https://cdn.example/a.mp4', b]).settled, true);
+    assert.equal(sourceVerdict(h([pre, src({ src: 'blob:x', duration: 600 })]), 100, 0, []).settled, true);
     const long = src({ duration: 600 });
     assert.equal(isLeadIn([long, src({ src: 'c' })], 1), false);
     assert.equal(isLeadIn([pre, src({ src: 'c' })], 1), true);
