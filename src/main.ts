@@ -18,7 +18,8 @@ import { InputFileError, readLocalInput } from './input/local-input.js';
 import { unknownFieldsWarning } from './input/did-you-mean.js';
 import { checkOutputDir } from './input/output-dir.js';
 import type { MediaItem } from './model.js';
-import { defaultKvDir, dropRunStorages, storageDir } from './run/storage.js';
+import { repairLocalDataset } from './run/dataset-repair.js';
+import { defaultKvDir, dropRunStorages, purgeOnStart, storageDir } from './run/storage.js';
 import { writeReport } from './results/report.js';
 import { RunLifecycle } from './run/lifecycle.js';
 import { runStatus, summaryMessage } from './app/progress.js';
@@ -79,6 +80,17 @@ if (!atHome) {
         if (error instanceof InputFileError || error instanceof InputError) stop(error.message);
         throw error;
     }
+}
+
+// A local run resumed after `kill -9` may find an item that was being written at the kill (dataset-repair.ts).
+if (!atHome && !purgeOnStart()) {
+    const datasets = path.join(storageDir(), 'datasets');
+    const moved = await repairLocalDataset(path.join(datasets, 'default'), path.join(storageDir(), 'damaged-items'));
+    if (moved.length)
+        log.warning(
+            `The dataset held ${moved.length} item(s) cut off by the last run's end (${moved.join(', ')}): moved to ` +
+                `${path.join(storageDir(), 'damaged-items')}; this run writes them again.`,
+        );
 }
 
 // The platform's `aborting` and `migrating` are handled in lifecycle.ts: the SDK's own handlers would

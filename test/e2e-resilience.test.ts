@@ -3,7 +3,7 @@
  * archive, and a run killed with SIGKILL that is started again and finishes.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { HlsVideo } from '../src/demo/media.js';
@@ -183,9 +183,17 @@ test('a run killed with SIGKILL halfway finishes when started again, refetching 
         [...server.hits].filter(([p]) => p.startsWith('/media/long/') && p.endsWith('.ts')),
     );
     const finished = await finishedUnits(storage);
+    // A kill during an item's write leaves it cut off (src/run/dataset-repair.ts; seen once in CI): as if
+    // this one had landed on the video's item, the resumed run must still read its dataset and end whole.
+    const datasetDir = path.join(storage, 'datasets', 'default');
+    await mkdir(datasetDir, { recursive: true });
+    const items = (await readdir(datasetDir)).filter((f) => /^\d+\.json$/.test(f)).length;
+    await writeFile(path.join(datasetDir, `${String(items + 1).padStart(9, '0')}.json`), '{\n\t"type": "vid');
 
     const resumed = await runActor(input, { storage, env: { CRAWLEE_PURGE_ON_START: '0' } });
     assert.equal(resumed.code, 0, resumed.output.slice(-3000));
+    assert.match(resumed.output, /item\(s\) cut off by the last run's end/);
+    assert.equal((await readdir(path.join(storage, 'damaged-items'))).length, 1, 'the cut-off file is kept');
     const item = one(resumed, url);
     assert.equal(item.status, 'ok', item.error);
     const file = path.join(resumed.kvDir, `${item.key}.mp4`);

@@ -29,10 +29,25 @@ export async function tempDir(prefix: string): Promise<string> {
     return mkdtemp(path.join(os.tmpdir(), `mca-${prefix}-`));
 }
 
-export async function readItems(storage: string): Promise<MediaItem[]> {
+/**
+ * The run's dataset items. After `kill -9` an item being written at the kill may be cut off
+ * (src/run/dataset-repair.ts): with `killed`, such a file is left out; otherwise it throws.
+ */
+export async function readItems(storage: string, killed = false): Promise<MediaItem[]> {
     const dir = path.join(storage, 'datasets', 'default');
-    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
-    return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), 'utf8')) as MediaItem));
+    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /^\d+\.json$/.test(f)).sort();
+    const items = await Promise.all(
+        files.map(async (f) => {
+            const text = await readFile(path.join(dir, f), 'utf8');
+            try {
+                return JSON.parse(text) as MediaItem;
+            } catch (error) {
+                if (killed) return undefined;
+                throw error;
+            }
+        }),
+    );
+    return items.filter((i): i is MediaItem => i !== undefined);
 }
 
 export interface ActorOptions {
@@ -96,7 +111,13 @@ export async function spawnActor(
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
-    const done = new Promise<number | null>((resolve) => child.on('close', resolve)).then(async (code) => {
+    let signal: NodeJS.Signals | null = null;
+    const done = new Promise<number | null>((resolve) =>
+        child.on('close', (code, sig) => {
+            signal = sig;
+            resolve(code);
+        }),
+    ).then(async (code) => {
         clearTimeout(timer);
         clearInterval(sampler);
         return {
@@ -104,7 +125,7 @@ export async function spawnActor(
             output,
             storage,
             kvDir,
-            items: await readItems(storage),
+            items: await readItems(storage, signal === 'SIGKILL'),
             ms: Date.now() - started,
             peakRssMb: Math.round(peakRssKb / 1024),
         };
