@@ -21,7 +21,7 @@ import { collectionKey } from '../results/keys.js';
 import { imageOk, imageSkipped, mediaNote, type JudgedImage } from '../results/items.js';
 import type { Results } from '../results/results.js';
 import type { StoredFile } from '../results/files.js';
-import type { ImageTask } from '../model.js';
+import type { ImageTask, MediaItem } from '../model.js';
 import { ALREADY_DOWNLOADED, archiveKeys } from '../results/archive.js';
 import type { Claims } from '../run/claims.js';
 import { CorruptUnitError, errorCode, NotAnImageError } from '../errors.js';
@@ -78,6 +78,8 @@ interface Received {
     name?: string;
     /** Archive record of the URL, for http(s) images only. */
     archiveUrl?: string;
+    /** An inline image's whole data: URI, which names its items once: two can share a shortened `url`. */
+    dataUri?: string;
     /**
      * Who claims the content and keeps its ledger: one process at a time, so a begun ledger of this holder is
      * a killed process's, which this one finishes. A downloaded image's URL (its request's unique key: one
@@ -229,7 +231,7 @@ export class ImageSaver {
         const decoded = decodeDataUri(uri);
         if (!decoded) {
             const error = 'inline data: URI that cannot be decoded';
-            await this.results.push(mediaNote('image', 'skipped', { pageUrl, url: label, title: alt }, error));
+            await this.results.note(mediaNote('image', 'skipped', { pageUrl, url: label, title: alt }, error), uri);
             return;
         }
         const dir = path.join(this.workRoot, 'images');
@@ -256,10 +258,11 @@ export class ImageSaver {
                 keyBase,
                 name,
                 holder,
+                dataUri: uri,
             });
         } catch (error) {
             const message = (error as Error).message;
-            await this.results.push(mediaNote('image', 'failed', { pageUrl, url: label, title: alt }, message));
+            await this.results.note(mediaNote('image', 'failed', { pageUrl, url: label, title: alt }, message), uri);
         } finally {
             await rm(tmp, { force: true });
         }
@@ -302,7 +305,7 @@ export class ImageSaver {
         const min = { width: this.input.minImageWidth, height: this.input.minImageHeight };
         const tooSmall = imageSkipReason(size, min, svgText);
         if (tooSmall) {
-            await this.results.push(imageSkipped(image, tooSmall));
+            await this.noteOf(r, imageSkipped(image, tooSmall));
             return 'not a picture';
         }
         // A worker killed while storing this very content for this very request (or this page's inline image)
@@ -354,13 +357,13 @@ export class ImageSaver {
         const earlier = this.stored.get(r.sha256);
         if (earlier) {
             const error = `same content as the image stored as "${(await earlier) ?? 'another copy'}"`;
-            await this.results.push(imageSkipped(image, error));
+            await this.noteOf(r, imageSkipped(image, error));
             return true;
         }
         const archived = await this.results.archive.get(archiveKeys.imageSha(r.sha256));
         if (archived) {
             const error = `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})`;
-            await this.results.push(imageSkipped(image, error));
+            await this.noteOf(r, imageSkipped(image, error));
             return true;
         }
         const claimedBy = await this.claims.claim('image', r.sha256, r.holder);
@@ -368,8 +371,16 @@ export class ImageSaver {
         const here = this.stored.get(r.sha256);
         const key = here && (await here);
         const error = key ? `same content as the image stored as "${key}"` : `same content as ${claimedBy}`;
-        await this.results.push(imageSkipped(image, error));
+        await this.noteOf(r, imageSkipped(image, error));
         return true;
+    }
+
+    /**
+     * Reports an image not stored, once: a request a killed worker held is handled again, and its item may
+     * already be written (CI: a second "smaller than 64×64" item after kill -9).
+     */
+    private async noteOf(r: Received, item: MediaItem): Promise<void> {
+        await this.results.note(item, r.dataUri && [item.type, item.status, item.pageUrl, r.dataUri].join('|'));
     }
 
     /** This holder's earlier store of this content, if one was begun: the claim's record, else this worker's. */
@@ -407,11 +418,11 @@ export class ImageSaver {
         const at = { pageUrl: task.pageUrl, url: ctx.request.url, title: task.alt };
         // Refused by the network policy on the way (a redirect into a private network): skipped, with why.
         if (errorCode(error) === 'PRIVATE_NETWORK') {
-            await this.results.push(mediaNote('image', 'skipped', at, message, 'PRIVATE_NETWORK'));
+            await this.results.note(mediaNote('image', 'skipped', at, message, 'PRIVATE_NETWORK'));
             if (task.thumbnail) await this.useThumbnail(ctx, task);
             return;
         }
-        await this.results.push(mediaNote('image', 'failed', at, message));
+        await this.results.note(mediaNote('image', 'failed', at, message));
         if (task.thumbnail) await this.useThumbnail(ctx, task);
     }
 }

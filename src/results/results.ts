@@ -37,6 +37,12 @@ export class Results {
     private readonly verdicts = new Set<string>();
     /** Notes written by this process, when there are no claims to remember them. */
     private readonly noted = new Set<string>();
+    /**
+     * Notes in the dataset before this process began, read once when a run resumes on its own (locally
+     * with CRAWLEE_PURGE_ON_START=0, on the platform after a migration): a page it was rendering when it
+     * stopped is rendered again, and its notes are not written twice. Split crawls ask the shared claims.
+     */
+    private readonly before = new Set<string>();
     readonly keys: KeyAllocator;
 
     private constructor(
@@ -58,7 +64,18 @@ export class Results {
         const remote = Actor.isAtHome();
         const outputDir = remote || options.outputDir === undefined ? undefined : path.resolve(options.outputDir);
         const files: FileTarget = { store, remote, storeDir: defaultKvDir(), outputDir, signal: options.signal };
-        return new Results(dataset, files, archive, options.claims, options.holder ?? 'worker 0');
+        const results = new Results(dataset, files, archive, options.claims, options.holder ?? 'worker 0');
+        if (!options.claims?.shared) await results.readEarlierNotes();
+        return results;
+    }
+
+    private async readEarlierNotes(): Promise<void> {
+        const limit = 1000;
+        for (let offset = 0; ; offset += limit) {
+            const { items, total } = await this.dataset.getData({ offset, limit });
+            for (const item of items as MediaItem[]) if (item.status !== 'ok') this.before.add(noteKey(item));
+            if (!items.length || offset + items.length >= total) return;
+        }
     }
 
     /** Locally: where stored media also land. */
@@ -72,17 +89,20 @@ export class Results {
     }
 
     /**
-     * An item that says why something was not stored, written once per page and URL however often the
-     * page is rendered: a page a dead worker had rendered is rendered again by another, a failed page is retried.
+     * An item that says why something was not stored, written once per page and URL (or per `id`) however
+     * often it is judged: a page a dead worker had rendered is rendered again by another, a failed page is
+     * retried, an image request a killed worker held is handled again.
      */
-    async note(item: MediaItem): Promise<void> {
-        const id = [item.type, item.status, item.pageUrl, item.url].join('|');
+    async note(item: MediaItem, id = noteKey(item)): Promise<void> {
+        if (this.before.has(noteKey(item))) return;
         if (this.claims) {
-            // Held by the page; one worker renders a page at a time, so an unconfirmed claim of the same page is
-            // a killed worker's, whose item may never have been written: taken over, confirmed once written.
-            const options = { takeOverUnconfirmed: true };
-            if ((await this.claims.claim('item', id, item.pageUrl, options)) !== undefined) return;
-            await this.push(item);
+            // Held by the page; one worker renders a page (or handles a request) at a time, so an unconfirmed
+            // claim of the same page is a killed worker's: taken over, confirmed once written. That worker may
+            // have died after its write (CI: a second "smaller than 64×64" item after kill -9), so a taken-over
+            // note is looked for first; the dataset is read only then, after a kill.
+            const outcome = await this.claims.take('item', id, item.pageUrl, { takeOverUnconfirmed: true });
+            if (!outcome.won) return;
+            if (!outcome.takenOver || !(await this.has((i) => noteKey(i) === noteKey(item)))) await this.push(item);
             await this.claims.confirm('item', id);
             return;
         }
@@ -105,16 +125,18 @@ export class Results {
 
     /**
      * Whether an `ok` item of this type, content and URL is in the dataset. Read only after a kill, for a
-     * store whose item may or may not have been written (download/images.ts); it reads the dataset in pages.
+     * store whose item may or may not have been written (download/images.ts).
      */
     async hasOk(type: MediaItem['type'], sha256: string, url: string): Promise<boolean> {
+        return this.has((i) => i.type === type && i.status === 'ok' && i.sha256 === sha256 && i.url === url);
+    }
+
+    /** Whether the dataset holds an item that `match`es; it reads the dataset in pages. */
+    private async has(match: (item: MediaItem) => boolean): Promise<boolean> {
         const limit = 1000;
         for (let offset = 0; ; offset += limit) {
             const { items, total } = await this.dataset.getData({ offset, limit });
-            const found = (items as MediaItem[]).some(
-                (i) => i.type === type && i.status === 'ok' && i.sha256 === sha256 && i.url === url,
-            );
-            if (found) return true;
+            if ((items as MediaItem[]).some(match)) return true;
             if (!items.length || offset + items.length >= total) return false;
         }
     }
@@ -128,4 +150,12 @@ export class Results {
     async archived(records: string[], entry: Omit<ArchiveEntry, 'at'>): Promise<void> {
         await this.archive.put(records, entry);
     }
+}
+
+/**
+ * What makes two notes the same: what and where. Not why: a request handled again can fail for another
+ * reason, and its second item would still be a duplicate. Pure.
+ */
+function noteKey(item: MediaItem): string {
+    return [item.type, item.status, item.pageUrl, item.url].join('|');
 }

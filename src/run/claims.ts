@@ -49,6 +49,9 @@ export interface ClaimOptions {
     of?: string;
 }
 
+/** What a claim came to: won (fresh, or taken over from a dead holder), or held by `holder`. */
+export type ClaimOutcome = { won: true; takenOver: boolean } | { won: false; holder: string };
+
 export class Claims {
     private readonly local = new Map<string, string>();
     /** Request ids of this process's claims in the shared queue, to confirm or give them back. */
@@ -70,23 +73,33 @@ export class Claims {
      * the holder of the earlier claim.
      */
     async claim(kind: ClaimKind, id: string, holder: string, options: ClaimOptions = {}): Promise<string | undefined> {
+        const outcome = await this.take(kind, id, holder, options);
+        return outcome.won ? undefined : outcome.holder;
+    }
+
+    /**
+     * `claim`, saying whether a win took over a dead holder's unconfirmed claim: whatever that holder
+     * did between its claim and its death (an item written, a file stored) may already be done.
+     */
+    async take(kind: ClaimKind, id: string, holder: string, options: ClaimOptions = {}): Promise<ClaimOutcome> {
         const key = claimKey(kind, id);
         const earlier = this.local.get(key);
-        if (earlier !== undefined) return earlier;
+        if (earlier !== undefined) return { won: false, holder: earlier };
         this.local.set(key, holder);
-        if (!this.queue) return undefined;
+        if (!this.queue) return { won: true, takenOver: false };
         try {
             const url = `https://claims.invalid/${kind}`;
             const data: ClaimData = { holder, ...(options.of ? { of: options.of } : {}) };
             const added = await this.queue.addRequest({ url, uniqueKey: key, userData: data });
             this.ids.set(key, added.requestId);
-            if (!added.wasAlreadyPresent) return undefined;
+            if (!added.wasAlreadyPresent) return { won: true, takenOver: false };
             const other = (await this.queue.getRequest(added.requestId))?.userData as ClaimData | undefined;
-            if (options.takeOverUnconfirmed && other?.holder === holder && !other.confirmed) return undefined;
+            if (options.takeOverUnconfirmed && other?.holder === holder && !other.confirmed)
+                return { won: true, takenOver: true };
             // Not remembered: if the holder gives it back, the next sighting here asks again.
             this.local.delete(key);
             this.ids.delete(key);
-            return other?.holder ?? 'another worker';
+            return { won: false, holder: other?.holder ?? 'another worker' };
         } catch (error) {
             this.local.delete(key);
             throw error;

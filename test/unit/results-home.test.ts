@@ -116,6 +116,20 @@ test('a note is written once per page and URL, with claims and without', async (
     }
 });
 
+test('a run resumed on its own writes no note twice: the page it was rendering when it stopped is rendered again', async () => {
+    const page = 'https://site.test/notes-resumed/';
+    const before = await Results.open({ claims: await Claims.open(undefined) });
+    await before.note(item(page, 'skipped'));
+    // A new process over the same dataset: its claims and memory are new, the dataset is not.
+    const after = await Results.open({ claims: await Claims.open(undefined) });
+    await after.note(item(page, 'skipped'));
+    await after.note(item(page, 'failed'));
+    assert.deepEqual(
+        (await itemsAt(page)).map((i) => i.status),
+        ['skipped', 'failed'],
+    );
+});
+
 test('the output folder is the one given: none given, none used', async () => {
     const without = await Results.open();
     assert.equal(without.outputDir, undefined);
