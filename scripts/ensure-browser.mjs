@@ -4,6 +4,7 @@
 // cannot work offline; on Debian as root we install the distribution's chromium instead.
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const source = new URL('../src/pages/browser-paths.ts', import.meta.url);
 const built = new URL('../dist/pages/browser-paths.js', import.meta.url);
@@ -35,28 +36,38 @@ async function loadPaths() {
     return undefined;
 }
 
-const paths = await loadPaths();
-// Without the search (no tsx, an old Node) the actor's own check reports a missing browser when a page needs one.
-if (!paths) process.exit(0);
-const { findBrowserPath, installHint } = paths;
-// `npm start` runs this first every time: look at the usual paths before loading Playwright for its
-// bundled browser's path, which costs 0.5-0.9 s on the 2-core CI machine kind.
-if (findBrowserPath(process.platform, process.env, existsSync)) process.exit(0);
-let bundled;
-try {
-    const { chromium } = await import('playwright');
-    bundled = chromium.executablePath();
-} catch {
-    bundled = undefined;
-}
-if (bundled && existsSync(bundled)) process.exit(0);
+/**
+ * Resolves once a browser is there (or installed), or after saying how to install one. `npm start` calls
+ * it in its own process (scripts/start.mjs): a `prestart` script was a second Node start-up, ~0.1 s of
+ * every `npm start` on the 2-core CI machine kind.
+ */
+export async function ensureBrowser() {
+    const paths = await loadPaths();
+    // Without the search (no tsx, an old Node) the actor's own check reports a missing browser when a page needs one.
+    if (!paths) return;
+    const { findBrowserPath, installHint } = paths;
+    // `npm start` runs this first every time: look at the usual paths before loading Playwright for its
+    // bundled browser's path, which costs 0.5-0.9 s on the 2-core CI machine kind.
+    if (findBrowserPath(process.platform, process.env, existsSync)) return;
+    let bundled;
+    try {
+        const { chromium } = await import('playwright');
+        bundled = chromium.executablePath();
+    } catch {
+        bundled = undefined;
+    }
+    if (bundled && existsSync(bundled)) return;
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-if (process.platform === 'linux' && isRoot && existsSync('/usr/bin/apt-get')) {
-    console.log("No Chromium found: installing Debian's chromium package (apt-get install -y chromium)...");
-    execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', {
-        stdio: 'inherit',
-    });
-    process.exit(0);
+    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    if (process.platform === 'linux' && isRoot && existsSync('/usr/bin/apt-get')) {
+        console.log("No Chromium found: installing Debian's chromium package (apt-get install -y chromium)...");
+        execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', {
+            stdio: 'inherit',
+        });
+        return;
+    }
+    console.warn(`${installHint(process.platform)} Playlist and image URLs still work without one; pages need it.`);
 }
-console.warn(`${installHint(process.platform)} Playlist and image URLs still work without one; pages need it.`);
+
+// Run as a script (`pretest`): the same check.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await ensureBrowser();

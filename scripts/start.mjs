@@ -7,11 +7,13 @@
 import module from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ensureBuilt } from './build.mjs';
+import { ensureBrowser } from './ensure-browser.mjs';
 
 // Node >= 22.1 keeps the compiled code of every module between runs (Node 20 has no such cache).
 // Measured with Node 24 on the CI machine kind: `--help` 0.35 s -> 0.27 s once the cache is warm.
 module.enableCompileCache?.();
 
+await ensureBrowser();
 const entry = ensureBuilt('npm start');
 
 await import(pathToFileURL(entry).href);
