@@ -34,6 +34,7 @@ RUN npm ci --omit=dev --include=optional --audit=false \
     && echo "Installed NPM packages:" && (npm list --omit=dev --all || true)
 COPY --from=builder --chown=myuser /home/myuser/dist ./dist
 COPY --chown=myuser .actor ./.actor
+COPY --chown=myuser scripts/start-prod.mjs ./scripts/
 # The crawler's own resolution must find both binaries (FFMPEG_PATH, FFPROBE_PATH) and run them,
 # and the bundled build must be gone.
 RUN node -e "import('./dist/merge/ffmpeg.js').then(async (m) => { \
@@ -45,7 +46,8 @@ RUN node -e "import('./dist/merge/ffmpeg.js').then(async (m) => { \
 # from it instead of compiling ~730 modules. Importing the crawl's modules, Node 24.21 on the 2-core machine
 # kind: 0.64-0.72 s cold, 0.48-0.55 s warm. `--help` loads every static import of main.js and exits.
 ENV NODE_COMPILE_CACHE=/home/myuser/.cache/node-compile
-RUN node dist/main.js --help > /dev/null 2>&1
+RUN node scripts/start-prod.mjs --help > /dev/null 2>&1
 # Exec form, as the template: node is the process the platform signals (no shell, no npm in between).
-# The flags are package.json's start:prod (test/unit/actor-config.test.ts keeps the two equal).
-CMD ["node", "--max-old-space-size=1536", "dist/main.js"]
+# It is package.json's start:prod (test/unit/actor-config.test.ts keeps the two equal): scripts/start-prod.mjs
+# imports dist/main.js with the compile cache on (here NODE_COMPILE_CACHE names where).
+CMD ["node", "--max-old-space-size=1536", "scripts/start-prod.mjs"]
