@@ -182,6 +182,12 @@ export interface VideoJob {
     proxySession?: string;
     /** Known before the merge to have no video (`VideoPlan.audioOnly`). */
     audioOnly?: boolean;
+    /**
+     * The key its file is being stored under, saved before the store (VideoJobs.storingAs): a run resumed
+     * after a kill between the store and the job's `done` finds its item, or stores under the same key,
+     * instead of a second copy under `<key>-2`.
+     */
+    readonly storedAs?: string;
 }
 
 /** File name of a download unit inside the job's work folder. */

@@ -156,6 +156,12 @@ export class VideoJobs {
         this.owned(id).liveRefreshSecs = secs;
     }
 
+    /** The key the video's file goes to, saved before it is stored (VideoJob.storedAs). */
+    async storingAs(id: string, key: string): Promise<void> {
+        this.owned(id).storedAs = key;
+        await this.persist(id);
+    }
+
     /** Live: the recording stopped following its source, and why. */
     async endLive(id: string, end: string): Promise<void> {
         const job = this.owned(id);

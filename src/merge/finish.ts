@@ -146,6 +146,7 @@ export class VideoFinisher {
             return;
         }
         const workDir = this.jobs.workDir(id);
+        if (await this.storedBefore(job, live)) return;
         let preview: Promise<boolean> | undefined;
         try {
             const remuxedLive = live instanceof LiveRemux ? await this.fromLiveRemux(job, live) : undefined;
@@ -162,9 +163,13 @@ export class VideoFinisher {
                       .then(() => stat(thumb))
                       .then(() => true)
                       .catch(() => false);
-            const key = await this.results.keys.allocate(
-                collectionKey(merged.kind, keyFromText(job.title ?? job.nameHint, merged.kind, job.url)),
-            );
+            // Saved before the store: a run resumed after a kill from here on stores under it again, or finds its item.
+            const key =
+                job.storedAs ??
+                (await this.results.keys.allocate(
+                    collectionKey(merged.kind, keyFromText(job.title ?? job.nameHint, merged.kind, job.url)),
+                ));
+            if (!job.storedAs) await this.jobs.storingAs(id, key);
             const subtitleTracks = job.tracks.filter((t) => t.subtitles && !lostSubtitles.has(t.name));
             const subtitles = subtitleTracks.length ? await writeSubtitles(job, subtitleTracks, workDir) : [];
             // A file stored as served stays byte for byte what the server sent: its subtitles sit beside it.
@@ -228,6 +233,24 @@ export class VideoFinisher {
             const code = errorCode(error);
             await this.fail(job, videoNotStored(job, status, counts.done, (error as Error).message, code));
         }
+    }
+
+    /**
+     * A video whose store a killed run began (VideoJob.storedAs) and whose `ok` item it wrote before it died
+     * (the kill between the item and the job's `done`): done, with its archive record; true. Else false, and
+     * the merge stores under that key again. Without this the resumed run stored a second copy as `<key>-2`.
+     */
+    private async storedBefore(job: VideoJob, live: LiveRemux | LiveJoin | null | undefined): Promise<boolean> {
+        if (!job.storedAs) return false;
+        const item = await this.results.okWithKey(job.storedAs);
+        if (!item || !(await this.results.verdict(job.id, item, { written: true }))) return false;
+        live?.stop();
+        if (job.archiveId && item.sha256)
+            await this.results.archived([archiveKeys.video(job.archiveId)], { key: job.storedAs, sha256: item.sha256 });
+        await this.jobs.transition(job.id, 'done');
+        log.info(`Video stored as "${job.storedAs}" before the run was stopped; its item is there (${job.pageUrl})`);
+        await rm(this.jobs.workDir(job.id), { recursive: true, force: true });
+        return true;
     }
 
     /** The MP4 remuxed while the video downloaded, verified; undefined to merge from the units instead. */

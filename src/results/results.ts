@@ -115,11 +115,12 @@ export class Results {
      * Writes a video's item, its one verdict: the first call for `videoId` wins, a later one is refused
      * (false) and writes nothing. A stopped run (app/crawl.ts) and a merge ending at that moment
      * (merge/finish.ts) can both judge the same video; the test-and-set is synchronous, before the write is awaited.
+     * `written`: the item is in the dataset already (a killed run wrote it); the verdict is taken, nothing written.
      */
-    async verdict(videoId: string, item: MediaItem): Promise<boolean> {
+    async verdict(videoId: string, item: MediaItem, options: { written?: boolean } = {}): Promise<boolean> {
         if (this.verdicts.has(videoId)) return false;
         this.verdicts.add(videoId);
-        await this.push(item);
+        if (!options.written) await this.push(item);
         return true;
     }
 
@@ -131,13 +132,26 @@ export class Results {
         return this.has((i) => i.type === type && i.status === 'ok' && i.sha256 === sha256 && i.url === url);
     }
 
-    /** Whether the dataset holds an item that `match`es; it reads the dataset in pages. */
+    /**
+     * The `ok` item that names this store key, if the dataset has one. Read only after a kill, for a video
+     * whose store was begun (merge/finish.ts): its item may or may not have been written.
+     */
+    async okWithKey(key: string): Promise<MediaItem | undefined> {
+        return this.find((i) => i.status === 'ok' && i.key === key);
+    }
+
     private async has(match: (item: MediaItem) => boolean): Promise<boolean> {
+        return (await this.find(match)) !== undefined;
+    }
+
+    /** The first item that `match`es; it reads the dataset in pages. */
+    private async find(match: (item: MediaItem) => boolean): Promise<MediaItem | undefined> {
         const limit = 1000;
         for (let offset = 0; ; offset += limit) {
             const { items, total } = await this.dataset.getData({ offset, limit });
-            if ((items as MediaItem[]).some(match)) return true;
-            if (!items.length || offset + items.length >= total) return false;
+            const found = (items as MediaItem[]).find(match);
+            if (found) return found;
+            if (!items.length || offset + items.length >= total) return undefined;
         }
     }
 
