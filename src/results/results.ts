@@ -70,12 +70,7 @@ export class Results {
     }
 
     private async readEarlierNotes(): Promise<void> {
-        const limit = 1000;
-        for (let offset = 0; ; offset += limit) {
-            const { items, total } = await this.dataset.getData({ offset, limit });
-            for (const item of items as MediaItem[]) if (item.status !== 'ok') this.before.add(noteKey(item));
-            if (!items.length || offset + items.length >= total) return;
-        }
+        for await (const item of this.items()) if (item.status !== 'ok') this.before.add(noteKey(item));
     }
 
     /** Locally: where stored media also land. */
@@ -144,14 +139,19 @@ export class Results {
         return (await this.find(match)) !== undefined;
     }
 
-    /** The first item that `match`es; it reads the dataset in pages. */
+    /** The first item that `match`es. */
     private async find(match: (item: MediaItem) => boolean): Promise<MediaItem | undefined> {
+        for await (const item of this.items()) if (match(item)) return item;
+        return undefined;
+    }
+
+    /** The dataset's items, read in pages of 1,000 (a page is one API call on the platform). */
+    private async *items(): AsyncGenerator<MediaItem> {
         const limit = 1000;
         for (let offset = 0; ; offset += limit) {
             const { items, total } = await this.dataset.getData({ offset, limit });
-            const found = (items as MediaItem[]).find(match);
-            if (found) return found;
-            if (!items.length || offset + items.length >= total) return undefined;
+            yield* items as MediaItem[];
+            if (!items.length || offset + items.length >= total) return;
         }
     }
 
