@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -48,9 +48,13 @@ function job(segments: number, extra: Partial<VideoJob['tracks'][number]> = {}):
     };
 }
 
-test('only one track in one section, with at most one init section, is remuxed while it downloads', () => {
+test('one track with at most one init section is remuxed while it downloads; several sections when MPEG-TS', () => {
     assert.ok(canRemuxLive(job(10)));
-    assert.ok(!canRemuxLive(job(10, { discontinuities: [4] })), 'sections are joined by the concat demuxer');
+    assert.ok(canRemuxLive(job(10, { discontinuities: [4] }), 'linux'), 'MPEG-TS sections, a socket each');
+    assert.ok(!canRemuxLive(job(10, { discontinuities: [4] }), 'win32'), 'no unix sockets for ffmpeg on Windows');
+    assert.ok(!canRemuxLive({ ...job(10, { discontinuities: [4] }), live: true }), 'a recording that still grows');
+    const fmp4Sections = job(10, { inits: 1, segmentInit: Array(10).fill(0), discontinuities: [4] });
+    assert.ok(!canRemuxLive(fmp4Sections), 'fMP4 sections are joined into files');
     assert.ok(canRemuxLive(job(10, { inits: 1, segmentInit: Array(10).fill(0) })), 'fMP4: one init, then fragments');
     const twoInits = [...Array(5).fill(0), ...Array(5).fill(1)];
     assert.ok(!canRemuxLive(job(10, { inits: 2, segmentInit: twoInits })), 'a second init section');
@@ -133,6 +137,46 @@ test('fMP4 (an init section, then fragments) stored out of order becomes the exa
     await checkRemuxed(remuxed, j, video.source);
 });
 
+test('sections stored out of order become the exact frames of both, and the sockets go with ffmpeg', async () => {
+    const dir = await tempDir('live-sections');
+    const half = SEGMENTS / 2;
+    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: half, segSecs: 1 });
+    const j = { ...job(SEGMENTS, { discontinuities: [half] }), durationSecs: SEGMENTS };
+    const work = path.join(dir, 'work');
+    await mkdir(work, { recursive: true });
+    const stored = new Set<string>();
+    const live = new LiveRemux(j, work, (unit) => stored.has(unit));
+    // Section 1's first units arrive before section 0 ends: they wait until ffmpeg has read section 0.
+    for (const burst of [
+        [1, 0],
+        [2, 6, 7],
+        [3, 4],
+        [9, 5, 8],
+        [11, 10],
+    ]) {
+        for (const i of burst) {
+            await copyFile(
+                path.join(video.dir, `seg_${String(i % half).padStart(5, '0')}.ts`),
+                path.join(work, unitName('v', 'seg', i)),
+            );
+            stored.add(unitName('v', 'seg', i));
+            live.stored();
+        }
+        await new Promise((r) => setTimeout(r, 20));
+    }
+    const remuxed = await live.finish();
+    assert.ok(remuxed, 'the live remux produced a file');
+    const list = await readFile(path.join(work, 'live-sections.txt'), 'utf8');
+    const sockets = [...list.matchAll(/unix:(.*)'/g)].map((m) => m[1]!);
+    assert.equal(sockets.length, 2, 'a socket per section');
+    const merged = await verifyMp4(j, remuxed.file);
+    assert.equal(Math.round(merged.durationSecs), SEGMENTS);
+    assert.equal(remuxed.sha256, await sha256(remuxed.file), "the hash computed while writing is the file's");
+    const clip = await frameHashes(video.source);
+    assert.deepEqual(await frameHashes(remuxed.file), [...clip, ...clip], 'every frame of both sections, in order');
+    await assert.rejects(stat(path.dirname(sockets[0]!)), { code: 'ENOENT' }, "the sockets' folder is removed");
+});
+
 test('a first unit that is not MPEG-TS hands the video back to the merge after the download', async () => {
     const work = await tempDir('live-bad');
     await writeFile(path.join(work, unitName('v', 'seg', 0)), '<html>not a segment</html>');
@@ -142,21 +186,24 @@ test('a first unit that is not MPEG-TS hands the video back to the merge after t
     assert.equal(await live.finish(), undefined);
 });
 
-test('an ffmpeg that dies hands the video back instead of hanging its feed', async () => {
-    const dir = await tempDir('live-dead');
-    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
-    const work = path.join(dir, 'work');
-    // ffmpeg cannot create its output where a folder of that name stands: it exits while we feed it.
-    await mkdir(path.join(work, 'live-moov-last.mp4'), { recursive: true });
-    const stored = new Set<string>();
-    const live = new LiveRemux(job(SEGMENTS), work, (unit) => stored.has(unit));
-    for (let i = 0; i < SEGMENTS; i++) {
-        await copyFile(
-            path.join(video.dir, `seg_${String(i).padStart(5, '0')}.ts`),
-            path.join(work, unitName('v', 'seg', i)),
-        );
-        stored.add(unitName('v', 'seg', i));
-        live.stored();
-    }
-    assert.equal(await live.finish(), undefined);
-});
+for (const sections of [1, 3]) {
+    test(`an ffmpeg that dies hands the video back instead of hanging its feed (${sections} section(s))`, async () => {
+        const dir = await tempDir('live-dead');
+        const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
+        const work = path.join(dir, 'work');
+        // ffmpeg cannot create its output where a folder of that name stands: it exits while we feed it.
+        await mkdir(path.join(work, 'live-moov-last.mp4'), { recursive: true });
+        const stored = new Set<string>();
+        const cuts = sections === 1 ? {} : { discontinuities: [4, 8] };
+        const live = new LiveRemux(job(SEGMENTS, cuts), work, (unit) => stored.has(unit));
+        for (let i = 0; i < SEGMENTS; i++) {
+            await copyFile(
+                path.join(video.dir, `seg_${String(i).padStart(5, '0')}.ts`),
+                path.join(work, unitName('v', 'seg', i)),
+            );
+            stored.add(unitName('v', 'seg', i));
+            live.stored();
+        }
+        assert.equal(await live.finish(), undefined);
+    });
+}

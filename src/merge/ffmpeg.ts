@@ -310,11 +310,13 @@ export interface RemuxInput {
     file: string | Readable;
     /** `concat`: `file` is a list of local section files for ffmpeg's concat demuxer. */
     format: InputFormat | 'concat';
+    /** The concat list names unix sockets that feed the sections as they download (section-sockets.ts). */
+    sockets?: boolean;
 }
 
 const inputOptions = (input: RemuxInput): string[] =>
     input.format === 'concat'
-        ? ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file']
+        ? ['-f', 'concat', '-safe', '0', '-protocol_whitelist', input.sockets ? 'file,unix' : 'file']
         : ['-protocol_whitelist', typeof input.file === 'string' ? 'file' : 'pipe', '-f', input.format];
 
 /**

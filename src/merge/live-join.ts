@@ -1,7 +1,8 @@
 /**
- * Joins a video's units into its section files while it downloads, for what live-remux.ts cannot
- * feed to one ffmpeg: several sections (discontinuities: episodes, ad breaks), a separate audio
- * track, more than one init section. Each unit is appended to `joined-<track>-<k>` once it and
+ * Joins a video's units into its section files while it downloads, for what live-remux.ts does not
+ * feed to ffmpeg as it arrives: a separate audio track, more than one init section, sections of
+ * fMP4, and sections of MPEG-TS (discontinuities: episodes, ad breaks) while two other videos hold
+ * the live remuxes (or on Windows, where ffmpeg reads no unix socket). Each unit is appended to `joined-<track>-<k>` once it and
  * every unit before it are stored: the same files, byte for byte, that concat.ts writes after the
  * download, so the remux that follows is today's. After the last byte only that remux and the
  * faststart copy remain, where the join was a third pass over the whole video (940 MB for the

@@ -5,30 +5,44 @@
  * hashing the file (faststart.ts) are left. After the download, joining and remuxing a 90 MB video
  * took ~0.8 s here and a 3,600-segment one ~3 s.
  *
- * Only the plain cases: one track in one section, MPEG-TS or fragmented MP4 (its one init section,
- * then its fragments; ffmpeg's MP4 reader takes them from a pipe). Everything else, and anything that
+ * Two shapes: one track in one section, MPEG-TS or fragmented MP4 (its one init section, then its
+ * fragments; ffmpeg's MP4 reader takes them from a pipe), fed to ffmpeg's stdin; and one MPEG-TS
+ * track of several sections (discontinuities) of a finished source, each section fed to ffmpeg's
+ * concat demuxer through a socket of its own (section-sockets.ts). Everything else, and anything that
  * goes wrong here, is merged from the units after the download as before: the units stay on disk until
  * the video is stored, and this path never decides that a video failed.
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import type { VideoJob } from '../model.js';
 import { concatOrder, readHead, sections } from './concat.js';
-import { containerOf, probeStreams, remux, type InputFormat } from './ffmpeg.js';
+import { containerOf, probeStreams, remux, type InputFormat, type RemuxInput } from './ffmpeg.js';
 import { finishMoovLast } from './faststart.js';
+import { SectionSockets, socketList, socketsAvailable } from './section-sockets.js';
+
+/** The sections of a track that hold a segment: [start, end) segment index ranges. Pure. */
+const filledSections = (track: VideoJob['tracks'][number]): [number, number][] =>
+    sections(track).filter(([from, to]) => to > from);
 
 /**
- * Whether a job can be remuxed while it downloads: one track, no discontinuity, and at most one init
- * section that every segment shares (fMP4 whose fragments all follow one `moov`). Pure.
+ * Whether a job can be remuxed while it downloads: one track with at most one init section that
+ * every segment shares (fMP4 whose fragments all follow one `moov`), in one section; or in several
+ * sections when they are MPEG-TS of a finished source (no init section: the first unit must then
+ * show MPEG-TS, or the video goes back to the merge after the download). Pure.
  */
-export function canRemuxLive(job: VideoJob): boolean {
+export function canRemuxLive(job: VideoJob, platform: NodeJS.Platform = process.platform): boolean {
     const [track, ...others] = job.tracks;
     if (job.delivery !== 'remux' || track === undefined || track.bytes !== 'segments' || others.length > 0)
         return false;
-    if (track.inits > 1 || sections(track).length !== 1) return false;
+    if (track.inits > 1) return false;
+    if (
+        filledSections(track).length > 1 &&
+        (job.live || job.liveOpen || track.inits > 0 || !socketsAvailable(platform))
+    )
+        return false;
     // One init: written once, before the first segment, so every segment must name it.
     if (track.inits === 1) {
         for (let i = 0; i < track.segments; i++) if (track.segmentInit?.[i] !== 0) return false;
@@ -42,12 +56,49 @@ export interface LiveRemuxed {
     sha256?: string;
 }
 
+/** A unit to feed and the section it belongs to (counted over the sections that hold a segment). */
+interface Step {
+    unit: string;
+    section: number;
+}
+
+/** Where the units go: ffmpeg's stdin (one section) or one socket per section. */
+interface Feed {
+    /** The stream of section k, once ffmpeg reads it; the section before it is ended first. */
+    section(k: number): Promise<Writable>;
+    /** The last section is complete. */
+    end(): void;
+    close(): void;
+}
+
+function stdinFeed(input: PassThrough): Feed {
+    return { section: async () => input, end: () => input.end(), close: () => input.destroy() };
+}
+
+function socketFeed(sockets: SectionSockets, signal: AbortSignal): Feed {
+    let current = -1;
+    let sink: Writable | undefined;
+    return {
+        async section(k) {
+            if (k !== current) {
+                // ffmpeg asks for section k only once it has read section k-1 to its end.
+                sink?.end();
+                sink = await sockets.connection(k, signal);
+                current = k;
+            }
+            return sink!;
+        },
+        end: () => sink?.end(),
+        close: () => void sockets.close(),
+    };
+}
+
 export class LiveRemux {
-    private cachedOrder: string[] = [];
+    private cachedOrder: Step[] = [];
     private orderFor = -1;
     private next = 0;
     private pumping?: Promise<void>;
-    private input?: PassThrough;
+    private feed?: Feed;
     private remuxed?: Promise<void>;
     private failed = false;
     private ended = false;
@@ -69,11 +120,13 @@ export class LiveRemux {
      * The units in the order ffmpeg must read them. A live recording's track grows while this runs,
      * so the order is built again when its length changed; a gap (a second section) ends this path.
      */
-    private get order(): string[] {
+    private get order(): Step[] {
         const track = this.job.tracks[0]!;
         if (this.orderFor !== track.segments) {
             if (!canRemuxLive(this.job)) this.stop();
-            this.cachedOrder = concatOrder(track);
+            this.cachedOrder = filledSections(track).flatMap(([from, to], section) =>
+                concatOrder(track, from, to).map((unit) => ({ unit, section })),
+            );
             this.orderFor = track.segments;
         }
         return this.cachedOrder;
@@ -93,16 +146,18 @@ export class LiveRemux {
         while (this.pumping) await this.pumping;
         this.stored();
         await this.pumping;
-        if (this.failed || !this.input || this.next < this.order.length) {
+        if (this.failed || !this.feed || this.next < this.order.length) {
             this.stop();
             return undefined;
         }
         this.ended = true;
-        this.input.end();
+        this.feed.end();
         const ok = await this.remuxed!.then(
             () => true,
             () => false,
         );
+        // ffmpeg is gone either way: the sections' sockets and their folder go too.
+        this.feed.close();
         if (!ok) return undefined;
         try {
             return { file: this.out, sha256: await finishMoovLast(this.moovLast, this.out) };
@@ -116,23 +171,24 @@ export class LiveRemux {
     stop(): void {
         this.failed = true;
         this.abort.abort();
-        this.input?.destroy();
+        this.feed?.close();
         // Whatever is left there goes with the work folder anyway; a failed removal must not become an unhandled rejection.
         for (const file of [this.out, this.moovLast]) rm(file, { force: true }).catch(() => undefined);
     }
 
     private async pump(): Promise<void> {
         try {
-            while (!this.failed && this.next < this.order.length && this.isStored(this.order[this.next]!)) {
-                const file = path.join(this.workDir, this.order[this.next]!);
-                this.input ??= await this.start(file);
-                if (!this.input) return;
+            while (!this.failed && this.next < this.order.length && this.isStored(this.order[this.next]!.unit)) {
+                const { unit, section } = this.order[this.next]!;
+                const file = path.join(this.workDir, unit);
+                this.feed ??= await this.start(file);
+                if (!this.feed) return;
+                const sink = await this.feed.section(section);
                 // A synchronous read: the unit was written moments ago, so it is a copy out of the page cache.
                 // Streaming each file cost several event-loop turns per unit, and with the loop busy with
                 // downloads feeding fell to ~30 units a second, far behind the download. stop() aborts
                 // the wait for a drain: a dead ffmpeg never drains its pipe.
-                if (!this.input.write(readFileSync(file)))
-                    await once(this.input, 'drain', { signal: this.abort.signal });
+                if (!sink.write(readFileSync(file))) await once(sink, 'drain', { signal: this.abort.signal });
                 this.next++;
             }
         } catch {
@@ -141,10 +197,10 @@ export class LiveRemux {
     }
 
     /**
-     * ffmpeg reading from a pipe, once the first unit shows it is MPEG-TS or an MP4 init section;
-     * undefined otherwise.
+     * ffmpeg reading from a pipe (or from a socket per section), once the first unit shows it is
+     * MPEG-TS or an MP4 init section; undefined otherwise.
      */
-    private async start(firstUnit: string): Promise<PassThrough | undefined> {
+    private async start(firstUnit: string): Promise<Feed | undefined> {
         const head = await readHead(firstUnit);
         // `containerOf` falls back to MPEG-TS for what it does not know; here only a TS sync byte will do.
         const format: InputFormat | undefined =
@@ -155,10 +211,22 @@ export class LiveRemux {
         }
         // The streams the first unit holds (an init section names them): video and audio, or audio alone (a radio stream).
         const streams = await probeStreams({ file: firstUnit, format });
-        const input = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-        this.remuxed = remux({ file: input, format }, undefined, this.moovLast, streams, this.abort.signal, {
-            moovLast: true,
-        });
+        const count = filledSections(this.job.tracks[0]!).length;
+        let feed: Feed;
+        let input: RemuxInput;
+        if (count === 1) {
+            const pipe = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+            feed = stdinFeed(pipe);
+            input = { file: pipe, format };
+        } else {
+            const sockets = await SectionSockets.open(count);
+            feed = socketFeed(sockets, this.abort.signal);
+            // The list is ours: socket paths in our own temporary folder, never remote text.
+            const list = path.join(this.workDir, 'live-sections.txt');
+            await writeFile(list, socketList(sockets.paths));
+            input = { file: list, format: 'concat', sockets: true };
+        }
+        this.remuxed = remux(input, undefined, this.moovLast, streams, this.abort.signal, { moovLast: true });
         // ffmpeg gone before its input ended: no more feeding (fluent-ffmpeg swallows its stdin errors,
         // so writes would just stall).
         this.remuxed.then(
@@ -167,6 +235,6 @@ export class LiveRemux {
             },
             () => this.stop(),
         );
-        return input;
+        return feed;
     }
 }

@@ -1,0 +1,105 @@
+/**
+ * Hands ffmpeg's concat demuxer a video's sections while they download, one unix socket each. The
+ * list names `unix:<dir>/<k>.sock` for section k; ffmpeg connects to section k once it has read
+ * section k-1 to its end, and the section's units are written into that connection as they arrive.
+ *
+ * Why: a video with discontinuities (episodes, ad breaks) restarts its timestamps at each one, so its
+ * sections cannot be one byte stream on ffmpeg's stdin; the concat demuxer shifts each section to
+ * follow the previous one, but reads each from a URL of its own. Without this, the sections were
+ * written to files while they downloaded and remuxed after the last byte: on the bench's 927 MB video
+ * (ten sections) that was a fourth write of the whole video and ~10 s after the download on a disk
+ * that writes back 124 MB/s. Node cannot make a FIFO; a unix socket is what ffmpeg's `unix` protocol
+ * reads. Not on Windows (no `unix` protocol there): `available()` says so and the caller joins files.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** sun_path holds 108 bytes on Linux, 104 on macOS: a longer path cannot be listened on. */
+const MAX_SOCKET_PATH = 100;
+
+/** Whether this platform's ffmpeg can read a section from a unix socket. Pure. */
+export const socketsAvailable = (platform: NodeJS.Platform = process.platform): boolean => platform !== 'win32';
+
+/** The concat demuxer's list for sections read from `paths`. The paths are ours (no quotes in them). Pure. */
+export const socketList = (paths: readonly string[]): string => paths.map((p) => `file 'unix:${p}'\n`).join('');
+
+export class SectionSockets {
+    private readonly servers: Server[] = [];
+    private readonly connections: Promise<Socket>[] = [];
+    private readonly sockets: Socket[] = [];
+    private closed = false;
+
+    private constructor(
+        private readonly dir: string,
+        readonly paths: string[],
+    ) {}
+
+    /**
+     * Listens on one socket per section in a new private folder (mode 0700, under the system's temporary
+     * folder: a work folder's path can be longer than a socket's). Each socket takes one connection.
+     */
+    static async open(count: number): Promise<SectionSockets> {
+        const dir = await mkdtemp(path.join(os.tmpdir(), 'mc-sections-'));
+        const paths = Array.from({ length: count }, (_, k) => path.join(dir, `${k}.sock`));
+        const sockets = new SectionSockets(dir, paths);
+        try {
+            if (paths.some((p) => Buffer.byteLength(p) > MAX_SOCKET_PATH))
+                throw new Error(`the temporary folder's path is too long for a socket: ${dir}`);
+            for (const p of paths) await sockets.listen(p);
+        } catch (error) {
+            await sockets.close();
+            throw error;
+        }
+        return sockets;
+    }
+
+    private async listen(socketPath: string): Promise<void> {
+        const server = createServer({ pauseOnConnect: false });
+        this.servers.push(server);
+        this.connections.push(
+            new Promise<Socket>((resolve, reject) => {
+                server.once('connection', (socket) => {
+                    // One reader per section: a second connection would get none of its bytes.
+                    server.close();
+                    // A write to an ffmpeg that died fails here; its exit is what stops the feed (live-remux.ts).
+                    socket.on('error', () => undefined);
+                    this.sockets.push(socket);
+                    resolve(socket);
+                });
+                server.once('close', () => reject(new Error('the section was never read')));
+            }),
+        );
+        // Whoever does not wait for a section (a stop before ffmpeg reached it) must not see it rejected.
+        this.connections.at(-1)!.catch(() => undefined);
+        await new Promise<void>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(socketPath, () => {
+                server.off('error', reject);
+                resolve();
+            });
+        });
+    }
+
+    /** Section k's connection, once ffmpeg has asked for it; rejects when `signal` aborts or the sockets close. */
+    connection(k: number, signal: AbortSignal): Promise<Socket> {
+        const connected = this.connections[k];
+        if (!connected) return Promise.reject(new Error(`no section ${k}`));
+        return new Promise((resolve, reject) => {
+            const aborted = (): void => reject(new Error('stopped'));
+            if (signal.aborted) return aborted();
+            signal.addEventListener('abort', aborted, { once: true });
+            connected.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
+        });
+    }
+
+    /** Stops listening, drops every connection and removes the folder. Idempotent. */
+    async close(): Promise<void> {
+        if (this.closed) return;
+        this.closed = true;
+        for (const server of this.servers) server.close();
+        for (const socket of this.sockets) socket.destroy();
+        await rm(this.dir, { recursive: true, force: true });
+    }
+}
