@@ -86,7 +86,20 @@ function firstActorSegment(server: DemoServer, from: number, since: number): num
     return first ? (first.at - since) / 1000 : undefined;
 }
 
+/**
+ * Writes back what the case before left in the page cache: this machine's disk writes back ~124 MB/s,
+ * so the big case's gigabytes, written back during the next case, slowed it by up to a third.
+ */
+function settleDisk(): void {
+    try {
+        execFileSync('sync');
+    } catch {
+        // No `sync` (not POSIX): the cases then share whatever write-back is pending.
+    }
+}
+
 async function measure(server: DemoServer, c: Case): Promise<Sample> {
+    settleDisk();
     const from = server.segmentStarts.length;
     const since = Date.now();
     const result = await c.go();
