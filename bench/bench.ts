@@ -7,6 +7,7 @@
  * within a round. Prints a Markdown table for the README.
  *
  * `-- --runs N` rounds (default 3); `-- --ffmpeg` adds the bundled ffmpeg's `-i URL -c copy` (50 s);
+ * yt-dlp `-N 16` runs in every round when installed (`-- --no-ytdlp` leaves it out);
  * `-- --fetcher` uses the bench's own fetcher even when aria2c is installed.
  * `-- --big`: after the usual case, the big one (the video ten times, ~940 MB, 3,300 segments, a
  * discontinuity between repeats; `--big-runs N`, default 2); `-- --big-only` runs it alone.
@@ -165,12 +166,37 @@ async function segmentUrls(playlistFile: string, playlistUrl: string): Promise<s
         .map((l) => new URL(l, playlistUrl).href);
 }
 
-function aria2c(): string | undefined {
-    if (flag('--fetcher')) return undefined;
+function onPath(name: string): string | undefined {
     for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-        if (dir && existsSync(path.join(dir, 'aria2c'))) return path.join(dir, 'aria2c');
+        if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
     }
     return undefined;
+}
+
+const aria2c = (): string | undefined => (flag('--fetcher') ? undefined : onPath('aria2c'));
+
+/** yt-dlp when installed (Debian's `yt-dlp`): the downloader a person would pick instead. `--no-ytdlp` leaves it out. */
+const ytDlp = (): string | undefined => (flag('--no-ytdlp') ? undefined : onPath('yt-dlp'));
+
+/**
+ * `yt-dlp -N 16 URL`: its HLS downloader, 16 fragments at once, then its fix-up of the MPEG-TS into an
+ * MP4 (ffmpeg). Checked as the actor is: an MP4 at least as big as the segments' payload minus the
+ * container's overhead.
+ */
+async function ytDlpRun(tool: string, url: string, segmentBytes: number): Promise<Result> {
+    const dir = await tempDir('bench-ytdlp');
+    const rusage = path.join(dir, 'rusage.txt');
+    const out = path.join(dir, 'video.mp4');
+    const args = ['-N', '16', '--no-part', '--quiet', '--no-warnings', '--no-progress', '-o', out, url];
+    const t = Date.now();
+    await run(...timed(rusage, tool, args), { maxBuffer: 64 * 1024 * 1024 });
+    const ms = Date.now() - t;
+    const size = (await stat(out)).size;
+    // MPEG-TS carries ~3-4 % of overhead over the MP4 the same frames make.
+    if (size < 0.9 * segmentBytes) throw new Error(`yt-dlp wrote ${size} bytes for ${segmentBytes} of segments`);
+    const usage = await readTimed(rusage);
+    await rm(dir, { recursive: true, force: true });
+    return { ms, ...usage };
 }
 
 async function rawFetch(urls: string[], tool: string | undefined): Promise<Result> {
@@ -257,7 +283,16 @@ async function long(runs: number): Promise<void> {
         go: () => actor('npm start, play page', server.videoPage(src)),
         samples: [],
     };
-    const cases = [raw, start, prod, page, ...baseCases(m3u8, ['start', 'start:prod'])];
+    const ytdlpTool = ytDlp();
+    const ytdlp: Case | undefined =
+        ytdlpTool === undefined
+            ? undefined
+            : {
+                  name: 'yt-dlp `-N 16`, m3u8 URL, to MP4',
+                  go: () => ytDlpRun(ytdlpTool, m3u8, Number(size)),
+                  samples: [],
+              };
+    const cases = [raw, start, prod, page, ...(ytdlp ? [ytdlp] : []), ...baseCases(m3u8, ['start', 'start:prod'])];
     try {
         for (let round = 1; round <= runs; round++) {
             for (const c of cases) {
@@ -270,6 +305,12 @@ async function long(runs: number): Promise<void> {
         console.log(
             `Play page over the m3u8 URL (same round): latest +${fmt(over.at(-1))} s, spread ${spread(over)} s.`,
         );
+        if (ytdlp) {
+            const slower = ytdlp.samples.map((s, i) => s.secs / start.samples[i]!.secs);
+            console.log(
+                `yt-dlp over \`npm start\` (same round): latest ${fmt(slower.at(-1), 2)}× as long, spread ${spread(slower, 2, '×')}.`,
+            );
+        } else console.log('yt-dlp is not installed (Debian: apt-get install yt-dlp): its row is left out.');
         if (flag('--ffmpeg')) {
             const out = path.join(await tempDir('bench'), 'ffmpeg.mp4');
             const t = Date.now();
