@@ -14,6 +14,7 @@ import { unitName, type VideoJob } from '../src/model.js';
 import { topBoxes } from '../src/merge/faststart.js';
 import { ffmpegPath } from '../src/merge/ffmpeg.js';
 import { canRemuxLive, LiveRemux, type LiveRemuxed } from '../src/merge/live-remux.js';
+import { socketsBase } from '../src/merge/section-sockets.js';
 import { verifyMp4 } from '../src/merge/merge.js';
 import { frameHashes, sha256 } from './helpers/media.js';
 import { tempDir } from './helpers/actor.js';
@@ -137,6 +138,19 @@ test('fMP4 (an init section, then fragments) stored out of order becomes the exa
     await checkRemuxed(remuxed, j, video.source);
 });
 
+test('the sockets go in the work folder when their paths fit a socket, else in the temporary folder', () => {
+    assert.equal(
+        socketsBase('/srv/storage/work/local/0123456789abcdef', 3, '/tmp'),
+        '/srv/storage/work/local/0123456789abcdef',
+    );
+    const deep = `/home/someone/${'projects/'.repeat(8)}storage/work/local/0123456789abcdef`;
+    assert.equal(socketsBase(deep, 3, '/tmp'), '/tmp');
+    // The longest name counts: section 10 000's socket may not fit where section 3's does.
+    const edge = '/x'.repeat(38);
+    assert.equal(socketsBase(edge, 10, '/tmp'), edge);
+    assert.equal(socketsBase(edge, 100_000, '/tmp'), '/tmp');
+});
+
 test('sections stored out of order become the exact frames of both, and the sockets go with ffmpeg', async () => {
     const dir = await tempDir('live-sections');
     const half = SEGMENTS / 2;
@@ -169,6 +183,7 @@ test('sections stored out of order become the exact frames of both, and the sock
     const list = await readFile(path.join(work, 'live-sections.txt'), 'utf8');
     const sockets = [...list.matchAll(/unix:(.*)'/g)].map((m) => m[1]!);
     assert.equal(sockets.length, 2, 'a socket per section');
+    assert.ok(sockets[0]!.startsWith(work + path.sep), `the sockets in the work folder: ${sockets[0]}`);
     const merged = await verifyMp4(j, remuxed.file);
     assert.equal(Math.round(merged.durationSecs), SEGMENTS);
     assert.equal(remuxed.sha256, await sha256(remuxed.file), "the hash computed while writing is the file's");

@@ -219,7 +219,7 @@ export class LiveRemux {
             feed = stdinFeed(pipe);
             input = { file: pipe, format };
         } else {
-            const sockets = await SectionSockets.open(count);
+            const sockets = await SectionSockets.open(count, this.workDir);
             feed = socketFeed(sockets, this.abort.signal);
             // The list is ours: socket paths in our own temporary folder, never remote text.
             const list = path.join(this.workDir, 'live-sections.txt');

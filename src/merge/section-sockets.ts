@@ -22,6 +22,15 @@ const MAX_SOCKET_PATH = 100;
 /** Whether this platform's ffmpeg can read a section from a unix socket. Pure. */
 export const socketsAvailable = (platform: NodeJS.Platform = process.platform): boolean => platform !== 'win32';
 
+/**
+ * Where the sockets' folder goes: under `parent` when `count` sockets' paths fit there, else under `tmp`
+ * (a deep work folder; sun_path is short). Pure.
+ */
+export function socketsBase(parent: string, count: number, tmp = os.tmpdir()): string {
+    const longest = Buffer.byteLength(path.join(parent, 'sockets-XXXXXX', `${Math.max(0, count - 1)}.sock`));
+    return longest <= MAX_SOCKET_PATH ? parent : tmp;
+}
+
 /** The concat demuxer's list for sections read from `paths`. The paths are ours (no quotes in them). Pure. */
 export const socketList = (paths: readonly string[]): string => paths.map((p) => `file 'unix:${p}'\n`).join('');
 
@@ -37,16 +46,17 @@ export class SectionSockets {
     ) {}
 
     /**
-     * Listens on one socket per section in a new private folder (mode 0700, under the system's temporary
-     * folder: a work folder's path can be longer than a socket's). Each socket takes one connection.
+     * Listens on one socket per section in a new private folder (mode 0700): under `parent` (the video's
+     * work folder, removed with it, also after a kill) when the paths fit a socket's, else under the
+     * system's temporary folder. Each socket takes one connection.
      */
-    static async open(count: number): Promise<SectionSockets> {
-        const dir = await mkdtemp(path.join(os.tmpdir(), 'mc-sections-'));
+    static async open(count: number, parent: string): Promise<SectionSockets> {
+        const dir = await mkdtemp(path.join(socketsBase(parent, count), 'sockets-'));
         const paths = Array.from({ length: count }, (_, k) => path.join(dir, `${k}.sock`));
         const sockets = new SectionSockets(dir, paths);
         try {
             if (paths.some((p) => Buffer.byteLength(p) > MAX_SOCKET_PATH))
-                throw new Error(`the temporary folder's path is too long for a socket: ${dir}`);
+                throw new Error(`the folder's path is too long for a socket: ${dir}`);
             for (const p of paths) await sockets.listen(p);
         } catch (error) {
             await sockets.close();
