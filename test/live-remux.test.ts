@@ -49,6 +49,29 @@ function job(segments: number, extra: Partial<VideoJob['tracks'][number]> = {}):
     };
 }
 
+const segFile = (dir: string, i: number): string => path.join(dir, `seg_${String(i).padStart(5, '0')}.ts`);
+
+/**
+ * Stores segments as units of `work`, burst by burst (the order in which parallel connections finish
+ * them: later units before earlier ones), telling `live` after each, as the download stage does.
+ */
+async function storeInBursts(
+    live: LiveRemux,
+    stored: Set<string>,
+    work: string,
+    source: (i: number) => string,
+    bursts: number[][],
+): Promise<void> {
+    for (const burst of bursts) {
+        for (const i of burst) {
+            await copyFile(source(i), path.join(work, unitName('v', 'seg', i)));
+            stored.add(unitName('v', 'seg', i));
+            live.stored();
+        }
+        await new Promise((r) => setTimeout(r, 20));
+    }
+}
+
 test('one track with at most one init section is remuxed while it downloads; several sections when MPEG-TS', () => {
     assert.ok(canRemuxLive(job(10)));
     assert.ok(canRemuxLive(job(10, { discontinuities: [4] }), 'linux'), 'MPEG-TS sections, a socket each');
@@ -73,18 +96,8 @@ test('units stored out of order become the exact frames of the source', async ()
     const stored = new Set<string>();
     const live = new LiveRemux(job(SEGMENTS), work, (unit) => stored.has(unit));
     await mkdir(work, { recursive: true });
-    // Bursts in the order parallel connections finish them: later units before earlier ones.
-    for (const burst of [[1, 2], [0], [5, 3], [4, 6, 7], [11, 9, 8], [10]]) {
-        for (const i of burst) {
-            await copyFile(
-                path.join(video.dir, `seg_${String(i).padStart(5, '0')}.ts`),
-                path.join(work, unitName('v', 'seg', i)),
-            );
-            stored.add(unitName('v', 'seg', i));
-            live.stored();
-        }
-        await new Promise((r) => setTimeout(r, 20));
-    }
+    const bursts = [[1, 2], [0], [5, 3], [4, 6, 7], [11, 9, 8], [10]];
+    await storeInBursts(live, stored, work, (i) => segFile(video.dir, i), bursts);
     const remuxed = await live.finish();
     assert.ok(remuxed, 'the live remux produced a file');
     await checkRemuxed(remuxed, job(SEGMENTS), video.source);
@@ -161,23 +174,14 @@ test('sections stored out of order become the exact frames of both, and the sock
     const stored = new Set<string>();
     const live = new LiveRemux(j, work, (unit) => stored.has(unit));
     // Section 1's first units arrive before section 0 ends: they wait until ffmpeg has read section 0.
-    for (const burst of [
+    const bursts = [
         [1, 0],
         [2, 6, 7],
         [3, 4],
         [9, 5, 8],
         [11, 10],
-    ]) {
-        for (const i of burst) {
-            await copyFile(
-                path.join(video.dir, `seg_${String(i % half).padStart(5, '0')}.ts`),
-                path.join(work, unitName('v', 'seg', i)),
-            );
-            stored.add(unitName('v', 'seg', i));
-            live.stored();
-        }
-        await new Promise((r) => setTimeout(r, 20));
-    }
+    ];
+    await storeInBursts(live, stored, work, (i) => segFile(video.dir, i % half), bursts);
     const remuxed = await live.finish();
     assert.ok(remuxed, 'the live remux produced a file');
     const list = await readFile(path.join(work, 'live-sections.txt'), 'utf8');
@@ -211,14 +215,8 @@ for (const sections of [1, 3]) {
         const stored = new Set<string>();
         const cuts = sections === 1 ? {} : { discontinuities: [4, 8] };
         const live = new LiveRemux(job(SEGMENTS, cuts), work, (unit) => stored.has(unit));
-        for (let i = 0; i < SEGMENTS; i++) {
-            await copyFile(
-                path.join(video.dir, `seg_${String(i).padStart(5, '0')}.ts`),
-                path.join(work, unitName('v', 'seg', i)),
-            );
-            stored.add(unitName('v', 'seg', i));
-            live.stored();
-        }
+        const inOrder = [Array.from({ length: SEGMENTS }, (_, i) => i)];
+        await storeInBursts(live, stored, work, (i) => segFile(video.dir, i), inOrder);
         assert.equal(await live.finish(), undefined);
     });
 }
