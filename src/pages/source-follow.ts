@@ -22,13 +22,21 @@ import { normalizeUrl } from '../urls.js';
 
 /** A source at most this long, before any longer one played, may be a pre-roll or an intro. */
 export const PREROLL_MAX_SECS = 30;
-/** How long a source's duration (or a source at all) is waited for before it is taken as it is. */
+/**
+ * How long a source's duration (or a source at all) is waited for before it is taken as it is. A
+ * source still loading its metadata (the element says so) is waited for past this, as long as the
+ * page's deadline and FOLLOW_STALL_MS allow: on two busy cores a pre-roll's metadata came later than
+ * 1.2 s and the pre-roll was stored as the page's video (CI, two test files at once).
+ */
 export const METADATA_WAIT_MS = 1200;
 /**
  * After a short source ended, how long what follows it has to start: the next source is set in the
- * `ended` handler (a bare page, videojs-contrib-ads' `endLinearAdMode`), seen at the next poll.
+ * `ended` handler (a bare page, videojs-contrib-ads' `endLinearAdMode`), seen at the next poll. Both
+ * this long and ENDED_GRACE_POLLS of our looks at the page: each look is a turn of the page's own event
+ * loop, so on a busy machine the grace stretches with the page (~0.3 s of looks on a quiet one).
  */
 export const ENDED_GRACE_MS = 400;
+export const ENDED_GRACE_POLLS = 3;
 /**
  * Following ends once nothing has moved for this long: no player changed or ended its source, and no
  * source being fast-forwarded advanced (and at the page's deadline in any case). A short source
@@ -51,6 +59,10 @@ export interface SourceObservation {
     duration: number;
     ended: boolean;
     endedAt?: number;
+    /** Looks at the page since it ended, after the one that saw it end. */
+    endedPolls?: number;
+    /** The element is fetching and has no metadata yet (networkState LOADING, readyState HAVE_NOTHING). */
+    loading?: boolean;
     loop: boolean;
     /** It played (not only preloaded its metadata). */
     played?: boolean;
@@ -122,14 +134,15 @@ export function sourceVerdict(
         }
         if (!known(cur.duration) && cur.duration !== Infinity && !cur.ended) {
             // Its duration matters only to a source that may be followed.
-            if (suspect(cur) && now - cur.firstSeen < METADATA_WAIT_MS) settled = false;
+            if (suspect(cur) && (cur.loading || now - cur.firstSeen < METADATA_WAIT_MS)) settled = false;
             continue;
         }
         if (!isLeadIn(h.sources, h.sources.length - 1)) continue;
         if (!cur.ended) {
             settled = false;
             fastForward.push(h.key);
-        } else if (now - (cur.endedAt ?? now) < ENDED_GRACE_MS) settled = false;
+        } else if (now - (cur.endedAt ?? now) < ENDED_GRACE_MS || (cur.endedPolls ?? 0) < ENDED_GRACE_POLLS)
+            settled = false;
     }
     return { settled, fastForward };
 }
@@ -195,6 +208,8 @@ export interface VideoState {
     ended: boolean;
     /** Paused at its start: loaded (metadata preloaded) but never played. */
     unplayed: boolean;
+    /** Fetching, no metadata yet. */
+    loading?: boolean;
     /** Its playback position, seconds. */
     time?: number;
     loop: boolean;
@@ -257,7 +272,8 @@ const VIDEO_STATES = `(() => {
     if (!v.dataset.mcVideo) v.dataset.mcVideo = String(++window.__mcVideoIds);
     const d = v.duration;
     return { key: v.dataset.mcVideo, src: v.currentSrc || v.src || '', duration: Number.isNaN(d) ? null : d === Infinity ? 1e308 : d,
-      ended: v.ended, time: v.currentTime, unplayed: v.paused && v.currentTime === 0 && !v.ended && !v.autoplay, loop: v.loop, adHint: adHint(v), named: named(v) };
+      ended: v.ended, time: v.currentTime, unplayed: v.paused && v.currentTime === 0 && !v.ended && !v.autoplay, loop: v.loop, adHint: adHint(v), named: named(v),
+      loading: v.networkState === 2 && v.readyState === 0 };
   });
 })()`;
 
@@ -310,7 +326,9 @@ export function observe(
         cur.played = cur.played || !s.unplayed;
         cur.adHint ||= s.adHint;
         if (!cur.namesOther && s.named?.length) cur.namesOther = namesUnplayed(s.named, h.sources, fetched);
-        if (s.ended && !cur.ended) cur.endedAt = now;
+        cur.loading = s.loading === true;
+        if (s.ended && !cur.ended) [cur.endedAt, cur.endedPolls] = [now, 0];
+        else if (s.ended) cur.endedPolls = (cur.endedPolls ?? 0) + 1;
         cur.ended = s.ended;
     }
 }

@@ -4,6 +4,7 @@ import { chooseInvitation, invitationScore, type Invitation } from '../../src/pa
 import { refusesNavigation } from '../../src/pages/page-guard.js';
 import {
     ENDED_GRACE_MS,
+    ENDED_GRACE_POLLS,
     isLeadIn,
     namesUnplayed,
     METADATA_WAIT_MS,
@@ -77,10 +78,18 @@ test('source settled: a short source the page gives a reason for is followed; ot
     assert.equal(sourceVerdict(h([src({ duration: NaN, namesOther: false })]), 100, 0, []).settled, true);
     assert.equal(sourceVerdict(h([src({ duration: NaN })]), 100, 0, []).settled, false);
     assert.equal(sourceVerdict(h([src({ duration: NaN })]), METADATA_WAIT_MS + 1, 0, []).settled, true);
-    // A short source that ended: what follows gets a moment, then it is the main video.
-    const ended = src({ ended: true, endedAt: 1000 });
+    // …except while the element is still fetching it (a busy machine): the stall and the deadline bound that.
+    assert.equal(sourceVerdict(h([src({ duration: NaN, loading: true })]), 10_000, 0, []).settled, false);
+    // A short source that ended: what follows gets a moment and a few looks at the page, then it is the main video.
+    const ended = src({ ended: true, endedAt: 1000, endedPolls: ENDED_GRACE_POLLS });
     assert.equal(sourceVerdict(h([ended]), 1000 + ENDED_GRACE_MS - 1, 0, []).settled, false);
     assert.equal(sourceVerdict(h([ended]), 1000 + ENDED_GRACE_MS, 0, []).settled, true);
+    const seenOnce = src({ ended: true, endedAt: 1000, endedPolls: ENDED_GRACE_POLLS - 1 });
+    assert.equal(
+        sourceVerdict(h([seenOnce]), 1000 + 10 * ENDED_GRACE_MS, 0, []).settled,
+        false,
+        'a page too busy to look',
+    );
     // A pre-roll then a long main video: settled; a short clip after a long video is not followed.
     const pre = src({ ended: true, endedAt: 10 });
     const b = 'https://cdn.example/b.mp4';
@@ -126,14 +135,15 @@ test('source settled: observe records source changes, keeps a source through a m
     });
     observe(hs, [state('a')], 0);
     observe(hs, [state('a', true)], 50);
+    observe(hs, [state('a', true)], 60);
     observe(hs, [state('')], 100);
     observe(hs, [state('b')], 150);
     const sources = hs.get('0:1')!.sources;
     assert.deepEqual(
-        sources.map((s) => [s.src, s.firstSeen, s.ended, s.endedAt]),
+        sources.map((s) => [s.src, s.firstSeen, s.ended, s.endedAt, s.endedPolls]),
         [
-            ['a', 0, true, 50],
-            ['b', 150, false, undefined],
+            ['a', 0, true, 50, 1],
+            ['b', 150, false, undefined, undefined],
         ],
     );
 });
