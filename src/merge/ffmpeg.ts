@@ -124,6 +124,24 @@ export async function toolVersions(): Promise<{ ffmpeg: string; ffprobe?: string
     return ffprobeVersion ? { ffmpeg: ffmpegVersion, ffprobe: ffprobeVersion } : { ffmpeg: ffmpegVersion };
 }
 
+/** libavformat's major version from `ffmpeg -version`'s output (`libavformat    59. 27.100 / …`). Pure. */
+export function libavformatMajor(versionText: string): number | undefined {
+    const m = /^libavformat\s+(\d+)\./m.exec(versionText);
+    return m ? Number(m[1]) : undefined;
+}
+
+let libavformat: Promise<number | undefined> | undefined;
+
+/** The libavformat major version of the ffmpeg in use, asked once per process; undefined when it does not say. */
+export function ffmpegLibavformat(): Promise<number | undefined> {
+    libavformat ??= new Promise((resolve) => {
+        execFile(ffmpegPath, ['-version'], { timeout: 10_000 }, (error, stdout) =>
+            resolve(error ? undefined : libavformatMajor(stdout)),
+        );
+    });
+    return libavformat;
+}
+
 export type InputFormat = 'mpegts' | 'aac' | 'mov' | 'mp3' | 'flv';
 
 /** Container of a track from its first bytes; ffmpeg is told it rather than left to guess. */

@@ -14,7 +14,8 @@ import type { Results } from '../results/results.js';
 import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js';
 import { canRemuxLive, LiveRemux } from './live-remux.js';
 import { canJoinLive, LiveJoin } from './live-join.js';
-import { thumbnail } from './ffmpeg.js';
+import { ffmpegLibavformat, thumbnail } from './ffmpeg.js';
+import { socketsAvailable } from './section-sockets.js';
 import { archiveKeys } from '../results/archive.js';
 import { errorCode, NotAVideoError } from '../errors.js';
 import type { StoredSubtitle } from '../model.js';
@@ -51,11 +52,19 @@ export class VideoFinisher {
      */
     private readonly live = new Map<string, LiveRemux | LiveJoin | null>();
 
+    /**
+     * Whether sections may be remuxed live, a socket each: known once ffmpeg has told its version (tens
+     * of milliseconds, long before a first segment is stored); until then they are joined into files.
+     */
+    private socketSections = false;
+
     constructor(
         private readonly jobs: VideoJobs,
         /** Where the verdict, the files and the archive record go. */
         private readonly results: Results,
-    ) {}
+    ) {
+        void ffmpegLibavformat().then((v) => (this.socketSections = socketsAvailable(process.platform, v)));
+    }
 
     /** A unit of a downloading video was stored. */
     unitStored(id: string): void {
@@ -69,8 +78,8 @@ export class VideoFinisher {
             live =
                 job?.status !== 'downloading'
                     ? null
-                    : canRemuxLive(job) && running < MERGE_CONCURRENCY
-                      ? new LiveRemux(job, workDir, isStored)
+                    : canRemuxLive(job, this.socketSections) && running < MERGE_CONCURRENCY
+                      ? new LiveRemux(job, workDir, isStored, this.socketSections)
                       : canJoinLive(job)
                         ? new LiveJoin(job, workDir, isStored)
                         : null;

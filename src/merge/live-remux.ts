@@ -21,7 +21,7 @@ import type { VideoJob } from '../model.js';
 import { concatOrder, readHead, sections } from './concat.js';
 import { containerOf, probeStreams, remux, type InputFormat, type RemuxInput } from './ffmpeg.js';
 import { finishMoovLast } from './faststart.js';
-import { SectionSockets, socketList, socketsAvailable } from './section-sockets.js';
+import { SectionSockets, socketList } from './section-sockets.js';
 
 /** The sections of a track that hold a segment: [start, end) segment index ranges. Pure. */
 const filledSections = (track: VideoJob['tracks'][number]): [number, number][] =>
@@ -31,17 +31,15 @@ const filledSections = (track: VideoJob['tracks'][number]): [number, number][] =
  * Whether a job can be remuxed while it downloads: one track with at most one init section that
  * every segment shares (fMP4 whose fragments all follow one `moov`), in one section; or in several
  * sections when they are MPEG-TS of a finished source (no init section: the first unit must then
- * show MPEG-TS, or the video goes back to the merge after the download). Pure.
+ * show MPEG-TS, or the video goes back to the merge after the download) and `socketSections` says this
+ * ffmpeg reads sections from sockets exactly (section-sockets.ts). Pure.
  */
-export function canRemuxLive(job: VideoJob, platform: NodeJS.Platform = process.platform): boolean {
+export function canRemuxLive(job: VideoJob, socketSections: boolean): boolean {
     const [track, ...others] = job.tracks;
     if (job.delivery !== 'remux' || track === undefined || track.bytes !== 'segments' || others.length > 0)
         return false;
     if (track.inits > 1) return false;
-    if (
-        filledSections(track).length > 1 &&
-        (job.live || job.liveOpen || track.inits > 0 || !socketsAvailable(platform))
-    )
+    if (filledSections(track).length > 1 && (job.live || job.liveOpen || track.inits > 0 || !socketSections))
         return false;
     // One init: written once, before the first segment, so every segment must name it.
     if (track.inits === 1) {
@@ -111,6 +109,8 @@ export class LiveRemux {
         private readonly job: VideoJob,
         private readonly workDir: string,
         private readonly isStored: (unit: string) => boolean,
+        /** Whether several sections may be fed, a socket each (section-sockets.ts `socketsAvailable`). */
+        private readonly socketSections: boolean,
     ) {
         this.out = path.join(workDir, 'live.mp4');
         this.moovLast = path.join(workDir, 'live-moov-last.mp4');
@@ -123,7 +123,7 @@ export class LiveRemux {
     private get order(): Step[] {
         const track = this.job.tracks[0]!;
         if (this.orderFor !== track.segments) {
-            if (!canRemuxLive(this.job)) this.stop();
+            if (!canRemuxLive(this.job, this.socketSections)) this.stop();
             this.cachedOrder = filledSections(track).flatMap(([from, to], section) =>
                 concatOrder(track, from, to).map((unit) => ({ unit, section })),
             );

@@ -9,7 +9,8 @@
  * written to files while they downloaded and remuxed after the last byte: on the bench's 927 MB video
  * (ten sections) that was a fourth write of the whole video and ~10 s after the download on a disk
  * that writes back 124 MB/s. Node cannot make a FIFO; a unix socket is what ffmpeg's `unix` protocol
- * reads. Not on Windows (no `unix` protocol there): `available()` says so and the caller joins files.
+ * reads. Not on Windows (no `unix` protocol there) nor with an ffmpeg older than 5.0: `socketsAvailable`
+ * says so and the caller joins files.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -19,8 +20,22 @@ import path from 'node:path';
 /** sun_path holds 108 bytes on Linux, 104 on macOS: a longer path cannot be listened on. */
 const MAX_SOCKET_PATH = 100;
 
-/** Whether this platform's ffmpeg can read a section from a unix socket. Pure. */
-export const socketsAvailable = (platform: NodeJS.Platform = process.platform): boolean => platform !== 'win32';
+/**
+ * The oldest libavformat whose concat demuxer places a section read from a socket right after the one
+ * before it. Measured on two 6 s MPEG-TS sections whose timestamps start at 1.4 s (ffmpeg's own TS
+ * muxer; a site's segments start anywhere): the bundled 2018 build (libavformat 58.24) started the second
+ * one 1.54 s late, a gap in the MP4 that its verification then refused, after a remux for nothing;
+ * Debian's 5.1 (59.27) joined them frame to frame. From files, where the demuxer can seek, both are
+ * exact. 59 is FFmpeg 5.0; no 4.x build was measured, so none is trusted.
+ */
+const SOCKET_SECTIONS_FROM_LIBAVFORMAT = 59;
+
+/**
+ * Whether ffmpeg can read a video's sections from unix sockets here: not on Windows (no `unix`
+ * protocol), and only with a libavformat that follows each section exactly. Pure.
+ */
+export const socketsAvailable = (platform: NodeJS.Platform, libavformat: number | undefined): boolean =>
+    platform !== 'win32' && libavformat !== undefined && libavformat >= SOCKET_SECTIONS_FROM_LIBAVFORMAT;
 
 /**
  * Where the sockets' folder goes: under `parent` when `count` sockets' paths fit there, else under `tmp`

@@ -13,8 +13,10 @@ import { promisify } from 'node:util';
 import { MergeError as ErrorsMergeError } from '../../src/errors.js';
 import {
     bundledFfmpeg,
+    ffmpegLibavformat,
     ffmpegPath,
     findOnPath,
+    libavformatMajor,
     ffprobePath,
     mediaInfoFromFfprobe,
     MergeError,
@@ -290,4 +292,17 @@ test('ffmpeg input table parsing and container sniffing', () => {
     assert.equal(containerOf(Buffer.from('\0\0\0\x18ftypiso5')), 'mov');
     assert.equal(containerOf(Buffer.from('ID3\x04\0')), 'aac');
     assert.equal(containerOf(Buffer.from([0xff, 0xf1, 0x50])), 'aac');
+});
+
+test('libavformat’s major version is read from `ffmpeg -version`', async () => {
+    const debian =
+        'ffmpeg version 5.1.8-0+deb12u1 Copyright (c) 2000-2025\nlibavutil      57. 28.100 / 57. 28.100\nlibavformat    59. 27.100 / 59. 27.100\n';
+    assert.equal(libavformatMajor(debian), 59);
+    assert.equal(
+        libavformatMajor('ffmpeg version N-47683-g0e8eb07980-static\nlibavformat    58. 24.100 / 58. 24.100'),
+        58,
+    );
+    assert.equal(libavformatMajor('not ffmpeg at all'), undefined);
+    // The ffmpeg in use says one: the bundled build or the machine's.
+    assert.ok((await ffmpegLibavformat())! >= 58);
 });
