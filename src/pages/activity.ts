@@ -21,6 +21,14 @@ const MEDIA_TYPES = new Set(['media', 'image', 'xhr', 'fetch']);
 /** Requests whose answer can add content: markup, code, data. Media and images only fill it in. */
 const BUSY_TYPES = new Set(['document', 'script', 'xhr', 'fetch']);
 /**
+ * Media requests keep a page busy only until their answer's headers come: a player's file streams
+ * for minutes, but until its headers come the network capture (capture.ts, which records media as
+ * they answer) has not seen it. Left out, a page under load went quiet 0.4 s after its autoplaying
+ * pre-roll's request, before the answer, and was left with no media seen: nothing was followed and the
+ * pre-roll was stored as its video (1 run in 16, two test files at once on 2 cores).
+ */
+const ANSWER_TYPES = new Set(['media']);
+/**
  * A request in flight for longer stops counting as busy: long polls, streams, a player's
  * progressive download over fetch (mpegts.js) would otherwise keep a page "busy" for minutes.
  */
@@ -55,14 +63,18 @@ export class PageActivity {
                 this.lastNewRequestAt = now;
                 if (MEDIA_TYPES.has(type)) this.lastNewMediaRequestAt = now;
             }
-            if (BUSY_TYPES.has(type)) this.inFlight.set(request, now);
+            if (BUSY_TYPES.has(type) || ANSWER_TYPES.has(type)) this.inFlight.set(request, now);
         });
         const done = (request: PwRequest): void => void this.inFlight.delete(request);
+        page.on('response', (response) => {
+            const request = response.request();
+            if (ANSWER_TYPES.has(request.resourceType())) done(request);
+        });
         page.on('requestfinished', done);
         page.on('requestfailed', done);
     }
 
-    /** Whether a request that can add content is in flight. */
+    /** Whether a request that can add content, or a media request not yet answered, is in flight. */
     busy(now = Date.now()): boolean {
         for (const since of this.inFlight.values()) if (now - since < BUSY_MAX_MS) return true;
         return false;

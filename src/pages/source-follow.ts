@@ -186,6 +186,36 @@ export function replacedMedia(
     return [...replaced.values()];
 }
 
+export const UNFINISHED_AD_REASON =
+    "played before the main video (an advert or intro), still playing when the page's wait (pageWaitSecs) ended";
+
+/**
+ * The media of adverts still playing when following ended (the page's deadline came first): the
+ * player marks them as adverts, so they are not the page's video even though no main video replaced
+ * them yet. Only a short one beside another video the page fetched; a source that is a lead-in only
+ * because the page names another URL stays: it may be the main video after all. Seen on a Video.js page with two test files at once on 2 cores: its pre-roll
+ * still played at the 10 s deadline and was stored beside the main video. Pure.
+ */
+export function unfinishedAdverts(
+    histories: readonly ElementHistory[],
+    media: readonly { url: string }[],
+): ReplacedSource[] {
+    const out: ReplacedSource[] = [];
+    for (const h of histories) {
+        const cur = h.sources[h.sources.length - 1];
+        if (!cur?.adHint || cur.ended || cur.src.startsWith('blob:')) continue;
+        // An advert is short; a live or long video under an "ad" class is more likely the main one.
+        if (!known(cur.duration) || cur.duration > PREROLL_MAX_SECS || !isLeadIn(h.sources, h.sources.length - 1))
+            continue;
+        // Only beside another video the page fetched: else it is all the page has to show.
+        if (!media.some((m) => !sameUrl(m.url, cur.src))) continue;
+        for (const m of media)
+            if (sameUrl(m.url, cur.src) && !out.some((o) => o.url === m.url))
+                out.push({ url: m.url, reason: UNFINISHED_AD_REASON });
+    }
+    return out;
+}
+
 /**
  * Whether a page names a media URL that none of an element's sources was and no request fetched:
  * something it has yet to play. A MediaSource player (`blob:`) names the manifest it fetched itself,
@@ -212,6 +242,8 @@ export interface VideoState {
     loading?: boolean;
     /** Its playback position, seconds. */
     time?: number;
+    /** Playing now: not paused, and data to play (readyState HAVE_FUTURE_DATA or more). */
+    playing?: boolean;
     loop: boolean;
     adHint: boolean;
     /** Absolute media URLs the page names around this element and in its inline scripts. */
@@ -272,7 +304,7 @@ const VIDEO_STATES = `(() => {
     if (!v.dataset.mcVideo) v.dataset.mcVideo = String(++window.__mcVideoIds);
     const d = v.duration;
     return { key: v.dataset.mcVideo, src: v.currentSrc || v.src || '', duration: Number.isNaN(d) ? null : d === Infinity ? 1e308 : d,
-      ended: v.ended, time: v.currentTime, unplayed: v.paused && v.currentTime === 0 && !v.ended && !v.autoplay, loop: v.loop, adHint: adHint(v), named: named(v),
+      ended: v.ended, time: v.currentTime, playing: !v.paused && v.readyState >= 3, unplayed: v.paused && v.currentTime === 0 && !v.ended && !v.autoplay, loop: v.loop, adHint: adHint(v), named: named(v),
       loading: v.networkState === 2 && v.readyState === 0 };
   });
 })()`;
@@ -302,6 +334,19 @@ async function videoStates(page: Page): Promise<VideoState[]> {
     return lists.flat();
 }
 
+/**
+ * Whether an ad hint seen now belongs to the element's current source. The source that follows an
+ * advert is still under the advert's marks until it plays: videojs-contrib-ads keeps `vjs-ad-playing`
+ * and `vjs-ad-content-resuming` on the player until the content can play and plays. Taken as the
+ * content's own, they made the main video a lead-in, fast-forwarded to its end, in 13 of 16 runs of the
+ * Video.js pre-roll page. So after a hinted source, a hint counts only while the new source plays: 1 run
+ * in 10 after (a look between the content's first frames and the player's `playing` handler). Pure.
+ */
+export function adHintCounts(sources: readonly SourceObservation[], state: VideoState): boolean {
+    const before = sources[sources.length - 2];
+    return !before?.adHint || state.playing === true;
+}
+
 /** Folds one poll into the histories: a new entry when an element's source changed. */
 export function observe(
     histories: Map<string, ElementHistory>,
@@ -318,13 +363,13 @@ export function observe(
         if (!cur || cur.src !== s.src) {
             // An element emptied for a moment between two sources keeps the one it had.
             if (!s.src && cur) continue;
-            cur = { src: s.src, firstSeen: now, duration, ended: false, loop: s.loop, adHint: s.adHint };
+            cur = { src: s.src, firstSeen: now, duration, ended: false, loop: s.loop, adHint: false };
             h.sources.push(cur);
         }
         cur.duration = duration;
         cur.loop = s.loop;
         cur.played = cur.played || !s.unplayed;
-        cur.adHint ||= s.adHint;
+        if (adHintCounts(h.sources, s)) cur.adHint ||= s.adHint;
         if (!cur.namesOther && s.named?.length) cur.namesOther = namesUnplayed(s.named, h.sources, fetched);
         cur.loading = s.loading === true;
         if (s.ended && !cur.ended) [cur.endedAt, cur.endedPolls] = [now, 0];
@@ -386,6 +431,10 @@ export async function followSources(
         if (!pressedAt && states.every((s) => s.unplayed) && reason) {
             pressedAt = Date.now();
             if (!(await pressPlay())) pressedAt = -1;
+            // The press is ours, not the page standing still: the player's answer is waited for from
+            // when it ends. On two busy cores a press took over 3 s, following ended with no look after
+            // it, and the pre-roll it started was stored beside the main video.
+            else [pressedAt, movedAt] = [Date.now(), Date.now()];
             continue;
         }
         const verdict = sourceVerdict(
@@ -410,5 +459,8 @@ export async function followSources(
         // A page-local poll: short, within the page's deadline, ended with the page (its next look throws).
         await delay(POLL_MS);
     }
-    return { replaced: replacedMedia([...histories.values()], media()), fastForwarded: forwarded.size };
+    const all = [...histories.values()];
+    const replaced = replacedMedia(all, media());
+    for (const ad of unfinishedAdverts(all, media())) if (!replaced.some((r) => r.url === ad.url)) replaced.push(ad);
+    return { replaced, fastForwarded: forwarded.size };
 }

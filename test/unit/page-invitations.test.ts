@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { chooseInvitation, invitationScore, type Invitation } from '../../src/pages/invitations.js';
 import { refusesNavigation } from '../../src/pages/page-guard.js';
 import {
+    adHintCounts,
     ENDED_GRACE_MS,
     ENDED_GRACE_POLLS,
     isLeadIn,
@@ -14,6 +15,8 @@ import {
     sourceVerdict,
     type ElementHistory,
     type SourceObservation,
+    UNFINISHED_AD_REASON,
+    unfinishedAdverts,
 } from '../../src/pages/source-follow.js';
 import { describeWait } from '../../src/pages/wait-outcome.js';
 
@@ -148,6 +151,39 @@ test('source settled: observe records source changes, keeps a source through a m
     );
 });
 
+test("source settled: an advert's marks left on the player while the content resumes are not the content's", () => {
+    const hs = new Map<string, ElementHistory>();
+    const state = (s: string, adHint: boolean, playing: boolean) => ({
+        key: '0:1',
+        src: s,
+        duration: s === 'ad' ? 4 : 32,
+        ended: false,
+        unplayed: false,
+        loop: false,
+        adHint,
+        playing,
+    });
+    observe(hs, [state('ad', true, false)], 0); // the advert loads under its marks: they count
+    observe(hs, [state('ad', true, true)], 80);
+    observe(hs, [state('main', true, false)], 160); // the content resumes: the marks are the advert's
+    observe(hs, [state('main', false, true)], 240);
+    const sources = hs.get('0:1')!.sources;
+    assert.deepEqual(
+        sources.map((s) => [s.src, s.adHint]),
+        [
+            ['ad', true],
+            ['main', false],
+        ],
+    );
+    assert.equal(isLeadIn(sources, 1), false);
+    // A second advert after the first (an ad pod) is marked while it plays.
+    assert.equal(adHintCounts([src({ adHint: true }), src({})], state('ad2', true, true)), true);
+    assert.equal(adHintCounts([src({ adHint: true }), src({})], state('main', true, false)), false);
+    // The first source of a player, or one after content, takes its marks at once (a paused advert too).
+    assert.equal(adHintCounts([src({})], state('ad', true, false)), true);
+    assert.equal(adHintCounts([src({}), src({})], state('ad', true, false)), true);
+});
+
 test('source following: progress is a source changing or ending, or a followed source moving; not a main one playing', () => {
     const state = (key: string, src: string, time: number, ended = false) => ({
         key,
@@ -171,6 +207,24 @@ test('source following: progress is a source changing or ending, or a followed s
     assert.notEqual(mark([state('0:1', 'main2', 0), state('0:2', 'main', 3.0)]), before);
     // A source not being fast-forwarded does not count by its position.
     assert.equal(mark([state('0:1', 'ad', 1.0)], []), mark([state('0:1', 'ad', 5.0)], []));
+});
+
+test('unfinished adverts: a short marked source still playing beside another video is not the page video', () => {
+    const media = [{ url: 'https://x/main.mp4' }, { url: 'https://x/ad.mp4' }];
+    const one = (...sources: SourceObservation[]): ElementHistory[] => [{ key: '0:1', sources }];
+    const main = src({ src: 'https://x/main.mp4', namesOther: false, played: false });
+    const ad = (over: Partial<SourceObservation> = {}) =>
+        src({ src: 'https://x/ad.mp4', adHint: true, namesOther: false, ...over });
+    assert.deepEqual(unfinishedAdverts(one(main, ad()), media), [
+        { url: 'https://x/ad.mp4', reason: UNFINISHED_AD_REASON },
+    ]);
+    // Ended (what follows was not seen yet, but the advert itself is over), long, live, or unmarked: kept.
+    assert.deepEqual(unfinishedAdverts(one(main, ad({ ended: true })), media), []);
+    assert.deepEqual(unfinishedAdverts(one(main, ad({ duration: 600 })), media), []);
+    assert.deepEqual(unfinishedAdverts(one(main, ad({ duration: Infinity })), media), []);
+    assert.deepEqual(unfinishedAdverts(one(main, ad({ adHint: false, namesOther: true })), media), []);
+    // The only video the page fetched is all it has to show.
+    assert.deepEqual(unfinishedAdverts(one(ad()), [{ url: 'https://x/ad.mp4' }]), []);
 });
 
 test('replaced media: by URL for files, by time for MediaSource players, never the final source', () => {
