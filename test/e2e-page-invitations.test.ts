@@ -7,6 +7,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { chromium } from 'playwright';
+import { CHROMIUM_ARGS, findBrowser } from '../src/pages/browser.js';
+import { clickInvitation, listInvitations } from '../src/pages/invitations.js';
 import type { MediaItem } from '../src/model.js';
 import { startPlayerSite, type ClipName, type PlayerSite } from './fixtures/player-site.js';
 import { runActor, tempDir, type ActorRun } from './helpers/actor.js';
@@ -92,4 +95,21 @@ test('"play" controls that leave the page are not followed; a page with nothing 
     const [said, took] = [Number(m[1]), Number(logged?.[1])];
     assert.ok(said <= took + 0.05 && took - said <= 1, `message ${said} s, log ${took} s`);
     assert.equal(run.items.length, 2, dump(run));
+});
+
+test('a play control whose page takes longer than the click limit to answer is clicked once, and counted', async () => {
+    const browser = await chromium.launch({ executablePath: findBrowser(), args: CHROMIUM_ARGS });
+    try {
+        const page = await browser.newPage();
+        await page.goto(url('/slow-toggle.html'));
+        const [play, ...rest] = await listInvitations(page);
+        assert.equal(rest.length, 0);
+        assert.equal(play?.kind, 'play');
+        // Its handler runs 1.5 s, past the click's 0.8 s limit: the click was made all the same.
+        assert.equal(await clickInvitation(page, play), true);
+        assert.equal(await page.evaluate(() => (window as unknown as { presses: number }).presses), 1);
+        assert.equal(await page.evaluate(() => document.querySelector('video')?.paused), false, 'playing');
+    } finally {
+        await browser.close();
+    }
 });

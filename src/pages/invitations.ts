@@ -234,29 +234,52 @@ export async function listInvitations(page: Page): Promise<Invitation[]> {
  * Clicks one invitation as a person would (a real mouse click on it; Playwright's locators pierce
  * open shadow roots). An element covered by an overlay is clicked where it is: whatever covers it
  * is what a person's click reaches. Returns whether a click was made.
+ *
+ * A click's time limit bounds only reaching the element (`noWaitAfter`: a navigation it starts is
+ * refused by page-guard.ts, so there is nothing to wait for). Whether a click that ran out of time was
+ * made anyway is told by the page: a trusted `click` event reached its document. Under CI load a
+ * "Play now" button whose script navigates took longer than the limit to report, both tries counted as
+ * no click, and the button was clicked twice (a second click on a player pauses what the first started).
  */
 export async function clickInvitation(page: Page, inv: Invitation): Promise<boolean> {
     const frame: Frame | undefined = page.frames()[inv.frame];
     if (!frame) return false;
     const target = frame.locator(`[data-mc-invite="${inv.id}"]`).first();
-    // Marked as clicked; a <video> that started meanwhile is left alone (a click would pause it).
-    const still = await target
-        .evaluate((el, n) => {
-            el.setAttribute('data-mc-clicked', String(n));
-            const v = el as HTMLVideoElement;
-            return el.tagName !== 'VIDEO' || (v.paused && v.currentTime === 0);
-        }, inv.clicks + 1)
-        .catch(() => false);
-    if (!still) return false;
-    if (
-        await target.click({ timeout: 800 }).then(
-            () => true,
-            () => false,
+    // Marked as clicked; a <video> that started meanwhile is left alone (a click would pause it). What is
+    // given back is the count of trusted clicks so far, or -1 for "leave it".
+    const before = await target
+        .evaluate(
+            (el, [n, counter]) => {
+                el.setAttribute('data-mc-clicked', String(n));
+                const w = el.ownerDocument.defaultView as (Window & Record<string, number>) | null;
+                if (w && w[counter] === undefined) {
+                    w[counter] = 0;
+                    w.addEventListener(
+                        'click',
+                        (e) => {
+                            if (e.isTrusted) w[counter] = (w[counter] ?? 0) + 1;
+                        },
+                        true,
+                    );
+                }
+                const v = el as HTMLVideoElement;
+                const idle = el.tagName !== 'VIDEO' || (v.paused && v.currentTime === 0);
+                return idle ? (w?.[counter] ?? 0) : -1;
+            },
+            [inv.clicks + 1, CLICK_COUNTER] as const,
         )
-    )
-        return true;
-    return target.click({ timeout: 400, force: true }).then(
-        () => true,
-        () => false,
-    );
+        .catch(() => -1);
+    if (before < 0) return false;
+    const made = (): Promise<boolean> =>
+        frame
+            .evaluate((c) => Number((window as unknown as Record<string, number>)[c]) || 0, CLICK_COUNTER)
+            .then(
+                (n) => n > before,
+                () => false,
+            );
+    if (await target.click({ timeout: 800, noWaitAfter: true }).then(() => true, made)) return true;
+    return target.click({ timeout: 400, force: true, noWaitAfter: true }).then(() => true, made);
 }
+
+/** The page-side count of trusted clicks its document received (what clickInvitation made). */
+const CLICK_COUNTER = '__mcTrustedClicks';
