@@ -218,6 +218,7 @@ async function resumeJobs({ resumed, claims, submitter, recorder, finisher }: St
         // again, must not take the video over, nor its variants as videos of their own.
         if (claims.shared) await claims.confirm('video', job.id, job.pageUrl);
         if (job.status !== 'downloading') continue;
+        finisher.prepare();
         const requeued = await submitter.requeueMissing(job);
         log.info(
             `Resuming video from ${job.pageUrl}: ${requeued} units still to fetch${job.liveOpen ? ', still recording' : ''}`,
@@ -230,7 +231,7 @@ async function resumeJobs({ resumed, claims, submitter, recorder, finisher }: St
 /** What the page stage hands over: videos to the submitter, images to the image saver, the rest as notes. */
 function pageHandlers(
     input: CrawlInput,
-    { submitter, images, storages, results }: Stages,
+    { submitter, images, storages, results, finisher }: Stages,
     counters: { pages: number },
     wakeDownloads: () => Promise<void>,
 ): Pick<PageCrawlerOptions, 'onVideos' | 'onImages' | 'onRefusedMedia' | 'onNothingFound' | 'onPageFailed'> {
@@ -239,6 +240,7 @@ function pageHandlers(
     return {
         async onVideos(found: FoundVideos) {
             counters.pages++;
+            if (found.candidates.length) finisher.prepare();
             const candidates = stripped(found.candidates);
             const submitted = await submitter.submitPage({ ...found, candidates });
             await wakeDownloads();
@@ -284,8 +286,9 @@ async function feedPages(
     counters: { pages: number },
     signal: AbortSignal | undefined,
 ): Promise<void> {
-    const { submitter, images, storages, downloader } = stages;
+    const { submitter, images, storages, downloader, finisher } = stages;
     const { pagesStage, role } = plan;
+    if (plan.directVideos.length) finisher.prepare();
     // The pool looks at an empty queue again only after its interval; new segment requests should not wait for it.
     const wakeDownloads = async (): Promise<void> => downloader.autoscaledPool?.notify();
     // A direct URL is its own page: its source's headers, the input's and the cookies are added per request.

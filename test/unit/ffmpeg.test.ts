@@ -24,8 +24,11 @@ import {
     parseMediaInfo,
     probe,
     probeWith,
+    remux,
     resolveTools,
+    thumbnail,
     toolVersions,
+    type InputFormat,
     type MediaInfo,
 } from '../../src/merge/ffmpeg.js';
 
@@ -257,6 +260,24 @@ test('probing something that is not media rejects with a MergeError on both path
     await assert.rejects(probeWith({ ffmpeg: ffmpegPath, ffprobe: undefined }, junk), MergeError);
     if (SYSTEM_FFPROBE)
         await assert.rejects(probeWith({ ffmpeg: ffmpegPath, ffprobe: SYSTEM_FFPROBE }, junk), MergeError);
+});
+
+test('commands run without fluent-ffmpeg asking -formats and -encoders; a format ffmpeg lacks fails with its own message', async () => {
+    const out = path.join(dir, 'remuxed.mp4');
+    const streams = { kind: 'video' as const, maps: ['-map', '0:v:0', '-map', '0:a:0'], aac: true };
+    await remux({ file: ts, format: 'mpegts' }, undefined, out, streams);
+    close(await probe(out), await probe(mp4), 'remuxed TS');
+    const png = path.join(dir, 'frame.png');
+    await thumbnail(mp4, png, 1);
+    assert.equal((await probe(png)).streams[0]?.codec, 'png');
+    // fluent-ffmpeg's own check would have said "Input format nosuchformat is not available".
+    await assert.rejects(
+        remux({ file: ts, format: 'nosuchformat' as InputFormat }, undefined, path.join(dir, 'x.mp4'), streams),
+        (error: Error) =>
+            error instanceof MergeError &&
+            /nosuchformat/.test(error.message) &&
+            !/is not available/.test(error.message),
+    );
 });
 
 test('toolVersions names the binaries in use', async () => {
