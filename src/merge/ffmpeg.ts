@@ -11,7 +11,7 @@
  * fluent-ffmpeg (archived upstream) is used in this module only, so it stays swappable.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -25,10 +25,11 @@ export interface Tools {
     ffprobe: string | undefined;
 }
 
-const isExecutable = (file: string): boolean => {
+/** An executable file (a folder is "executable" too: `FFMPEG_PATH=/opt/ffmpeg/` must not pass). */
+export const isExecutable = (file: string): boolean => {
     try {
         accessSync(file, constants.X_OK);
-        return true;
+        return statSync(file).isFile();
     } catch {
         return false;
     }

@@ -16,6 +16,7 @@ import {
     ffmpegLibavformat,
     ffmpegPath,
     findOnPath,
+    isExecutable,
     libavformatMajor,
     ffprobePath,
     mediaInfoFromFfprobe,
@@ -112,6 +113,26 @@ test('resolveTools: FFMPEG_PATH, then ffmpeg on PATH, then the bundled build', (
         findOnPath('ffmpeg', { PATH: '/usr/bin' }, () => false, 'linux'),
         undefined,
     );
+});
+
+test('isExecutable: an executable file, not a folder (FFMPEG_PATH=/opt/ffmpeg/ is refused, not run)', async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'exec-'));
+    const script = path.join(folder, 'ffmpeg');
+    await writeFile(script, '#!/bin/sh\n', { mode: 0o755 });
+    const plain = path.join(folder, 'notes.txt');
+    await writeFile(plain, 'x', { mode: 0o644 });
+    try {
+        assert.equal(isExecutable(script), true);
+        assert.equal(isExecutable(folder), false);
+        assert.equal(isExecutable(path.join(folder, 'missing')), false);
+        if (process.platform !== 'win32') assert.equal(isExecutable(plain), false);
+        assert.throws(
+            () => resolveTools({ FFMPEG_PATH: folder }, isExecutable, () => undefined),
+            new RegExp(`FFMPEG_PATH=${folder} is set, but no executable is there`),
+        );
+    } finally {
+        await rm(folder, { recursive: true, force: true });
+    }
 });
 
 test('ffprobe JSON maps to the MediaInfo that the ffmpeg -i table gives', () => {
