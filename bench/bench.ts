@@ -310,7 +310,8 @@ async function long(runs: number): Promise<void> {
             console.log(
                 `yt-dlp over \`npm start\` (same round): latest ${fmt(slower.at(-1), 2)}× as long, spread ${spread(slower, 2, '×')}.`,
             );
-        } else console.log('yt-dlp is not installed (Debian: apt-get install yt-dlp): its row is left out.');
+        } else if (flag('--no-ytdlp')) console.log('yt-dlp was left out (--no-ytdlp).');
+        else console.log('yt-dlp is not installed (Debian: apt-get install yt-dlp): its row is left out.');
         if (flag('--ffmpeg')) {
             const out = path.join(await tempDir('bench'), 'ffmpeg.mp4');
             const t = Date.now();

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaItem } from '../src/model.js';
 import { readItems, ROOT, tempDir } from '../test/helpers/actor.js';
@@ -46,6 +46,8 @@ interface Proc {
     pid: number;
     ppid: number;
     comm: string;
+    /** A Node process (npm, the actor, a worker). */
+    node: boolean;
 }
 
 async function processes(): Promise<Proc[]> {
@@ -57,7 +59,10 @@ async function processes(): Promise<Proc[]> {
             const close = stat.lastIndexOf(')');
             if (close < 0) return undefined;
             const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-            return { pid: Number(pid), ppid, comm: stat.slice(stat.indexOf('(') + 1, close) };
+            const comm = stat.slice(stat.indexOf('(') + 1, close);
+            // Node 24 names its main thread, and so the process's comm, "MainThread": the executable tells.
+            const exe = await readlink(`/proc/${pid}/exe`).catch(() => '');
+            return { pid: Number(pid), ppid, comm, node: comm === 'node' || path.basename(exe) === 'node' };
         }),
     );
     return all.filter((p): p is Proc => p !== undefined);
@@ -144,14 +149,14 @@ export async function npmRun(args: string[], options: NpmOptions = {}): Promise<
                 // A worker is a node process running worker-main whose parent does not (its own children
                 // inherit the command line for a moment after fork).
                 const isWorker = new Set(
-                    tree.filter((p, i) => p.comm === 'node' && cmdlines[i]!.includes('worker-main')).map((p) => p.pid),
+                    tree.filter((p, i) => p.node && cmdlines[i]!.includes('worker-main')).map((p) => p.pid),
                 );
                 workerRoots = tree.filter((p) => isWorker.has(p.pid) && !isWorker.has(p.ppid)).map((p) => p.pid);
             }
             let pss = 0;
             const pssOf = new Map<number, number>();
             for (const p of tree) {
-                if (p.comm === 'node') {
+                if (p.node) {
                     const status = await readFile(`/proc/${p.pid}/status`, 'utf8').catch(() => '');
                     nodeRssKb = Math.max(nodeRssKb, kbField(status, 'VmRSS'));
                 }
