@@ -8,7 +8,7 @@ import { ALREADY_DOWNLOADED, archiveKeys } from '../results/archive.js';
 import { videoNote as videoNoteItem } from '../results/items.js';
 import type { Results } from '../results/results.js';
 import type { VideoJobs } from '../download/jobs.js';
-import { trackJob, unitRequests } from '../download/unit-tasks.js';
+import { FIRST_BATCH, trackJob, unitRequests } from '../download/unit-tasks.js';
 import { errorCode } from '../errors.js';
 import type { CrawlInput } from '../input/input.js';
 import { planDuration, type FoundVideos, type MediaItem, type VideoCandidate, type VideoJob } from '../model.js';
@@ -73,9 +73,6 @@ export function chooseCandidates(candidates: readonly VideoCandidate[]): VideoCa
 }
 
 const PRIVATE = 'PRIVATE_NETWORK';
-
-/** Requests queued before a video's download starts; the rest follow in the background. */
-const FIRST_BATCH = 16;
 
 export class VideoSubmitter {
     /** Manifest or file URL (any variant or rendition of a video taken on) → the page that found it. */

@@ -15,10 +15,12 @@ import type { FreshUrls, VideoJob } from '../model.js';
 import { backoffMs } from '../time/backoff.js';
 import { delay } from '../time/delay.js';
 import type { VideoJobs } from './jobs.js';
+import { connectionLimit } from './connections.js';
 import { createDownloadRouter, isUnitsRequest, type ImageRoute } from './routes.js';
 import { DownloadScheduler, type SchedulerEvents } from './scheduler.js';
 import type { TransferStats } from './stats.js';
 import { UnitFetcher } from './unit-fetcher.js';
+import { lanesPerRequest } from './unit-tasks.js';
 
 export type { StreamedResponse } from './unit-fetcher.js';
 
@@ -48,8 +50,11 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
         refreshUrls: options.refreshUrls,
         proxyConfiguration: options.proxyConfiguration,
     });
+    const connection = connectionLimit(input.maxConcurrency);
     const scheduler = new DownloadScheduler({
         jobs,
+        lanes: lanesPerRequest(input.maxConcurrency),
+        connection,
         onUnitCommitted: options.onUnitCommitted,
         onVideoSettled: options.onVideoSettled,
         requeue: async (request) => void (await queue.addRequest(request)),
@@ -81,7 +86,7 @@ export function createDownloadCrawler(options: DownloadCrawlerOptions): FileDown
             // lag may scale the downloads down. A ratio can never exceed 1, so CPU load never counts.
             systemStatusOptions: { maxCpuOverloadedRatio: 1, maxEventLoopOverloadedRatio: 0.9 },
         },
-        requestHandler: createDownloadRouter({ scheduler, fetcher, stats, images: options.images }),
+        requestHandler: createDownloadRouter({ scheduler, fetcher, stats, connection, images: options.images }),
         async errorHandler({ request }, error) {
             if (!isRetryable(error)) {
                 request.noRetry = true;

@@ -6,6 +6,7 @@
 import { createFileRouter, type FileDownloadCrawlingContext } from '@crawlee/http';
 import type { Request } from '@crawlee/core';
 import type { ImageTask, UnitsTask } from '../model.js';
+import type { Connection } from './connections.js';
 import type { DownloadScheduler } from './scheduler.js';
 import type { TransferStats } from './stats.js';
 import type { StreamedResponse, UnitFetcher } from './unit-fetcher.js';
@@ -26,6 +27,8 @@ export interface RouteOptions {
     scheduler: DownloadScheduler;
     fetcher: UnitFetcher;
     stats: TransferStats;
+    /** The run's connection limit: an image is fetched on one (units take theirs in the scheduler). */
+    connection: Connection;
     images?: ImageRoute;
 }
 
@@ -35,32 +38,35 @@ export function isUnitsRequest(request: Request): request is Request<UnitsTask> 
     return request.label === UNITS_LABEL && typeof data.videoId === 'string' && Array.isArray(data.units);
 }
 
-/** Counts a request as a connection in use while it runs, and its bytes when it ends. */
-async function counted(stats: TransferStats, run: () => Promise<number>): Promise<void> {
+/** Counts a fetch (a unit, an image) as a connection in use while it runs, and its bytes when it ends. */
+async function counted(stats: TransferStats, run: () => Promise<number>): Promise<number> {
     stats.started();
     let bytes = 0;
     try {
         bytes = await run();
+        return bytes;
     } finally {
         stats.finished(bytes);
     }
 }
 
-export function createDownloadRouter({ scheduler, fetcher, stats, images }: RouteOptions) {
+export function createDownloadRouter({ scheduler, fetcher, stats, connection, images }: RouteOptions) {
     const router = createFileRouter<FileDownloadCrawlingContext, DownloadRoutes>();
-    router.addHandler(UNITS_LABEL, ({ request, proxyInfo }) =>
-        counted(stats, () =>
-            scheduler.run(request.userData, request.uniqueKey, (job, unit) => fetcher.fetch(job, unit, proxyInfo?.url)),
-        ),
-    );
-    router.addDefaultHandler<ImageTask>((ctx) =>
-        counted(stats, async () => {
-            if (!images) return 0;
-            const { request, proxyInfo } = ctx;
-            const { pageUrl, proxySession } = request.userData;
-            const from = { headers: request.headers, proxySession, proxyUrl: proxyInfo?.url, pageUrl };
-            return images.handle(ctx, () => fetcher.open(request.url, from));
-        }),
-    );
+    router.addHandler(UNITS_LABEL, async ({ request, proxyInfo }) => {
+        await scheduler.run(request.userData, request.uniqueKey, (job, unit) =>
+            counted(stats, () => fetcher.fetch(job, unit, proxyInfo?.url)),
+        );
+    });
+    router.addDefaultHandler<ImageTask>(async (ctx) => {
+        await connection(() =>
+            counted(stats, async () => {
+                if (!images) return 0;
+                const { request, proxyInfo } = ctx;
+                const { pageUrl, proxySession } = request.userData;
+                const from = { headers: request.headers, proxySession, proxyUrl: proxyInfo?.url, pageUrl };
+                return images.handle(ctx, () => fetcher.open(request.url, from));
+            }),
+        );
+    });
     return router;
 }

@@ -19,6 +19,7 @@ import type { UnitsTask, UnitTask, VideoJob } from '../model.js';
 import type { VideoJobs } from './jobs.js';
 import { isVideoFatal } from './renew.js';
 import { continuationRequest } from './unit-tasks.js';
+import type { Connection } from './connections.js';
 import { UnitLeases, type LeasedUnit } from './unit-leases.js';
 
 /**
@@ -49,6 +50,13 @@ export interface SchedulerOptions extends SchedulerEvents {
      * 600-segment video in the 4 s after a Ctrl-C, measured in test/e2e-resilience.test.ts).
      */
     signal?: AbortSignal;
+    /** Connections one request keeps busy at once (`lanesPerRequest`); 1 when not given. */
+    lanes?: number;
+    /**
+     * Runs one fetch on one of the run's connections, waiting for a free one (`connections.ts`); a
+     * lane takes its unit only once it has the connection, so a unit never waits leased and unfetched.
+     */
+    connection?: Connection;
 }
 
 /** Fetches one unit into place; resolves to the bytes received (`UnitFetcher.fetch`). */
@@ -94,14 +102,14 @@ export class DownloadScheduler {
     }
 
     /**
-     * Runs one queued request: keeps its connection busy with units until no video has one left
-     * unleased (or its time is up). A retry first fetches again what this request holds and did not
-     * store. A unit that fails does not stop the others; the request then fails as a whole, and its
+     * Runs one queued request: keeps its lanes (connections) busy with units until no video has one
+     * left unleased (or its time is up). A retry first fetches again what this request holds and did
+     * not store. A unit that fails does not stop the others; the request then fails as a whole, and its
      * retry (or its final failure, `failRequest`) answers for the units it holds. Resolves to the bytes
      * received.
      */
     async run(task: UnitsTask, holder: string, fetch: FetchUnit): Promise<number> {
-        const { jobs } = this.options;
+        const { jobs, lanes = 1, connection = (work) => work() } = this.options;
         const started = Date.now();
         const held = this.held.get(holder) ?? [];
         this.held.set(holder, held);
@@ -110,10 +118,14 @@ export class DownloadScheduler {
         for (const { unit } of task.units)
             if (jobs.isDone(task.videoId, unit) && jobs.unitDone(task.videoId, unit))
                 this.options.onVideoSettled(task.videoId);
-        for (const leased of [...held]) await this.fetchHeld(leased, holder, fetch, tally);
+        for (const leased of [...held]) await connection(() => this.fetchHeld(leased, holder, fetch, tally));
         const skip = (videoId: string, unit: string): boolean => jobs.isDone(videoId, unit);
-        for (;;) {
+        let timeUp = false;
+        /** Takes the next unit and fetches it; false when there is none (or the request's time is up). */
+        const takeAndFetch = async (): Promise<boolean> => {
+            if (timeUp) return false;
             if (Date.now() - started > (this.options.takeBudgetMs ?? TAKE_BUDGET_MS)) {
+                timeUp = true;
                 const rest = continuationRequest(
                     task,
                     holder,
@@ -121,7 +133,7 @@ export class DownloadScheduler {
                     (u) => this.leases.holder(task.videoId, u),
                 );
                 if (rest) await this.options.requeue(rest);
-                break;
+                return false;
             }
             const own = this.wanted(task.videoId)
                 ? this.leases.takeNext(task.videoId, holder, (u) => skip(task.videoId, u))
@@ -129,11 +141,16 @@ export class DownloadScheduler {
             const next = own
                 ? { videoId: task.videoId, unit: own }
                 : this.leases.takeAny(holder, (id) => this.wanted(id) !== undefined, skip);
-            if (!next) break;
+            if (!next) return false;
             // Held before the fetch: the request's retry and its final failure then cover the unit.
             held.push(next);
             await this.fetchHeld(next, holder, fetch, tally);
-        }
+            return true;
+        };
+        const lane = async (): Promise<void> => {
+            while (await connection(takeAndFetch));
+        };
+        await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
         if (tally.errors.length) throw new UnitsFailedError(tally.errors, tally.tried);
         this.held.delete(holder);
         return tally.bytes;
@@ -151,7 +168,9 @@ export class DownloadScheduler {
         }
         tally.tried++;
         try {
-            tally.bytes += await fetch(job, unit);
+            // Not `tally.bytes += await …`: that reads the sum before the await, and lanes fetch at once.
+            const bytes = await fetch(job, unit);
+            tally.bytes += bytes;
             this.letGo(holder, leased);
             this.commit(videoId, unit.unit);
         } catch (error) {

@@ -16,6 +16,8 @@ process.env.CRAWLEE_STORAGE_DIR = path.join(dir, 'storage');
 const { KeyValueStore } = await import('@crawlee/core');
 const { VideoJobs } = await import('../../src/download/jobs.js');
 const { DownloadScheduler } = await import('../../src/download/scheduler.js');
+const { connectionLimit } = await import('../../src/download/connections.js');
+type Connection = import('../../src/download/connections.js').Connection;
 
 const units = (id: string, n: number): UnitTask[] =>
     Array.from({ length: n }, (_, i) => ({ unit: unitName('v', 'seg', i), url: `https://cdn.test/${id}/${i}.ts` }));
@@ -45,11 +47,16 @@ const job = (id: string, n: number): VideoJob => ({
 
 const task = (videoId: string, run: UnitTask[]): UnitsTask => ({ kind: 'units', videoId, units: run });
 
-async function setup(name: string, videos: Record<string, number>) {
+async function setup(
+    name: string,
+    videos: Record<string, number>,
+    options: { lanes?: number; connection?: Connection } = {},
+) {
     const jobs = new VideoJobs(await KeyValueStore.open(`state-${name}`), path.join(dir, name));
     const settled: string[] = [];
     const committed: string[] = [];
     const scheduler = new DownloadScheduler({
+        ...options,
         jobs,
         onUnitCommitted: (id, unit) => committed.push(`${id}/${unit}`),
         onVideoSettled: (id) => settled.push(id),
@@ -102,6 +109,57 @@ test('two requests at once share a video unit by unit, nothing twice', async () 
         units('V', 6).map((u) => u.unit),
     );
     assert.deepEqual(settled, ['V']);
+});
+
+test('a request keeps its lanes busy, units in playback order; the connection limit holds across requests', async () => {
+    const { scheduler, settled, committed } = await setup(
+        'lanes',
+        { W: 24 },
+        { lanes: 3, connection: connectionLimit(4) },
+    );
+    let active = 0;
+    let peak = 0;
+    const started: string[] = [];
+    const fetch = async (_j: VideoJob, u: UnitTask): Promise<number> => {
+        started.push(u.unit);
+        peak = Math.max(peak, ++active);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        active--;
+        return 10;
+    };
+    // Two requests of three lanes each: six lanes, four connections.
+    const [a, b] = await Promise.all([
+        scheduler.run(task('W', units('W', 12)), 'w1', fetch),
+        scheduler.run(task('W', units('W', 24).slice(12)), 'w2', fetch),
+    ]);
+    assert.equal(a + b, 240);
+    assert.equal(peak, 4, 'four fetches at once, never more');
+    assert.deepEqual(
+        started,
+        units('W', 24).map((u) => u.unit),
+        'each unit once, taken in playback order',
+    );
+    assert.equal(committed.length, 24);
+    assert.deepEqual(settled, ['W']);
+
+    // One request alone, no limit: its three lanes run at once.
+    const alone = await setup('lanes-alone', { X: 9 }, { lanes: 3 });
+    active = 0;
+    peak = 0;
+    assert.equal(await alone.scheduler.run(task('X', units('X', 9)), 'x', fetch), 90);
+    assert.equal(peak, 3);
+});
+
+test('a unit failing in one lane leaves the other lanes going; the request fails after them, holding it', async () => {
+    const { scheduler, jobs } = await setup('lane-fail', { Y: 6 }, { lanes: 2 });
+    const fetch = async (_j: VideoJob, u: UnitTask): Promise<number> => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        if (u.unit === 'v-seg-000001.bin') throw new MediaError('NETWORK', 'reset');
+        return 1;
+    };
+    await assert.rejects(scheduler.run(task('Y', units('Y', 6)), 'y', fetch), /1 of 6 units failed, first: reset/);
+    assert.equal(jobs.counts('Y').done, 5);
+    assert.equal(scheduler.leases.holder('Y', 'v-seg-000001.bin'), 'y');
 });
 
 test('a failed unit stays held: no other request takes it, the retry fetches it first', async () => {

@@ -3,16 +3,28 @@ import { test } from 'node:test';
 import type { SegmentPlan, TrackPlan, VideoPlan } from '../../src/model.js';
 import {
     continuationRequest,
+    FIRST_BATCH,
+    lanesPerRequest,
     MAX_UNITS_PER_REQUEST,
     unitRequests,
     unitsPerRequest,
 } from '../../src/download/unit-tasks.js';
 
-test('download requests: about one per allowed connection, never fewer, in playback order', () => {
+test('download requests: about one per lanesPerRequest connections, never fewer, in playback order', () => {
+    // Lanes: enough that the first batch of a video's requests covers the connections.
+    assert.equal(lanesPerRequest(64), 4, '16 requests of 4 lanes for 64 connections');
+    assert.equal(lanesPerRequest(FIRST_BATCH), 1);
+    assert.equal(lanesPerRequest(FIRST_BATCH + 1), 2);
+    assert.equal(lanesPerRequest(1), 1);
+    assert.equal(lanesPerRequest(1000), 63);
+    for (const max of [1, 4, 16, 17, 64, 200, 1000])
+        assert.ok(Math.ceil(max / lanesPerRequest(max)) <= FIRST_BATCH, `${max}: the first batch covers them`);
+
     assert.equal(unitsPerRequest(10, 64), 1, 'short videos: one unit per request');
-    assert.equal(unitsPerRequest(330, 64), 5, 'rounded down: 66 requests for 64 connections');
-    assert.equal(unitsPerRequest(127, 64), 1, 'never fewer requests than connections');
-    assert.equal(unitsPerRequest(3600, 64), 56, '65 requests for 64 connections');
+    assert.equal(unitsPerRequest(330, 64), 20, 'rounded down: 17 requests for 16 × 4 lanes');
+    assert.equal(unitsPerRequest(33, 64), 2, 'never fewer requests than 64 / 4');
+    assert.equal(unitsPerRequest(3600, 64), MAX_UNITS_PER_REQUEST, '225 per request, capped');
+    assert.equal(unitsPerRequest(1000, 16), 62, '16 requests of one lane');
     assert.equal(unitsPerRequest(100_000, 64), MAX_UNITS_PER_REQUEST, 'queued requests stay small');
     assert.equal(unitsPerRequest(330, 1), MAX_UNITS_PER_REQUEST);
     assert.equal(unitsPerRequest(0, 64), 1);
