@@ -50,4 +50,7 @@ RUN node scripts/start-prod.mjs --help > /dev/null 2>&1
 # Exec form, as the template: node is the process the platform signals (no shell, no npm in between).
 # It is package.json's start:prod (test/unit/actor-config.test.ts keeps the two equal): scripts/start-prod.mjs
 # imports dist/main.js with the compile cache on (here NODE_COMPILE_CACHE names where).
-CMD ["node", "--max-old-space-size=1536", "scripts/start-prod.mjs"]
+# --max-semi-space-size=16: Node 20's young generation. Node 24's grew to 128 MB on a 3,600-segment video
+# (peak RSS 393 MB; 303 MB with the flag), and the 93 MB bench video ran a little faster with it (4.85 s
+# against 5.03 s, median of 5 alternated runs).
+CMD ["node", "--max-old-space-size=1536", "--max-semi-space-size=16", "scripts/start-prod.mjs"]

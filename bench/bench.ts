@@ -405,21 +405,30 @@ async function many(runs: number): Promise<void> {
         `Media: ${video.segments} small segments; server: no added latency (per-request overhead); ${runs} rounds`,
     );
     const url = `${server.origin}/media/many/index.m3u8`;
-    const c: Case = { name: 'actor: `npm start`, 3,600-segment m3u8', go: () => actor('many', url), samples: [] };
+    const cases: Case[] = [
+        { name: 'actor: `npm start`, 3,600-segment m3u8', go: () => actor('many', url), samples: [] },
+        // `--base DIR`: the other checkout in the same rounds, alternated.
+        ...baseCases(url, ['start']).map((c) => ({ ...c, name: c.name.replace('m3u8 URL', '3,600-segment m3u8') })),
+    ];
     try {
         for (let round = 1; round <= runs; round++) {
-            const s = await measure(server, c);
+            for (const c of cases) {
+                const s = await measure(server, c);
+                console.log(
+                    `round ${round}: ${c.name}: ${s.secs.toFixed(2)} s, ` +
+                        `${((s.secs * 1000) / video.segments).toFixed(1)} ms per segment, peak RSS ${s.rssMb} MB`,
+                );
+            }
+        }
+        console.log();
+        for (const c of cases) {
+            const secs = c.samples.map((s) => s.secs);
+            const rss = c.samples.map((s) => s.rssMb ?? 0);
             console.log(
-                `round ${round}: ${s.secs.toFixed(2)} s, ${((s.secs * 1000) / video.segments).toFixed(1)} ms ` +
-                    `per segment, peak RSS ${s.rssMb} MB`,
+                `${c.name}: ${spread(secs)} s (latest ${fmt(secs.at(-1))}), ` +
+                    `peak RSS ${spread(rss, 0)} MB (latest ${rss.at(-1)}).`,
             );
         }
-        const secs = c.samples.map((s) => s.secs);
-        const rss = c.samples.map((s) => s.rssMb ?? 0);
-        console.log(
-            `\n3,600 segments: ${spread(secs)} s (latest ${fmt(secs.at(-1))}), ` +
-                `peak RSS ${spread(rss, 0)} MB (latest ${rss.at(-1)}).`,
-        );
     } finally {
         await server.close();
     }
