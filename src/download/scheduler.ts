@@ -18,8 +18,8 @@ import { UnitsFailedError } from '../errors.js';
 import type { UnitsTask, UnitTask, VideoJob } from '../model.js';
 import type { VideoJobs } from './jobs.js';
 import { isVideoFatal } from './renew.js';
-import { continuationRequest } from './unit-tasks.js';
 import type { Connection } from './connections.js';
+import { continuationRequest } from './unit-tasks.js';
 import { UnitLeases, type LeasedUnit } from './unit-leases.js';
 
 /**
@@ -150,7 +150,11 @@ export class DownloadScheduler {
         const lane = async (): Promise<void> => {
             while (await connection(takeAndFetch));
         };
-        await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
+        // Every lane ends before the request does: a lane that threw (the hand-back above) must not leave
+        // the others fetching for a request Crawlee already counts as over.
+        const ended = await Promise.allSettled(Array.from({ length: Math.max(1, lanes) }, lane));
+        const thrown = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+        if (thrown) throw thrown.reason;
         if (tally.errors.length) throw new UnitsFailedError(tally.errors, tally.tried);
         this.held.delete(holder);
         return tally.bytes;

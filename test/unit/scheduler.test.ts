@@ -50,17 +50,22 @@ const task = (videoId: string, run: UnitTask[]): UnitsTask => ({ kind: 'units', 
 async function setup(
     name: string,
     videos: Record<string, number>,
-    options: { lanes?: number; connection?: Connection } = {},
+    options: {
+        lanes?: number;
+        connection?: Connection;
+        takeBudgetMs?: number;
+        requeue?: (request: unknown) => Promise<void>;
+    } = {},
 ) {
     const jobs = new VideoJobs(await KeyValueStore.open(`state-${name}`), path.join(dir, name));
     const settled: string[] = [];
     const committed: string[] = [];
     const scheduler = new DownloadScheduler({
-        ...options,
         jobs,
         onUnitCommitted: (id, unit) => committed.push(`${id}/${unit}`),
         onVideoSettled: (id) => settled.push(id),
         requeue: async () => assert.fail('nothing is handed back within the time budget'),
+        ...options,
     });
     for (const [id, n] of Object.entries(videos)) await jobs.add(job(id, n), units(id, n));
     return { jobs, scheduler, settled, committed };
@@ -160,6 +165,39 @@ test('a unit failing in one lane leaves the other lanes going; the request fails
     await assert.rejects(scheduler.run(task('Y', units('Y', 6)), 'y', fetch), /1 of 6 units failed, first: reset/);
     assert.equal(jobs.counts('Y').done, 5);
     assert.equal(scheduler.leases.holder('Y', 'v-seg-000001.bin'), 'y');
+});
+
+test('a request out of time hands its run back once, whatever its lanes; a hand-back that fails fails the request after every lane ended', async () => {
+    const handedBack: unknown[] = [];
+    const timed = await setup(
+        'lanes-time',
+        { T: 8 },
+        { lanes: 4, takeBudgetMs: -1, requeue: async (r) => void handedBack.push(r) },
+    );
+    const none = async (): Promise<number> => assert.fail('no unit is taken once the time is up');
+    assert.equal(await timed.scheduler.run(task('T', units('T', 8)), 't', none), 0);
+    assert.equal(handedBack.length, 1, 'one hand-back, not one per lane');
+
+    let running = 0;
+    const failing = await setup(
+        'lanes-requeue',
+        { U: 8 },
+        {
+            lanes: 4,
+            takeBudgetMs: 20,
+            requeue: async () => {
+                throw new Error('queue unavailable');
+            },
+        },
+    );
+    const slow = async (): Promise<number> => {
+        running++;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        running--;
+        return 1;
+    };
+    await assert.rejects(failing.scheduler.run(task('U', units('U', 8)), 'u', slow), /queue unavailable/);
+    assert.equal(running, 0, 'no lane still fetching when the request has failed');
 });
 
 test('a failed unit stays held: no other request takes it, the retry fetches it first', async () => {
