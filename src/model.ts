@@ -381,4 +381,10 @@ export interface FoundVideos {
     proxySession?: string;
     /** Media a player played before its main video and replaced by it: reported as `skipped`, never taken. */
     replaced?: { url: string; reason: string }[];
+    /**
+     * A manifest as the page's player received it, by the URL the page requested; undefined when the page
+     * did not (or not with a 2xx, or it is not at hand). Answers while the page is open, that is until the
+     * page stage's `onVideos` resolves: the plan reads these instead of fetching them again.
+     */
+    received?: (url: string) => Promise<FetchedText | undefined>;
 }

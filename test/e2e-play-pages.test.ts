@@ -68,6 +68,13 @@ test('three fixture play pages yield three verified MP4s', async () => {
     await assertVideo(run, iframe, media.iframe.high!.source, [640, 360]);
     await assertVideo(run, seed, media.seed.source, [480, 270]);
     assert.equal(run.items.length, 3, JSON.stringify(run.items, null, 1));
+    // The playlists the players received are planned from the browser's copies, not fetched a second time.
+    assert.equal(server.hits.get('/media/api/index.m3u8'), 1, 'the playlist of the api page was fetched again');
+    assert.equal(
+        server.hits.get('/media/iframe-enc/master.m3u8'),
+        1,
+        'the master of the iframe page was fetched again',
+    );
     const iframeItem = run.items.find((i) => i.pageUrl === iframe)!;
     assert.match(iframeItem.url, /master\.m3u8$/, 'the captured URL is the master playlist');
     assert.equal(iframeItem.title, 'Iframe Episode 1');

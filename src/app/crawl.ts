@@ -27,6 +27,7 @@ import { abandonDownloads, downloadsOver, windDown } from './crawl-end.js';
 import { openStartRequests, startSites } from '../net/site-access.js';
 import { credentials } from '../net/credentials.js';
 import type { Headers } from '../net/headers.js';
+import { preloadHttpClient } from '../net/fetch.js';
 import { dropRunStorages, openRunStorages, workRoot, type RunStorages } from '../run/storage.js';
 import { Claims } from '../run/claims.js';
 import { openPageQueue } from '../run/page-queue.js';
@@ -110,6 +111,8 @@ async function planCrawl(input: CrawlInput, options: CrawlOptions): Promise<Craw
     const executablePath = pageUrls.length ? (await import('../pages/browser.js')).findBrowser() : '';
     // Chromium starts (another process, ~0.5 s) while storages open and the download crawler starts.
     pagesStage?.startBrowser(executablePath, input);
+    // Meanwhile the main thread loads the HTTP client, which the first page's playlist waited for (net/fetch.ts).
+    if (pagesStage) preloadHttpClient();
     const plan = { proxyConfiguration, pageAccess, role, directVideos, directImages, pageCap, pageUrls };
     return { ...plan, pagesStage, executablePath };
 }

@@ -15,7 +15,7 @@ import { planDuration, type FoundVideos, type MediaItem, type VideoCandidate, ty
 import { MediaClient } from '../net/media-client.js';
 import { urlsRefusal } from '../net/guard.js';
 import { nameFromUrl } from '../results/output.js';
-import { formatFromUrl, resolvePlan, withPageSubtitles } from '../sources/index.js';
+import { formatFromUrl, resolvePlan, withPageSubtitles, withReceived } from '../sources/index.js';
 import { normalizeUrl } from '../urls.js';
 import { credentials } from '../net/credentials.js';
 import type { Claims } from '../run/claims.js';
@@ -219,9 +219,10 @@ export class VideoSubmitter {
             await this.claims.confirm('video', id);
             return true;
         }
+        // The manifests the page's player already received are not fetched again (sources/index.ts).
         const resolved = await resolvePlan(
             candidate,
-            this.client(candidate.headers, found.proxySession, found.pageUrl),
+            withReceived(this.client(candidate.headers, found.proxySession, found.pageUrl), found.received),
             {
                 quality: this.input.videoQuality,
                 maxSegments: this.input.maxSegmentsPerVideo,

@@ -11,7 +11,7 @@ import { retry } from '../time/retry.js';
 import { throwIfStopped } from '../time/delay.js';
 
 /** Manifests are text: anything larger is not one (a hostile or endless response). */
-const MANIFEST_MAX_BYTES = 32 * 1024 * 1024;
+export const MANIFEST_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface MediaClientOptions {
     headers: Headers;

@@ -4,9 +4,10 @@
  * with the headers the browser sent for them.
  */
 import type { Request as PwRequest, Response as PwResponse } from 'playwright';
-import type { SourceFormat } from '../model.js';
+import type { FetchedText, SourceFormat } from '../model.js';
 import { FILE_TYPES, manifestFormat } from '../formats.js';
 import { forwardableHeaders, type Headers } from '../net/headers.js';
+import { delay } from '../time/delay.js';
 
 /**
  * A video response fetched by script (not by a `<video>` element) counts as a file only when it is
@@ -71,6 +72,8 @@ export class NetworkCapture {
     lastMediaRequestAt = 0;
     private readonly seen = new Set<string>();
     private readonly pending = new Set<Promise<void>>();
+    /** The requests of the manifests in `media`, by URL: their answers can be read from the browser. */
+    private readonly manifestRequests = new Map<string, PwRequest>();
 
     get manifests(): CapturedMedia[] {
         return this.media.filter((m) => m.format !== 'file');
@@ -115,6 +118,33 @@ export class NetworkCapture {
         }
     }
 
+    /**
+     * The manifest at `url` as the page received it: requested by the page, answered 2xx (a redirect's
+     * answer has no body), at most `maxBytes`, and complete within `waitMs` (a manifest still loading
+     * then, such as a live playlist's blocking reload, is left to the caller). Read from the browser,
+     * which keeps what a page received while the page is open; undefined when it did not keep it.
+     */
+    async received(url: string, waitMs: number, maxBytes: number): Promise<FetchedText | undefined> {
+        const request = this.manifestRequests.get(url);
+        if (!request) return undefined;
+        const read = async (): Promise<FetchedText | undefined> => {
+            const response = await request.response();
+            if (!response || response.status() < 200 || response.status() >= 300) return undefined;
+            const headers = await response.allHeaders();
+            if (Number(headers['content-length']) > maxBytes) return undefined;
+            const body = await response.body();
+            if (body.length > maxBytes) return undefined;
+            return { url, text: body.toString('utf8'), contentType: headers['content-type'] ?? '' };
+        };
+        const done = new AbortController();
+        const late = delay(waitMs, done.signal).then(() => undefined);
+        try {
+            return await Promise.race([read().catch(() => undefined), late]);
+        } finally {
+            done.abort();
+        }
+    }
+
     /** Resolves once header look-ups in flight are recorded. */
     async settle(): Promise<void> {
         await Promise.allSettled([...this.pending]);
@@ -131,6 +161,7 @@ export class NetworkCapture {
         this.seen.add(url);
         const at = Date.now();
         const headers = forwardableHeaders(await request.allHeaders());
+        if (format !== 'file') this.manifestRequests.set(url, request);
         this.media.push({ url, format, headers, at });
         this.media.sort((a, b) => a.at - b.at);
     }

@@ -9,6 +9,7 @@ import type { CrawlInput } from '../input/input.js';
 import type { FoundVideos, PageSubtitle, VideoCandidate } from '../model.js';
 import { credentials } from '../net/credentials.js';
 import type { Headers } from '../net/headers.js';
+import { MANIFEST_MAX_BYTES } from '../net/media-client.js';
 import { activityOf, trackActivity } from './activity.js';
 import { NetworkCapture } from './capture.js';
 import type { FrameScan } from './dom-scan.js';
@@ -149,6 +150,14 @@ async function stopPlayers(page: Page): Promise<void> {
 /** Pages one crawler renders at once (tabs of its Chromium). */
 export const PAGES_AT_ONCE = 4;
 
+/**
+ * How long the plan waits for a manifest answer the page is still receiving before it fetches the
+ * manifest itself. The page asked first, so its answer comes no later than a second request's would;
+ * only an answer held open (a live playlist's blocking reload, up to three target durations) is not
+ * waited out. On the play-page bench the plan's own fetch of the playlist took 0.2-0.45 s.
+ */
+const RECEIVED_WAIT_MS = 2000;
+
 /** The pages' per-crawler state: each page's network capture and in-page hooks, set before it navigates. */
 interface PageState {
     captures: WeakMap<Page, NetworkCapture>;
@@ -211,6 +220,7 @@ async function handlePage(
         subtitles,
         proxySession,
         ...(replaced.length ? { replaced } : {}),
+        received: (url) => capture.received(url, RECEIVED_WAIT_MS, MANIFEST_MAX_BYTES),
     });
     handing.catch(() => undefined); // awaited below; meanwhile a failure is not "unhandled"
     if (candidates.length) await stopPlayers(page);

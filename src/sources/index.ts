@@ -6,6 +6,7 @@ import { ManifestError } from '../errors.js';
 import { formatFromContentType, formatFromUrl } from '../formats.js';
 import type { VideoQuality } from '../input/input.js';
 import type {
+    FetchedText,
     ManifestFetcher,
     PageSubtitle,
     SourceFormat,
@@ -63,6 +64,27 @@ export function inlineFetcher(
     const contentType = format === 'dash' ? 'application/dash+xml' : 'application/vnd.apple.mpegurl';
     return {
         text: async (u) => (u === url ? { text: inline.text, url: inline.baseUrl, contentType } : fetcher.text(u)),
+        range: (u, r) => fetcher.range(u, r),
+        sniff: (u, n) => fetcher.sniff(u, n),
+    };
+}
+
+/**
+ * The page's own copy of a manifest first (what its player received), else a fetch. Each received copy is
+ * used once: what is asked again (a live playlist looked at later) is fetched fresh.
+ */
+export function withReceived(
+    fetcher: ManifestFetcher,
+    received: ((url: string) => Promise<FetchedText | undefined>) | undefined,
+): ManifestFetcher {
+    if (!received) return fetcher;
+    const used = new Set<string>();
+    return {
+        text: async (u) => {
+            const copy = used.has(u) ? undefined : await received(u);
+            used.add(u);
+            return copy ?? fetcher.text(u);
+        },
         range: (u, r) => fetcher.range(u, r),
         sniff: (u, n) => fetcher.sniff(u, n),
     };

@@ -167,6 +167,42 @@ test('a manifest the page built is known by its text, not by its blob: URL (new 
     );
 });
 
+test('the plan reads a manifest the page received once, and fetches what the page did not receive', async () => {
+    const { resolvePlan, withReceived } = await import('../../src/sources/index.js');
+    const media = 'https://c.test/v/index.m3u8';
+    const playlist = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\na.ts\n#EXTINF:4,\nb.ts\n#EXT-X-ENDLIST\n';
+    const fetched: string[] = [];
+    const fetcher = {
+        text: async (url: string) => {
+            fetched.push(url);
+            return { text: playlist.replace('a.ts', 'fresh.ts'), url, contentType: 'application/vnd.apple.mpegurl' };
+        },
+        range: async () => Buffer.alloc(0),
+        sniff: async () => assert.fail('no sniff'),
+    };
+    const asked: string[] = [];
+    const received = async (url: string) => {
+        asked.push(url);
+        return url === media ? { text: playlist, url, contentType: 'application/vnd.apple.mpegurl' } : undefined;
+    };
+    const reader = withReceived(fetcher, received);
+    const options = { quality: { kind: 'highest' }, maxSegments: 100, maxConcurrency: 4 } as const;
+    const plan = await resolvePlan({ url: media, format: 'hls' }, reader, options);
+    assert.deepEqual(fetched, [], 'the received playlist is not fetched again');
+    assert.deepEqual(
+        plan.tracks[0]!.segments.map((s) => s.url),
+        ['https://c.test/v/a.ts', 'https://c.test/v/b.ts'],
+        'segments resolve against the URL the page requested',
+    );
+    // Asked again (a live playlist looked at later): fetched fresh.
+    assert.equal((await reader.text(media)).text.includes('fresh.ts'), true);
+    // Not received by the page: fetched.
+    await reader.text('https://c.test/other.m3u8');
+    assert.deepEqual(fetched, [media, 'https://c.test/other.m3u8']);
+    assert.deepEqual(asked, [media, 'https://c.test/other.m3u8']);
+    assert.equal(withReceived(fetcher, undefined), fetcher, 'no page: the fetcher as it is');
+});
+
 test('collection keys keep the key bound with their prefix', async () => {
     const { collectionKey, keyFromText, outputName } = await import('../../src/results/output.js');
     const key = collectionKey('video', keyFromText('long title '.repeat(40), 'video', 'u'));
