@@ -37,7 +37,7 @@ COPY --chown=myuser .actor ./.actor
 COPY --chown=myuser scripts/start-prod.mjs ./scripts/
 # The crawler's own resolution must find both binaries (FFMPEG_PATH, FFPROBE_PATH) and run them,
 # and the bundled build must be gone.
-RUN node -e "import('./dist/merge/ffmpeg.js').then(async (m) => { \
+RUN node -e "import('./dist/merge/tools.js').then(async (m) => { \
         const v = await m.toolVersions(); console.log(v); \
         if (!m.ffprobePath || !/^ffmpeg version/.test(v.ffmpeg) || !/^ffprobe version/.test(v.ffprobe ?? '')) \
             process.exit(1); \

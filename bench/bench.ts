@@ -30,7 +30,7 @@ import { makeFileMedia } from '../src/demo/file-media.js';
 import { makeGalleryImages } from '../src/demo/gallery.js';
 import { makeDemoMedia, makeHlsVideo, type HlsVideo } from '../src/demo/media.js';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
-import { ffmpegPath } from '../src/merge/ffmpeg.js';
+import { ffmpegPath } from '../src/merge/tools.js';
 import { storageDir } from '../src/run/storage.js';
 import { ROOT, tempDir } from '../test/helpers/actor.js';
 import { npmRun, readTimed, timed, type NpmRun } from './npm-run.js';

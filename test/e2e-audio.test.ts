@@ -11,7 +11,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { ffmpegPath } from '../src/merge/ffmpeg.js';
+import { ffmpegPath } from '../src/merge/tools.js';
 import { extensionFor } from '../src/results/output.js';
 import { AUDIO_SECS, startAudioSite, type AudioMedia, type AudioSite } from './fixtures/audio-site.js';
 import { ROOT, runActor, tempDir, type ActorRun } from './helpers/actor.js';

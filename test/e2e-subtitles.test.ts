@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { startDemoServer, type DemoServer } from '../src/demo/server.js';
 import { makeSubtitleMedia, type SubtitleMedia } from '../src/demo/subtitle-media.js';
-import { ffmpegPath } from '../src/merge/ffmpeg.js';
+import { ffmpegPath } from '../src/merge/tools.js';
 import { joinVtt, type Cue } from '../src/merge/subtitles.js';
 import { runActor, tempDir } from './helpers/actor.js';
 import { frameHashes, mediaInfo, sha256 } from './helpers/media.js';

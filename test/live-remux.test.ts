@@ -12,7 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { unitName, type VideoJob } from '../src/model.js';
 import { topBoxes } from '../src/merge/faststart.js';
-import { ffmpegLibavformat, ffmpegPath } from '../src/merge/ffmpeg.js';
+import { ffmpegLibavformat, ffmpegPath } from '../src/merge/tools.js';
 import { canRemuxLive, LiveRemux, type LiveRemuxed } from '../src/merge/live-remux.js';
 import { socketsAvailable, socketsBase } from '../src/merge/section-sockets.js';
 import { verifyMp4 } from '../src/merge/merge.js';

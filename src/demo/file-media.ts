@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ffmpegPath } from '../merge/ffmpeg.js';
+import { ffmpegPath } from '../merge/tools.js';
 
 const run = promisify(execFile);
 

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ffmpegPath } from '../merge/ffmpeg.js';
+import { ffmpegPath } from '../merge/tools.js';
 import type { HlsVideo } from './hls-video.js';
 
 const run = promisify(execFile);

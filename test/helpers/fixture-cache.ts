@@ -26,7 +26,7 @@ import { makeFileMedia, SYSTEM_FFMPEG } from '../../src/demo/file-media.js';
 import { makeGalleryImages } from '../../src/demo/gallery.js';
 import { makeHiddenMedia } from '../../src/demo/hidden-pages.js';
 import { makeDemoMedia, makeHlsVideo, type VideoSpec } from '../../src/demo/media.js';
-import { ffmpegPath } from '../../src/merge/ffmpeg.js';
+import { ffmpegPath } from '../../src/merge/tools.js';
 import { makeAudioMedia } from '../fixtures/audio-site.js';
 import { makeExpiringMedia } from '../fixtures/expiring-server.js';
 import { makeActionImages } from '../fixtures/gallery-actions.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { faststartInPlace, faststartPlan, frontMoov, topBoxes } from '../../src/merge/faststart.js';
-import { ffmpegPath } from '../../src/merge/ffmpeg.js';
+import { ffmpegPath } from '../../src/merge/tools.js';
 
 const run = promisify(execFile);
 let dir: string;

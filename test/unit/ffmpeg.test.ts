@@ -12,26 +12,28 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { MergeError as ErrorsMergeError } from '../../src/errors.js';
 import {
-    bundledFfmpeg,
-    ffmpegLibavformat,
-    ffmpegPath,
-    findOnPath,
-    isExecutable,
-    libavformatMajor,
-    ffprobePath,
-    mediaInfoFromFfprobe,
     MergeError,
     containerOf,
+    mediaInfoFromFfprobe,
     parseMediaInfo,
     probe,
     probeWith,
     remux,
-    resolveTools,
     thumbnail,
-    toolVersions,
     type InputFormat,
     type MediaInfo,
 } from '../../src/merge/ffmpeg.js';
+import {
+    bundledFfmpeg,
+    ffmpegLibavformat,
+    ffmpegPath,
+    ffprobePath,
+    findOnPath,
+    isExecutable,
+    libavformatMajor,
+    resolveTools,
+    toolVersions,
+} from '../../src/merge/tools.js';
 
 const run = promisify(execFile);
 

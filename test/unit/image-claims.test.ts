@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { FileDownloadCrawlingContext } from '@crawlee/http';
-import { ffmpegPath } from '../../src/merge/ffmpeg.js';
+import { ffmpegPath } from '../../src/merge/tools.js';
 import { tempDir } from '../helpers/actor.js';
 import type { Claims as ClaimsT } from '../../src/run/claims.js';
 import type { Results as ResultsT } from '../../src/results/results.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { ffmpegPath } from '../../src/merge/ffmpeg.js';
+import { ffmpegPath } from '../../src/merge/tools.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
