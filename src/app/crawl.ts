@@ -28,6 +28,7 @@ import { openStartRequests, startSites } from '../net/site-access.js';
 import { credentials } from '../net/credentials.js';
 import type { Headers } from '../net/headers.js';
 import { preloadHttpClient } from '../net/fetch.js';
+import { openQueue } from '../run/queues.js';
 import { dropRunStorages, openRunStorages, workRoot, type RunStorages } from '../run/storage.js';
 import { Claims } from '../run/claims.js';
 import { openPageQueue } from '../run/page-queue.js';
@@ -308,9 +309,10 @@ async function feedPages(
     const pageCrawler = pagesStage.createPageCrawler({
         input: { ...input, maxPagesPerCrawl: plan.pageCap },
         executablePath: plan.executablePath,
+        // The default queue, else Crawlee would open it with its 1,000,000-slot dedup cache (run/queues.ts).
         requestQueue: role
             ? await openPageQueue(role.shared.pageQueue, pagesStage.PAGES_AT_ONCE, role.scope)
-            : undefined,
+            : await openQueue(),
         worker: role?.index,
         proxyConfiguration: plan.proxyConfiguration,
         access: plan.pageAccess,

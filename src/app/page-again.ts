@@ -11,10 +11,11 @@
  * The renewal rules stay in download/renew.ts (when to look again, how often); this only answers the look.
  */
 import { randomUUID } from 'node:crypto';
-import { log, RequestQueue } from '@crawlee/core';
+import { log } from '@crawlee/core';
 import { ExpiredError } from '../errors.js';
 import type { FreshUrls, SourceFormat, VideoCandidate, VideoJob } from '../model.js';
 import { EXPIRY_STATUSES, refusalStatus } from '../download/renew.js';
+import { openQueue } from '../run/queues.js';
 
 /** Where a URL points, without its query and fragment (where signatures live). Pure. */
 function place(url: string): string | undefined {
@@ -136,7 +137,7 @@ export async function renderPageAgain(
 ): Promise<VideoCandidate[]> {
     let handOver!: (found: VideoCandidate[]) => void;
     const found = new Promise<VideoCandidate[]>((resolve) => (handOver = resolve));
-    const queue = await RequestQueue.open(`page-again-${randomUUID()}`);
+    const queue = await openQueue(`page-again-${randomUUID()}`);
     const crawler = stage.createPageCrawler({
         ...options,
         // One page, its videos only: images and links are not what this look is for.

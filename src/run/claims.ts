@@ -11,8 +11,9 @@
  * "present" after a claim is given back.
  */
 import { createHash } from 'node:crypto';
-import { getRequestId, RequestQueue } from '@crawlee/core';
+import { getRequestId } from '@crawlee/core';
 import type { RequestQueueClient } from '@crawlee/types';
+import { openQueue } from './queues.js';
 
 /**
  * - `video`: a video id; `video-url`: a manifest, variant or file URL of a video taken on;
@@ -61,7 +62,7 @@ export class Claims {
 
     /** Claims shared through the named queue, or (no name) this process's alone. */
     static async open(queueName: string | undefined): Promise<Claims> {
-        return new Claims(queueName ? (await RequestQueue.open(queueName)).client : undefined);
+        return new Claims(queueName ? (await openQueue(queueName)).client : undefined);
     }
 
     get shared(): boolean {

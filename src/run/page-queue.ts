@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { Configuration, RequestQueue } from '@crawlee/core';
 import type { RequestQueueClient } from '@crawlee/types';
+import { openQueue } from './queues.js';
 
 type ListAndLockHead = RequestQueueClient['listAndLockHead'];
 
@@ -33,7 +34,7 @@ export async function openPageQueue(
     pagesAtOnce: number,
     scope: string,
 ): Promise<RequestQueue> {
-    const queue = await RequestQueue.open(name);
+    const queue = await openQueue(name);
     const clientKey = pageClientKey(scope);
     const storage = Configuration.getGlobalConfig().getStorageClient();
     const client = storage.requestQueue(queue.id, { clientKey, timeoutSecs: queue.timeoutSecs });

@@ -11,6 +11,7 @@ import path from 'node:path';
 // it had already seen handled "in progress", and the crawl idled for minutes before it could end.
 import { KeyValueStore, log, RequestQueue } from '@crawlee/core';
 import { workerRole } from './role.js';
+import { openQueue } from './queues.js';
 
 export function storageDir(): string {
     return path.resolve(process.env.CRAWLEE_STORAGE_DIR ?? './storage');
@@ -94,14 +95,14 @@ export async function openRunStorages(): Promise<RunStorages> {
     // A worker is told whether it starts afresh or resumes (workers/local.ts); its locks are the coordinator's to release.
     const purge = role ? !role.resumed : purgeOnStart();
     if (localScope(scope) && purge) {
-        await (await RequestQueue.open(names.downloads)).drop();
+        await (await openQueue(names.downloads)).drop();
         await (await KeyValueStore.open(names.state)).drop();
         await rm(workRoot(), { recursive: true, force: true });
     }
-    const downloads = await RequestQueue.open(names.downloads);
+    const downloads = await openQueue(names.downloads);
     if (localScope(scope) && !purge && !role) {
         await releaseLocks(downloads, names.downloads);
-        await releaseLocks(await RequestQueue.open(), 'default');
+        await releaseLocks(await openQueue(), 'default');
     }
     // A restarted local worker is the only user of its download queue: whatever its dead self held is free.
     if (localScope(scope) && role?.resumed) await releaseHeadLocks(downloads);
@@ -117,7 +118,7 @@ export async function openRunStorages(): Promise<RunStorages> {
  */
 export async function releaseLocksForMigration(): Promise<void> {
     const pages = workerRole()?.shared.pageQueue;
-    const queues = [opened?.downloads, await RequestQueue.open(pages)];
+    const queues = [opened?.downloads, await openQueue(pages)];
     for (const queue of queues) {
         // apify-client's RequestQueueClient has it (POST requests/unlock); local storage has no lock owners.
         const client = queue?.client as { unlockRequests?: () => Promise<unknown> } | undefined;
@@ -127,7 +128,7 @@ export async function releaseLocksForMigration(): Promise<void> {
 
 async function openByName(): Promise<RunStorages> {
     const names = runStorageNames();
-    return { downloads: await RequestQueue.open(names.downloads), state: await KeyValueStore.open(names.state) };
+    return { downloads: await openQueue(names.downloads), state: await KeyValueStore.open(names.state) };
 }
 
 /**

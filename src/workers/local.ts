@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Configuration, Dataset, KeyValueStore, log, RequestQueue } from '@crawlee/core';
+import { Configuration, Dataset, KeyValueStore, log } from '@crawlee/core';
 import type { CrawlSummary } from '../app/crawl.js';
 import type { CrawlInput } from '../input/input.js';
 import { purgeOnStart, releaseLocks, runScope, runStorageNames } from '../run/storage.js';
@@ -16,6 +16,7 @@ import { LockBook, QueueCalls, releaseLocksOf, serveStorage } from './ipc-storag
 import { reportLostVideos } from './lost-videos.js';
 import { claimsQueueName, workerScope, type WorkerRole } from '../run/role.js';
 import { afterWorkerEnd, describeEnd, MAX_RESTARTS, runFailed, type AfterEnd, type WorkerEnd } from './supervisor.js';
+import { openQueue } from '../run/queues.js';
 
 /** What the coordinator sends a worker first; nothing else is needed to run its part. */
 export interface WorkerStart {
@@ -76,17 +77,17 @@ export async function runLocalWorkers(input: CrawlInput, options: LocalWorkersOp
     const storage = Configuration.getGlobalConfig().getStorageClient();
     const claims = claimsQueueName(run);
     const count = input.workers;
-    if (purgeOnStart()) await (await RequestQueue.open(claims)).drop();
+    if (purgeOnStart()) await (await openQueue(claims)).drop();
     else {
         // Resuming a killed run: nobody holds anything any more.
-        await releaseLocks(await RequestQueue.open(), 'default');
+        await releaseLocks(await openQueue(), 'default');
         for (let i = 0; i < count; i++) {
             const name = runStorageNames(workerScope(run, i)).downloads;
-            await releaseLocks(await RequestQueue.open(name), name);
+            await releaseLocks(await openQueue(name), name);
         }
     }
     // The shared storages exist before any worker asks for them (ipc-storage.ts creates in turn as well).
-    await Promise.all([RequestQueue.open(claims), RequestQueue.open(), Dataset.open(), KeyValueStore.open()]);
+    await Promise.all([openQueue(claims), openQueue(), Dataset.open(), KeyValueStore.open()]);
     const locks = new LockBook();
     const calls = new QueueCalls();
     const summaries: CrawlSummary[] = [];
@@ -164,7 +165,7 @@ export async function runLocalWorkers(input: CrawlInput, options: LocalWorkersOp
     // Stopped: what the workers stored is reported; the claims stay for the resumed run.
     if (options.signal?.aborted) return { ...sumSummaries(summaries, secs), stopped: true };
     if (runFailed(outcomes)) throw new Error(`none of the ${count} workers could finish; see the log above`);
-    await (await RequestQueue.open(claims)).drop();
+    await (await openQueue(claims)).drop();
     const summary = sumSummaries(summaries, secs);
     log.info(queueCallsLine(calls, summary.pages));
     return summary;

@@ -4,11 +4,12 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { KeyValueStore, RequestQueue } from '@crawlee/core';
+import { KeyValueStore } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
 import { videoLost } from '../results/items.js';
 import { Results } from '../results/results.js';
 import { runStorageNames, storageDir } from '../run/storage.js';
+import { openQueue } from '../run/queues.js';
 
 /** The items go to `results`, by default the coordinator's own dataset (where its workers' items went). */
 export async function reportLostVideos(scope: string, why: string, results?: Results): Promise<number> {
@@ -23,7 +24,7 @@ export async function reportLostVideos(scope: string, why: string, results?: Res
         await to.push(videoLost(job, `the worker downloading it ${why} and could not be restarted`));
         lost++;
     });
-    await Promise.all([state.drop(), (await RequestQueue.open(names.downloads)).drop()]);
+    await Promise.all([state.drop(), (await openQueue(names.downloads)).drop()]);
     await rm(path.join(storageDir(), 'work', scope), { recursive: true, force: true });
     return lost;
 }

@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { Actor } from 'apify';
-import { KeyValueStore, log, RequestQueue } from '@crawlee/core';
+import { KeyValueStore, log } from '@crawlee/core';
 import type { CrawlOptions, CrawlSummary } from '../app/crawl.js';
 import { WIND_DOWN_MS } from '../run/lifecycle.js';
 import { pageClientKey } from '../run/page-queue.js';
@@ -15,6 +15,7 @@ import { runScope } from '../run/storage.js';
 import { reportLostVideos } from './lost-videos.js';
 import { inheritedTimeoutSecs, platformRole, workerInput, type SharedIds } from './platform-input.js';
 import { afterWorkerEnd, MAX_RESTARTS, type AfterEnd } from './supervisor.js';
+import { openQueue } from '../run/queues.js';
 
 /** Where the coordinator keeps its worker runs' ids, so a migrated coordinator waits for them instead of starting more. */
 const WORKER_RUNS_KEY = 'WORKER_RUNS';
@@ -83,7 +84,7 @@ export class WorkerRuns {
         const run = runScope();
         // Passed by id: a resource field takes ids or names, and an id needs no lookup under the user's account.
         const [pageQueue, claims] = await Promise.all(
-            [pageQueueName(run), claimsQueueName(run)].map((name) => RequestQueue.open(name)),
+            [pageQueueName(run), claimsQueueName(run)].map((name) => openQueue(name)),
         );
         const ids: SharedIds = {
             dataset: env.defaultDatasetId!,
@@ -163,7 +164,7 @@ export class WorkerRuns {
     /** Drops the shared queues (kept when migrating) and forgets the worker runs. */
     async dropShared(): Promise<void> {
         if (this.options.keepStorages?.()) return;
-        for (const id of [this.me.shared.pageQueue!, this.me.shared.claims]) await (await RequestQueue.open(id)).drop();
+        for (const id of [this.me.shared.pageQueue!, this.me.shared.claims]) await (await openQueue(id)).drop();
         await this.state.setValue(WORKER_RUNS_KEY, null);
     }
 
@@ -203,7 +204,7 @@ export class WorkerRuns {
      * client key (page-queue.ts), and `requests/unlock` gives back exactly that key's locks.
      */
     private async unlockPagesOf(index: number): Promise<void> {
-        const queue = await RequestQueue.open(this.me.shared.pageQueue);
+        const queue = await openQueue(this.me.shared.pageQueue);
         const clientKey = pageClientKey(workerScope(this.run, index));
         const unlocked = await Actor.apifyClient.requestQueue(queue.id, { clientKey }).unlockRequests();
         if (unlocked.unlockedCount)

@@ -1,0 +1,41 @@
+/**
+ * The one way this program opens a request queue: Crawlee's `RequestQueue.open`, with the queue's
+ * dedup cache sized for what it holds.
+ *
+ * Crawlee 3.18 gives every queue a direct-mapped cache of 1,000,000 slots (`requestSeenCache`, two
+ * `new Array(1e6)`: ~8 MB, 50-90 ms of the main thread each) that remembers which unique keys were
+ * added, so that background batches of `addRequestsBatched` do not submit a request twice. A slot
+ * collision only means a request is submitted again, which the storage deduplicates (Crawlee's own
+ * comment on the class). This crawler's queues hold requests of many units each and images, tens of
+ * thousands at most, so 65,536 slots keep collisions rare. Measured on 3,600 segments with Node 24.21
+ * (three alternated pairs): the actor's peak RSS was 292-311 MB with Crawlee's cache and 235-245 MB
+ * with this one, its peak V8 heap 115-122 MB against 73-77 MB, and the run took as long.
+ */
+import { RequestQueue } from '@crawlee/core';
+
+/** Slots of a queue's dedup cache (a power of two is no requirement: Crawlee takes the hash modulo). */
+export const DEDUP_SLOTS = 65_536;
+
+interface DedupCache {
+    size: number;
+}
+
+/**
+ * Replaces a queue's dedup cache by an empty one of `slots` of the same class, before anything is added
+ * through it. Returns whether it did: a Crawlee without the field (or with a smaller cache) is left as it is.
+ */
+export function resizeDedupCache(queue: RequestQueue, slots = DEDUP_SLOTS): boolean {
+    const holder = queue as unknown as { requestSeenCache?: DedupCache };
+    const cache = holder.requestSeenCache;
+    if (!cache || typeof cache.size !== 'number' || cache.size <= slots) return false;
+    const Cache = cache.constructor as new (size: number) => DedupCache;
+    holder.requestSeenCache = new Cache(slots);
+    return true;
+}
+
+/** `RequestQueue.open(name)`, with the dedup cache resized (once per queue object: the open is cached). */
+export async function openQueue(name?: string | null): Promise<RequestQueue> {
+    const queue = await RequestQueue.open(name);
+    resizeDedupCache(queue);
+    return queue;
+}
