@@ -97,7 +97,7 @@ test('"play" controls that leave the page are not followed; a page with nothing 
     assert.equal(run.items.length, 2, dump(run));
 });
 
-test('a play control whose page takes longer than the click limit to answer is clicked once, and counted', async () => {
+test('a play control whose page takes longer than the click limit to answer is clicked once, and counted privately', async () => {
     const browser = await chromium.launch({ executablePath: findBrowser(), args: CHROMIUM_ARGS });
     try {
         const page = await browser.newPage();
@@ -109,6 +109,9 @@ test('a play control whose page takes longer than the click limit to answer is c
         assert.equal(await clickInvitation(page, play), true);
         assert.equal(await page.evaluate(() => (window as unknown as { presses: number }).presses), 1);
         assert.equal(await page.evaluate(() => document.querySelector('video')?.paused), false, 'playing');
+        // The count of trusted clicks is the crawler's alone: nothing on the window for the page to read or set.
+        const globals = await page.evaluate(() => Object.getOwnPropertyNames(window).filter((k) => /^__mc/i.test(k)));
+        assert.deepEqual(globals, []);
     } finally {
         await browser.close();
     }

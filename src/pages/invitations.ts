@@ -4,7 +4,7 @@
  * and open shadow root, found by role, accessible label, text (several languages) and shape, never
  * by one player's class names. The page-side scan lists and marks them; the choice is pure.
  */
-import type { Frame, Page } from 'playwright';
+import type { Frame, JSHandle, Page } from 'playwright';
 
 export type InvitationKind = 'play' | 'tile' | 'video';
 
@@ -245,34 +245,25 @@ export async function clickInvitation(page: Page, inv: Invitation): Promise<bool
     const frame: Frame | undefined = page.frames()[inv.frame];
     if (!frame) return false;
     const target = frame.locator(`[data-mc-invite="${inv.id}"]`).first();
+    const counter = await trustedClicks(frame).catch(() => undefined);
+    if (!counter) return false;
     // Marked as clicked; a <video> that started meanwhile is left alone (a click would pause it). What is
     // given back is the count of trusted clicks so far, or -1 for "leave it".
     const before = await target
         .evaluate(
-            (el, [n, counter]) => {
+            (el, [n, clicks]) => {
                 el.setAttribute('data-mc-clicked', String(n));
-                const w = el.ownerDocument.defaultView as (Window & Record<string, number>) | null;
-                if (w && w[counter] === undefined) {
-                    w[counter] = 0;
-                    w.addEventListener(
-                        'click',
-                        (e) => {
-                            if (e.isTrusted) w[counter] = (w[counter] ?? 0) + 1;
-                        },
-                        true,
-                    );
-                }
                 const v = el as HTMLVideoElement;
                 const idle = el.tagName !== 'VIDEO' || (v.paused && v.currentTime === 0);
-                return idle ? (w?.[counter] ?? 0) : -1;
+                return idle ? clicks.n : -1;
             },
-            [inv.clicks + 1, CLICK_COUNTER] as const,
+            [inv.clicks + 1, counter] as const,
         )
         .catch(() => -1);
     if (before < 0) return false;
     const made = (): Promise<boolean> =>
-        frame
-            .evaluate((c) => Number((window as unknown as Record<string, number>)[c]) || 0, CLICK_COUNTER)
+        counter
+            .evaluate((clicks) => clicks.n)
             .then(
                 (n) => n > before,
                 () => false,
@@ -281,5 +272,22 @@ export async function clickInvitation(page: Page, inv: Invitation): Promise<bool
     return target.click({ timeout: 400, force: true, noWaitAfter: true }).then(() => true, made);
 }
 
-/** The page-side count of trusted clicks its document received (what clickInvitation made). */
-const CLICK_COUNTER = '__mcTrustedClicks';
+/** Each frame's count of trusted clicks, for the document it holds now. */
+const clickCounters = new WeakMap<Frame, JSHandle<{ n: number }>>();
+
+/**
+ * The count of trusted clicks the frame's document received, held by the crawler only: an object reached
+ * from a capturing listener and from this handle, not from any global, so the page's scripts can neither
+ * see nor set it. A document that replaced the one counted (its handle then fails) gets a counter anew.
+ */
+async function trustedClicks(frame: Frame): Promise<JSHandle<{ n: number }>> {
+    const known = clickCounters.get(frame);
+    if (known && (await known.evaluate(() => true).catch(() => false))) return known;
+    const counter = await frame.evaluateHandle(() => {
+        const clicks = { n: 0 };
+        window.addEventListener('click', (e) => void (e.isTrusted && clicks.n++), true);
+        return clicks;
+    });
+    clickCounters.set(frame, counter);
+    return counter;
+}
