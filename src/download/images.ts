@@ -28,6 +28,7 @@ import { CorruptUnitError, errorCode, NotAnImageError } from '../errors.js';
 import { urlsRefusal } from '../net/guard.js';
 import { decodeDataUri, inlineLabel } from '../image-content.js';
 import type { StreamedResponse } from './download-crawler.js';
+import { ImageLedger } from './image-ledger.js';
 import {
     declaredNotAPicture,
     HEAD_BYTES,
@@ -40,23 +41,6 @@ import {
 } from './image-rules.js';
 
 export type { ImageTask };
-
-/**
- * A content's store as its holder left it: the key chosen before the file was stored, and whether its `ok`
- * item is written (done). Kept in the state store (`sha-…` records) and, when workers share the crawl, in the
- * content's claim, where any worker that takes the holder's request up finds it.
- */
-interface Ledger {
-    key?: string;
-    holder: string;
-    done: boolean;
-}
-
-/** The state store's key of a content's record. Pure. */
-const shaKey = (sha256: string): string => `sha-${sha256.slice(0, 40)}`;
-
-/** A `sha-…` record of the state store: a ledger (records written before ledgers have only the key). */
-type ShaRecord = { sha256: string; key: string } & Partial<Ledger>;
 
 /** What became of a received file. */
 type Kept = 'stored' | 'same content' | 'not a picture';
@@ -89,11 +73,8 @@ interface Received {
 }
 
 export class ImageSaver {
-    /** sha256 → key of the stored file (a promise while the first copy is being stored). */
-    private readonly stored = new Map<string, Promise<string | undefined>>();
-    /** sha256 → this worker's stores, begun or done (its state records; with one worker, the only ledger). */
-    private readonly own = new Map<string, Ledger>();
-    private state?: KeyValueStore;
+    /** One stored copy per content, across workers and runs. */
+    private readonly ledger: ImageLedger;
 
     constructor(
         private readonly input: CrawlInput,
@@ -102,20 +83,13 @@ export class ImageSaver {
         private readonly workRoot: string,
         /** Contents claimed across workers (one stored copy per crawl); this process's alone with one worker. */
         private readonly claims: Claims,
-    ) {}
+    ) {
+        this.ledger = new ImageLedger(claims, results.archive);
+    }
 
     /** Resume: the contents stored (or being stored) before a restart, so no copy of them is stored again. */
     async load(state: KeyValueStore): Promise<void> {
-        this.state = state;
-        await state.forEachKey(async (key) => {
-            if (!key.startsWith('sha-')) return;
-            const record = await state.getValue<ShaRecord>(key);
-            if (!record) return;
-            this.stored.set(record.sha256, Promise.resolve(record.key));
-            // Records written before holders were kept count as done.
-            if (record.holder)
-                this.own.set(record.sha256, { key: record.key, holder: record.holder, done: record.done !== false });
-        });
+        await this.ledger.load(state);
     }
 
     async enqueue(
@@ -312,67 +286,39 @@ export class ImageSaver {
         // left its ledger: done means its item is written (a retry after a kill between the item and the
         // request's end, seen in CI as an extra "same content" item); begun means the key, and maybe the
         // file and the item, are there (seen in CI as a second `ok` item and file), and the store is finished.
-        const prior = await this.prior(r);
+        const prior = await this.ledger.prior(r.sha256, r.holder);
         if (prior?.done) return 'stored';
         if (prior && (await this.results.hasOk('image', r.sha256, r.url))) {
-            await this.ledger(r, { key: prior.key!, holder: r.holder, done: true });
+            await this.ledger.write(r.sha256, { key: prior.key!, holder: r.holder, done: true });
             return 'stored';
         }
         if (!prior) {
-            const skipped = await this.copyOf(image, r);
-            if (skipped) return 'same content';
+            const copy = await this.ledger.copyOf(r.sha256, r.holder);
+            if (copy) {
+                await this.noteOf(r, imageSkipped(image, copy));
+                return 'same content';
+            }
         }
         const storing = prior?.key
             ? Promise.resolve(prior.key)
             : this.results.keys.allocate(collectionKey('image', r.keyBase));
-        this.stored.set(r.sha256, storing);
+        this.ledger.storing(r.sha256, storing);
         let key: string;
         let file: StoredFile;
         try {
             key = await storing;
-            await this.ledger(r, { key, holder: r.holder, done: false });
+            await this.ledger.write(r.sha256, { key, holder: r.holder, done: false });
             // A key whose file a killed holder stored already is written again: the same bytes.
             file = await this.results.store(key, r.file, contentType, { name: r.name });
         } catch (error) {
-            // Nothing stored: the content is not "the image stored as …". Given back, so a retry (this
-            // request's, or another page's copy of the same picture) stores it.
-            this.stored.delete(r.sha256);
-            this.own.delete(r.sha256);
-            await this.state?.setValue(shaKey(r.sha256), null);
-            await this.claims.release('image', r.sha256);
+            await this.ledger.giveBack(r.sha256);
             throw error;
         }
         await this.results.push(imageOk(image, key, file));
-        await this.ledger(r, { key, holder: r.holder, done: true });
+        await this.ledger.write(r.sha256, { key, holder: r.holder, done: true });
         const records = [...(r.archiveUrl ? [archiveKeys.imageUrl(r.archiveUrl)] : []), archiveKeys.imageSha(r.sha256)];
         await this.results.archived(records, { key, sha256: r.sha256 });
         return 'stored';
-    }
-
-    /**
-     * The content stored before (this run, another worker, an earlier run with the archive): the image is
-     * reported as a copy (true). Else the content is claimed for this holder (false).
-     */
-    private async copyOf(image: JudgedImage, r: Received): Promise<boolean> {
-        const earlier = this.stored.get(r.sha256);
-        if (earlier) {
-            const error = `same content as the image stored as "${(await earlier) ?? 'another copy'}"`;
-            await this.noteOf(r, imageSkipped(image, error));
-            return true;
-        }
-        const archived = await this.results.archive.get(archiveKeys.imageSha(r.sha256));
-        if (archived) {
-            const error = `${ALREADY_DOWNLOADED} (same content stored as "${archived.key}" on ${archived.at})`;
-            await this.noteOf(r, imageSkipped(image, error));
-            return true;
-        }
-        const claimedBy = await this.claims.claim('image', r.sha256, r.holder);
-        if (claimedBy === undefined) return false;
-        const here = this.stored.get(r.sha256);
-        const key = here && (await here);
-        const error = key ? `same content as the image stored as "${key}"` : `same content as ${claimedBy}`;
-        await this.noteOf(r, imageSkipped(image, error));
-        return true;
     }
 
     /**
@@ -381,27 +327,6 @@ export class ImageSaver {
      */
     private async noteOf(r: Received, item: MediaItem): Promise<void> {
         await this.results.note(item, r.dataUri && [item.type, item.status, item.pageUrl, r.dataUri].join('|'));
-    }
-
-    /** This holder's earlier store of this content, if one was begun: the claim's record, else this worker's. */
-    private async prior(r: Received): Promise<Ledger | undefined> {
-        if (this.claims.shared) {
-            const claim = await this.claims.lookup('image', r.sha256);
-            return claim?.holder === r.holder
-                ? { key: claim.key, holder: r.holder, done: claim.confirmed === true }
-                : undefined;
-        }
-        const own = this.own.get(r.sha256);
-        return own?.holder === r.holder ? own : undefined;
-    }
-
-    /** Writes a store's ledger: the state record, and the claim when workers share the crawl (confirmed when done). */
-    private async ledger(r: Received, entry: Ledger & { key: string }): Promise<void> {
-        this.own.set(r.sha256, entry);
-        if (entry.done) await this.claims.confirm('image', r.sha256, r.holder, { key: entry.key });
-        else await this.claims.record('image', r.sha256, r.holder, { key: entry.key });
-        const record: ShaRecord = { sha256: r.sha256, ...entry };
-        await this.state?.setValue(shaKey(r.sha256), record);
     }
 
     /**
