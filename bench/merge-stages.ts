@@ -11,7 +11,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeHlsVideo } from '../src/demo/media.js';
-import { sha256File, remuxHashed } from '../src/merge/merge.js';
+import { remuxHashed } from '../src/merge/merge.js';
+import { sha256File } from '../src/merge/file-hash.js';
 import { concatTrack } from '../src/merge/concat.js';
 import { probeStreams, remux } from '../src/merge/ffmpeg.js';
 import { unitName, type TrackJob } from '../src/model.js';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { unitName, type VideoJob } from '../src/model.js';
 import { topBoxes } from '../src/merge/faststart.js';
-import { ffmpegLibavformat, ffmpegPath } from '../src/merge/tools.js';
+import { ffmpegLibavformat, ffmpegPath, ffprobePath } from '../src/merge/tools.js';
 import { canRemuxLive, LiveRemux, type LiveRemuxed } from '../src/merge/live-remux.js';
 import { socketsAvailable, socketsBase } from '../src/merge/section-sockets.js';
 import { verifyMp4 } from '../src/merge/merge.js';
@@ -115,17 +115,48 @@ test('units stored out of order become the exact frames of the source', async ()
     await storeInBursts(live, stored, work, (i) => segFile(video.dir, i), bursts);
     const remuxed = await live.finish();
     assert.ok(remuxed, 'the live remux produced a file');
-    await checkRemuxed(remuxed, job(SEGMENTS), video.source);
+    // A light video (~100 kbit/s): room for its index would cost more than 2 % of it, so it is moved.
+    await checkRemuxed(remuxed, job(SEGMENTS), video.source, 'moved');
 });
 
-/** Verified, the index in front (as `+faststart` put it), its hash that of the file, and the source's frames. */
-async function checkRemuxed(remuxed: LiveRemuxed, j: VideoJob, source: string): Promise<void> {
+test('a video heavy enough for room at the front gets its index written there, in order and exact', async () => {
+    const dir = await tempDir('live-reserved');
+    const spec = { width: 320, height: 180, secs: SEGMENTS, segSecs: 1, videoKbps: 2000, noise: true };
+    const video = await hlsVideo(path.join(dir, 'media'), spec);
+    const work = path.join(dir, 'work');
+    const stored = new Set<string>();
+    const live = new LiveRemux(job(SEGMENTS), work, (unit) => stored.has(unit), false);
+    await mkdir(work, { recursive: true });
+    await storeInBursts(live, stored, work, (i) => segFile(video.dir, i), [
+        [1, 0],
+        [3, 2, 5],
+        [4, 6, 11],
+        [9, 8, 7, 10],
+    ]);
+    const remuxed = await live.finish();
+    assert.ok(remuxed, 'the live remux produced a file');
+    // Samples are counted by ffprobe: without one (the bundled ffmpeg alone) the index is moved.
+    await checkRemuxed(remuxed, job(SEGMENTS), video.source, ffprobePath ? 'reserved' : 'moved');
+    await assert.rejects(stat(path.join(work, 'live-moov-last.mp4')), { code: 'ENOENT' }, 'no second copy');
+});
+
+/**
+ * Verified, the index in front (moved there as `+faststart` puts it, or written into the room reserved
+ * for it, then followed by `free`), its hash that of the file, and the source's frames.
+ */
+async function checkRemuxed(
+    remuxed: LiveRemuxed,
+    j: VideoJob,
+    source: string,
+    index: 'moved' | 'reserved',
+): Promise<void> {
     const merged = await verifyMp4(j, remuxed.file);
     assert.equal(Math.round(merged.durationSecs), SEGMENTS);
     assert.ok(merged.hasAudio);
     const boxes = (await topBoxes(remuxed.file)).map((b) => b.type);
     assert.deepEqual(boxes.slice(0, 2), ['ftyp', 'moov'], `the index in front: ${boxes.join(', ')}`);
-    assert.equal(remuxed.sha256, await sha256(remuxed.file), "the hash computed while writing is the file's");
+    assert.equal(boxes[2] === 'free' && boxes[3] === 'free', index === 'reserved', `${index}: ${boxes.join(', ')}`);
+    assert.equal(await remuxed.sha256, await sha256(remuxed.file), "the hash is the file's");
     assert.deepEqual(await frameHashes(remuxed.file), await frameHashes(source), 'every frame, in order');
 }
 
@@ -163,7 +194,8 @@ test('fMP4 (an init section, then fragments) stored out of order becomes the exa
     }
     const remuxed = await live.finish();
     assert.ok(remuxed, 'the live remux produced a file');
-    await checkRemuxed(remuxed, j, video.source);
+    // An init section has no samples to count: the index is moved.
+    await checkRemuxed(remuxed, j, video.source, 'moved');
 });
 
 test('the sockets go in the work folder when their paths fit a socket, else in the temporary folder', () => {
@@ -212,7 +244,7 @@ test('sections stored out of order become the exact frames of both, where this f
     }
     const merged = await verifyMp4(j, remuxed.file);
     assert.equal(Math.round(merged.durationSecs), SEGMENTS);
-    assert.equal(remuxed.sha256, await sha256(remuxed.file), "the hash computed while writing is the file's");
+    assert.equal(await remuxed.sha256, await sha256(remuxed.file), "the hash is the file's");
     const clip = await frameHashes(video.source);
     assert.deepEqual(await frameHashes(remuxed.file), [...clip, ...clip], 'every frame of both sections, in order');
 });
@@ -231,8 +263,9 @@ for (const sections of [1, 3]) {
         const dir = await tempDir('live-dead');
         const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
         const work = path.join(dir, 'work');
-        // ffmpeg cannot create its output where a folder of that name stands: it exits while we feed it.
-        await mkdir(path.join(work, 'live-moov-last.mp4'), { recursive: true });
+        // ffmpeg cannot create its output where a folder of that name stands: it exits while we feed it
+        // (the index written last or into room reserved at the front: either output name).
+        for (const name of ['live-moov-last.mp4', 'live.mp4']) await mkdir(path.join(work, name), { recursive: true });
         const stored = new Set<string>();
         const cuts = sections === 1 ? {} : { discontinuities: [4, 8] };
         const live = new LiveRemux(job(SEGMENTS, cuts), work, (unit) => stored.has(unit), true);

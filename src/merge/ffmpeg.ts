@@ -58,6 +58,8 @@ export interface StreamInfo {
     height?: number;
     /** ISO 639 language tag of the stream, when the container names one (never "und"). */
     lang?: string;
+    /** Packets in the file, when they were counted (`probe`'s `countPackets`, ffprobe only). */
+    packets?: number;
 }
 
 export interface MediaInfo {
@@ -101,6 +103,7 @@ interface FfprobeJson {
         width?: number;
         height?: number;
         duration?: string;
+        nb_read_packets?: string;
         tags?: { language?: string };
     }[];
 }
@@ -120,7 +123,16 @@ export function mediaInfoFromFfprobe(json: string | FfprobeJson): MediaInfo {
         const type = s.codec_type === 'video' ? 'video' : s.codec_type === 'audio' ? 'audio' : 'other';
         const sized = type === 'video' && s.width && s.height;
         const lang = langOf(s.tags?.language);
-        return stream(type, s.codec_name ?? 'none', sized ? s.width : undefined, sized ? s.height : undefined, lang);
+        const info = stream(
+            type,
+            s.codec_name ?? 'none',
+            sized ? s.width : undefined,
+            sized ? s.height : undefined,
+            lang,
+        );
+        const packets = Number(s.nb_read_packets);
+        if (s.nb_read_packets !== undefined && Number.isInteger(packets) && packets >= 0) info.packets = packets;
+        return info;
     });
     const streamSecs = (data.streams ?? []).map((s) => seconds(s.duration)).filter((n) => n !== undefined);
     const durationSecs = seconds(data.format?.duration) ?? (streamSecs.length ? Math.max(...streamSecs) : undefined);
@@ -130,8 +142,19 @@ export function mediaInfoFromFfprobe(json: string | FfprobeJson): MediaInfo {
 
 const tail = (stderr: string): string => stderr.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 200);
 
-function probeWithFfprobe(ffprobeBin: string, file: string, format?: InputFormat): Promise<MediaInfo> {
+export interface ProbeOptions {
+    /** Count each stream's packets (ffprobe reads the whole file); `ffmpeg -i` cannot, and leaves them out. */
+    countPackets?: boolean;
+}
+
+function probeWithFfprobe(
+    ffprobeBin: string,
+    file: string,
+    format?: InputFormat,
+    { countPackets = false }: ProbeOptions = {},
+): Promise<MediaInfo> {
     const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams'];
+    if (countPackets) args.push('-count_packets');
     args.push('-protocol_whitelist', 'file', ...(format ? ['-f', format] : []), file);
     return new Promise((resolve, reject) => {
         execFile(ffprobeBin, args, { maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -160,13 +183,15 @@ function probeWithFfmpeg(ffmpegBin: string, file: string, format?: InputFormat):
 }
 
 /** `probe` with the binaries given: ffprobe's JSON when there is an ffprobe, else the `ffmpeg -i` table. */
-export function probeWith(bins: Tools, file: string, format?: InputFormat): Promise<MediaInfo> {
-    return bins.ffprobe ? probeWithFfprobe(bins.ffprobe, file, format) : probeWithFfmpeg(bins.ffmpeg, file, format);
+export function probeWith(bins: Tools, file: string, format?: InputFormat, options?: ProbeOptions): Promise<MediaInfo> {
+    return bins.ffprobe
+        ? probeWithFfprobe(bins.ffprobe, file, format, options)
+        : probeWithFfmpeg(bins.ffmpeg, file, format);
 }
 
 /** Duration and streams of a local file, with the configured binaries (tools.ts). */
-export function probe(file: string, format?: InputFormat): Promise<MediaInfo> {
-    return probeWith({ ffmpeg: ffmpegPath, ffprobe: ffprobePath }, file, format);
+export function probe(file: string, format?: InputFormat, options?: ProbeOptions): Promise<MediaInfo> {
+    return probeWith({ ffmpeg: ffmpegPath, ffprobe: ffprobePath }, file, format, options);
 }
 
 /**
@@ -181,6 +206,12 @@ export interface StreamChoice {
     maps: string[];
     /** The mapped audio is AAC: ADTS headers (MPEG-TS, packed audio) need converting for MP4. */
     aac: boolean;
+}
+
+/** What `chooseStreams` takes from a main track without separate audio: its first video and every audio stream. Pure. */
+export function mappedStreams(main: readonly StreamInfo[]): StreamInfo[] {
+    const video = main.find((s) => s.type === 'video');
+    return [...(video ? [video] : []), ...main.filter((s) => s.type === 'audio')];
 }
 
 /**
@@ -235,7 +266,9 @@ const inputOptions = (input: RemuxInput): string[] =>
 /**
  * `-c copy` into MP4 (an M4A when `streams.kind` is audio): the streams `chooseStreams` picked from
  * the main input and the separate audio input, if given. `signal` kills ffmpeg (the promise then rejects).
- * `moovLast`: no `+faststart`, the index stays at the end (faststart.ts moves it while hashing).
+ * Where the index goes: `moovLast`, at the end (faststart.ts moves it while hashing); `moovReserve`, into
+ * that many bytes reserved at the front (moov-reserve.ts; the caller checks that it fitted); else
+ * `+faststart`.
  */
 export function remux(
     main: RemuxInput,
@@ -243,13 +276,14 @@ export function remux(
     out: string,
     streams: StreamChoice,
     signal?: AbortSignal,
-    { moovLast = false }: { moovLast?: boolean } = {},
+    { moovLast = false, moovReserve }: { moovLast?: boolean; moovReserve?: number } = {},
 ): Promise<void> {
     return new Promise((resolve, reject) => {
         const cmd = command();
         cmd.input(main.file).inputOptions(inputOptions(main));
         if (audio) cmd.input(audio.file).inputOptions(inputOptions(audio));
-        const options = [...streams.maps, '-c', 'copy', ...(moovLast ? [] : ['-movflags', '+faststart'])];
+        const index = moovReserve ? ['-moov_size', String(moovReserve)] : moovLast ? [] : ['-movflags', '+faststart'];
+        const options = [...streams.maps, '-c', 'copy', ...index];
         // ADTS AAC (TS, packed audio) needs its headers turned into an AudioSpecificConfig for MP4.
         if (streams.aac) options.push('-bsf:a', 'aac_adtstoasc');
         cmd.outputOptions(options)

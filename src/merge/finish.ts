@@ -11,7 +11,8 @@ import { keyFromText } from '../names.js';
 import { collectionKey } from '../results/keys.js';
 import { videoNotStored, videoOk } from '../results/items.js';
 import type { Results } from '../results/results.js';
-import { mergeVideo, sha256File, verifyMp4, type MergedVideo } from './merge.js';
+import { mergeVideo, verifyMp4, type MergedVideo } from './merge.js';
+import { sha256File } from './file-hash.js';
 import { canRemuxLive, LiveRemux, type LiveRemuxed } from './live-remux.js';
 import { canJoinLive, LiveJoin } from './live-join.js';
 import { thumbnail } from './ffmpeg.js';
@@ -288,17 +289,20 @@ export class VideoFinisher {
         return true;
     }
 
-    /** The MP4 remuxed while the video downloaded, verified; undefined to merge from the units instead. */
+    /**
+     * The MP4 remuxed while the video downloaded, verified while its hash is read; undefined to merge
+     * from the units instead.
+     */
     private async verifyRemuxed(job: VideoJob, remuxed: LiveRemuxed): Promise<MergedVideo | undefined> {
-        return verifyMp4(job, remuxed.file).then(
-            (merged) => ({ ...merged, sha256: remuxed.sha256 }),
-            (error: Error) => {
-                log.debug(
-                    `The MP4 remuxed during the download of ${job.pageUrl} did not verify (${error.message}); merging from the segments`,
-                );
-                return undefined;
-            },
+        const [verified, sha256] = await Promise.all([
+            verifyMp4(job, remuxed.file).catch((error: Error) => error),
+            remuxed.sha256,
+        ]);
+        if (!(verified instanceof Error)) return { ...verified, sha256 };
+        log.debug(
+            `The MP4 remuxed during the download of ${job.pageUrl} did not verify (${verified.message}); merging from the segments`,
         );
+        return undefined;
     }
 
     private async fail(job: VideoJob, item: MediaItem): Promise<void> {

@@ -1,9 +1,10 @@
 /**
  * Remuxes a video while it downloads. Units arrive about in playback order (requests take the
  * earliest unit nobody took), so the stored prefix is fed to ffmpeg as it grows; when the last unit
- * is stored, only ffmpeg's own finishing (the index) and the copy that puts the index in front while
- * hashing the file (faststart.ts) are left. After the download, joining and remuxing a 90 MB video
- * took ~0.8 s here and a 3,600-segment one ~3 s.
+ * is stored, only ffmpeg's own finishing (the index) and the file's hash are left: ffmpeg writes the
+ * index into room reserved at the front (moov-reserve.ts) when the first unit's samples could be
+ * counted, else at the end, and faststart.ts moves it to the front while hashing. After the download,
+ * joining and remuxing a 90 MB video took ~0.8 s here and a 3,600-segment one ~3 s.
  *
  * Two shapes: one track in one section, MPEG-TS or fragmented MP4 (its one init section, then its
  * fragments; ffmpeg's MP4 reader takes them from a pipe), fed to ffmpeg's stdin; and one MPEG-TS
@@ -14,13 +15,24 @@
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
+import { log } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
 import { concatOrder, readHead, sections } from './concat.js';
-import { containerOf, probeStreams, remux, type InputFormat, type RemuxInput } from './ffmpeg.js';
-import { finishMoovLast } from './faststart.js';
+import {
+    chooseStreams,
+    containerOf,
+    mappedStreams,
+    probe,
+    remux,
+    type InputFormat,
+    type RemuxInput,
+} from './ffmpeg.js';
+import { finishMoovLast, topBoxes } from './faststart.js';
+import { sha256File } from './file-hash.js';
+import { moovReserve, reservedLayoutOk } from './moov-reserve.js';
 import { SectionSockets, socketList } from './section-sockets.js';
 
 /** The sections of a track that hold a segment: [start, end) segment index ranges. Pure. */
@@ -48,10 +60,13 @@ export function canRemuxLive(job: VideoJob, socketSections: boolean): boolean {
     return true;
 }
 
-/** What the live remux made: the MP4 (not yet verified) and its sha256, when the final copy computed it. */
+/**
+ * What the live remux made: the MP4 (not yet verified) and its sha256, computed by the copy that put
+ * the index in front, or being read while the MP4 is verified; undefined when it could not be.
+ */
 export interface LiveRemuxed {
     file: string;
-    sha256?: string;
+    sha256: Promise<string | undefined>;
 }
 
 /** A unit to feed and the section it belongs to (counted over the sections that hold a segment). */
@@ -104,6 +119,8 @@ export class LiveRemux {
     readonly out: string;
     /** ffmpeg's output, the index at its end; `finish` copies it to `out` with the index in front. */
     private readonly moovLast: string;
+    /** Bytes reserved for the index at the front of `out` (ffmpeg writes there), when they were. */
+    private reserve?: number;
 
     constructor(
         private readonly job: VideoJob,
@@ -160,11 +177,31 @@ export class LiveRemux {
         this.feed.close();
         if (!ok) return undefined;
         try {
-            return { file: this.out, sha256: await finishMoovLast(this.moovLast, this.out) };
+            if (this.reserve) return await this.checkReserved(this.reserve);
+            return { file: this.out, sha256: Promise.resolve(await finishMoovLast(this.moovLast, this.out)) };
         } catch {
             this.stop();
             return undefined;
         }
+    }
+
+    /**
+     * `out` with its index in the room reserved for it, and its hash under way; undefined (and `out`
+     * dropped) when the index did not fit: ffmpeg then wrote it over the start of the media.
+     */
+    private async checkReserved(reserve: number): Promise<LiveRemuxed | undefined> {
+        const { size } = await stat(this.out);
+        const boxes = await topBoxes(this.out);
+        if (!reservedLayoutOk(boxes, reserve, size)) {
+            const moov = boxes.find((b) => b.type === 'moov');
+            log.debug(
+                `The index of ${this.job.pageUrl} did not fit the ${reserve} bytes reserved (${moov?.size ?? '?'} bytes); merging from the segments`,
+            );
+            this.stop();
+            return undefined;
+        }
+        const sha256 = sha256File(this.out).catch(() => undefined);
+        return { file: this.out, sha256 };
     }
 
     /** The video will not be merged here: stop ffmpeg and drop its output. */
@@ -209,8 +246,23 @@ export class LiveRemux {
             this.stop();
             return undefined;
         }
-        // The streams the first unit holds (an init section names them): video and audio, or audio alone (a radio stream).
-        const streams = await probeStreams({ file: firstUnit, format });
+        // The streams the first unit holds (an init section names them): video and audio, or audio alone (a
+        // radio stream). In a first MPEG-TS segment their samples are counted too: they size the index's room.
+        const reservable = format === 'mpegts' && !this.job.live && !this.job.liveOpen;
+        const [probed, unitBytes] = await Promise.all([
+            probe(firstUnit, format, { countPackets: reservable }),
+            reservable ? stat(firstUnit).then((s) => s.size) : 0,
+        ]);
+        const streams = chooseStreams(probed.streams);
+        this.reserve = reservable
+            ? moovReserve({
+                  streams: mappedStreams(probed.streams),
+                  unitSecs: probed.durationSecs ?? 0,
+                  unitBytes,
+                  plannedSecs: this.job.durationSecs,
+                  units: this.job.tracks[0]!.segments,
+              })
+            : undefined;
         const count = filledSections(this.job.tracks[0]!).length;
         let feed: Feed;
         let input: RemuxInput;
@@ -226,7 +278,9 @@ export class LiveRemux {
             await writeFile(list, socketList(sockets.paths));
             input = { file: list, format: 'concat', sockets: true };
         }
-        this.remuxed = remux(input, undefined, this.moovLast, streams, this.abort.signal, { moovLast: true });
+        this.remuxed = this.reserve
+            ? remux(input, undefined, this.out, streams, this.abort.signal, { moovReserve: this.reserve })
+            : remux(input, undefined, this.moovLast, streams, this.abort.signal, { moovLast: true });
         // ffmpeg gone before its input ended: no more feeding (fluent-ffmpeg swallows its stdin errors,
         // so writes would just stall).
         this.remuxed.then(

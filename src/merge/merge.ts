@@ -3,11 +3,8 @@
  * the media has no video: a radio show, a podcast), or a plain file joined from its ranges byte for
  * byte, as the plan's delivery says.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { VideoJob } from '../model.js';
 import { concatTrack, readHead, type JoinedTrack } from './concat.js';
 import { MergeError, NotAVideoError } from '../errors.js';
@@ -32,7 +29,7 @@ export interface MergedVideo {
     width?: number;
     height?: number;
     hasAudio: boolean;
-    /** The file's sha256 when it was computed while the file was written (remuxHashed). */
+    /** The file's sha256 when it was computed already (remuxHashed, or the live remux while it was verified). */
     sha256?: string;
 }
 
@@ -73,13 +70,6 @@ function tooShort(kind: MergedVideo['kind'], durationSecs: number): NotAVideoErr
             ? `a ${secs} s clip is a preview, not a video`
             : `a ${secs} s sound is a preview or a sound effect, not a recording`,
     );
-}
-
-export async function sha256File(file: string): Promise<string> {
-    const hash = createHash('sha256');
-    // 1 MiB reads: with the default 64 KiB, hashing a 90 MB MP4 took 0.4 s here.
-    await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), hash);
-    return hash.digest('hex');
 }
 
 /**
