@@ -1,6 +1,6 @@
 /** Runs the real actor as a child process against a temporary storage folder. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,8 +25,17 @@ export interface ActorRun {
     peakRssMb: number;
 }
 
+/** The temporary folders this test process made: removed when it exits, unless `KEEP_TEST_DIRS` is set. */
+const made: string[] = [];
+process.once('exit', () => {
+    if (process.env.KEEP_TEST_DIRS) return;
+    for (const dir of made) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+});
+
 export async function tempDir(prefix: string): Promise<string> {
-    return mkdtemp(path.join(os.tmpdir(), `mca-${prefix}-`));
+    const dir = await mkdtemp(path.join(os.tmpdir(), `mca-${prefix}-`));
+    made.push(dir);
+    return dir;
 }
 
 /**
