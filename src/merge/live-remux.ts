@@ -32,6 +32,7 @@ import {
 } from './ffmpeg.js';
 import { finishMoovLast, topBoxes } from './faststart.js';
 import { sha256File } from './file-hash.js';
+import { firstUnitTracks } from './index-room.js';
 import { moovReserve, reservedLayoutOk } from './moov-reserve.js';
 import { SectionSockets, socketList } from './section-sockets.js';
 
@@ -254,15 +255,15 @@ export class LiveRemux {
             reservable ? stat(firstUnit).then((s) => s.size) : 0,
         ]);
         const streams = chooseStreams(probed.streams);
-        this.reserve = reservable
-            ? moovReserve({
-                  streams: mappedStreams(probed.streams),
-                  unitSecs: probed.durationSecs ?? 0,
-                  unitBytes,
-                  plannedSecs: this.job.durationSecs,
-                  units: this.job.tracks[0]!.segments,
-              })
-            : undefined;
+        if (reservable && probed.durationSecs) {
+            const unit = {
+                secs: probed.durationSecs,
+                plannedSecs: this.job.durationSecs,
+                units: this.job.tracks[0]!.segments,
+            };
+            const expectedBytes = unitBytes * Math.max(unit.units, unit.plannedSecs / unit.secs);
+            this.reserve = moovReserve(firstUnitTracks(mappedStreams(probed.streams), unit), expectedBytes);
+        }
         const count = filledSections(this.job.tracks[0]!).length;
         let feed: Feed;
         let input: RemuxInput;

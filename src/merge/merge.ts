@@ -5,11 +5,14 @@
  */
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { log } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
 import { concatTrack, readHead, type JoinedTrack } from './concat.js';
 import { MergeError, NotAVideoError } from '../errors.js';
 import {
+    chooseStreams,
     containerOf,
+    mappedStreams,
     probe,
     probeStreams,
     remux,
@@ -17,7 +20,9 @@ import {
     type StreamChoice,
     type StreamInfo,
 } from './ffmpeg.js';
-import { finishMoovLast } from './faststart.js';
+import { finishMoovLast, topBoxes } from './faststart.js';
+import { indexRoom, type JoinedInput } from './index-room.js';
+import { reservedLayoutOk } from './moov-reserve.js';
 
 export interface MergedVideo {
     /** `audio`: the media has no video stream (the dataset item's type). */
@@ -73,16 +78,26 @@ function tooShort(kind: MergedVideo['kind'], durationSecs: number): NotAVideoErr
 }
 
 /**
- * `remux` into `out` with the index in front, hashed on the way: ffmpeg writes the index last beside
- * `out`, and faststart.ts copies that to `out` with the index in front, computing the sha256 as it
- * writes (one pass, where `+faststart` and a hash after it took two).
+ * `remux` into `out` with the index in front. With `room` (index-room.ts), ffmpeg writes the index into
+ * that many bytes reserved at the front, and the caller hashes the file; should the index not fit, the
+ * remux runs again the other way. Without, ffmpeg writes the index last beside `out`, and faststart.ts
+ * copies that to `out` with the index in front, computing the sha256 as it writes (one pass, where
+ * `+faststart` and a hash after it took two).
  */
 export async function remuxHashed(
     main: RemuxInput,
     audio: RemuxInput | undefined,
     out: string,
     streams: StreamChoice,
+    room?: number,
 ): Promise<{ sha256?: string }> {
+    if (room) {
+        await remux(main, audio, out, streams, undefined, { moovReserve: room });
+        const { size } = await stat(out);
+        if (reservedLayoutOk(await topBoxes(out).catch(() => []), room, size)) return {};
+        log.debug(`The index of ${out} did not fit the ${room} bytes reserved for it; remuxing again`);
+        await rm(out, { force: true });
+    }
     const moovLast = `${out}.moov-last`;
     try {
         await remux(main, audio, moovLast, streams, undefined, { moovLast: true });
@@ -181,24 +196,41 @@ async function joinAndRemux(
             alreadyJoined?.get(track.name) ??
             (await concatTrack(track, workDir, path.join(workDir, `joined-${track.name}`)));
         const format = containerOf(head);
+        const common = { name: track.name, track, files, first: files[0]!, firstFormat: format };
         if (files.length === 1) {
-            joined.push({ name: track.name, file: files[0]!, format, first: files[0]!, firstFormat: format });
+            joined.push({ ...common, file: files[0]!, format });
             continue;
         }
         // Paths are ours (work folder, no quotes in them); the list is never built from remote text.
         const list = path.join(workDir, `sections-${track.name}.txt`);
         await writeFile(list, files.map((f) => `file '${f}'`).join('\n') + '\n');
-        joined.push({ name: track.name, file: list, format: 'concat' as const, first: files[0]!, firstFormat: format });
+        joined.push({ ...common, file: list, format: 'concat' as const });
     }
     const main = joined.find((t) => t.name === 'v');
     if (!main) throw new MergeError('the job has no main track');
     const audio = joined.find((t) => t.name === 'a');
-    const streams = await probeStreams(
-        { file: main.first, format: main.firstFormat },
-        audio && { file: audio.first, format: audio.firstFormat },
-    );
+    const [m, a] = await Promise.all([
+        probe(main.first, main.firstFormat),
+        audio ? probe(audio.first, audio.firstFormat) : undefined,
+    ]);
+    const streams = chooseStreams(m.streams, a?.streams);
+    // The streams chooseStreams takes from each input: see there.
+    const inputs: JoinedInput[] = [
+        {
+            track: main.track,
+            files: main.files,
+            format: main.firstFormat,
+            streams: m.streams,
+            pick: (s) => (a ? s.filter((x) => x.type === 'video').slice(0, 1) : mappedStreams(s)),
+        },
+    ];
+    if (audio && a) {
+        const pick = (s: readonly StreamInfo[]): StreamInfo[] => s.filter((x) => x.type === 'audio').slice(0, 1);
+        inputs.push({ track: audio.track, files: audio.files, format: audio.firstFormat, streams: a.streams, pick });
+    }
+    const room = await indexRoom(inputs, workDir, job.durationSecs).catch(() => undefined);
     const out = path.join(workDir, streams.kind === 'audio' ? 'audio.m4a' : 'video.mp4');
-    const { sha256 } = await remuxHashed(main, audio, out, streams);
+    const { sha256 } = await remuxHashed(main, audio, out, streams, room);
     return { file: out, kind: streams.kind, sha256 };
 }
 

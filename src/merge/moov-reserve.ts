@@ -25,41 +25,42 @@ const BYTES_PER_SAMPLE = { video: 24, audio: 20 } as const;
 /** The index's fixed part (movie and track headers, codec configuration): ~1 KB a track measured. */
 const FIXED_BYTES = 16 * 1024;
 const PER_TRACK_BYTES = 4 * 1024;
-/** Declared durations round (integer EXTINF) and frame rates wobble: the estimate counts 10 % more. */
+/** Declared durations round (integer EXTINF) and frame rates wobble: an estimate counts 10 % more. */
 const MARGIN = 1.1;
 /** No reservation beyond this share of the expected file: an odd count must not bloat the file. */
 const MAX_SHARE = 0.02;
 
-export interface ReserveInput {
-    /** The streams that go into the MP4 and their packets (samples) in the first unit. */
-    streams: readonly { type: 'video' | 'audio' | 'other'; packets?: number }[];
-    /** How long the first unit plays, and its size. */
-    unitSecs: number;
-    unitBytes: number;
-    /** The whole video as planned: its duration and its number of units. */
-    plannedSecs: number;
-    units: number;
+/** A stream of the MP4 to be written and how many samples it will hold (counted, or estimated). */
+export interface TrackSamples {
+    type: 'video' | 'audio';
+    samples: number;
 }
 
 /**
- * Bytes to reserve for the index: the samples the whole video will hold, counted at the first unit's
- * rate over the longer of the planned duration and the first unit's duration times the units, at the
- * per-sample bound above. Undefined when a count is missing or the room would exceed 2 % of the
- * expected file (the index then goes in front the slower way). Pure.
+ * The samples a stream of the whole video holds, from its packets in the first unit: at that unit's
+ * rate over the longer of the planned duration and the unit's duration times the units, plus 10 %
+ * and one packet (a unit cut mid-frame shows one fewer than it plays). Undefined without a count. Pure.
  */
-export function moovReserve(input: ReserveInput): number | undefined {
-    const { streams, unitSecs, unitBytes, plannedSecs, units } = input;
-    if (!(unitSecs > 0) || !(units > 0) || !(plannedSecs > 0) || !streams.length) return undefined;
-    const secs = Math.max(plannedSecs, unitSecs * units) * MARGIN;
+export function samplesFromFirstUnit(
+    packets: number | undefined,
+    unit: { secs: number; plannedSecs: number; units: number },
+): number | undefined {
+    const { secs, plannedSecs, units } = unit;
+    if (packets === undefined || !(packets > 0) || !(secs > 0) || !(units > 0) || !(plannedSecs >= 0)) return undefined;
+    // Less a hair: 47.5 × 660 must give 31,350 samples, not the 31,351 its floating-point product rounds up to.
+    return Math.ceil(((packets + 1) / secs) * Math.max(plannedSecs, secs * units) * MARGIN - 1e-6);
+}
+
+/**
+ * Bytes to reserve for the index of an MP4 with these streams, at the per-sample bound above.
+ * Undefined without a stream, or when the room would exceed 2 % of the expected file (the index then
+ * goes in front the slower way). Pure.
+ */
+export function moovReserve(tracks: readonly TrackSamples[], expectedFileBytes: number): number | undefined {
+    if (!tracks.length || tracks.some((t) => !(t.samples > 0))) return undefined;
     let bytes = FIXED_BYTES;
-    for (const s of streams) {
-        if (s.type === 'other' || s.packets === undefined || !(s.packets > 0)) return undefined;
-        // One packet more than counted: a unit cut mid-frame shows one packet fewer than it plays.
-        const samples = Math.ceil(((s.packets + 1) / unitSecs) * secs);
-        bytes += PER_TRACK_BYTES + samples * BYTES_PER_SAMPLE[s.type];
-    }
-    const expectedFile = unitBytes * Math.max(units, plannedSecs / unitSecs);
-    return bytes <= expectedFile * MAX_SHARE ? Math.ceil(bytes / 1024) * 1024 : undefined;
+    for (const t of tracks) bytes += PER_TRACK_BYTES + t.samples * BYTES_PER_SAMPLE[t.type];
+    return bytes <= expectedFileBytes * MAX_SHARE ? Math.ceil(bytes / 1024) * 1024 : undefined;
 }
 
 /**

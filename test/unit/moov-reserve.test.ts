@@ -6,15 +6,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { topBoxes } from '../../src/merge/faststart.js';
 import { sha256File } from '../../src/merge/file-hash.js';
-import { mappedStreams, probeWith } from '../../src/merge/ffmpeg.js';
-import { moovReserve, reservedLayoutOk } from '../../src/merge/moov-reserve.js';
+import { mappedStreams, probeWith, type StreamInfo } from '../../src/merge/ffmpeg.js';
+import { firstUnitTracks, fragmentSamples, indexRoom, moofSamples } from '../../src/merge/index-room.js';
+import { moovReserve, reservedLayoutOk, samplesFromFirstUnit } from '../../src/merge/moov-reserve.js';
 import { ffmpegPath, ffprobePath } from '../../src/merge/tools.js';
 
 const run = promisify(execFile);
@@ -59,13 +60,8 @@ test('the room counted from the first segment holds the index, and the media is 
         ['video', 'audio'],
     );
     assert.ok(streams.every((s) => (s.packets ?? 0) > 0));
-    const reserve = moovReserve({
-        streams,
-        unitSecs: probed.durationSecs ?? 0,
-        unitBytes: (await stat(first)).size,
-        plannedSecs: 12,
-        units: 6,
-    });
+    const unit = { secs: probed.durationSecs ?? 0, plannedSecs: 12, units: 6 };
+    const reserve = moovReserve(firstUnitTracks(streams, unit), (await stat(first)).size * 6);
     assert.ok(reserve);
     const reserved = path.join(dir, 'reserved.mp4');
     const front = path.join(dir, 'front.mp4');
@@ -91,20 +87,153 @@ test('an index larger than its room is caught: ffmpeg writes it over the media a
 });
 
 test('the room: per sample at the first unit rate over the planned length, none without counts or when too big', () => {
-    const streams = [
-        { type: 'video', packets: 50 },
-        { type: 'audio', packets: 94 },
-    ] as const;
-    const input = { streams, unitSecs: 2, unitBytes: 500_000, plannedSecs: 600, units: 300 };
-    // 600 s × 1.1: video 51/2 × 660 = 16,830 samples × 24; audio 95/2 × 660 = 31,350 × 20; + 16 + 2 × 4 KiB.
-    assert.equal(moovReserve(input), Math.ceil((16_384 + 8192 + 16_830 * 24 + 31_350 * 20) / 1024) * 1024);
+    const unit = { secs: 2, plannedSecs: 600, units: 300 };
+    // 600 s × 1.1: video 51/2 × 660 = 16,830 samples; audio 95/2 × 660 = 31,350.
+    assert.equal(samplesFromFirstUnit(50, unit), 16_830);
+    assert.equal(samplesFromFirstUnit(94, unit), 31_350);
     // A playlist that says less than its units play: the units count.
-    assert.ok(moovReserve({ ...input, plannedSecs: 60 })! === moovReserve(input));
-    assert.equal(moovReserve({ ...input, streams: [{ type: 'video' }] }), undefined);
-    assert.equal(moovReserve({ ...input, streams: [{ type: 'other', packets: 5 }] }), undefined);
-    assert.equal(moovReserve({ ...input, unitSecs: 0 }), undefined);
-    // 2 % of the expected 150 MB is 3 MB; 25,000 packets a segment would need far more.
-    assert.equal(moovReserve({ ...input, streams: [{ type: 'video', packets: 25_000 }] }), undefined);
+    assert.equal(samplesFromFirstUnit(50, { ...unit, plannedSecs: 60 }), 16_830);
+    assert.equal(samplesFromFirstUnit(undefined, unit), undefined);
+    assert.equal(samplesFromFirstUnit(50, { ...unit, secs: 0 }), undefined);
+    const tracks = [
+        { type: 'video', samples: 16_830 },
+        { type: 'audio', samples: 31_350 },
+    ] as const;
+    // 24 bytes a video sample, 20 an audio one, 16 KiB and 4 KiB a track, in whole KiB.
+    const expected = Math.ceil((16_384 + 8192 + 16_830 * 24 + 31_350 * 20) / 1024) * 1024;
+    assert.equal(moovReserve(tracks, 150e6), expected);
+    // Not beyond 2 % of the expected file.
+    assert.equal(moovReserve(tracks, expected * 49), undefined);
+    assert.equal(moovReserve(tracks, expected * 51), expected);
+    assert.equal(moovReserve([], 150e6), undefined);
+    assert.equal(moovReserve([{ type: 'video', samples: 0 }], 150e6), undefined);
+    // A stream the MP4 takes but whose packets were not counted, or that is neither video nor audio: no room.
+    const streams = [
+        { type: 'video', codec: 'h264', packets: 50 },
+        { type: 'audio', codec: 'aac' },
+    ] as const;
+    assert.equal(moovReserve(firstUnitTracks(streams, unit), 150e6), undefined);
+    assert.equal(
+        moovReserve(firstUnitTracks([{ type: 'other', codec: 'bin_data', packets: 9 }], unit), 150e6),
+        undefined,
+    );
+});
+
+test('fragmented MP4: its samples are counted in the fragments, exactly; a plain MP4 has none to count', async () => {
+    const fmp4 = path.join(dir, 'frag.mp4');
+    await remux(fmp4, ['-movflags', 'frag_keyframe+empty_moov+default_base_moof']);
+    const counted = await run(ffmpegPath, [
+        '-v',
+        'error',
+        '-i',
+        fmp4,
+        '-map',
+        '0',
+        '-c',
+        'copy',
+        '-f',
+        'framecrc',
+        '-',
+    ]);
+    const packetsInFile = counted.stdout.split('\n').filter((l) => /^\d+,/.test(l)).length;
+    assert.ok(packetsInFile > 500);
+    assert.equal(await fragmentSamples([fmp4]), packetsInFile);
+    assert.equal(await fragmentSamples([fmp4, fmp4]), 2 * packetsInFile, 'sections add up');
+    const plain = path.join(dir, 'plain.mp4');
+    await remux(plain, []);
+    assert.equal(await fragmentSamples([plain]), undefined);
+    // A moof with two track fragments, one with two runs: 3 + 4 + 5 samples.
+    const box = (type: string, ...body: Buffer[]): Buffer => {
+        const size = Buffer.alloc(4);
+        size.writeUInt32BE(8 + body.reduce((n, b) => n + b.length, 0));
+        return Buffer.concat([size, Buffer.from(type, 'latin1'), ...body]);
+    };
+    const trun = (n: number): Buffer => {
+        const body = Buffer.alloc(8);
+        body.writeUInt32BE(n, 4);
+        return box('trun', body);
+    };
+    const moof = box(
+        'moof',
+        box('mfhd', Buffer.alloc(8)),
+        box('traf', box('tfhd', Buffer.alloc(8)), trun(3), trun(4)),
+        box('traf', trun(5)),
+    );
+    assert.equal(moofSamples(moof), 12);
+});
+
+test('the room of a merge after the download: fMP4 tracks counted, MPEG-TS ones from their first segment', async () => {
+    const video = path.join(dir, 'dash-v.mp4');
+    const audio = path.join(dir, 'dash-a.mp4');
+    const frag = ['-movflags', 'frag_keyframe+empty_moov+default_base_moof'];
+    await Promise.all([remux(video, ['-map', '0:v', ...frag]), remux(audio, ['-map', '0:a', ...frag])]);
+    const probeOf = (file: string) => probeWith({ ffmpeg: ffmpegPath, ffprobe: ffprobePath }, file, 'mov');
+    const [v, a] = await Promise.all([probeOf(video), probeOf(audio)]);
+    const track = (name: 'v' | 'a') => ({
+        name,
+        sourceUrl: 'http://test/',
+        segments: 6,
+        inits: 1,
+        firstSeq: 0,
+        bytes: 'segments' as const,
+    });
+    const first = (s: readonly StreamInfo[]) => s.slice(0, 1);
+    const room = await indexRoom(
+        [
+            { track: track('v'), files: [video], format: 'mov', streams: v.streams, pick: first },
+            { track: track('a'), files: [audio], format: 'mov', streams: a.streams, pick: first },
+        ],
+        dir,
+        12,
+    );
+    assert.ok(room, 'room for the index of a DASH video');
+    const out = path.join(dir, 'dash.mp4');
+    await run(ffmpegPath, [
+        '-v',
+        'error',
+        '-y',
+        '-i',
+        video,
+        '-i',
+        audio,
+        '-map',
+        '0:v',
+        '-map',
+        '1:a',
+        '-c',
+        'copy',
+        '-moov_size',
+        String(room),
+        out,
+    ]);
+    const boxes = await topBoxes(out);
+    assert.ok(reservedLayoutOk(boxes, room, (await stat(out)).size), boxes.map((b) => b.type).join(' '));
+    // Exact counts: the room is within the per-sample bound of the index, not a guess.
+    assert.ok(room < 3 * boxes[1]!.size + 32 * 1024, `${room} bytes reserved for ${boxes[1]!.size}`);
+
+    if (!ffprobePath) return;
+    // MPEG-TS joined after the download: the first segment (unit v-seg-000000.bin) is still in the work folder.
+    const work = path.join(dir, 'work');
+    await mkdir(work, { recursive: true });
+    await copyFile(path.join(dir, 'first.ts'), path.join(work, 'v-seg-000000.bin'));
+    const ts = await probeWith({ ffmpeg: ffmpegPath, ffprobe: ffprobePath }, whole, 'mpegts');
+    const tsRoom = await indexRoom(
+        [
+            {
+                track: { ...track('v'), inits: 0 },
+                files: [whole],
+                format: 'mpegts',
+                streams: ts.streams,
+                pick: mappedStreams,
+            },
+        ],
+        work,
+        12,
+    );
+    assert.ok(tsRoom);
+    const reserved = path.join(dir, 'ts-reserved.mp4');
+    await remux(reserved, ['-moov_size', String(tsRoom)]);
+    assert.ok(reservedLayoutOk(await topBoxes(reserved), tsRoom, (await stat(reserved)).size));
 });
 
 test('the layout check', () => {

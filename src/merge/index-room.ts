@@ -1,0 +1,116 @@
+/**
+ * How many bytes to reserve at the front of an MP4 for its index (moov-reserve.ts): its streams'
+ * samples, counted where that is exact and cheap (the `trun` boxes of fragmented MP4, reading only
+ * the fragments' headers), else estimated from the packets of the track's first unit (ffprobe).
+ */
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { unitName, type TrackJob } from '../model.js';
+import { topBoxes } from './faststart.js';
+import { probe, type InputFormat, type StreamInfo } from './ffmpeg.js';
+import { moovReserve, samplesFromFirstUnit, type TrackSamples } from './moov-reserve.js';
+
+/** A `moof` larger than this is not read (ffmpeg's and packagers' hold a few KB). */
+const MAX_MOOF_BYTES = 16 * 1024 * 1024;
+
+/** Child boxes of `box` between `from` and `to`: [type, start, size]. */
+function children(box: Buffer, from: number, to: number): [string, number, number][] {
+    const out: [string, number, number][] = [];
+    for (let at = from; at + 8 <= to;) {
+        const size = box.readUInt32BE(at);
+        if (size < 8 || at + size > to) break;
+        out.push([box.toString('latin1', at + 4, at + 8), at, size]);
+        at += size;
+    }
+    return out;
+}
+
+/** Samples in a `moof` box (header included): the `sample_count` of each `trun` of each `traf`. Pure. */
+export function moofSamples(moof: Buffer): number {
+    let samples = 0;
+    for (const [type, start, size] of children(moof, 8, moof.length)) {
+        if (type !== 'traf') continue;
+        for (const [inner, at, length] of children(moof, start + 8, start + size)) {
+            // A full box: version and flags (4 bytes), then sample_count.
+            if (inner === 'trun' && length >= 16) samples += moof.readUInt32BE(at + 12);
+        }
+    }
+    return samples;
+}
+
+/** Samples in every fragment of these fragmented MP4 files; undefined when one has no fragment. */
+export async function fragmentSamples(files: readonly string[]): Promise<number | undefined> {
+    let samples = 0;
+    for (const file of files) {
+        const moofs = (await topBoxes(file)).filter((b) => b.type === 'moof');
+        if (!moofs.length || moofs.some((m) => m.size > MAX_MOOF_BYTES)) return undefined;
+        const fh = await open(file, 'r');
+        try {
+            for (const m of moofs) {
+                const moof = Buffer.alloc(m.size);
+                await fh.read(moof, 0, m.size, m.start);
+                samples += moofSamples(moof);
+            }
+        } finally {
+            await fh.close();
+        }
+    }
+    return samples;
+}
+
+/** The streams the MP4 takes from one input, and the samples of each; undefined for any other stream. */
+function tracksOf(streams: readonly StreamInfo[], samples: (s: StreamInfo) => number | undefined): TrackSamples[] {
+    return streams.map((s) => {
+        const n = s.type === 'other' ? undefined : samples(s);
+        return { type: s.type === 'video' ? 'video' : 'audio', samples: n ?? 0 };
+    });
+}
+
+/** The first unit's streams (the ones the MP4 takes, packets counted) → the whole video's. */
+export function firstUnitTracks(
+    streams: readonly StreamInfo[],
+    unit: { secs: number; plannedSecs: number; units: number },
+): TrackSamples[] {
+    return tracksOf(streams, (s) => samplesFromFirstUnit(s.packets, unit));
+}
+
+/** One input of a merge after the download: a track's joined section files. */
+export interface JoinedInput {
+    track: TrackJob;
+    files: readonly string[];
+    format: InputFormat;
+    /** The input's streams, as probed in its first file. */
+    streams: readonly StreamInfo[];
+    /** Which of them the MP4 takes (`chooseStreams`). */
+    pick(streams: readonly StreamInfo[]): StreamInfo[];
+}
+
+/**
+ * The room for the index of an MP4 remuxed from joined tracks, or undefined (the index is then moved
+ * to the front after the remux): fMP4 tracks' samples counted in their fragments, other tracks'
+ * estimated from their first segment, which is still in `workDir`.
+ */
+export async function indexRoom(
+    inputs: readonly JoinedInput[],
+    workDir: string,
+    plannedSecs: number,
+): Promise<number | undefined> {
+    const tracks: TrackSamples[] = [];
+    let bytes = 0;
+    for (const input of inputs) {
+        for (const file of input.files) bytes += (await stat(file)).size;
+        if (input.format === 'mov') {
+            const samples = await fragmentSamples(input.files);
+            if (samples === undefined) return undefined;
+            // Several streams in one input share its count: an upper bound for each.
+            tracks.push(...tracksOf(input.pick(input.streams), () => samples));
+            continue;
+        }
+        const unit = path.join(workDir, unitName(input.track.name, 'seg', 0));
+        const probed = await probe(unit, input.format, { countPackets: true }).catch(() => undefined);
+        if (!probed?.durationSecs) return undefined;
+        const at = { secs: probed.durationSecs, plannedSecs, units: input.track.segments };
+        tracks.push(...firstUnitTracks(input.pick(probed.streams), at));
+    }
+    return moovReserve(tracks, bytes);
+}
