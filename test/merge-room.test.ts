@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -21,7 +21,9 @@ import { tempDir } from './helpers/actor.js';
 import { frameHashes } from './helpers/media.js';
 
 const SECS = 8;
-const HEAVY = { width: 320, height: 180, secs: SECS, segSecs: 1, videoKbps: 2000, noise: true };
+/** ~8 MB: heavy enough for the room; repeated as sections, past the 64 MiB from which MPEG-TS tracks are counted. */
+const HEAVIER = { width: 640, height: 360, secs: SECS, segSecs: 1, videoKbps: 8000, noise: true };
+const REPEATS = 9;
 const run = promisify(execFile);
 
 type Track = VideoJob['tracks'][number];
@@ -58,7 +60,8 @@ async function layout(file: string): Promise<string[]> {
 
 test('separate fMP4 video and audio tracks: the index goes into its room, every frame exact', async () => {
     const dir = await tempDir('merge-room-dash');
-    const video = await hlsVideo(path.join(dir, 'media'), HEAVY);
+    // ~8 MB: the room (~36 KB for these 8 s) well under 2 % of the file.
+    const video = await hlsVideo(path.join(dir, 'media'), HEAVIER);
     const work = path.join(dir, 'work');
     await mkdir(work, { recursive: true });
     const tracks: Track[] = [];
@@ -87,21 +90,26 @@ test('separate fMP4 video and audio tracks: the index goes into its room, every 
     assert.deepEqual(await frameHashes(merged.file), await frameHashes(video.source), 'every frame, in order');
 });
 
-test('MPEG-TS sections joined while they downloaded: room from the first segment, both sections exact', async (t) => {
+test('MPEG-TS sections joined while they downloaded: room from the first segment, every section exact', async (t) => {
     if (!ffprobePath) return t.skip('the first segment is counted by ffprobe');
     const dir = await tempDir('merge-room-ts');
-    const video = await hlsVideo(path.join(dir, 'media'), HEAVY);
+    const video = await hlsVideo(path.join(dir, 'media'), HEAVIER);
     const work = path.join(dir, 'work');
     await mkdir(work, { recursive: true });
-    const v = track('v', 2 * video.segments, { discontinuities: [video.segments] });
+    const n = video.segments;
+    const cuts = Array.from({ length: REPEATS - 1 }, (_, k) => (k + 1) * n);
+    const v = track('v', REPEATS * n, { discontinuities: cuts });
     for (let i = 0; i < v.segments; i++) {
-        const seg = path.join(video.dir, `seg_${String(i % video.segments).padStart(5, '0')}.ts`);
-        await copyFile(seg, path.join(work, unitName('v', 'seg', i)));
+        const seg = path.join(video.dir, `seg_${String(i % n).padStart(5, '0')}.ts`);
+        await link(seg, path.join(work, unitName('v', 'seg', i)));
     }
-    const j = { ...job([v]), format: 'hls' as const, durationSecs: 2 * SECS };
+    const j = { ...job([v]), format: 'hls' as const, durationSecs: REPEATS * SECS };
     const joined = new Map([['v', await concatTrack(v, work, path.join(work, 'joined-v'))]]);
+    const bytes = (await Promise.all(joined.get('v')!.files.map((f) => stat(f)))).reduce((n, s) => n + s.size, 0);
+    assert.ok(bytes >= 64 * 1024 * 1024, `${bytes} bytes of sections`);
     const merged = await mergeVideo(j, work, joined);
     assert.deepEqual((await layout(merged.file)).slice(0, 4), ['ftyp', 'moov', 'free', 'free']);
     const clip = await frameHashes(video.source);
-    assert.deepEqual(await frameHashes(merged.file), [...clip, ...clip], 'every frame of both sections, in order');
+    const expected = Array.from({ length: REPEATS }, () => clip).flat();
+    assert.deepEqual(await frameHashes(merged.file), expected, 'every frame of every section, in order');
 });
