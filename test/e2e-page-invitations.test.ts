@@ -5,6 +5,7 @@
  * a page with nothing to do says what happened and is left at once.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright';
@@ -115,4 +116,25 @@ test('a play control whose page takes longer than the click limit to answer is c
     } finally {
         await browser.close();
     }
+});
+
+test('a video.js player that takes its captions <track> out of the page: the captions are stored beside the video', async () => {
+    const p = '/vjs-captions.html';
+    const run = await runActor({ startUrls: [{ url: url(p) }], downloadImages: false, pageWaitSecs: 10 });
+    assert.equal(run.code, 0, run.output.slice(-3000));
+    const stored = itemsOf(run, p).filter((i) => i.type === 'video' && i.status === 'ok');
+    assert.equal(stored.length, 1, dump(run));
+    const item = stored[0]!;
+    const [got, want] = await Promise.all([
+        frameHashes(path.join(run.kvDir, `${item.key}.mp4`)),
+        frameHashes(clips.vjsHls),
+    ]);
+    assert.deepEqual(got, want, 'the HLS video, frame-exact');
+    assert.deepEqual(
+        item.subtitles?.map((s) => [s.lang, s.name]),
+        [['en', 'English']],
+        `the page's <track>, gone from its DOM by the time it is scanned\n${dump(run)}`,
+    );
+    const vtt = await readFile(path.join(run.kvDir, `${item.subtitles![0]!.key}.vtt`), 'utf8');
+    assert.match(vtt, /First caption[\s\S]*Second caption/);
 });

@@ -10,6 +10,8 @@
  *   SHA-256 and the top-level MP4 boxes. The bytes stay in the page, and only while Node says it may
  *   need them (no network response had the same bytes); Node pulls them in pieces at the end.
  * - `MediaSource.endOfStream()` calls. Duration, buffered ranges and the playhead are polled.
+ * - Subtitle `<track>` elements of a `<video>` as they are added: a player may take them out before the
+ *   page is scanned (Video.js playing HLS or DASH emulates its text tracks and removes the elements).
  */
 
 /** Name of the binding the page calls (page.exposeBinding). */
@@ -296,4 +298,28 @@ export const HOOK_SCRIPT = `(() => {
         return btoa(s);
     });
     define(${JSON.stringify(HOOK_FNS.release)}, (keys) => { for (const k of keys) kept.delete(k); });
+
+    // (c) Subtitle tracks as the parser or a script adds them to a <video>. A record keeps the element and
+    // the parent it was added to, so a track a player removed right after is still read.
+    const tracksSeen = new Set();
+    const reportTrack = (t, parent) => {
+        const kind = (t.getAttribute('kind') || 'subtitles').toLowerCase();
+        const src = t.src;
+        const inVideo = (el) => !!(el && el.closest && el.closest('video'));
+        if (!src || (kind !== 'subtitles' && kind !== 'captions') || tracksSeen.has(src)) return;
+        if (!inVideo(parent) && !inVideo(t.parentElement)) return;
+        tracksSeen.add(src);
+        post({ t: 'track', src, lang: t.getAttribute('srclang') || '', label: t.getAttribute('label') || '' });
+    };
+    try {
+        new MutationObserver((records) => {
+            for (const r of records) {
+                for (const n of r.addedNodes) {
+                    if (n.nodeType !== 1) continue;
+                    if (n.tagName === 'TRACK') reportTrack(n, r.target);
+                    else if (n.firstElementChild) for (const t of n.getElementsByTagName('track')) reportTrack(t, t.parentElement);
+                }
+            }
+        }).observe(document, { childList: true, subtree: true });
+    } catch (e) {}
 })();`;

@@ -76,7 +76,8 @@ type HookMessage =
     | { t: 'data'; url: string; baseUrl: string }
     | { t: 'buffer'; id: string; ms: string; mime: string }
     | { t: 'append'; id: string; index: number; bytes: number; sha: string; boxes: string[]; head: string }
-    | { t: 'eos'; ms: string; error: string };
+    | { t: 'eos'; ms: string; error: string }
+    | { t: 'track'; src: string; lang: string; label: string };
 
 const bodyKey = (bytes: number, sha256: string): string => `${bytes}:${sha256}`;
 const isHttp = (url: string): boolean => /^https?:/i.test(url);
@@ -88,6 +89,11 @@ export class PageHooks {
     readonly buffers = new Map<string, BufferRecord>();
     /** MediaSources whose `endOfStream()` was called without an error. */
     readonly ended = new Set<string>();
+    /**
+     * Subtitle `<track>`s added to the page's videos, by URL (absolute, http(s)), in the order they came:
+     * also those a player took out of the page before it was scanned.
+     */
+    readonly subtitleTracks = new Map<string, { src: string; lang: string; label: string }>();
     firstAppendAt = 0;
     lastAppendAt = 0;
     private keptBytes = 0;
@@ -160,6 +166,13 @@ export class PageHooks {
             case 'eos':
                 if (!msg.error) this.ended.add(String(msg.ms));
                 return undefined;
+            case 'track': {
+                const src = String(msg.src);
+                if (isHttp(src) && !this.subtitleTracks.has(src) && this.subtitleTracks.size < 100) {
+                    this.subtitleTracks.set(src, { src, lang: String(msg.lang ?? ''), label: String(msg.label ?? '') });
+                }
+                return undefined;
+            }
             default:
                 return undefined;
         }

@@ -94,18 +94,24 @@ async function rememberCookies(page: Page): Promise<void> {
     credentials.addBrowserCookies(await page.context().cookies());
 }
 
-/** `<track>` subtitle files of the page's players, one per language, http(s) only. */
-function pageSubtitles(scans: FrameScan[]): PageSubtitle[] {
+/**
+ * `<track>` subtitle files of the page's players, one per language, http(s) only: those in the page when
+ * it was scanned, then those the in-page hooks saw added (`added`, absolute URLs), which a player may
+ * have taken out since.
+ */
+function pageSubtitles(
+    scans: FrameScan[],
+    added: Iterable<{ src: string; lang: string; label: string }> = [],
+): PageSubtitle[] {
     const byLang = new Map<string, PageSubtitle>();
-    for (const scan of scans) {
-        for (const t of scan.tracks ?? []) {
-            try {
-                const url = resolveUrl(t.src, scan.url);
-                const lang = (t.lang || 'und').toLowerCase();
-                if (!byLang.has(lang)) byLang.set(lang, { url, lang, label: t.label || undefined });
-            } catch {
-                // a non-http track source is never fetched
-            }
+    const found = scans.flatMap((scan) => (scan.tracks ?? []).map((t) => ({ ...t, base: scan.url })));
+    for (const t of [...found, ...[...added].map((a) => ({ ...a, base: a.src }))]) {
+        try {
+            const url = resolveUrl(t.src, t.base);
+            const lang = (t.lang || 'und').toLowerCase();
+            if (!byLang.has(lang)) byLang.set(lang, { url, lang, label: t.label || undefined });
+        } catch {
+            // a non-http track source is never fetched
         }
     }
     return [...byLang.values()];
@@ -206,7 +212,8 @@ async function handlePage(
         candidates = await withHiddenSources(page, hooks, candidates, hidden);
     }
     const lang = main?.lang || undefined;
-    const subtitles = input.downloadVideos && input.subtitles ? pageSubtitles(scans) : [];
+    const subtitles =
+        input.downloadVideos && input.subtitles ? pageSubtitles(scans, hooks?.subtitleTracks.values()) : [];
     // Videos are handed over (manifests fetched, downloads queued) first, and while the players are
     // stopped and the images gathered: one after the other these added ~0.3 s per play page in the
     // crawl bench, and the page's own requests came ~0.4 s before ours on the play-page bench.
