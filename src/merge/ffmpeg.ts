@@ -304,7 +304,8 @@ export interface SubtitleInput {
 }
 
 /**
- * Copies an MP4 with each subtitle file added as a `mov_text` stream tagged with its language.
+ * Copies an MP4 with each subtitle file added as a `mov_text` stream tagged with its language; its index
+ * into `moovReserve` bytes at the front when given (the caller checks that it fitted), else `+faststart`.
  * The files' times count from the video's first frame; `offsetSecs` is where that frame sits on
  * the MP4's own timeline, so the cues land where a player shows them.
  */
@@ -313,6 +314,7 @@ export function addSubtitles(
     subtitles: readonly SubtitleInput[],
     offsetSecs: number,
     out: string,
+    moovReserve?: number,
 ): Promise<void> {
     return new Promise((resolve, reject) => {
         const cmd = command();
@@ -321,7 +323,8 @@ export function addSubtitles(
         for (const s of subtitles)
             cmd.input(s.file).inputOptions([...offset, '-protocol_whitelist', 'file', '-f', 'webvtt']);
         const options = ['-map', '0:v', '-map', '0:a?', ...subtitles.flatMap((_, i) => ['-map', `${i + 1}:0`])];
-        options.push('-c', 'copy', '-c:s', 'mov_text', '-movflags', '+faststart');
+        const index = moovReserve ? ['-moov_size', String(moovReserve)] : ['-movflags', '+faststart'];
+        options.push('-c', 'copy', '-c:s', 'mov_text', ...index);
         subtitles.forEach((s, i) => {
             options.push(`-metadata:s:s:${i}`, `language=${s.lang.replace(/[^a-zA-Z-]/g, '').slice(0, 16) || 'und'}`);
             if (s.title) options.push(`-metadata:s:s:${i}`, `title=${s.title.replace(/[\r\n]/g, ' ').slice(0, 100)}`);

@@ -64,6 +64,16 @@ export function moovReserve(tracks: readonly TrackSamples[], expectedFileBytes: 
 }
 
 /**
+ * Room for the index of an MP4 copied with subtitle streams added: the copied MP4's index (+10 %), and
+ * per cue its sample (24 bytes) and the chunk entries it adds to the streams it splits (2 × 16), in whole
+ * KiB. Its video and audio keep their samples, so no cap: the room is about the index itself. Pure.
+ */
+export function subtitleMuxRoom(copiedIndexBytes: number, cues: number, tracks: number): number {
+    const bytes = copiedIndexBytes * MARGIN + cues * (24 + 32) + tracks * PER_TRACK_BYTES + FIXED_BYTES;
+    return Math.ceil(bytes / 1024) * 1024;
+}
+
+/**
  * Whether ffmpeg wrote the index into the room reserved for it: `ftyp`, then `moov` right after it and
  * no larger than the room less the 8-byte `free` header the rest needs, then only `free` up to the
  * `mdat` that ends the file, at the room's end (+8 when ffmpeg kept its 8-byte `free` for a 64-bit

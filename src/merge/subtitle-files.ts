@@ -3,12 +3,14 @@
  * first frame, and muxed into the MP4 as `mov_text` streams.
  */
 import { existsSync } from 'node:fs';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '@crawlee/core';
 import { unitName, type TrackJob, type VideoJob } from '../model.js';
 import { readHead } from './concat.js';
 import { addSubtitles, containerOf, probe } from './ffmpeg.js';
+import { topBoxes } from './faststart.js';
+import { reservedLayoutOk, subtitleMuxRoom } from './moov-reserve.js';
 import type { MergedVideo } from './merge.js';
 import { joinSubtitleTrack } from './subtitles.js';
 
@@ -91,6 +93,15 @@ export async function writeSubtitles(
 }
 
 /** The MP4 again, with the subtitle streams; the MP4 without them when ffmpeg refuses. */
+/** The room for the index of `mp4` copied with these subtitles; undefined when its index is not found. */
+async function subtitleRoom(mp4: string, subtitles: readonly SubtitleFile[]): Promise<number | undefined> {
+    const moov = (await topBoxes(mp4).catch(() => [])).find((b) => b.type === 'moov');
+    if (!moov) return undefined;
+    let cues = 0;
+    for (const s of subtitles) cues += (await readFile(s.file, 'utf8')).split('-->').length - 1;
+    return subtitleMuxRoom(moov.size, cues, subtitles.length);
+}
+
 export async function muxSubtitles(
     merged: MergedVideo,
     subtitles: readonly SubtitleFile[],
@@ -100,7 +111,13 @@ export async function muxSubtitles(
     try {
         const offset = (await probe(merged.file)).startSecs ?? 0;
         const inputs = subtitles.map((s) => ({ file: s.file, lang: mp4Language(s.lang), title: s.title }));
-        await addSubtitles(merged.file, inputs, offset, out);
+        // Room for the index at the front (moov-reserve.ts): no move of the whole copy after it is written.
+        const room = await subtitleRoom(merged.file, subtitles);
+        await addSubtitles(merged.file, inputs, offset, out, room);
+        if (room && !reservedLayoutOk(await topBoxes(out).catch(() => []), room, (await stat(out)).size)) {
+            log.debug(`The index of ${out} did not fit the ${room} bytes reserved for it; copying again`);
+            await addSubtitles(merged.file, inputs, offset, out);
+        }
         // A new file: the hash computed while the first one was written is not its hash.
         const { sha256: _old, ...rest } = merged;
         return { ...rest, file: out, bytes: (await stat(out)).size };

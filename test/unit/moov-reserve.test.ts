@@ -15,7 +15,8 @@ import { topBoxes } from '../../src/merge/faststart.js';
 import { sha256File } from '../../src/merge/file-hash.js';
 import { mappedStreams, probeWith, type StreamInfo } from '../../src/merge/ffmpeg.js';
 import { firstUnitTracks, fragmentSamples, indexRoom, moofSamples } from '../../src/merge/index-room.js';
-import { moovReserve, reservedLayoutOk, samplesFromFirstUnit } from '../../src/merge/moov-reserve.js';
+import { moovReserve, reservedLayoutOk, samplesFromFirstUnit, subtitleMuxRoom } from '../../src/merge/moov-reserve.js';
+import { muxSubtitles } from '../../src/merge/subtitle-files.js';
 import { ffmpegPath, ffprobePath } from '../../src/merge/tools.js';
 
 const run = promisify(execFile);
@@ -265,4 +266,63 @@ test('sha256File is the sha256 of the bytes, over several pieces and a short las
     const empty = path.join(dir, 'empty.bin');
     await writeFile(empty, '');
     assert.equal(await sha256File(empty), createHash('sha256').digest('hex'));
+});
+
+test('subtitles muxed into an MP4: the copy writes its index into room sized from the copied one and the cues', async () => {
+    assert.equal(subtitleMuxRoom(100_000, 10, 1), Math.ceil((110_000 + 560 + 4096 + 16_384) / 1024) * 1024);
+    const mp4 = path.join(dir, 'to-subtitle.mp4');
+    await remux(mp4, ['-movflags', '+faststart']);
+    const cues = Array.from({ length: 300 }, (_, i) => {
+        const at = (s: number): string =>
+            `00:00:${String(Math.floor(s)).padStart(2, '0')}.${String(Math.round((s % 1) * 1000)).padStart(3, '0')}`;
+        return `${at(i * 0.04)} --> ${at(i * 0.04 + 0.03)}\ncue ${i}`;
+    });
+    const vtt = path.join(dir, 'subs.vtt');
+    await writeFile(vtt, `WEBVTT\n\n${cues.join('\n\n')}\n`);
+    const merged = {
+        kind: 'video' as const,
+        file: mp4,
+        contentType: 'video/mp4',
+        bytes: (await stat(mp4)).size,
+        durationSecs: 12,
+        hasAudio: true,
+    };
+    const work = path.join(dir, 'subs-work');
+    await mkdir(work, { recursive: true });
+    const out = await muxSubtitles(merged, [{ file: vtt, lang: 'en' }], work);
+    assert.notEqual(out.file, mp4, 'muxed');
+    const boxes = await topBoxes(out.file);
+    assert.deepEqual(
+        boxes.slice(0, 3).map((b) => b.type),
+        ['ftyp', 'moov', 'free'],
+        'the index in its room',
+    );
+    const counted = await probeWith({ ffmpeg: ffmpegPath, ffprobe: ffprobePath }, out.file);
+    assert.deepEqual(
+        counted.streams.map((s) => s.type),
+        ['video', 'audio', 'other'],
+    );
+    // The video and audio packets are those of the copied MP4.
+    const av = async (file: string): Promise<string> =>
+        (
+            await run(ffmpegPath, [
+                '-v',
+                'error',
+                '-i',
+                file,
+                '-map',
+                '0:v',
+                '-map',
+                '0:a',
+                '-c',
+                'copy',
+                '-f',
+                'framemd5',
+                '-',
+            ])
+        ).stdout
+            .split('\n')
+            .filter((l) => !l.startsWith('#'))
+            .join('\n');
+    assert.equal(await av(out.file), await av(mp4));
 });
