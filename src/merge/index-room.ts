@@ -7,7 +7,7 @@ import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { unitName, type TrackJob } from '../model.js';
 import { topBoxes } from './faststart.js';
-import { probe, type InputFormat, type StreamInfo } from './ffmpeg.js';
+import { probe, type InputFormat, type StreamInfo } from './probe.js';
 import { moovReserve, samplesFromFirstUnit, type TrackSamples } from './moov-reserve.js';
 
 /**
@@ -65,7 +65,7 @@ export async function fragmentSamples(files: readonly string[]): Promise<number 
     return samples;
 }
 
-/** The streams the MP4 takes from one input, and the samples of each; undefined for any other stream. */
+/** The streams the MP4 takes from one input, and the samples of each: 0 (no room) for a stream neither video nor audio, or uncounted. */
 function tracksOf(streams: readonly StreamInfo[], samples: (s: StreamInfo) => number | undefined): TrackSamples[] {
     return streams.map((s) => {
         const n = s.type === 'other' ? undefined : samples(s);

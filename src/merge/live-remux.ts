@@ -21,15 +21,8 @@ import { PassThrough, type Writable } from 'node:stream';
 import { log } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
 import { concatOrder, readHead, sections } from './concat.js';
-import {
-    chooseStreams,
-    containerOf,
-    mappedStreams,
-    probe,
-    remux,
-    type InputFormat,
-    type RemuxInput,
-} from './ffmpeg.js';
+import { remux, type RemuxInput } from './ffmpeg.js';
+import { chooseStreams, containerOf, mappedStreams, probe, type InputFormat } from './probe.js';
 import { finishMoovLast, topBoxes } from './faststart.js';
 import { sha256File } from './file-hash.js';
 import { firstUnitTracks } from './index-room.js';

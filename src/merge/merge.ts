@@ -9,17 +9,16 @@ import { log } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
 import { concatTrack, readHead, type JoinedTrack } from './concat.js';
 import { MergeError, NotAVideoError } from '../errors.js';
+import { remux, type RemuxInput } from './ffmpeg.js';
 import {
     chooseStreams,
     containerOf,
     mappedStreams,
     probe,
     probeStreams,
-    remux,
-    type RemuxInput,
     type StreamChoice,
     type StreamInfo,
-} from './ffmpeg.js';
+} from './probe.js';
 import { finishMoovLast, topBoxes } from './faststart.js';
 import { indexRoom, type JoinedInput } from './index-room.js';
 import { reservedLayoutOk } from './moov-reserve.js';

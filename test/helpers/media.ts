@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { probe, type MediaInfo } from '../../src/merge/ffmpeg.js';
+import { probe, type MediaInfo } from '../../src/merge/probe.js';
 import { ffmpegPath } from '../../src/merge/tools.js';
 
 const run = promisify(execFile);

@@ -315,7 +315,7 @@ test('Dockerfile base image is published and matches package.json, and its steps
         `the image's Node ${nodeMajor} is below engines ${pkg.engines.node}`,
     );
     assert.match(ci, new RegExp(`\\bnode@${nodeMajor}\\b`), `.ci/run must test under the image's Node ${nodeMajor}`);
-    // ffmpeg: Debian's in the image, found through the variables src/merge/ffmpeg.ts reads.
+    // ffmpeg: Debian's in the image, found through the variables src/merge/tools.ts reads.
     assert.match(docker, /apt-get install[^\n]*\bffmpeg\b/);
     assert.match(docker, /FFMPEG_PATH=\/usr\/bin\/ffmpeg/);
     assert.match(docker, /FFPROBE_PATH=\/usr\/bin\/ffprobe/);

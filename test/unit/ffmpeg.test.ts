@@ -11,18 +11,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { MergeError as ErrorsMergeError } from '../../src/errors.js';
+import { MergeError, remux, thumbnail } from '../../src/merge/ffmpeg.js';
 import {
-    MergeError,
     containerOf,
     mediaInfoFromFfprobe,
     parseMediaInfo,
     probe,
     probeWith,
-    remux,
-    thumbnail,
     type InputFormat,
     type MediaInfo,
-} from '../../src/merge/ffmpeg.js';
+} from '../../src/merge/probe.js';
 import {
     bundledFfmpeg,
     ffmpegLibavformat,

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { topBoxes } from '../../src/merge/faststart.js';
 import { sha256File } from '../../src/merge/file-hash.js';
-import { mappedStreams, probeWith, type StreamInfo } from '../../src/merge/ffmpeg.js';
+import { mappedStreams, probeWith, type StreamInfo } from '../../src/merge/probe.js';
 import { firstUnitTracks, fragmentSamples, indexRoom, moofSamples } from '../../src/merge/index-room.js';
 import { moovReserve, reservedLayoutOk, samplesFromFirstUnit, subtitleMuxRoom } from '../../src/merge/moov-reserve.js';
 import { muxSubtitles } from '../../src/merge/subtitle-files.js';
