@@ -146,6 +146,11 @@ export async function windDown(
     if (signal?.aborted) {
         await quiesce(downloader.autoscaledPool, 5_000);
         await abortUntilEnded(downloader, downloading);
-    } else downloader.stop();
+    } else {
+        downloader.stop();
+        // The pool asks whether it is finished at its next tick (every 0.1 s) or when a task ends, and no task
+        // is left to end: ask now. The crawl's end came 33-95 ms after the stop on the bench's m3u8 URL.
+        void downloader.autoscaledPool?.notify();
+    }
     await downloading;
 }

@@ -3,13 +3,24 @@
  * to ASCII, output files named by the title as written, extensions from Crawlee's own MIME table.
  */
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import mime from 'mime-types';
 import { fileExtension, storedType } from '../../src/media-types.js';
-import { cutToBytes, keyFromText, NAME_MAX_BYTES, outputFileName, sanitizeStem } from '../../src/names.js';
+import { cutToBytes, keyFromText, NAME_MAX_BYTES, outputFileName, sanitizeStem, toAscii } from '../../src/names.js';
 
 const APIFY_KEY = /^[a-zA-Z0-9!\-_.'()]{1,256}$/;
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+test('ASCII text is kept as the library would keep it, without loading its tables', () => {
+    const library = createRequire(import.meta.url)('transliteration') as typeof import('transliteration');
+    const every = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
+    for (const text of [every, 'Big Buck Bunny (2008) - 1080p', '', 'a\tb\nc']) {
+        assert.equal(toAscii(text), library.transliterate(text, { replace: [['ä', 'ae']] }));
+    }
+    // One letter past ASCII goes through the library.
+    assert.equal(toAscii('Grüße'), 'Gruesse');
+});
 
 test('store keys: titles in any script are transliterated, a hash only where nothing is', () => {
     const table: [string, string | RegExp][] = [
