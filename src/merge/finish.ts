@@ -13,6 +13,7 @@ import { videoNotStored, videoOk } from '../results/items.js';
 import type { Results } from '../results/results.js';
 import { mergeVideo, verifyMp4, type MergedVideo } from './merge.js';
 import { sha256File } from './file-hash.js';
+import { readMp4Index } from './mp4-index.js';
 import { canRemuxLive, LiveRemux, type LiveRemuxed } from './live-remux.js';
 import { canJoinLive, LiveJoin } from './live-join.js';
 import { thumbnail } from './ffmpeg.js';
@@ -290,12 +291,12 @@ export class VideoFinisher {
     }
 
     /**
-     * The MP4 remuxed while the video downloaded, verified while its hash is read; undefined to merge
-     * from the units instead.
+     * The MP4 remuxed while the video downloaded, verified from its index while its hash is read
+     * (mp4-index.ts); undefined to merge from the units instead.
      */
     private async verifyRemuxed(job: VideoJob, remuxed: LiveRemuxed): Promise<MergedVideo | undefined> {
         const [verified, sha256] = await Promise.all([
-            verifyMp4(job, remuxed.file).catch((error: Error) => error),
+            verifyMp4(job, remuxed.file, job.durationSecs, undefined, readMp4Index).catch((error: Error) => error),
             remuxed.sha256,
         ]);
         if (!(verified instanceof Error)) return { ...verified, sha256 };

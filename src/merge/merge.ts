@@ -16,6 +16,7 @@ import {
     mappedStreams,
     probe,
     probeStreams,
+    type MediaInfo,
     type StreamChoice,
     type StreamInfo,
 } from './probe.js';
@@ -235,15 +236,17 @@ async function joinAndRemux(
 
 /**
  * Checks a remuxed MP4 against its job: one video stream (none and some audio for audio alone; `kind`,
- * when given, says which is expected), and the source's duration.
+ * when given, says which is expected), and the source's duration. `read` says what the MP4 holds:
+ * ffprobe, or its own index (mp4-index.ts) for the MP4 the live remux wrote.
  */
 export async function verifyMp4(
     job: VideoJob,
     out: string,
     expectedSecs = job.durationSecs,
     kind?: MergedVideo['kind'],
+    read: (file: string) => Promise<MediaInfo> = probe,
 ): Promise<MergedVideo> {
-    const result = await probe(out);
+    const result = await read(out);
     const videoStreams = result.streams.filter((s) => s.type === 'video');
     const found = mediaKind(result.streams);
     if (!found) throw new MergeError('the MP4 has neither a video nor an audio stream');
