@@ -16,6 +16,8 @@ import { ffmpegLibavformat, ffmpegPath, ffprobePath } from '../src/merge/tools.j
 import { canRemuxLive, LiveRemux, type LiveRemuxed } from '../src/merge/live-remux.js';
 import { socketsAvailable, socketsBase } from '../src/merge/section-sockets.js';
 import { verifyMp4 } from '../src/merge/merge.js';
+import { readMp4Index } from '../src/merge/mp4-index.js';
+import { previewSecs, thumbnail } from '../src/merge/ffmpeg.js';
 import { frameHashes, sha256 } from './helpers/media.js';
 import { tempDir } from './helpers/actor.js';
 import { hlsVideo } from './helpers/fixture-cache.js';
@@ -116,7 +118,7 @@ test('units stored out of order become the exact frames of the source', async ()
     const remuxed = await live.finish();
     assert.ok(remuxed, 'the live remux produced a file');
     // A light video (~100 kbit/s): room for its index would cost more than 2 % of it, so it is moved.
-    await checkRemuxed(remuxed, job(SEGMENTS), video.source, 'moved');
+    await checkRemuxed(remuxed, job(SEGMENTS), video.source, 'moved', live);
 });
 
 test('a video heavy enough for room at the front gets its index written there, in order and exact', async () => {
@@ -136,23 +138,35 @@ test('a video heavy enough for room at the front gets its index written there, i
     const remuxed = await live.finish();
     assert.ok(remuxed, 'the live remux produced a file');
     // Samples are counted by ffprobe: without one (the bundled ffmpeg alone) the index is moved.
-    await checkRemuxed(remuxed, job(SEGMENTS), video.source, ffprobePath ? 'reserved' : 'moved');
+    await checkRemuxed(remuxed, job(SEGMENTS), video.source, ffprobePath ? 'reserved' : 'moved', live);
     await assert.rejects(stat(path.join(work, 'live-moov-last.mp4')), { code: 'ENOENT' }, 'no second copy');
 });
 
 /**
- * Verified, the index in front (moved there as `+faststart` puts it, or written into the room reserved
- * for it, then followed by `free`), its hash that of the file, and the source's frames.
+ * Verified (by ffprobe, and from its own index as the finisher does, with the same answer), the index
+ * in front (moved there as `+faststart` puts it, or written into the room reserved for it, then
+ * followed by `free`), its hash that of the file, the source's frames, and the preview frame taken
+ * from the first units while the rest arrived: the same picture as one taken from the MP4.
  */
 async function checkRemuxed(
     remuxed: LiveRemuxed,
     j: VideoJob,
     source: string,
     index: 'moved' | 'reserved',
+    live: LiveRemux,
 ): Promise<void> {
     const merged = await verifyMp4(j, remuxed.file);
     assert.equal(Math.round(merged.durationSecs), SEGMENTS);
     assert.ok(merged.hasAudio);
+    const fromIndex = await verifyMp4(j, remuxed.file, j.durationSecs, undefined, readMp4Index);
+    // Without ffprobe, ffmpeg's own table gives the duration to the hundredth.
+    assert.ok(Math.abs(fromIndex.durationSecs - merged.durationSecs) < 0.01, `${fromIndex.durationSecs} s`);
+    assert.deepEqual({ ...fromIndex, durationSecs: 0 }, { ...merged, durationSecs: 0 });
+    const early = await live.preview();
+    assert.ok(early, 'a preview frame was taken from the first units');
+    const late = path.join(path.dirname(remuxed.file), 'late.png');
+    await thumbnail(remuxed.file, late, previewSecs(j.durationSecs));
+    assert.deepEqual(await frameHashes(early), await frameHashes(late), 'the same picture as from the MP4');
     const boxes = (await topBoxes(remuxed.file)).map((b) => b.type);
     assert.deepEqual(boxes.slice(0, 2), ['ftyp', 'moov'], `the index in front: ${boxes.join(', ')}`);
     assert.equal(boxes[2] === 'free' && boxes[3] === 'free', index === 'reserved', `${index}: ${boxes.join(', ')}`);
@@ -195,7 +209,7 @@ test('fMP4 (an init section, then fragments) stored out of order becomes the exa
     const remuxed = await live.finish();
     assert.ok(remuxed, 'the live remux produced a file');
     // An init section has no samples to count: the index is moved.
-    await checkRemuxed(remuxed, j, video.source, 'moved');
+    await checkRemuxed(remuxed, j, video.source, 'moved', live);
 });
 
 test('the sockets go in the work folder when their paths fit a socket, else in the temporary folder', () => {

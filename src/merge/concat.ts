@@ -31,7 +31,8 @@ export function concatOrder(track: TrackJob, from = 0, to = track.segments): str
     return order;
 }
 
-async function join(units: string[], workDir: string, out: string): Promise<void> {
+/** Writes the units (files in `workDir`) one after the other into `out`. */
+export async function joinUnits(units: readonly string[], workDir: string, out: string): Promise<void> {
     const writer = createWriteStream(out, { highWaterMark: 1024 * 1024 });
     // One listener for the whole join: one per unit piled up past Node's leak warning on long videos.
     const failed = once(writer, 'error').then(([e]) => Promise.reject(e as Error));
@@ -68,7 +69,7 @@ export async function concatTrack(track: TrackJob, workDir: string, outBase: str
     const files: string[] = [];
     for (const [k, [from, to]] of sections(track).entries()) {
         const file = `${outBase}-${k}`;
-        await join(concatOrder(track, from, to), workDir, file);
+        await joinUnits(concatOrder(track, from, to), workDir, file);
         files.push(file);
     }
     return { files, head: await readHead(files[0]!) };

@@ -128,15 +128,19 @@ export function addSubtitles(
     });
 }
 
-/** One PNG frame from `secs` into the video (run report thumbnails). */
-export function thumbnail(file: string, out: string, secs: number): Promise<void> {
+/** Where a video's preview frame is taken: 1 s in, or its middle when it is shorter. Pure. */
+export const previewSecs = (durationSecs: number): number => Math.min(1, durationSecs / 2);
+
+/** One PNG frame from `secs` into the video (run report thumbnails); `signal` kills ffmpeg. */
+export function thumbnail(file: string, out: string, secs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-        command(file)
+        const cmd = command(file)
             .inputOptions(['-protocol_whitelist', 'file'])
             .seekInput(secs)
             .outputOptions(['-frames:v', '1', '-vf', 'scale=320:-2'])
             .on('error', (error: Error) => reject(new MergeError(`thumbnail failed: ${lastLines(error)}`)))
-            .on('end', () => resolve())
-            .save(out);
+            .on('end', () => resolve());
+        signal?.addEventListener('abort', () => cmd.kill('SIGKILL'), { once: true });
+        cmd.save(out);
     });
 }
