@@ -2,7 +2,7 @@
  * A settled video job → a verified MP4 in the key-value store and its dataset item, or a `failed`
  * item that names what is missing. A video never merges with a gap.
  */
-import { rename, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '@crawlee/core';
 import type { MediaItem, VideoJob } from '../model.js';
@@ -16,33 +16,13 @@ import { sha256File } from './file-hash.js';
 import { readMp4Index } from './mp4-index.js';
 import { canRemuxLive, LiveRemux, type LiveRemuxed } from './live-remux.js';
 import { canJoinLive, LiveJoin } from './live-join.js';
-import { previewSecs, thumbnail } from './ffmpeg.js';
+import { previewFrame, previewOrFromMp4 } from './preview.js';
 import { ffmpegLibavformat } from './tools.js';
 import { socketsAvailable } from './section-sockets.js';
 import { archiveKeys } from '../results/archive.js';
 import { errorCode, NotAVideoError } from '../errors.js';
 import type { StoredSubtitle } from '../model.js';
 import { muxSubtitles, writeSubtitles } from './subtitle-files.js';
-
-/** A video's preview frame, 320 px wide, at 1 s or its middle when shorter: whether it was made. */
-function previewFrame(file: string, out: string, durationSecs: number): Promise<boolean> {
-    return thumbnail(file, out, previewSecs(durationSecs))
-        .then(() => stat(out))
-        .then(() => true)
-        .catch(() => false);
-}
-
-/** The live remux's preview frame, moved to `out`, else one taken from its MP4 now: whether there is one. */
-async function earlyPreview(live: LiveRemux, mp4: string, out: string, durationSecs: number): Promise<boolean> {
-    const taken = await live.preview();
-    const moved = taken
-        ? await rename(taken, out).then(
-              () => true,
-              () => false,
-          )
-        : false;
-    return moved || previewFrame(mp4, out, durationSecs);
-}
 
 /** Merges are I/O-bound remuxes; two at a time keep the disk busy without starving downloads. */
 const MERGE_CONCURRENCY = 2;
@@ -199,7 +179,7 @@ export class VideoFinisher {
             // the plan says (within the tolerance), so the plan's duration places the frame.
             early =
                 remuxed && !job.audioOnly
-                    ? earlyPreview(live as LiveRemux, remuxed.file, thumb, job.durationSecs)
+                    ? previewOrFromMp4((live as LiveRemux).preview(), remuxed.file, thumb, job.durationSecs)
                     : undefined;
             const remuxedLive = remuxed ? await this.verifyRemuxed(job, remuxed) : undefined;
             // Merged from the units instead: that file's frame is taken, once this one's ffmpeg is done with thumb.png.

@@ -20,8 +20,9 @@ import path from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import { log } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
-import { concatOrder, joinUnits, readHead, sections } from './concat.js';
-import { previewSecs, remux, thumbnail, type RemuxInput } from './ffmpeg.js';
+import { concatOrder, readHead, sections } from './concat.js';
+import { remux, type RemuxInput } from './ffmpeg.js';
+import { previewFromUnits, previewUnits } from './preview.js';
 import { chooseStreams, containerOf, mappedStreams, probe, type InputFormat } from './probe.js';
 import { finishMoovLast, topBoxes } from './faststart.js';
 import { sha256File } from './file-hash.js';
@@ -115,7 +116,7 @@ export class LiveRemux {
     private readonly moovLast: string;
     /** Bytes reserved for the index at the front of `out` (ffmpeg writes there), when they were. */
     private reserve?: number;
-    /** Units to feed before the preview frame is taken from them (`takePreview`); 0: none taken here. */
+    /** Units to feed before the preview frame is taken from them (preview.ts); 0: none taken here. */
     private previewAfter = 0;
     private previewing?: Promise<string | undefined>;
 
@@ -201,47 +202,6 @@ export class LiveRemux {
         return { file: this.out, sha256 };
     }
 
-    /**
-     * How many units of the order hold the preview frame and a second after it (by the plan's mean
-     * segment duration), when they are fewer than the video's: then the frame is taken from them while
-     * the rest download. 0 (none taken here) for a live recording, audio alone, or a short video.
-     */
-    private previewUnits(hasVideo: boolean): number {
-        const track = this.job.tracks[0]!;
-        if (!hasVideo || this.job.audioOnly || this.job.live || this.job.liveOpen || !track.segments) return 0;
-        const meanSecs = this.job.durationSecs / track.segments;
-        if (!(meanSecs > 0)) return 0;
-        const segments = Math.ceil((previewSecs(this.job.durationSecs) + 1) / meanSecs) + 1;
-        if (segments >= track.segments) return 0;
-        // The order interleaves init sections with the segments that need them.
-        const order = this.order;
-        let seen = 0;
-        for (let i = 0; i < order.length; i++) {
-            if (order[i]!.section !== 0) return 0;
-            if (!order[i]!.unit.includes('-init-') && ++seen === segments) return i + 1;
-        }
-        return 0;
-    }
-
-    /**
-     * The preview frame from the units fed so far, joined into a file of their own (they stay on disk
-     * until the video is stored). Taken while the rest download, it is not left for after the last
-     * byte, where its ffmpeg (~0.1 s to start and decode here) was the last thing the stored item waited
-     * for on the bench's 93 MB video. The same frame a person sees 1 s in (the same PNG, byte for byte,
-     * as the one taken from the MP4 there); finish.ts takes it from the MP4 when this one could not be made.
-     */
-    private takePreview(): void {
-        const units = this.order.slice(0, this.next).map((s) => s.unit);
-        const head = path.join(this.workDir, 'live-head');
-        const png = path.join(this.workDir, 'live-preview.png');
-        this.previewing = joinUnits(units, this.workDir, head)
-            .then(() => thumbnail(head, png, previewSecs(this.job.durationSecs), this.abort.signal))
-            .then(() => stat(png))
-            .then(() => png)
-            .catch(() => undefined)
-            .finally(() => rm(head, { force: true }).catch(() => undefined));
-    }
-
     /** The preview frame taken while the video downloaded (a PNG in the work folder), if it was. */
     preview(): Promise<string | undefined> {
         return this.previewing ?? Promise.resolve(undefined);
@@ -270,7 +230,10 @@ export class LiveRemux {
                 // the wait for a drain: a dead ffmpeg never drains its pipe.
                 if (!sink.write(readFileSync(file))) await once(sink, 'drain', { signal: this.abort.signal });
                 this.next++;
-                if (this.next === this.previewAfter && this.next < this.order.length) this.takePreview();
+                if (this.next === this.previewAfter && this.next < this.order.length) {
+                    const units = this.order.slice(0, this.next).map((s) => s.unit);
+                    this.previewing = previewFromUnits(units, this.workDir, this.job.durationSecs, this.abort.signal);
+                }
             }
         } catch {
             this.stop();
@@ -298,7 +261,11 @@ export class LiveRemux {
             reservable ? stat(firstUnit).then((s) => s.size) : 0,
         ]);
         const streams = chooseStreams(probed.streams);
-        this.previewAfter = this.previewUnits(probed.streams.some((st) => st.type === 'video'));
+        this.previewAfter = previewUnits(
+            this.job,
+            this.order,
+            probed.streams.some((st) => st.type === 'video'),
+        );
         if (reservable && probed.durationSecs) {
             const unit = {
                 secs: probed.durationSecs,
