@@ -95,6 +95,9 @@ test('one track with at most one init section is remuxed while it downloads; sev
     const video = job(10);
     const withAudio = { ...video, tracks: [...video.tracks, { ...video.tracks[0]!, name: 'a' as const }] };
     assert.ok(!canRemuxLive(withAudio, true), 'a separate audio rendition');
+    const subtitles = { ...video.tracks[0]!, name: 's0' as const, subtitles: 'webvtt' as const, lang: 'en' };
+    assert.ok(canRemuxLive({ ...video, tracks: [...video.tracks, subtitles] }, true), 'subtitles beside the video');
+    assert.ok(!canRemuxLive({ ...video, tracks: [subtitles, ...video.tracks] }, true), 'subtitles are no video');
 });
 
 test('sections go to sockets only on an ffmpeg of 5.0 or later, and not on Windows', () => {

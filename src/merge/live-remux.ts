@@ -35,16 +35,17 @@ const filledSections = (track: VideoJob['tracks'][number]): [number, number][] =
     sections(track).filter(([from, to]) => to > from);
 
 /**
- * Whether a job can be remuxed while it downloads: one track with at most one init section that
+ * Whether a job can be remuxed while it downloads: one media track with at most one init section that
  * every segment shares (fMP4 whose fragments all follow one `moov`), in one section; or in several
  * sections when they are MPEG-TS of a finished source (no init section: the first unit must then
  * show MPEG-TS, or the video goes back to the merge after the download) and `socketSections` says this
- * ffmpeg reads sections from sockets exactly (section-sockets.ts). Pure.
+ * ffmpeg reads sections from sockets exactly (section-sockets.ts). Subtitle tracks beside it are no
+ * obstacle: they are muxed into the MP4 after the download, as into a merged one. Pure.
  */
 export function canRemuxLive(job: VideoJob, socketSections: boolean): boolean {
     const [track, ...others] = job.tracks;
-    if (job.delivery !== 'remux' || track === undefined || track.bytes !== 'segments' || others.length > 0)
-        return false;
+    if (job.delivery !== 'remux' || track === undefined || track.bytes !== 'segments' || track.subtitles) return false;
+    if (others.some((t) => !t.subtitles)) return false;
     if (track.inits > 1) return false;
     if (filledSections(track).length > 1 && (job.live || job.liveOpen || track.inits > 0 || !socketSections))
         return false;
