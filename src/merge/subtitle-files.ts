@@ -93,7 +93,6 @@ export async function writeSubtitles(
     return files;
 }
 
-/** The MP4 again, with the subtitle streams; the MP4 without them when ffmpeg refuses. */
 /** The room for the index of `mp4` copied with these subtitles; undefined when its index is not found. */
 async function subtitleRoom(mp4: string, subtitles: readonly SubtitleFile[]): Promise<number | undefined> {
     const moov = (await topBoxes(mp4).catch(() => [])).find((b) => b.type === 'moov');
@@ -103,6 +102,7 @@ async function subtitleRoom(mp4: string, subtitles: readonly SubtitleFile[]): Pr
     return subtitleMuxRoom(moov.size, cues, subtitles.length);
 }
 
+/** The MP4 again, with the subtitle streams; the MP4 without them when ffmpeg refuses. */
 export async function muxSubtitles(
     merged: MergedVideo,
     subtitles: readonly SubtitleFile[],
