@@ -170,6 +170,50 @@ test('resolveVideo follows master → chosen variant and its audio rendition', a
     assert.ok(video.relatedUrls.includes('http://h.test/360/index.m3u8'));
 });
 
+test('the renditions are read while the variant is: subtitles named in order, one that cannot be read left out', async () => {
+    const media = (ext: string): string =>
+        `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\na.${ext}\n#EXTINF:2,\nb.${ext}\n#EXT-X-ENDLIST\n`;
+    const files: Record<string, string> = {
+        'http://h.test/master.m3u8': `#EXTM3U
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="en",DEFAULT=YES,URI="audio/en.m3u8"
+#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",DEFAULT=YES,URI="subs/en.m3u8"
+#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Français",LANGUAGE="fr",URI="subs/gone.m3u8"
+#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Deutsch",LANGUAGE="de",URI="subs/de.m3u8"
+#EXT-X-STREAM-INF:BANDWIDTH=2000000,RESOLUTION=1280x720,AUDIO="aud",SUBTITLES="subs"
+720/index.m3u8
+`,
+        'http://h.test/720/index.m3u8': media('ts'),
+        'http://h.test/audio/en.m3u8': media('aac'),
+        'http://h.test/subs/en.m3u8': media('vtt'),
+        'http://h.test/subs/de.m3u8': media('vtt'),
+    };
+    // Each playlist takes a while to arrive; how many were asked for at once is counted.
+    const plain = fakeFetch(files);
+    let inFlight = 0;
+    let most = 0;
+    const slow: ManifestFetcher = {
+        ...plain,
+        text: async (url) => {
+            most = Math.max(most, ++inFlight);
+            await new Promise((r) => setTimeout(r, 20));
+            inFlight--;
+            return plain.text(url);
+        },
+    };
+    const video = await resolveHls('http://h.test/master.m3u8', slow, { kind: 'highest' }, 100, { subtitles: true });
+    assert.deepEqual(
+        video.tracks.map((t) => [t.name, t.lang, t.label]),
+        [
+            ['v', undefined, undefined],
+            ['a', undefined, undefined],
+            ['s0', 'en', 'English'],
+            ['s1', 'de', 'Deutsch'],
+        ],
+    );
+    assert.equal(video.tracks[3]!.segments[0]!.url, 'http://h.test/subs/a.vtt');
+    assert.equal(most, 5, 'the variant, the audio and the three subtitle playlists at once');
+});
+
 test('resolveVideo refuses loops, empty playlists and absurd sizes', async () => {
     const loop = {
         'http://h.test/a.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nb.m3u8\n',

@@ -101,15 +101,27 @@ async function subtitleTracks(
         const lang = (r.language ?? r.name ?? 'und').toLowerCase();
         if (r.uri && !r.forced && !byLang.has(lang)) byLang.set(lang, r);
     }
-    const tracks: TrackPlan[] = [];
-    for (const [lang, r] of byLang) {
-        const format: SubtitleFormat = 'webvtt';
-        const track = await mediaTrack(resolveUrl(r.uri!, base), fetcher, maxSegments, `s${tracks.length}`).catch(
-            () => undefined,
-        );
-        if (track) tracks.push({ ...track, bytes: 'text', subtitles: format, lang, label: r.name });
-    }
-    return tracks;
+    // Read at once: one round trip for all of them (a player reads only the one it shows).
+    const read = await Promise.all(
+        [...byLang].map(([lang, r]) =>
+            // Named s0, s1, … below, in this order, once it is known which could be read.
+            mediaTrack(resolveUrl(r.uri!, base), fetcher, maxSegments, 's0').then(
+                (track) => ({ track, lang, label: r.name }),
+                () => undefined,
+            ),
+        ),
+    );
+    const format: SubtitleFormat = 'webvtt';
+    return read
+        .filter((r) => r !== undefined)
+        .map(({ track, lang, label }, i) => ({
+            ...track,
+            name: `s${i}` as const,
+            bytes: 'text',
+            subtitles: format,
+            lang,
+            label,
+        }));
 }
 
 export async function resolveHls(
@@ -122,8 +134,11 @@ export async function resolveHls(
     const seen = new Set<string>();
     let url = playlistUrl;
     let chosen: types.Variant | undefined;
-    let audio: TrackPlan | undefined;
-    let subtitles: TrackPlan[] = [];
+    // The chosen variant's renditions are read while its own playlist is: on a CDN each playlist is a
+    // round trip (100 ms on the bench's server), and a master with audio and subtitles in two
+    // languages cost three of them one after the other before the first segment.
+    let audio: Promise<TrackPlan | undefined> = Promise.resolve(undefined);
+    let subtitles: Promise<TrackPlan[]> = Promise.resolve([]);
     const relatedUrls: string[] = [];
     for (let depth = 0; depth <= MAX_MASTER_DEPTH; depth++) {
         if (seen.has(url)) throw new ManifestError('master playlists refer to each other in a loop');
@@ -132,6 +147,7 @@ export async function resolveHls(
         const playlist = parsePlaylist(res.text, res.contentType);
         if (!playlist.isMasterPlaylist) {
             const main = checkedTrack(playlist, res.url, maxSegments, 'v');
+            const [audioTrack, subtitleRenditions] = await Promise.all([audio, subtitles]);
             return {
                 format: 'hls',
                 url: playlistUrl,
@@ -139,7 +155,7 @@ export async function resolveHls(
                 width: chosen?.resolution?.width,
                 height: chosen?.resolution?.height,
                 bandwidth: chosen?.bandwidth,
-                tracks: [main, ...(audio ? [audio] : []), ...subtitles],
+                tracks: [main, ...(audioTrack ? [audioTrack] : []), ...subtitleRenditions],
                 delivery: 'remux',
                 relatedUrls,
                 ...(chosen && isAudioOnlyVariant(chosen) ? { audioOnly: true } : {}),
@@ -158,8 +174,12 @@ export async function resolveHls(
         chosen = chooseVariant(withPictureFirst(playlist.variants), quality);
         if (!chosen) throw new ManifestError('master playlist lists no playable variant');
         const rendition = chooseAudioRendition(chosen);
-        if (rendition?.uri) audio = await mediaTrack(resolveUrl(rendition.uri, res.url), fetcher, maxSegments, 'a');
-        if (options.subtitles) subtitles = await subtitleTracks(chosen, res.url, fetcher, maxSegments);
+        audio = rendition?.uri
+            ? mediaTrack(resolveUrl(rendition.uri, res.url), fetcher, maxSegments, 'a')
+            : Promise.resolve(undefined);
+        // Its failure costs the video, where it is awaited; until then it is no unhandled rejection.
+        audio.catch(() => undefined);
+        if (options.subtitles) subtitles = subtitleTracks(chosen, res.url, fetcher, maxSegments);
         url = resolveUrl(chosen.uri, res.url);
     }
     throw new ManifestError(`more than ${MAX_MASTER_DEPTH} nested master playlists`);
