@@ -225,6 +225,51 @@ const segmentBase = (indexRange: string, init = '<Initialization range="0-99"/>'
   </AdaptationSet>
 </Period>`);
 
+test('SegmentBase video and audio: both indexes asked for at once, not one after the other', async () => {
+    const sidx = sidxBox([
+        { size: 1000, duration: 2000 },
+        { size: 2000, duration: 2000 },
+    ]);
+    const video = 'https://vod.test/od/video.mp4';
+    const audio = 'https://vod.test/od/audio.mp4';
+    const manifest = mpd(`<Period>
+  <AdaptationSet mimeType="video/mp4">
+    <Representation id="v" bandwidth="900000" width="640" height="360">
+      <BaseURL>${video}</BaseURL>
+      <SegmentBase indexRange="100-${99 + sidx.length}"><Initialization range="0-99"/></SegmentBase>
+    </Representation>
+  </AdaptationSet>
+  <AdaptationSet mimeType="audio/mp4" lang="en">
+    <Representation id="a" bandwidth="128000">
+      <BaseURL>${audio}</BaseURL>
+      <SegmentBase indexRange="100-${99 + sidx.length}"><Initialization range="0-99"/></SegmentBase>
+    </Representation>
+  </AdaptationSet>
+</Period>`);
+    const file = onDemandFile(sidx, [1000, 2000]);
+    const { fetcher } = fakeFetcher({ [MPD_URL]: manifest, [video]: file, [audio]: file });
+    let inFlight = 0;
+    let most = 0;
+    const slow: ManifestFetcher = {
+        ...fetcher,
+        range: async (url, r) => {
+            most = Math.max(most, ++inFlight);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            inFlight--;
+            return fetcher.range(url, r);
+        },
+    };
+    const p = await resolveDash(MPD_URL, slow, HIGHEST, { maxSegments: 100 });
+    assert.deepEqual(
+        p.tracks.map((t) => [t.name, t.segments.length]),
+        [
+            ['v', 2],
+            ['a', 2],
+        ],
+    );
+    assert.equal(most, 2);
+});
+
 test('SegmentBase + indexRange: the sidx is fetched by range and read into byte-range segments', async () => {
     const sidx = sidxBox([
         { size: 1000, duration: 2000 },

@@ -189,14 +189,21 @@ async function textTracks(periods: Representation[][], ctx: Parameters<typeof tr
         const lang = (rep.lang ?? 'und').toLowerCase();
         if (format && !byLang.has(lang)) byLang.set(lang, { rep, format });
     }
-    const tracks: TrackPlan[] = [];
-    for (const [lang, { rep, format }] of byLang) {
-        const planned = await track(`s${tracks.length}`, [rep], ctx).catch(() => undefined);
-        const raw = rep.info.attributes.label;
-        const label = typeof raw === 'string' && raw.trim() ? raw.trim() : undefined;
-        if (planned) tracks.push({ ...planned, bytes: 'text', subtitles: format, lang, ...(label ? { label } : {}) });
-    }
-    return tracks;
+    // Planned at once (an index each to read when they are SegmentBase); named s0, s1, … below, in this
+    // order, once it is known which could be planned.
+    const planned = await Promise.all(
+        [...byLang].map(([lang, { rep, format }]) =>
+            track('s0', [rep], ctx).then(
+                (t) => {
+                    const raw = rep.info.attributes.label;
+                    const label = typeof raw === 'string' && raw.trim() ? raw.trim() : undefined;
+                    return { ...t, bytes: 'text' as const, subtitles: format, lang, ...(label ? { label } : {}) };
+                },
+                () => undefined,
+            ),
+        ),
+    );
+    return planned.filter((t) => t !== undefined).map((t, i) => ({ ...t, name: `s${i}` as const }));
 }
 
 type TrackContext = Parameters<typeof track>[2];
@@ -230,8 +237,9 @@ async function track(
 ): Promise<TrackPlan> {
     const first = reps[0]!;
     const found = reps.map((rep) => representationSegments(rep, ctx.manifestUrl, ctx.maxSegments));
-    const parts: RawSegment[][] = [];
-    for (const [i, f] of found.entries()) parts.push(await segmentsOf(f, reps[i]!, ctx.fetcher, ctx.maxSegments));
+    const parts: RawSegment[][] = await Promise.all(
+        found.map((f, i) => segmentsOf(f, reps[i]!, ctx.fetcher, ctx.maxSegments)),
+    );
     const { segments, inits } = joinPeriods(parts);
     if (segments.length === 0) throw new ManifestError(`DASH representation ${first.id} lists no segments`);
     if (segments.length > ctx.maxSegments) throw tooManySegments(first.id, segments.length, ctx.maxSegments);
@@ -270,17 +278,21 @@ export async function resolveDash(
     const ctx = contextOf(mpdUrl, res.url, fetcher, options.maxSegments, mpd);
     const video = picks[0]!.main;
     const audioOnly = video.kind === 'audio';
-    const tracks = [
-        await track(
+    // pickTracks made sure that either every Period has a separate audio or none has.
+    const audios = picks.flatMap((p) => (p.audio ? [p.audio] : []));
+    // The tracks are planned at once: a SegmentBase representation's index is a ranged request each,
+    // one round trip for all of them instead of one after another. A video or audio track that cannot
+    // be planned costs the video; a text track only itself.
+    const [main, audio, texts] = await Promise.all([
+        track(
             'v',
             picks.map((p) => p.main),
             ctx,
         ),
-    ];
-    // pickTracks made sure that either every Period has a separate audio or none has.
-    const audios = picks.flatMap((p) => (p.audio ? [p.audio] : []));
-    if (audios.length > 0) tracks.push(await track('a', audios, ctx));
-    if (options.subtitles) tracks.push(...(await textTracks(mpd.periods, ctx)));
+        audios.length > 0 ? track('a', audios, ctx) : undefined,
+        options.subtitles ? textTracks(mpd.periods, ctx) : [],
+    ]);
+    const tracks = [main, ...(audio ? [audio] : []), ...texts];
     return {
         format: 'dash',
         url: mpdUrl,
