@@ -20,6 +20,7 @@ export function keyFailure(error: unknown, url: string): KeyError {
 
 export class KeyCache {
     private readonly keys = new Map<string, Promise<Buffer>>();
+    private readonly refused = new Set<string>();
 
     constructor(private readonly options: Omit<FetchOptions, 'headers' | 'maxBytes' | 'proxyUrl'>) {}
 
@@ -35,11 +36,17 @@ export class KeyCache {
             key = fetchBytes(uri, { ...this.options, headers, proxyUrl, pageUrl, maxBytes: 64 * 1024 }).then(
                 (r) => checkKey(r.body, r.contentType, uri),
                 (error: unknown) => {
+                    this.refused.add(uri);
                     throw keyFailure(error, uri);
                 },
             );
             this.keys.set(uri, key);
         }
         return key;
+    }
+
+    /** Whether the key at `uri` was asked for and could not be had (its `get` rejects at once). */
+    failed(uri: string): boolean {
+        return this.refused.has(uri);
     }
 }

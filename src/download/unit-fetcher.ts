@@ -203,8 +203,21 @@ export class UnitFetcher {
             const keyUri = fresh?.keyUri ?? unit.key?.uri;
             try {
                 const keyProxy = await this.sessionProxy(job.proxySession);
-                const key = keyUri ? await this.keys.get(keyUri, job.headers, keyProxy, job.pageUrl) : undefined;
-                return { key, res: await this.open(url, from) };
+                const keying = keyUri ? this.keys.get(keyUri, job.headers, keyProxy, job.pageUrl) : undefined;
+                // A key known to be refused fails the unit before its segment is asked for (issue 21).
+                if (keyUri && this.keys.failed(keyUri)) await keying;
+                // Else the segment is asked for while the key is: the first units of an encrypted video
+                // waited a round trip for the key before their own requests went out.
+                const opening = this.open(url, from);
+                opening.catch(() => undefined); // awaited below, after the key
+                const key = await keying?.catch((error: unknown) => {
+                    void opening.then(
+                        (res) => res.stream.destroy(),
+                        () => undefined,
+                    );
+                    throw error;
+                });
+                return { key, res: await opening };
             } catch (error) {
                 const action = await this.renewAfter(error, job, generation);
                 const now = this.renewer.fresh(job.id, unit.unit);
