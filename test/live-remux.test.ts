@@ -266,6 +266,63 @@ test('sections stored out of order become the exact frames of both, where this f
     assert.deepEqual(await frameHashes(remuxed.file), [...clip, ...clip], 'every frame of both sections, in order');
 });
 
+test('subtitle tracks stored before the video go into the MP4 as it is remuxed, at their times', async () => {
+    const dir = await tempDir('live-subs');
+    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
+    const work = path.join(dir, 'work');
+    await mkdir(work, { recursive: true });
+    const base = job(SEGMENTS);
+    const subtitleTrack = (name: 's0' | 's1', lang: string) => ({
+        ...base.tracks[0]!,
+        name,
+        segments: 1,
+        bytes: 'text' as const,
+        subtitles: 'webvtt' as const,
+        lang,
+    });
+    const j: VideoJob = { ...base, tracks: [...base.tracks, subtitleTrack('s0', 'en'), subtitleTrack('s1', 'de')] };
+    const stored = new Set<string>();
+    const live = new LiveRemux(j, work, (unit) => stored.has(unit), false);
+    // The video's first units arrive before the subtitles: nothing is fed until both subtitle files are in.
+    await storeInBursts(live, stored, work, (i) => segFile(video.dir, i), [[0, 1]]);
+    for (const [name, word] of [
+        ['s0', 'Hello'],
+        ['s1', 'Hallo'],
+    ] as const) {
+        const cues = `WEBVTT\n\n00:00:01.000 --> 00:00:02.500\n${word}\n\n00:00:05.000 --> 00:00:06.000\n${word} again\n`;
+        await writeFile(path.join(work, unitName(name, 'seg', 0)), cues);
+        stored.add(unitName(name, 'seg', 0));
+        live.stored();
+    }
+    await storeInBursts(live, stored, work, (i) => segFile(video.dir, i), [
+        [4, 2, 3],
+        [5, 6, 7, 8, 9, 10, 11],
+    ]);
+    const remuxed = await live.finish();
+    assert.ok(remuxed, 'the live remux produced a file');
+    assert.deepEqual(
+        remuxed.subtitles?.map((s) => [path.basename(s.file), s.lang]),
+        [
+            ['s0.vtt', 'en'],
+            ['s1.vtt', 'de'],
+        ],
+    );
+    const index = await readMp4Index(remuxed.file);
+    assert.deepEqual(
+        index.streams.map((st) => [st.type, st.codec]),
+        [
+            ['video', 'avc1'],
+            ['audio', 'mp4a'],
+            ['other', 'tx3g'],
+            ['other', 'tx3g'],
+        ],
+    );
+    // The cues where the source's own first frame puts them (MPEG-TS from ffmpeg starts at 1.4 s).
+    const { stdout } = await run(ffmpegPath, ['-v', 'error', '-i', remuxed.file, '-map', '0:s:1', '-f', 'webvtt', '-']);
+    assert.match(stdout, /00:01\.000 --> 00:02\.500\nHallo\n\n00:05\.000 --> 00:06\.000\nHallo again/);
+    assert.deepEqual(await frameHashes(remuxed.file), await frameHashes(video.source), 'every frame, in order');
+});
+
 test('a first unit that is not MPEG-TS hands the video back to the merge after the download', async () => {
     const work = await tempDir('live-bad');
     await writeFile(path.join(work, unitName('v', 'seg', 0)), '<html>not a segment</html>');

@@ -91,7 +91,9 @@ function* trackUnits(plan: TrackPlan): Generator<UnitTask> {
 
 /**
  * The video's requests, units in playback order (init sections first) so the earliest parts arrive
- * first. The page's headers live once in the video job, not in each queued request.
+ * first; subtitle tracks before the rest, so the remux that runs while the video downloads can take
+ * them in from its start (merge/live-remux.ts): kilobytes each, they add no bytes, only their requests
+ * come sooner. The page's headers live once in the video job, not in each queued request.
  */
 export function unitRequests(
     videoId: string,
@@ -99,7 +101,8 @@ export function unitRequests(
     maxConcurrency: number,
     proxySession?: string,
 ): RequestOptions<UnitsTask>[] {
-    const units = plan.tracks.flatMap((t) => [...trackUnits(t)]);
+    const tracks = [...plan.tracks.filter((t) => t.subtitles), ...plan.tracks.filter((t) => !t.subtitles)];
+    const units = tracks.flatMap((t) => [...trackUnits(t)]);
     return groupRequests(videoId, units, unitsPerRequest(units.length, maxConcurrency), proxySession);
 }
 

@@ -65,14 +65,25 @@ export function remux(
     out: string,
     streams: StreamChoice,
     signal?: AbortSignal,
-    { moovLast = false, moovReserve }: { moovLast?: boolean; moovReserve?: number } = {},
+    {
+        moovLast = false,
+        moovReserve,
+        subtitles = [],
+    }: { moovLast?: boolean; moovReserve?: number; subtitles?: readonly SubtitleInput[] } = {},
 ): Promise<void> {
     return new Promise((resolve, reject) => {
         const cmd = command();
-        cmd.input(main.file).inputOptions(inputOptions(main));
+        // With more than one input ffmpeg reads each in a thread of its own, through a queue of 8 packets by
+        // default; with subtitle files beside a pipe, ffmpeg 5.1 then mostly slept (10 ms at a time) while
+        // the queue was full: 13.8 s for the bench's 93 MB video fed from `cat`, 0.4 s with room for 1024.
+        const queue = subtitles.length ? ['-thread_queue_size', '1024'] : [];
+        cmd.input(main.file).inputOptions([...queue, ...inputOptions(main)]);
         if (audio) cmd.input(audio.file).inputOptions(inputOptions(audio));
         const index = moovReserve ? ['-moov_size', String(moovReserve)] : moovLast ? [] : ['-movflags', '+faststart'];
         const options = [...streams.maps, '-c', 'copy', ...index];
+        // Subtitles in the remux itself (the live remux's): the main input's timeline starts at 0 as the
+        // cues do (writeSubtitles places them against its first unit), so no offset.
+        options.push(...subtitleStreams(cmd, subtitles, audio ? 2 : 1, 0));
         // ADTS AAC (TS, packed audio) needs its headers turned into an AudioSpecificConfig for MP4.
         if (streams.aac) options.push('-bsf:a', 'aac_adtstoasc');
         cmd.outputOptions(options)
@@ -93,6 +104,28 @@ export interface SubtitleInput {
 }
 
 /**
+ * Adds each subtitle file as an input of `cmd` (its inputs so far: `first`), moved by `offsetSecs`, and
+ * returns the output options that make it a `mov_text` stream tagged with its language and title.
+ */
+function subtitleStreams(
+    cmd: ffmpeg.FfmpegCommand,
+    subtitles: readonly SubtitleInput[],
+    first: number,
+    offsetSecs: number,
+): string[] {
+    if (!subtitles.length) return [];
+    const offset = offsetSecs ? ['-itsoffset', offsetSecs.toFixed(3)] : [];
+    for (const s of subtitles)
+        cmd.input(s.file).inputOptions([...offset, '-protocol_whitelist', 'file', '-f', 'webvtt']);
+    const options = [...subtitles.flatMap((_, i) => ['-map', `${first + i}:0`]), '-c:s', 'mov_text'];
+    subtitles.forEach((s, i) => {
+        options.push(`-metadata:s:s:${i}`, `language=${s.lang.replace(/[^a-zA-Z-]/g, '').slice(0, 16) || 'und'}`);
+        if (s.title) options.push(`-metadata:s:s:${i}`, `title=${s.title.replace(/[\r\n]/g, ' ').slice(0, 100)}`);
+    });
+    return options;
+}
+
+/**
  * Copies an MP4 with each subtitle file added as a `mov_text` stream tagged with its language; its index
  * into `moovReserve` bytes at the front when given (the caller checks that it fitted), else `+faststart`.
  * The files' times count from the video's first frame; `offsetSecs` is where that frame sits on
@@ -108,16 +141,9 @@ export function addSubtitles(
     return new Promise((resolve, reject) => {
         const cmd = command();
         cmd.input(mp4).inputOptions(['-protocol_whitelist', 'file']);
-        const offset = offsetSecs ? ['-itsoffset', offsetSecs.toFixed(3)] : [];
-        for (const s of subtitles)
-            cmd.input(s.file).inputOptions([...offset, '-protocol_whitelist', 'file', '-f', 'webvtt']);
-        const options = ['-map', '0:v', '-map', '0:a?', ...subtitles.flatMap((_, i) => ['-map', `${i + 1}:0`])];
         const index = moovReserve ? ['-moov_size', String(moovReserve)] : ['-movflags', '+faststart'];
-        options.push('-c', 'copy', '-c:s', 'mov_text', ...index);
-        subtitles.forEach((s, i) => {
-            options.push(`-metadata:s:s:${i}`, `language=${s.lang.replace(/[^a-zA-Z-]/g, '').slice(0, 16) || 'und'}`);
-            if (s.title) options.push(`-metadata:s:s:${i}`, `title=${s.title.replace(/[\r\n]/g, ' ').slice(0, 100)}`);
-        });
+        const options = ['-map', '0:v', '-map', '0:a?', '-c', 'copy', ...index];
+        options.push(...subtitleStreams(cmd, subtitles, 1, offsetSecs));
         cmd.outputOptions(options)
             .format('mp4')
             .on('error', (error: Error) =>

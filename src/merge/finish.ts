@@ -202,10 +202,13 @@ export class VideoFinisher {
                     collectionKey(merged.kind, keyFromText(job.title ?? job.nameHint, merged.kind, job.url)),
                 ));
             if (!job.storedAs) await this.jobs.storingAs(id, key);
+            // The live remux wrote the subtitles into the MP4 it made (live-remux.ts); the files are stored beside it.
+            const muxed = remuxedLive ? remuxed?.subtitles : undefined;
             const subtitleTracks = job.tracks.filter((t) => t.subtitles && !lostSubtitles.has(t.name));
-            const subtitles = subtitleTracks.length ? await writeSubtitles(job, subtitleTracks, workDir) : [];
+            const subtitles =
+                muxed ?? (subtitleTracks.length ? await writeSubtitles(job, subtitleTracks, workDir) : []);
             // A file stored as served stays byte for byte what the server sent: its subtitles sit beside it.
-            if (subtitles.length && merged.contentType === 'video/mp4' && job.delivery !== 'as-served') {
+            if (!muxed && subtitles.length && merged.contentType === 'video/mp4' && job.delivery !== 'as-served') {
                 merged = await muxSubtitles(merged, subtitles, workDir);
             }
             const [sha256, thumbMade] = await Promise.all([

@@ -27,7 +27,8 @@ import { chooseStreams, containerOf, mappedStreams, probe, type InputFormat } fr
 import { finishMoovLast, topBoxes } from './faststart.js';
 import { sha256File } from './file-hash.js';
 import { firstUnitTracks } from './index-room.js';
-import { moovReserve, reservedLayoutOk } from './moov-reserve.js';
+import { moovReserve, reservedLayoutOk, withSubtitleRoom } from './moov-reserve.js';
+import { cueCount, subtitleInputs, subtitleUnits, writeSubtitles, type SubtitleFile } from './subtitle-files.js';
 import { SectionSockets, socketList } from './section-sockets.js';
 
 /** The sections of a track that hold a segment: [start, end) segment index ranges. Pure. */
@@ -63,6 +64,8 @@ export function canRemuxLive(job: VideoJob, socketSections: boolean): boolean {
 export interface LiveRemuxed {
     file: string;
     sha256: Promise<string | undefined>;
+    /** The subtitle files muxed in, when the remux took the job's subtitle tracks (they were stored first). */
+    subtitles?: SubtitleFile[];
 }
 
 /** A unit to feed and the section it belongs to (counted over the sections that hold a segment). */
@@ -117,6 +120,13 @@ export class LiveRemux {
     private readonly moovLast: string;
     /** Bytes reserved for the index at the front of `out` (ffmpeg writes there), when they were. */
     private reserve?: number;
+    /**
+     * The units of the subtitle tracks, which are downloaded first (unit-tasks.ts): once they are all
+     * stored, ffmpeg starts with their WebVTT files as inputs beside the video, so the MP4 needs no copy
+     * after the last byte to take them in. Empty for a live recording, whose subtitles grow with it.
+     */
+    private readonly subtitleUnits: string[];
+    private subtitles?: SubtitleFile[];
     /** Units to feed before the preview frame is taken from them (preview.ts); 0: none taken here. */
     private previewAfter = 0;
     private previewing?: Promise<string | undefined>;
@@ -129,6 +139,7 @@ export class LiveRemux {
         private readonly socketSections: boolean,
     ) {
         this.out = path.join(workDir, 'live.mp4');
+        this.subtitleUnits = job.live || job.liveOpen ? [] : subtitleUnits(job);
         this.moovLast = path.join(workDir, 'live-moov-last.mp4');
     }
 
@@ -176,8 +187,10 @@ export class LiveRemux {
         this.feed.close();
         if (!ok) return undefined;
         try {
-            if (this.reserve) return await this.checkReserved(this.reserve);
-            return { file: this.out, sha256: Promise.resolve(await finishMoovLast(this.moovLast, this.out)) };
+            const made = this.reserve
+                ? await this.checkReserved(this.reserve)
+                : { file: this.out, sha256: Promise.resolve(await finishMoovLast(this.moovLast, this.out)) };
+            return made && this.subtitles?.length ? { ...made, subtitles: this.subtitles } : made;
         } catch {
             this.stop();
             return undefined;
@@ -222,6 +235,7 @@ export class LiveRemux {
             while (!this.failed && this.next < this.order.length && this.isStored(this.order[this.next]!.unit)) {
                 const { unit, section } = this.order[this.next]!;
                 const file = path.join(this.workDir, unit);
+                if (!this.feed && !this.subtitleUnits.every((u) => this.isStored(u))) return;
                 this.feed ??= await this.start(file);
                 if (!this.feed) return;
                 const sink = await this.feed.section(section);
@@ -276,6 +290,15 @@ export class LiveRemux {
             const expectedBytes = unitBytes * Math.max(unit.units, unit.plannedSecs / unit.secs);
             this.reserve = moovReserve(firstUnitTracks(mappedStreams(probed.streams), unit), expectedBytes);
         }
+        // The subtitle tracks, all stored by now: their cues placed against this first unit, as after the download.
+        if (this.subtitleUnits.length) {
+            const start = format === 'mpegts' ? probed.startSecs : undefined;
+            const tracks = this.job.tracks.filter((t) => t.subtitles);
+            this.subtitles = await writeSubtitles(this.job, tracks, this.workDir, start);
+            if (this.reserve && this.subtitles.length)
+                this.reserve = withSubtitleRoom(this.reserve, await cueCount(this.subtitles), this.subtitles.length);
+        }
+        const subtitles = subtitleInputs(this.subtitles ?? []);
         const count = filledSections(this.job.tracks[0]!).length;
         let feed: Feed;
         let input: RemuxInput;
@@ -292,8 +315,8 @@ export class LiveRemux {
             input = { file: list, format: 'concat', sockets: true };
         }
         this.remuxed = this.reserve
-            ? remux(input, undefined, this.out, streams, this.abort.signal, { moovReserve: this.reserve })
-            : remux(input, undefined, this.moovLast, streams, this.abort.signal, { moovLast: true });
+            ? remux(input, undefined, this.out, streams, this.abort.signal, { moovReserve: this.reserve, subtitles })
+            : remux(input, undefined, this.moovLast, streams, this.abort.signal, { moovLast: true, subtitles });
         // ffmpeg gone before its input ended: no more feeding (fluent-ffmpeg swallows its stdin errors,
         // so writes would just stall).
         this.remuxed.then(

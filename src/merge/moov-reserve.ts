@@ -63,13 +63,24 @@ export function moovReserve(tracks: readonly TrackSamples[], expectedFileBytes: 
     return bytes <= expectedFileBytes * MAX_SHARE ? Math.ceil(bytes / 1024) * 1024 : undefined;
 }
 
+/** Index bytes of a subtitle cue: its sample (24) and the chunk entries it adds to the streams it splits (2 × 16). */
+const BYTES_PER_CUE = 24 + 32;
+
+/**
+ * `reserve` grown by what subtitle streams add to the index: per cue (`BYTES_PER_CUE`) and per track,
+ * in whole KiB. For the live remux, which writes them in with the video. Pure.
+ */
+export function withSubtitleRoom(reserve: number, cues: number, tracks: number): number {
+    return Math.ceil((reserve + cues * BYTES_PER_CUE * MARGIN + tracks * PER_TRACK_BYTES) / 1024) * 1024;
+}
+
 /**
  * Room for the index of an MP4 copied with subtitle streams added: the copied MP4's index (+10 %), and
  * per cue its sample (24 bytes) and the chunk entries it adds to the streams it splits (2 × 16), in whole
  * KiB. Its video and audio keep their samples, so no cap: the room is about the index itself. Pure.
  */
 export function subtitleMuxRoom(copiedIndexBytes: number, cues: number, tracks: number): number {
-    const bytes = copiedIndexBytes * MARGIN + cues * (24 + 32) + tracks * PER_TRACK_BYTES + FIXED_BYTES;
+    const bytes = copiedIndexBytes * MARGIN + cues * BYTES_PER_CUE + tracks * PER_TRACK_BYTES + FIXED_BYTES;
     return Math.ceil(bytes / 1024) * 1024;
 }
 

@@ -7,8 +7,8 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '@crawlee/core';
 import { unitName, type TrackJob, type VideoJob } from '../model.js';
-import { readHead } from './concat.js';
-import { addSubtitles } from './ffmpeg.js';
+import { concatOrder, readHead } from './concat.js';
+import { addSubtitles, type SubtitleInput } from './ffmpeg.js';
 import { containerOf, probe } from './probe.js';
 import { topBoxes } from './faststart.js';
 import { reservedLayoutOk, subtitleMuxRoom } from './moov-reserve.js';
@@ -72,12 +72,18 @@ async function sourceVideoStart(job: VideoJob, workDir: string): Promise<number>
     return info?.startSecs ?? 0;
 }
 
+/**
+ * One WebVTT file per subtitle track (`<name>.vtt` in `workDir`), its cues placed against the source's
+ * start (`startSecs` when the caller probed it, else probed here); a track that cannot be joined is
+ * left out with a warning.
+ */
 export async function writeSubtitles(
     job: VideoJob,
     tracks: readonly TrackJob[],
     workDir: string,
+    startSecs?: number,
 ): Promise<SubtitleFile[]> {
-    const start = await sourceVideoStart(job, workDir);
+    const start = startSecs ?? (await sourceVideoStart(job, workDir));
     const files: SubtitleFile[] = [];
     for (const track of tracks) {
         try {
@@ -93,13 +99,26 @@ export async function writeSubtitles(
     return files;
 }
 
+/** The units of a job's subtitle tracks, by name. Pure. */
+export const subtitleUnits = (job: VideoJob): string[] =>
+    job.tracks.filter((t) => t.subtitles).flatMap((t) => concatOrder(t));
+
+/** How many cues the files hold. */
+export async function cueCount(subtitles: readonly SubtitleFile[]): Promise<number> {
+    let cues = 0;
+    for (const s of subtitles) cues += (await readFile(s.file, 'utf8')).split('-->').length - 1;
+    return cues;
+}
+
+/** The subtitle files as ffmpeg's inputs: their languages as MP4 tags them. Pure. */
+export const subtitleInputs = (subtitles: readonly SubtitleFile[]): SubtitleInput[] =>
+    subtitles.map((s) => ({ file: s.file, lang: mp4Language(s.lang), title: s.title }));
+
 /** The room for the index of `mp4` copied with these subtitles; undefined when its index is not found. */
 async function subtitleRoom(mp4: string, subtitles: readonly SubtitleFile[]): Promise<number | undefined> {
     const moov = (await topBoxes(mp4).catch(() => [])).find((b) => b.type === 'moov');
     if (!moov) return undefined;
-    let cues = 0;
-    for (const s of subtitles) cues += (await readFile(s.file, 'utf8')).split('-->').length - 1;
-    return subtitleMuxRoom(moov.size, cues, subtitles.length);
+    return subtitleMuxRoom(moov.size, await cueCount(subtitles), subtitles.length);
 }
 
 /** The MP4 again, with the subtitle streams; the MP4 without them when ffmpeg refuses. */
@@ -111,7 +130,7 @@ export async function muxSubtitles(
     const out = path.join(workDir, 'with-subtitles.mp4');
     try {
         const offset = (await probe(merged.file)).startSecs ?? 0;
-        const inputs = subtitles.map((s) => ({ file: s.file, lang: mp4Language(s.lang), title: s.title }));
+        const inputs = subtitleInputs(subtitles);
         // Room for the index at the front (moov-reserve.ts): no move of the whole copy after it is written.
         const room = await subtitleRoom(merged.file, subtitles);
         await addSubtitles(merged.file, inputs, offset, out, room);

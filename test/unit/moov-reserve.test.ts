@@ -15,7 +15,13 @@ import { topBoxes } from '../../src/merge/faststart.js';
 import { sha256File } from '../../src/merge/file-hash.js';
 import { mappedStreams, probeWith, type StreamInfo } from '../../src/merge/probe.js';
 import { firstUnitTracks, fragmentSamples, indexRoom, moofSamples } from '../../src/merge/index-room.js';
-import { moovReserve, reservedLayoutOk, samplesFromFirstUnit, subtitleMuxRoom } from '../../src/merge/moov-reserve.js';
+import {
+    moovReserve,
+    reservedLayoutOk,
+    samplesFromFirstUnit,
+    subtitleMuxRoom,
+    withSubtitleRoom,
+} from '../../src/merge/moov-reserve.js';
 import { muxSubtitles } from '../../src/merge/subtitle-files.js';
 import { ffmpegPath, ffprobePath } from '../../src/merge/tools.js';
 
@@ -270,6 +276,8 @@ test('sha256File is the sha256 of the bytes, over several pieces and a short las
 
 test('subtitles muxed into an MP4: the copy writes its index into room sized from the copied one and the cues', async () => {
     assert.equal(subtitleMuxRoom(100_000, 10, 1), Math.ceil((110_000 + 560 + 4096 + 16_384) / 1024) * 1024);
+    // The live remux's room, grown by two subtitle tracks of 330 cues each (56 bytes a cue, 10 % more).
+    assert.equal(withSubtitleRoom(300 * 1024, 660, 2), Math.ceil((300 * 1024 + 660 * 56 * 1.1 + 8192) / 1024) * 1024);
     const mp4 = path.join(dir, 'to-subtitle.mp4');
     await remux(mp4, ['-movflags', '+faststart']);
     const cues = Array.from({ length: 300 }, (_, i) => {

@@ -79,6 +79,21 @@ test('download requests: about one per lanesPerRequest connections, never fewer,
             (r) => r.url === r.userData?.units[0]?.url && r.userData.proxySession === 'sess' && r.skipNavigation,
         ),
     );
+    // A subtitle track's units go first, whatever its place among the tracks: the live remux takes them in from its start.
+    const subtitles = {
+        ...audio,
+        name: 's0' as const,
+        inits: [],
+        bytes: 'text' as const,
+        subtitles: 'webvtt' as const,
+    };
+    const withSubtitles = unitRequests('vid', { ...video, tracks: [main, audio, subtitles] }, 3, 'sess');
+    assert.deepEqual(withSubtitles.flatMap((r) => r.userData?.units.map((u) => u.unit) ?? []).slice(0, 4), [
+        's0-seg-000000.bin',
+        's0-seg-000001.bin',
+        'v-init-000000.bin',
+        'v-seg-000000.bin',
+    ]);
 });
 
 test('a request out of time hands back only what nobody stored or holds, as one new request', () => {
