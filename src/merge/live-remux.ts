@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, type Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { log } from '@crawlee/core';
 import type { VideoJob } from '../model.js';
 import { concatOrder, readHead, sections } from './concat.js';
@@ -29,7 +29,7 @@ import { sha256File } from './file-hash.js';
 import { firstUnitTracks } from './index-room.js';
 import { moovReserve, reservedLayoutOk, withSubtitleRoom } from './moov-reserve.js';
 import { cueCount, subtitleInputs, subtitleUnits, writeSubtitles, type SubtitleFile } from './subtitle-files.js';
-import { SectionSockets, socketList } from './section-sockets.js';
+import { SectionSockets, socketFeed, socketList, stdinFeed, type Feed } from './section-sockets.js';
 
 /** The sections of a track that hold a segment: [start, end) segment index ranges. Pure. */
 const filledSections = (track: VideoJob['tracks'][number]): [number, number][] =>
@@ -72,37 +72,6 @@ export interface LiveRemuxed {
 interface Step {
     unit: string;
     section: number;
-}
-
-/** Where the units go: ffmpeg's stdin (one section) or one socket per section. */
-interface Feed {
-    /** The stream of section k, once ffmpeg reads it; the section before it is ended first. */
-    section(k: number): Promise<Writable>;
-    /** The last section is complete. */
-    end(): void;
-    close(): void;
-}
-
-function stdinFeed(input: PassThrough): Feed {
-    return { section: async () => input, end: () => input.end(), close: () => input.destroy() };
-}
-
-function socketFeed(sockets: SectionSockets, signal: AbortSignal): Feed {
-    let current = -1;
-    let sink: Writable | undefined;
-    return {
-        async section(k) {
-            if (k !== current) {
-                // ffmpeg asks for section k only once it has read section k-1 to its end.
-                sink?.end();
-                sink = await sockets.connection(k, signal);
-                current = k;
-            }
-            return sink!;
-        },
-        end: () => sink?.end(),
-        close: () => void sockets.close(),
-    };
 }
 
 export class LiveRemux {

@@ -10,10 +10,12 @@
  * (ten sections) that was a fourth write of the whole video and ~10 s after the download on a disk
  * that writes back 124 MB/s. Node cannot make a FIFO; a unix socket is what ffmpeg's `unix` protocol
  * reads. Not on Windows (no `unix` protocol there) nor with an ffmpeg older than 5.0: `socketsAvailable`
- * says so and the caller joins files.
+ * says so and the caller joins files. The feeds (`stdinFeed`, `socketFeed`) are where the live remux
+ * writes its units: stdin for one section, a socket each for several.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { PassThrough, Writable } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -127,4 +129,35 @@ export class SectionSockets {
         for (const socket of this.sockets) socket.destroy();
         await rm(this.dir, { recursive: true, force: true });
     }
+}
+
+/** Where the units go: ffmpeg's stdin (one section) or one socket per section. */
+export interface Feed {
+    /** The stream of section k, once ffmpeg reads it; the section before it is ended first. */
+    section(k: number): Promise<Writable>;
+    /** The last section is complete. */
+    end(): void;
+    close(): void;
+}
+
+export function stdinFeed(input: PassThrough): Feed {
+    return { section: async () => input, end: () => input.end(), close: () => input.destroy() };
+}
+
+export function socketFeed(sockets: SectionSockets, signal: AbortSignal): Feed {
+    let current = -1;
+    let sink: Writable | undefined;
+    return {
+        async section(k) {
+            if (k !== current) {
+                // ffmpeg asks for section k only once it has read section k-1 to its end.
+                sink?.end();
+                sink = await sockets.connection(k, signal);
+                current = k;
+            }
+            return sink!;
+        },
+        end: () => sink?.end(),
+        close: () => void sockets.close(),
+    };
 }
