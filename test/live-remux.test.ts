@@ -177,43 +177,46 @@ async function checkRemuxed(
     assert.deepEqual(await frameHashes(remuxed.file), await frameHashes(source), 'every frame, in order');
 }
 
-test('fMP4 (an init section, then fragments) stored out of order becomes the exact frames of the source', async () => {
-    const dir = await tempDir('live-fmp4');
-    const video = await hlsVideo(path.join(dir, 'media'), { width: 160, height: 90, secs: SEGMENTS, segSecs: 1 });
-    const media = path.join(dir, 'fmp4');
-    await mkdir(media, { recursive: true });
-    await run(ffmpegPath, [
-        ...['-v', 'error', '-i', video.source, '-c', 'copy', '-f', 'hls', '-hls_time', '1'],
-        ...['-hls_segment_type', 'fmp4', '-hls_playlist_type', 'vod', path.join(media, 'index.m3u8')],
-    ]);
-    const fragments = (await readdir(media)).filter((f) => f.endsWith('.m4s')).length;
-    assert.equal(fragments, SEGMENTS);
-    const j = job(SEGMENTS, { inits: 1, segmentInit: Array(SEGMENTS).fill(0) });
-    const work = path.join(dir, 'work');
-    await mkdir(work, { recursive: true });
-    const stored = new Set<string>();
-    const live = new LiveRemux(j, work, (unit) => stored.has(unit), false);
-    const store = async (from: string, unit: string): Promise<void> => {
-        await copyFile(path.join(media, from), path.join(work, unit));
-        stored.add(unit);
-        live.stored();
-    };
-    for (const burst of [
-        [2, 0],
-        [1, 4, 3],
-        [5, 7, 6, 8],
-        [11, 10, 9],
-    ]) {
-        for (const i of burst) await store(`index${i}.m4s`, unitName('v', 'seg', i));
-        // The init section arrives after the first fragments: nothing is fed before it.
-        if (burst.includes(4)) await store('init.mp4', unitName('v', 'init', 0));
-        await new Promise((r) => setTimeout(r, 20));
-    }
-    const remuxed = await live.finish();
-    assert.ok(remuxed, 'the live remux produced a file');
-    // An init section has no samples to count: the index is moved.
-    await checkRemuxed(remuxed, j, video.source, 'moved', live);
-});
+for (const heavy of [false, true]) {
+    test(`fMP4 (an init section, then fragments) stored out of order becomes the exact frames of the source${heavy ? ', the index in room its first fragment sized' : ''}`, async () => {
+        const dir = await tempDir('live-fmp4');
+        const spec = heavy ? { width: 320, height: 180, videoKbps: 2000, noise: true } : { width: 160, height: 90 };
+        const video = await hlsVideo(path.join(dir, 'media'), { ...spec, secs: SEGMENTS, segSecs: 1 });
+        const media = path.join(dir, 'fmp4');
+        await mkdir(media, { recursive: true });
+        await run(ffmpegPath, [
+            ...['-v', 'error', '-i', video.source, '-c', 'copy', '-f', 'hls', '-hls_time', '1'],
+            ...['-hls_segment_type', 'fmp4', '-hls_playlist_type', 'vod', path.join(media, 'index.m3u8')],
+        ]);
+        const fragments = (await readdir(media)).filter((f) => f.endsWith('.m4s')).length;
+        assert.equal(fragments, SEGMENTS);
+        const j = job(SEGMENTS, { inits: 1, segmentInit: Array(SEGMENTS).fill(0) });
+        const work = path.join(dir, 'work');
+        await mkdir(work, { recursive: true });
+        const stored = new Set<string>();
+        const live = new LiveRemux(j, work, (unit) => stored.has(unit), false);
+        const store = async (from: string, unit: string): Promise<void> => {
+            await copyFile(path.join(media, from), path.join(work, unit));
+            stored.add(unit);
+            live.stored();
+        };
+        for (const burst of [
+            [2, 0],
+            [1, 4, 3],
+            [5, 7, 6, 8],
+            [11, 10, 9],
+        ]) {
+            for (const i of burst) await store(`index${i}.m4s`, unitName('v', 'seg', i));
+            // The init section arrives after the first fragments: nothing is fed before it.
+            if (burst.includes(4)) await store('init.mp4', unitName('v', 'init', 0));
+            await new Promise((r) => setTimeout(r, 20));
+        }
+        const remuxed = await live.finish();
+        assert.ok(remuxed, 'the live remux produced a file');
+        // The first fragment's samples size the room: worth it on a heavy video; a light one's index is moved.
+        await checkRemuxed(remuxed, j, video.source, heavy ? 'reserved' : 'moved', live);
+    });
+}
 
 test('the sockets go in the work folder when their paths fit a socket, else in the temporary folder', () => {
     assert.equal(
