@@ -23,11 +23,11 @@ import type { VideoJob } from '../model.js';
 import { concatOrder, readHead, sections } from './concat.js';
 import { remux, type RemuxInput } from './ffmpeg.js';
 import { previewFromUnits, previewUnits } from './preview.js';
-import { chooseStreams, containerOf, mappedStreams, probe, type InputFormat, type StreamInfo } from './probe.js';
+import { chooseStreams, containerOf, probe, type InputFormat } from './probe.js';
 import { finishMoovLast, topBoxes } from './faststart.js';
 import { sha256File } from './file-hash.js';
-import { firstUnitTracks, fragmentSamples } from './index-room.js';
-import { moovReserve, reservedLayoutOk, withSubtitleRoom } from './moov-reserve.js';
+import { fragmentRoom, segmentRoom } from './index-room.js';
+import { reservedLayoutOk, withSubtitleRoom } from './moov-reserve.js';
 import { cueCount, subtitleInputs, subtitleUnits, writeSubtitles, type SubtitleFile } from './subtitle-files.js';
 import { SectionSockets, socketFeed, socketList, stdinFeed, type Feed } from './section-sockets.js';
 
@@ -196,29 +196,6 @@ export class LiveRemux {
         return fragment === undefined || this.isStored(fragment.unit);
     }
 
-    /**
-     * The room for an fMP4 track's index: its first fragment's samples (`trun`, every stream's together,
-     * an upper bound for each) for each of its fragments, at the plan's mean duration. Without it the
-     * index was written last and moved to the front after the last byte: 0.4-0.6 s on the bench's 93 MB
-     * video as fMP4. A first fragment much shorter than the rest can make the room too small: the layout
-     * check then sends the video to the merge after the download, slower but exact.
-     */
-    private async fragmentRoom(streams: readonly StreamInfo[]): Promise<number | undefined> {
-        const track = this.job.tracks[0]!;
-        const fragment = this.order[1];
-        if (!fragment || !track.segments || !(this.job.durationSecs > 0)) return undefined;
-        const file = path.join(this.workDir, fragment.unit);
-        const [samples, { size }] = await Promise.all([fragmentSamples([file]), stat(file)]);
-        if (!samples) return undefined;
-        const unit = {
-            secs: this.job.durationSecs / track.segments,
-            plannedSecs: this.job.durationSecs,
-            units: track.segments,
-        };
-        const counted = mappedStreams(streams).map((s) => ({ ...s, packets: samples }));
-        return moovReserve(firstUnitTracks(counted, unit), size * track.segments);
-    }
-
     /** The preview frame taken while the video downloaded (a PNG in the work folder), if it was. */
     preview(): Promise<string | undefined> {
         return this.previewing ?? Promise.resolve(undefined);
@@ -284,16 +261,14 @@ export class LiveRemux {
             this.order,
             probed.streams.some((st) => st.type === 'video'),
         );
+        const track = this.job.tracks[0]!;
         if (reservable && probed.durationSecs) {
-            const unit = {
-                secs: probed.durationSecs,
-                plannedSecs: this.job.durationSecs,
-                units: this.job.tracks[0]!.segments,
-            };
-            const expectedBytes = unitBytes * Math.max(unit.units, unit.plannedSecs / unit.secs);
-            this.reserve = moovReserve(firstUnitTracks(mappedStreams(probed.streams), unit), expectedBytes);
-        } else if (format === 'mov' && !this.job.live && !this.job.liveOpen) {
-            this.reserve = await this.fragmentRoom(probed.streams).catch(() => undefined);
+            this.reserve = segmentRoom(probed, unitBytes, track.segments, this.job.durationSecs);
+        } else if (format === 'mov' && !this.job.live && !this.job.liveOpen && this.order[1]) {
+            const fragment = path.join(this.workDir, this.order[1].unit);
+            this.reserve = await fragmentRoom(fragment, probed.streams, track.segments, this.job.durationSecs).catch(
+                () => undefined,
+            );
         }
         // The subtitle tracks, all stored by now: their cues placed against this first unit, as after the download.
         if (this.subtitleUnits.length) {
