@@ -199,6 +199,17 @@ export function indexProblem(index: Mp4Index, top: readonly TopBox[]): string | 
 const STREAM_TYPE: Record<string, StreamInfo['type']> = { vide: 'video', soun: 'audio' };
 
 /**
+ * How long the video lasts: the movie's duration (`mvhd`), unless a text track makes it longer than its
+ * video and audio (a page's captions file that runs on after the video ends): then the longest of those.
+ * The duration is checked against the source's, which counts no captions. Pure.
+ */
+export function mediaDuration(index: Mp4Index): number {
+    const media = index.tracks.filter((t) => STREAM_TYPE[t.handler]).map((t) => t.secs);
+    const longest = media.length ? Math.max(...media) : 0;
+    return longest > 0 && index.durationSecs > longest + 0.5 ? longest : index.durationSecs;
+}
+
+/**
  * What `probe` tells of a regular MP4, from its index: its streams (their `codec` is the sample entry's
  * four-character code) and its duration. Throws a plain error when the index is missing, does not
  * parse, or does not describe the file's media (`indexProblem`): the caller treats it as a failed check.
@@ -221,7 +232,7 @@ export async function readMp4Index(file: string): Promise<MediaInfo> {
     const problem = indexProblem(index, top);
     if (problem) throw new Error(problem);
     return {
-        durationSecs: index.durationSecs,
+        durationSecs: mediaDuration(index),
         streams: index.tracks.map((t) => ({
             type: STREAM_TYPE[t.handler] ?? 'other',
             codec: t.codec,

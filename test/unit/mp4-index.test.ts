@@ -94,7 +94,8 @@ test('audio alone, and a subtitle track, are what their handlers say', async () 
         ['audio'],
     );
     const vtt = path.join(dir, 'cues.vtt');
-    await writeFile(vtt, 'WEBVTT\n\n00:00:00.500 --> 00:00:02.000\nHello\n');
+    // The second cue comes long after the 4-second video ends, as a page's captions file for a longer cut can.
+    await writeFile(vtt, 'WEBVTT\n\n00:00:00.500 --> 00:00:02.000\nHello\n\n00:01:40.000 --> 00:01:41.000\nLate\n');
     const subbed = path.join(dir, 'subbed.mp4');
     await run(ffmpegPath, [
         '-v',
@@ -123,6 +124,8 @@ test('audio alone, and a subtitle track, are what their handlers say', async () 
             ['other', 'tx3g'],
         ],
     );
+    // The movie lasts as long as its last cue; the video it holds, as long as its video and audio.
+    assert.ok(Math.abs(read.durationSecs! - 4) < 0.1, `${read.durationSecs} s, not the captions' 101 s`);
 });
 
 test('an MP4 cut short, tables that do not add up and a fragmented MP4 are problems', async () => {
