@@ -15,34 +15,11 @@ import { canJoinLive, LiveJoin } from '../src/merge/live-join.js';
 import { mergeVideo } from '../src/merge/merge.js';
 import { tempDir } from './helpers/actor.js';
 import { frameHashes, sha256 } from './helpers/media.js';
+import { hlsJob } from './helpers/video-job.js';
 
 const CLIP = 6;
 
-function job(): VideoJob {
-    return {
-        id: 'join',
-        format: 'hls',
-        delivery: 'remux',
-        pageUrl: 'http://test/page',
-        url: 'http://test/v.m3u8',
-        variantUrl: 'http://test/v.m3u8',
-        headers: {},
-        durationSecs: 2 * CLIP,
-        live: false,
-        status: 'downloading',
-        tracks: [
-            {
-                name: 'v',
-                sourceUrl: 'http://test/v.m3u8',
-                segments: 2 * CLIP,
-                inits: 0,
-                firstSeq: 0,
-                bytes: 'segments',
-                discontinuities: [CLIP],
-            },
-        ],
-    };
-}
+const job = (): VideoJob => hlsJob(2 * CLIP, 2 * CLIP, { discontinuities: [CLIP] }, { id: 'join' });
 
 test('what can be joined while it downloads: remuxed segments of a finished playlist', () => {
     assert.ok(canJoinLive(job()));

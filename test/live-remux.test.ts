@@ -21,35 +21,13 @@ import { previewSecs, thumbnail } from '../src/merge/ffmpeg.js';
 import { frameHashes, sha256 } from './helpers/media.js';
 import { tempDir } from './helpers/actor.js';
 import { hlsVideo } from './helpers/fixture-cache.js';
+import { hlsJob } from './helpers/video-job.js';
 
 const SEGMENTS = 12;
 const run = promisify(execFile);
 
-function job(segments: number, extra: Partial<VideoJob['tracks'][number]> = {}): VideoJob {
-    return {
-        id: 'live',
-        format: 'hls',
-        delivery: 'remux',
-        pageUrl: 'http://test/page',
-        url: 'http://test/v.m3u8',
-        variantUrl: 'http://test/v.m3u8',
-        headers: {},
-        durationSecs: segments,
-        live: false,
-        status: 'downloading',
-        tracks: [
-            {
-                name: 'v',
-                sourceUrl: 'http://test/v.m3u8',
-                segments,
-                inits: 0,
-                firstSeq: 0,
-                bytes: 'segments',
-                ...extra,
-            },
-        ],
-    };
-}
+const job = (segments: number, extra: Partial<VideoJob['tracks'][number]> = {}): VideoJob =>
+    hlsJob(segments, segments, extra, { id: 'live' });
 
 const segFile = (dir: string, i: number): string => path.join(dir, `seg_${String(i).padStart(5, '0')}.ts`);
 

@@ -9,7 +9,9 @@
  * Two shapes: one track in one section, MPEG-TS or fragmented MP4 (its one init section, then its
  * fragments; ffmpeg's MP4 reader takes them from a pipe), fed to ffmpeg's stdin; and one MPEG-TS
  * track of several sections (discontinuities) of a finished source, each section fed to ffmpeg's
- * concat demuxer through a socket of its own (section-sockets.ts). Everything else, and anything that
+ * concat demuxer through a socket of its own (section-sockets.ts). The video's subtitle tracks, stored
+ * before it (they are queued first), go in beside it as WebVTT files, so the MP4 is complete at its
+ * trailer; its preview frame is taken from its first units (preview.ts). Everything else, and anything that
  * goes wrong here, is merged from the units after the download as before: the units stay on disk until
  * the video is stored, and this path never decides that a video failed.
  */
@@ -41,7 +43,7 @@ const filledSections = (track: VideoJob['tracks'][number]): [number, number][] =
  * sections when they are MPEG-TS of a finished source (no init section: the first unit must then
  * show MPEG-TS, or the video goes back to the merge after the download) and `socketSections` says this
  * ffmpeg reads sections from sockets exactly (section-sockets.ts). Subtitle tracks beside it are no
- * obstacle: they are muxed into the MP4 after the download, as into a merged one. Pure.
+ * obstacle: this remux writes them in (a live recording's are muxed in after the download). Pure.
  */
 export function canRemuxLive(job: VideoJob, socketSections: boolean): boolean {
     const [track, ...others] = job.tracks;

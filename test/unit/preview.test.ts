@@ -7,23 +7,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { unitName, type VideoJob } from '../../src/model.js';
 import { previewUnits, type FedUnit } from '../../src/merge/preview.js';
+import { hlsJob } from '../helpers/video-job.js';
 
-function job(segments: number, durationSecs: number, extra: Partial<VideoJob> = {}): VideoJob {
-    return {
-        id: 'v',
-        format: 'hls',
-        delivery: 'remux',
-        pageUrl: 'http://test/page',
-        url: 'http://test/v.m3u8',
-        variantUrl: 'http://test/v.m3u8',
-        headers: {},
-        durationSecs,
-        live: false,
-        status: 'downloading',
-        tracks: [{ name: 'v', sourceUrl: 'http://test/v.m3u8', segments, inits: 0, firstSeq: 0, bytes: 'segments' }],
-        ...extra,
-    };
-}
+const job = (segments: number, durationSecs: number, extra: Partial<VideoJob> = {}): VideoJob =>
+    hlsJob(segments, durationSecs, {}, extra);
 
 const segments = (n: number, section = (_: number) => 0): FedUnit[] =>
     Array.from({ length: n }, (_, i) => ({ unit: unitName('v', 'seg', i), section: section(i) }));
