@@ -97,6 +97,8 @@ export class LiveRemux {
      * after the last byte to take them in. Empty for a live recording, whose subtitles grow with it.
      */
     private readonly subtitleUnits: string[];
+    /** How many of `subtitleUnits`, from the first, are known to be stored. */
+    private subtitlesStored = 0;
     private subtitles?: SubtitleFile[];
     /** Units to feed before the preview frame is taken from them (preview.ts); 0: none taken here. */
     private previewAfter = 0;
@@ -192,7 +194,14 @@ export class LiveRemux {
      * fMP4 the first fragment after the init section is (its samples size the index's room).
      */
     private readyToStart(): boolean {
-        if (!this.subtitleUnits.every((u) => this.isStored(u))) return false;
+        // Looked at after every stored unit until ffmpeg starts: a pointer over the subtitle units, so a
+        // film's thousands of subtitle segments are each looked at about once, not once per stored unit.
+        while (
+            this.subtitlesStored < this.subtitleUnits.length &&
+            this.isStored(this.subtitleUnits[this.subtitlesStored]!)
+        )
+            this.subtitlesStored++;
+        if (this.subtitlesStored < this.subtitleUnits.length) return false;
         if (!this.job.tracks[0]!.inits) return true;
         const fragment = this.order[1];
         return fragment === undefined || this.isStored(fragment.unit);
